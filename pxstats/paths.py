@@ -1,0 +1,155 @@
+"""StatsPaths: the one object that knows every folder and file name under the root.
+
+Everything pxStats writes lives under `<root>/data/`. Folder names are the original
+English ones and are never translated (a language switch must not move the data).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import socket
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import timeutil
+
+NAME_MAX = 255
+
+
+def this_host() -> str:
+    """Short host name, as the original's os.uname()[1] compared it to -m."""
+    return socket.gethostname().split(".")[0]
+
+
+def safe_component(name: str, suffix_room: int = 0) -> str:
+    """A file name component that fits NAME_MAX; long names keep a prefix plus a hash so
+    two different long names never collide (the original truncated them)."""
+    limit = NAME_MAX - suffix_room
+    if len(name.encode()) <= limit:
+        return name
+    digest = hashlib.sha1(name.encode()).hexdigest()[:16]
+    return name.encode()[: limit - 17].decode(errors="ignore") + "~" + digest
+
+
+def check_name(kind: str, name: str) -> str:
+    """Refuse names that could escape their folder (they come from users and other machines)."""
+    if not name or name in (".", "..") or "/" in name or "\0" in name:
+        raise ValueError(f"invalid {kind} name: {name!r}")
+    return name
+
+
+def combined_name(names: list[str] | tuple[str, ...]) -> str:
+    """Name of a combination of clients or machines. Joined with ',' (a character -c/-m
+    lists can never contain), so 'ab'+'c' and 'a'+'bc' no longer collide."""
+    return ",".join(names)
+
+
+@dataclass(frozen=True)
+class StatsPaths:
+    root: Path
+    px_log_dir: Path = Path("/apps/px/log")
+    px_etc_dir: Path = Path("/apps/px/etc")
+
+    def __post_init__(self):
+        object.__setattr__(self, "root", Path(self.root).absolute())
+
+    # -- top level ---------------------------------------------------------------------------
+    @property
+    def etc(self) -> Path:
+        return self.root / "etc"
+
+    @property
+    def config_file(self) -> Path:
+        return self.etc / "config"
+
+    @property
+    def data(self) -> Path:
+        return self.root / "data"
+
+    @property
+    def pickles(self) -> Path:
+        return self.data / "pickles"
+
+    @property
+    def merged_pickles(self) -> Path:
+        """Merged pickles have their own tree so a group never collides with a client."""
+        return self.data / "mergedPickles"
+
+    @property
+    def times_of_updates(self) -> Path:
+        return self.data / "picklesTimeOfUpdates"
+
+    @property
+    def log_file_access(self) -> Path:
+        return self.data / "logFileAccess"
+
+    @property
+    def log_files(self) -> Path:
+        return self.data / "logFiles"
+
+    @property
+    def file_access_versions(self) -> Path:
+        return self.data / "fileAccessVersions"
+
+    @property
+    def logs(self) -> Path:
+        return self.data / "logs"
+
+    @property
+    def lock_files(self) -> Path:
+        return self.data / "temp" / "lockFiles"
+
+    @property
+    def px_config_copies(self) -> Path:
+        return self.etc / "pxConfigFiles"
+
+    # -- files ---------------------------------------------------------------------------------
+    def log_dir_for(self, machine: str) -> Path:
+        """Sundew's own log folder for this host, the rsync mirror for any other machine."""
+        if machine == this_host():
+            return self.px_log_dir
+        return self.log_files / check_name("machine", machine)
+
+    def hourly_pickle(self, client: str, hour: int, file_type: str, machine: str) -> Path:
+        """data/pickles/<client>/<YYYYMMDD>/<tx|rx>/<machine>_<HH> for the hour holding `hour`."""
+        return self._pickle_in(self.pickles, client, hour, file_type, machine)
+
+    def merged_pickle(self, name: str, hour: int, file_type: str, machines: str, group: bool) -> Path:
+        kind = "groups" if group else "clients"
+        return self._pickle_in(self.merged_pickles / kind, name, hour, file_type, machines)
+
+    def _pickle_in(self, base: Path, client: str, hour: int, file_type: str, machine: str) -> Path:
+        check_name("client", client)
+        check_name("machine", machine)
+        hh = timeutil.iso(hour)[11:13]
+        return (base / safe_component(client) / timeutil.yyyymmdd(hour) / file_type
+                / (safe_component(machine, suffix_room=3) + "_" + hh))
+
+    def time_of_update_file(self, file_type: str, client: str, machine: str) -> Path:
+        return self.times_of_updates / safe_component(f"{file_type}_{client}_{machine}")
+
+    def pointer_file(self, file_type: str, client: str, machine: str) -> Path:
+        return self.log_file_access / safe_component(f"{file_type}_{client}_{machine}")
+
+    def version_file(self, name: str, machines: str) -> Path:
+        return self.file_access_versions / safe_component(f"{name}_{machines}")
+
+    def lock_file(self, name: str) -> Path:
+        return self.lock_files / (safe_component(name, suffix_room=5) + ".lock")
+
+    def program_log(self, program: str) -> Path:
+        return self.logs / f"{program}.log"
+
+
+def default_root(checkout: Path | None = None) -> Path:
+    """Root when no --root is given: $PXSTATS_ROOT (read by the CLI layer), else the checkout."""
+    return checkout or Path(__file__).resolve().parent.parent
+
+
+def root_from(option: str | None, environ: dict | os._Environ = os.environ) -> Path:
+    if option:
+        return Path(option)
+    if environ.get("PXSTATS_ROOT"):
+        return Path(environ["PXSTATS_ROOT"])
+    return default_root()
