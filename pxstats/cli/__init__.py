@@ -1,0 +1,1 @@
+"""Console scripts: argument parsing, validation and exit codes, nothing else."""

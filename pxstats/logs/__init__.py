@@ -1,0 +1,1 @@
+"""Sundew log files: line formats, file selection, resume pointers."""

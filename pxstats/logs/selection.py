@@ -1,0 +1,98 @@
+"""Which log files cover a time range, and in which order to read them (spec §1.8 + fixes).
+
+Accepted names are the live file `<ft>_<name>.log` and its rotated copies
+`.log.YYYY-MM-DD` (Sundew's midnight rotation) or `.log.N` (size rotation); other files
+that merely start the same way (`.log.gz`, `.log.swp`) are ignored. Order is oldest
+first: dated copies by date, numbered copies from the highest number, the live file last.
+A file is used when its first log line is before the end of the range and its last log
+line is at or after the start; leading tracebacks or garbage do not hide a file.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+from .formats import is_log_line, line_time
+
+_SUFFIX = re.compile(r"(?:\.(\d{4}-\d\d-\d\d)|\.(\d+))?\Z")
+_BLOCK = 64 * 1024
+
+
+def candidate_files(folder: Path, file_type: str, name: str) -> list[Path]:
+    """Log files of one client/source in reading order (oldest first)."""
+    prefix = f"{file_type}_{name}.log"
+    keyed = []
+    try:
+        entries = list(os.scandir(folder))
+    except FileNotFoundError:
+        return []
+    for entry in entries:
+        if not entry.name.startswith(prefix) or not entry.is_file():
+            continue
+        match = _SUFFIX.match(entry.name, len(prefix))
+        if not match:
+            continue
+        dated, numbered = match.groups()
+        if dated:
+            key = (0, dated, 0)
+        elif numbered:
+            key = (1, "", -int(numbered))
+        else:
+            key = (2, "", 0)
+        keyed.append((key, Path(entry.path)))
+    return [path for _, path in sorted(keyed)]
+
+
+def first_log_time(path: Path) -> int | None:
+    """Time of the first INFO/WARNING/ERROR record, reading forward block by block."""
+    with open(path, "rb") as handle:
+        pending = b""
+        while True:
+            block = handle.read(_BLOCK)
+            if not block:
+                return _time_if_log(pending)
+            lines = (pending + block).split(b"\n")
+            pending = lines.pop()
+            for line in lines:
+                if is_log_line(line):
+                    return line_time(line)
+
+
+def last_log_time(path: Path) -> int | None:
+    """Time of the last INFO/WARNING/ERROR record, reading backward block by block."""
+    with open(path, "rb") as handle:
+        position = handle.seek(0, os.SEEK_END)
+        tail = b""
+        while position > 0:
+            step = min(_BLOCK, position)
+            position -= step
+            handle.seek(position)
+            lines = (handle.read(step) + tail).split(b"\n")
+            # The first piece may be the end of a line that starts in an earlier block.
+            tail = lines.pop(0) if position > 0 else b""
+            for line in reversed(lines):
+                if is_log_line(line):
+                    return line_time(line)
+        return _time_if_log(tail)
+
+
+def _time_if_log(line: bytes) -> int | None:
+    return line_time(line) if is_log_line(line) else None
+
+
+def select_files(folder: Path, file_type: str, name: str, start: int, end: int) -> list[Path]:
+    """Files holding records in [start, end), in reading order."""
+    chosen = []
+    for path in candidate_files(folder, file_type, name):
+        try:
+            first = first_log_time(path)
+            if first is None or first >= end:
+                continue
+            last = last_log_time(path)
+        except OSError:
+            raise
+        if last is not None and last >= start:
+            chosen.append(path)
+    return chosen

@@ -1,0 +1,218 @@
+"""Hourly collection: Sundew logs -> one pickle per (client, machine, file type, hour).
+
+`collect_period` fills one collector from the log files; `update_client` is what
+pickleUpdater does for one client: catch up hour by hour from the time of last update
+to the requested time, under a lock, writing each hour's pickle, the resume pointer and
+the new time of last update atomically and in that order. A run killed at any instant is
+redone exactly by the next run: a pickle is always rebuilt from the logs, and a pointer
+is only used when it cannot change the result.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import logging
+import os
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import timeutil
+from .collector import FileStatsCollector
+from .logs import cursor, selection
+from .logs.formats import ScanResult, scan
+from .paths import StatsPaths
+from .store import pickles, updates
+
+log = logging.getLogger("pxstats.pickling")
+
+CHUNK = 512 * 1024
+
+
+class LockBusy(Exception):
+    pass
+
+
+class LogFolderMissing(Exception):
+    pass
+
+
+@contextmanager
+def exclusive_lock(path: Path):
+    """fcntl lock on `path`; raises LockBusy when another process holds it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle = open(path, "a")
+    try:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise LockBusy(str(path)) from None
+        yield
+    finally:
+        handle.close()
+
+
+def read_file(path: Path, offset: int, collector: FileStatsCollector, result: ScanResult) -> int:
+    """Scan `path` from `offset`; return the offset of the first line not consumed.
+
+    Reading stops at the first interesting line at or after the collector's end. A last
+    line without its newline is still being written: it is not consumed either."""
+    with open(path, "rb") as handle:
+        handle.seek(offset)
+        position, pending = offset, b""
+        while True:
+            block = handle.read(CHUNK)
+            if not block:
+                return position
+            data = pending + block
+            cut = data.rfind(b"\n")
+            if cut < 0:
+                pending = data
+                continue
+            lines = data[:cut].split(b"\n")
+            pending = data[cut + 1:]
+            result.stop_index = None
+            scan(lines, collector, result)
+            if result.stop_index is not None:
+                index = result.stop_index
+                return position + sum(map(len, lines[:index])) + index
+            position += cut + 1
+
+
+@dataclass
+class Cursors:
+    """Resume offsets known during one run: the saved pointer plus every file read since."""
+    saved: cursor.Pointer | None = None
+    seen: dict = field(default_factory=dict)  # path -> (offset, end)
+    last: cursor.Pointer | None = None
+
+    def start_offset(self, path: Path, start: int) -> int:
+        known = self.seen.get(path)
+        if known and known[1] <= start:
+            return known[0]
+        if self.saved is not None:
+            head = cursor.first_line(path)
+            if self.saved.usable_for(path, start, head):
+                return self.saved.offset
+        return 0
+
+    def record(self, path: Path, offset: int, end: int) -> None:
+        self.seen[path] = (offset, end)
+        self.last = cursor.Pointer(cursor.first_line(path), offset, end)
+
+
+def collect_period(folder: Path, file_type: str, name: str, start: int, end: int,
+                   stats_types, interval: int, cursors: Cursors | None = None) -> FileStatsCollector:
+    """Collector of the hour holding `start`, filled with the rows of [start, end)."""
+    hour = timeutil.hour_start(start)
+    collector = FileStatsCollector(file_type, hour, end, stats_types=stats_types,
+                                   interval=interval, total_width=timeutil.HOUR)
+    cursors = cursors or Cursors()
+    result = ScanResult()
+    files = selection.select_files(folder, file_type, name, start, end)
+    for path in files:
+        offset = cursors.start_offset(path, start)
+        stop = read_file(path, offset, collector, result)
+        cursors.record(path, stop, end)
+    collector.log_files = [str(p) for p in files]
+    if result.malformed:
+        log.warning("%s %s: skipped %d malformed line(s) between %s and %s, first: %r",
+                    file_type, name, result.malformed, timeutil.iso(start), timeutil.iso(end),
+                    result.first_malformed[:200])
+    collector.note_filled()
+    collector.compute_statistics()
+    return collector
+
+
+@dataclass
+class ClientOutcome:
+    client: str
+    status: str                     # "updated", "up-to-date", "failed"
+    pickles: list = field(default_factory=list)
+    message: str = ""
+
+
+def client_names(paths: StatsPaths, file_type: str, machine: str) -> list[str]:
+    """Every client (tx) or source (rx) of a machine: Sundew's *.conf names, else the log names."""
+    if machine == _this_host():
+        conf_dir = paths.px_etc_dir / file_type
+    else:
+        conf_dir = paths.px_config_copies / file_type / machine
+    names = sorted(p.name[:-5] for p in _listdir(conf_dir) if p.name.endswith(".conf"))
+    if names:
+        return names
+    prefix = f"{file_type}_"
+    found = set()
+    for p in _listdir(paths.log_dir_for(machine)):
+        if p.name.startswith(prefix) and ".log" in p.name:
+            found.add(p.name[len(prefix):p.name.index(".log")])
+    return sorted(found)
+
+
+def _this_host() -> str:
+    from .paths import this_host
+    return this_host()
+
+
+def _listdir(folder: Path) -> list[Path]:
+    try:
+        return list(Path(folder).iterdir())
+    except OSError:
+        return []
+
+
+def update_client(paths: StatsPaths, file_type: str, client: str, machine: str, until: int,
+                  stats_types, interval: int) -> ClientOutcome:
+    """Collect every hour from the client's last update up to `until` (exclusive)."""
+    lock = paths.lock_file(f"pickleUpdater_{file_type}_{client}_{machine}")
+    with exclusive_lock(lock):
+        time_file = paths.time_of_update_file(file_type, client, machine)
+        last = updates.read(time_file)
+        if last is None:  # first run: collect the hour before the requested one
+            last = timeutil.hour_start(until) - timeutil.HOUR
+        if until <= last:
+            log.warning("This client was not updated since it's last update was more recent "
+                        "than specified date : %s", client)
+            return ClientOutcome(client, "up-to-date")
+        folder = paths.log_dir_for(machine)
+        if not folder.is_dir():
+            # The original wrote empty pickles and advanced the time: a silent permanent gap.
+            raise LogFolderMissing(f"log folder {folder} does not exist")
+        pointer_file = paths.pointer_file(file_type, client, machine)
+        cursors = Cursors(saved=cursor.load(pointer_file))
+        outcome = ClientOutcome(client, "updated")
+        hour = timeutil.hour_start(last)
+        while hour < until:
+            end = min(hour + timeutil.HOUR, until)
+            collector = collect_period(folder, file_type, client, hour, end, stats_types,
+                                       interval, cursors)
+            target = paths.hourly_pickle(client, hour, file_type, machine)
+            if target.exists():
+                log.info("Replacing pickle %s", target)
+            pickles.save(target, collector)
+            if cursors.last is not None:
+                cursor.save(pointer_file, cursors.last)
+            updates.write(time_file, end)
+            log.info("Saved pickle named : %s", target)
+            outcome.pickles.append(target)
+            hour += timeutil.HOUR
+        return outcome
+
+
+def update_clients(paths: StatsPaths, file_type: str, clients, machine: str, until: int,
+                   stats_types, interval: int) -> list[ClientOutcome]:
+    """update_client for each client; one client's failure does not stop the others."""
+    outcomes = []
+    for client in clients:
+        try:
+            outcomes.append(update_client(paths, file_type, client, machine, until,
+                                          stats_types, interval))
+        except LockBusy:
+            message = f"another pickleUpdater is updating {file_type} {client} of {machine}"
+            log.error(message)
+            outcomes.append(ClientOutcome(client, "failed", message=message))
+        except (LogFolderMissing, OSError, updates.UpdateFileError) as exc:
+            message = f"{file_type} {client} of {machine} not updated: {exc}"
+            log.error(message)
+            outcomes.append(ClientOutcome(client, "failed", message=message))
+    return outcomes
