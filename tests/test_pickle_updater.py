@@ -1,0 +1,180 @@
+"""pickleUpdater end to end: spec §9 T12-T15, validation of §3.2, catch-up and locking."""
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from pxstats import timeutil
+from pxstats.logs import cursor
+from pxstats.cli import pickleUpdater
+from pxstats.store import pickles, updates
+
+from conftest import T, write_log
+
+
+def hourly_lines(first_hour: str, hours: int):
+    """Per hour: a noise line then a delivery at minute 0, the same at minute 30."""
+    lines = []
+    for h in range(hours):
+        base = T(first_hour) + h * 3600
+        for minute in (0, 30):
+            t = base + minute * 60
+            lines.append(f"{timeutil.iso(t + 5)},000 [INFO] 3 new bulletins will be sent")
+            stamp = timeutil.iso(t + 20).replace("-", "").replace(" ", "").replace(":", "")
+            lines.append(f"{timeutil.iso(t + 30)},000 [INFO] ({100 + minute} Bytes) Bulletin "
+                         f"SACN{h:02d}_CWAO:ncp1:CWAO:SA:3:Direct:{stamp}  delivered")
+    return lines
+
+
+@pytest.fixture
+def remote1(tmp_path):
+    log = write_log(tmp_path / "data" / "logFiles" / "remote1" / "tx_clientA.log",
+                    hourly_lines("2008-04-30 10:00:00", 6))
+    return tmp_path, log
+
+
+def run(root, *args):
+    return pickleUpdater.main(["--root", str(root), *args])
+
+
+def pickle_of(root, hour, client="clientA", machine="remote1", ft="tx"):
+    return root / "data" / "pickles" / client / hour[:8] / ft / f"{machine}_{hour[9:]}"
+
+
+def test_t12_first_run(remote1):
+    root, log = remote1
+    assert run(root, "-m", "remote1", "-f", "tx", "-c", "clientA", "-d", "2008-04-30 12:10:00") == 0
+    c = pickles.load_collector(pickle_of(root, "20080430_11"))
+    assert (timeutil.iso(c.start), timeutil.iso(c.end)) == ("2008-04-30 11:00:00", "2008-04-30 12:00:00")
+    assert [i for i, b in enumerate(c.buckets) if b.rows] == [0, 30]
+    assert c.stats_types == ["errors", "latency", "bytecount"]
+    assert (c.interval, c.total_width, c.log_files) == (60, 3600, [str(log)])
+    assert not hasattr(c, "logger")
+    time_file = root / "data" / "picklesTimeOfUpdates" / "tx_clientA_remote1"
+    assert time_file.read_bytes() == b"S'2008-04-30 12:00:00'\np0\n."
+    pointer = cursor.load(root / "data" / "logFileAccess" / "tx_clientA_remote1")
+    data = log.read_bytes()
+    assert pointer.first_line == data.split(b"\n")[0] + b"\n"
+    assert pointer.offset == data.index(b"2008-04-30 12:00:30")
+    assert pointer.end == T("2008-04-30 12:00:00")
+
+
+def test_t13_catch_up_rerun_and_gap_of_days(remote1):
+    root, _ = remote1
+    time_file = root / "data" / "picklesTimeOfUpdates" / "tx_clientA_remote1"
+    assert run(root, "-m", "remote1", "-c", "clientA", "-d", "2008-04-30 12:10:00") == 0
+    assert run(root, "-m", "remote1", "-c", "clientA", "-d", "2008-04-30 15:30:00") == 0
+    for hh in ("12", "13", "14"):
+        c = pickles.load_collector(pickle_of(root, f"20080430_{hh}"))
+        assert sum(b.rows for b in c.buckets) == 2
+        assert c.buckets[30].values["bytecount"] == [130]
+    assert updates.read(time_file) == T("2008-04-30 15:00:00")
+    before = {p: p.stat().st_mtime_ns for p in (root / "data" / "pickles").rglob("*_*")}
+    assert run(root, "-m", "remote1", "-c", "clientA", "-d", "2008-04-30 15:35:00") == 0
+    assert {p: p.stat().st_mtime_ns for p in (root / "data" / "pickles").rglob("*_*")} == before
+    assert "This client was not updated" in (root / "data" / "logs" / "pickleUpdater.log").read_text()
+    assert updates.read(time_file) == T("2008-04-30 15:00:00")
+    assert run(root, "-m", "remote1", "-c", "clientA", "-d", "2008-04-30 15:35:00", "-n") == 0
+    assert updates.read(time_file) == T("2008-04-30 15:35:00")  # -n collects up to the minute
+    assert run(root, "-m", "remote1", "-c", "clientA", "-d", "2008-05-02 01:10:00") == 0
+    written = sorted(p for p in (root / "data" / "pickles").rglob("remote1_*"))
+    assert len(written) == 4 + 34
+    c15 = pickles.load_collector(pickle_of(root, "20080430_15"))
+    assert sum(b.rows for b in c15.buckets) == 2
+    c16 = pickles.load_collector(pickle_of(root, "20080430_16"))
+    assert sum(b.rows for b in c16.buckets) == 0 and c16.log_files == []
+    assert pickle_of(root, "20080502_00").exists()
+    assert updates.read(time_file) == T("2008-05-02 01:00:00")
+
+
+def test_now_option_then_full_hour_gives_full_pickle(remote1):
+    root, _ = remote1
+    assert run(root, "-m", "remote1", "-c", "clientA", "-d", "2008-04-30 12:10:00") == 0
+    assert run(root, "-m", "remote1", "-c", "clientA", "-d", "2008-04-30 12:20:00", "-n") == 0
+    partial = pickles.load_collector(pickle_of(root, "20080430_12"))
+    assert [i for i, b in enumerate(partial.buckets) if b.rows] == [0]
+    assert run(root, "-m", "remote1", "-c", "clientA", "-d", "2008-04-30 13:05:00") == 0
+    full = pickles.load_collector(pickle_of(root, "20080430_12"))
+    assert [i for i, b in enumerate(full.buckets) if b.rows] == [0, 30]
+
+
+@pytest.mark.parametrize("args,message", [
+    (["-f", "trx"], "File type must be either tx or rx"),
+    (["-f", "rx", "-t", "latency"], "possible data types values are"),
+    (["-i", "0"], "interval"),
+    (["-i", "7"], "interval"),
+    (["-d", "2008-04-30"], "date format must be YYYY-MM-DD HH:MM:SS"),
+    (["-d", "not a date 12:00"], "date format"),
+    (["-m", "../etc"], "invalid machine name"),
+    (["-c", "a/b"], "invalid client name"),
+])
+def test_t14_validation_errors(tmp_path, capsys, args, message):
+    status = run(tmp_path, "-m", "remote1", *args) if "-m" not in args else run(tmp_path, *args)
+    err = capsys.readouterr().err
+    assert status == 2
+    assert message in err and len(err.strip().splitlines()) == 1
+    assert list(tmp_path.iterdir()) == []  # nothing written, not even a log
+
+
+def test_t14_non_integer_interval_is_a_usage_error(tmp_path):
+    proc = subprocess.run([sys.executable, "-m", "pxstats.cli.pickleUpdater", "--root", str(tmp_path),
+                           "-i", "abc"], capture_output=True, text=True)
+    assert proc.returncode == 2 and "invalid int value" in proc.stderr
+
+
+def test_t14_subset_types_without_log_file(remote1):
+    root, _ = remote1
+    assert run(root, "-m", "remote1", "-t", "errors,bytecount", "-c", "newc", "-d", "2008-04-30 12:10:00") == 0
+    c = pickles.load_collector(pickle_of(root, "20080430_11", client="newc"))
+    assert c.stats_types == ["errors", "bytecount"] and c.log_files == []
+    assert all(b.rows == 0 for b in c.buckets)
+
+
+def test_t15_missing_log_folder_does_not_advance(tmp_path, capsys):
+    status = run(tmp_path, "-m", "remote9", "-c", "ghost", "-f", "tx", "-d", "2008-04-30 12:10:00")
+    err = capsys.readouterr().err
+    assert status == 1 and "remote9" in err and "does not exist" in err
+    assert not (tmp_path / "data" / "pickles").exists()
+    assert not (tmp_path / "data" / "picklesTimeOfUpdates" / "tx_ghost_remote9").exists()
+
+
+def test_one_failing_client_does_not_stop_the_others(remote1, capsys):
+    root, _ = remote1
+    bad = root / "data" / "picklesTimeOfUpdates" / "tx_broken_remote1"
+    bad.parent.mkdir(parents=True)
+    bad.write_bytes(b"garbage")
+    status = run(root, "-m", "remote1", "-c", "broken,clientA", "-d", "2008-04-30 12:10:00")
+    assert status == 1 and "broken" in capsys.readouterr().err
+    assert pickle_of(root, "20080430_11").exists()
+
+
+def test_all_clients_from_mirrored_log_names(remote1):
+    root, _ = remote1
+    write_log(root / "data" / "logFiles" / "remote1" / "tx_other.log.2008-04-29", hourly_lines("2008-04-29 10:00:00", 1))
+    assert run(root, "-m", "remote1", "-d", "2008-04-30 12:10:00") == 0
+    assert pickle_of(root, "20080430_11").exists()
+    assert pickle_of(root, "20080430_11", client="other").exists()
+
+
+def test_second_run_while_locked_reports_and_fails(remote1, capsys):
+    import fcntl
+    root, _ = remote1
+    lock = root / "data" / "temp" / "lockFiles" / "pickleUpdater_tx_clientA_remote1.lock"
+    lock.parent.mkdir(parents=True)
+    with open(lock, "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        assert run(root, "-m", "remote1", "-c", "clientA", "-d", "2008-04-30 12:10:00") == 1
+    assert "another pickleUpdater" in capsys.readouterr().err
+    assert not pickle_of(root, "20080430_11").exists()
+
+
+def test_console_script_and_help(remote1, run_env):
+    root, _ = remote1
+    proc = subprocess.run(["pickleUpdater", "-m", "remote1", "-c", "clientA", "-d", "2008-04-30 12:10:00"],
+                          env=run_env, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert pickle_of(root, "20080430_11").exists()
+    helped = subprocess.run(["pickleUpdater", "--help"], env=run_env, capture_output=True, text=True)
+    assert helped.returncode == 0 and "--fileType" in helped.stdout
