@@ -7,10 +7,16 @@ import tempfile
 from pathlib import Path
 
 
+def _temp_prefix(path: Path) -> str:
+    return "." + path.name[:200] + "."
+
+
 def write_bytes(path: Path | str, data: bytes, mode: int = 0o644) -> None:
+    """Replace `path` with `data` atomically, then remove temp files a killed writer of the
+    same path left behind (callers hold the lock that makes them the only writer)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix="." + path.name[:200] + ".", suffix=".tmp")
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=_temp_prefix(path), suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
@@ -24,6 +30,16 @@ def write_bytes(path: Path | str, data: bytes, mode: int = 0o644) -> None:
         except FileNotFoundError:
             pass
         raise
+    for stale in path.parent.glob(glob_escape(_temp_prefix(path)) + "*.tmp"):
+        try:
+            stale.unlink()
+        except FileNotFoundError:
+            pass
+
+
+def glob_escape(text: str) -> str:
+    import glob
+    return glob.escape(text)
 
 
 def write_text(path: Path | str, text: str, mode: int = 0o644) -> None:

@@ -1,0 +1,105 @@
+"""A pickleUpdater run killed with SIGKILL at random instants, then run again normally,
+leaves exactly the pickles, pointers and update times of an uninterrupted run."""
+
+import os
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from pxstats import timeutil
+from pxstats.store import updates
+
+from conftest import T, write_log
+
+TRIALS = 20
+FIRST = "2008-04-28 00:00:00"
+ARGS = ["-m", "m1", "-c", "alpha,beta", "-d", "2008-04-30 06:10:00"]
+
+
+def day_lines(rng, start, hours, per_hour):
+    lines = []
+    for k in range(hours * per_hour):
+        t = start + k * 3600 // per_hour
+        if rng.random() < 0.03:
+            lines.append(f"{timeutil.iso(t)},000 [ERROR] Unable to deliver, Type: socket.error")
+            continue
+        if rng.random() < 0.05:
+            lines.append(f"{timeutil.iso(t)},000 [INFO] Speed = 12 Bytes/sec")
+        arrival = timeutil.iso(t - rng.randint(0, 40)).replace("-", "").replace(" ", "").replace(":", "")
+        lines.append(f"{timeutil.iso(t)},{rng.randint(0, 999):03d} [INFO] ({rng.randint(1, 99999)} Bytes) "
+                     f"Bulletin SA{k % 97:02d}_CWAO_{k}:ncp1:CWAO:SA:3:Direct:{arrival}  delivered")
+    return lines
+
+
+@pytest.fixture(scope="module")
+def initial_state(tmp_path_factory):
+    """Logs of two clients over 54 hours (rotated daily) and time files at the first hour."""
+    root = tmp_path_factory.mktemp("initial")
+    rng = random.Random(7)
+    logs = root / "data" / "logFiles" / "m1"
+    for client in ("alpha", "beta"):
+        for day, name in ((0, f"tx_{client}.log.2008-04-28"), (1, f"tx_{client}.log.2008-04-29"),
+                          (2, f"tx_{client}.log")):
+            hours = 24 if day < 2 else 7
+            write_log(logs / name, day_lines(rng, T(FIRST) + day * 86400, hours, 400))
+        updates.write(root / "data" / "picklesTimeOfUpdates" / f"tx_{client}_m1", T(FIRST))
+    return root
+
+
+def run_updater(root: Path, kill_after: float | None = None) -> None:
+    cmd = [sys.executable, "-m", "pxstats.cli.pickleUpdater", "--root", str(root), *ARGS]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    if kill_after is None:
+        _, err = proc.communicate(timeout=300)
+        assert proc.returncode == 0, err
+        return
+    time.sleep(kill_after)
+    proc.send_signal(signal.SIGKILL)
+    proc.communicate()
+
+
+def snapshot(root: Path) -> dict:
+    """Every stored file (pickles, pointers, update times) with its bytes."""
+    result = {}
+    for folder in ("pickles", "picklesTimeOfUpdates", "logFileAccess"):
+        base = root / "data" / folder
+        for path in sorted(base.rglob("*")):
+            if path.is_file():
+                result[str(path.relative_to(root))] = path.read_bytes()
+    return result
+
+
+def fresh_copy(initial: Path, target: Path) -> Path:
+    """The same path every time: pickles record the absolute paths of their log files."""
+    shutil.rmtree(target, ignore_errors=True)
+    shutil.copytree(initial, target)
+    return target
+
+
+def test_killed_runs_are_redone_exactly(initial_state, tmp_path):
+    reference = fresh_copy(initial_state, tmp_path / "work")
+    started = time.monotonic()
+    run_updater(reference)
+    duration = time.monotonic() - started
+    expected = snapshot(reference)
+    assert sum(k.startswith("data/pickles/") for k in expected) == 2 * 54
+    rng = random.Random(2026)
+    killed_mid_work = 0
+    for trial in range(TRIALS):
+        root = fresh_copy(initial_state, tmp_path / "work")
+        run_updater(root, kill_after=rng.uniform(0.0, duration))
+        partial = snapshot(root)
+        if 0 < sum(k.startswith("data/pickles/") for k in partial) < 2 * 54:
+            killed_mid_work += 1
+        run_updater(root)
+        assert snapshot(root) == expected, f"trial {trial} differs"
+        leftovers = [p for p in (root / "data").rglob(".*.tmp")]
+        assert leftovers == [], f"trial {trial} left {leftovers}"
+    # The kills must really land inside the work, not only before or after it.
+    assert killed_mid_work >= TRIALS // 4
