@@ -216,3 +216,29 @@ def update_clients(paths: StatsPaths, file_type: str, clients, machine: str, unt
             log.error(message)
             outcomes.append(ClientOutcome(client, "failed", message=message))
     return outcomes
+
+
+def recollect_client(paths: StatsPaths, file_type: str, client: str, machine: str, start: int,
+                     end: int, stats_types, interval: int) -> list[Path]:
+    """Rebuild the pickles of every hour of [start, end) from the logs.
+
+    Times of last update and saved pointers are neither used nor changed: the regular
+    pickleUpdater schedule goes on exactly as before."""
+    lock = paths.lock_file(f"pickleUpdater_{file_type}_{client}_{machine}")
+    with exclusive_lock(lock):
+        folder = paths.log_dir_for(machine)
+        if not folder.is_dir():
+            raise LogFolderMissing(f"log folder {folder} does not exist")
+        cursors = Cursors()
+        written = []
+        hour = timeutil.hour_start(start)
+        while hour < end:
+            period_end = min(hour + timeutil.HOUR, end)
+            collector = collect_period(folder, file_type, client, hour, period_end,
+                                       stats_types, interval, cursors)
+            target = paths.hourly_pickle(client, hour, file_type, machine)
+            pickles.save(target, collector)
+            log.info("Recollected pickle %s", target)
+            written.append(target)
+            hour += timeutil.HOUR
+        return written
