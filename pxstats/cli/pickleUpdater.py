@@ -30,7 +30,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help="bucket width in minutes, must divide 60 (default: 1)")
     parser.add_argument("-f", "--fileType", default="tx", help="tx or rx (default: tx)")
     parser.add_argument("-m", "--machine", default=None,
-                        help="machine whose logs are read (default: this host, %(default)s)")
+                        help="machine whose logs are read (default: this host)")
     parser.add_argument("-n", "--now", action="store_true",
                         help="collect up to the current minute of the date instead of its hour")
     parser.add_argument("-t", "--types", default="All",

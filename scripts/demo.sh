@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# make demo: sample Sundew logs -> pickleUpdater (catching up a day) -> where the pickles are.
+set -euo pipefail
+root=${1:-demo-root}
+mkdir -p "$root"
+root=$(cd "$root" && pwd)
+export PXSTATS_ROOT=$root
+machines=pxatx1,pxatx2
+end=$(date -u +"%Y-%m-%d %H:%M:%S")
+day_ago=$(date -u -d "-24 hours" +"%Y-%m-%d %H:%M:%S")
+
+echo "== Sample logs (48 hours, two machines) in $root/data/logFiles/"
+rm -rf "$root/data"
+generateSampleLogs --hours 48 --end "$end" --machines "$machines" >/dev/null
+ls "$root/data/logFiles/"*
+
+echo
+echo "== pickleUpdater: first run a day ago, then a catch-up of 24 hours"
+for machine in ${machines//,/ }; do
+  for ft in tx rx; do
+    pickleUpdater -f "$ft" -m "$machine" -d "$day_ago"
+    started=$EPOCHREALTIME
+    pickleUpdater -f "$ft" -m "$machine" -d "$end"
+    awk -v a="$started" -v b="$EPOCHREALTIME" -v ft="$ft" -v m="$machine" \
+      'BEGIN { printf "  %-3s %-7s caught up 24 hours in %.2f s\n", ft, m, b - a }'
+  done
+done
+
+echo
+python3 "$(dirname "$0")/demo_summary.py" "$root"
