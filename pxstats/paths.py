@@ -101,6 +101,38 @@ class StatsPaths:
         return self.data / "temp" / "lockFiles"
 
     @property
+    def databases(self) -> Path:
+        return self.data / "databases"
+
+    @property
+    def current_databases(self) -> Path:
+        return self.databases / "currentDatabases"
+
+    @property
+    def current_databases_updates(self) -> Path:
+        return self.databases / "currentDatabasesTimeOfUpdates"
+
+    @property
+    def databases_backups(self) -> Path:
+        return self.databases / "databasesBackups"
+
+    @property
+    def databases_updates_backups(self) -> Path:
+        return self.databases / "databasesTimeOfUpdatesBackups"
+
+    @property
+    def graphics(self) -> Path:
+        return self.data / "graphics"
+
+    @property
+    def web_graphics(self) -> Path:
+        return self.graphics / "webGraphics"
+
+    @property
+    def graphics_archives(self) -> Path:
+        return self.web_graphics / "archives"
+
+    @property
     def px_config_copies(self) -> Path:
         return self.etc / "pxConfigFiles"
 

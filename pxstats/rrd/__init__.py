@@ -1,0 +1,1 @@
+"""The RRD archive: the only package that talks to rrdtool."""
