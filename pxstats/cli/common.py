@@ -27,7 +27,10 @@ def add_root_option(parser: argparse.ArgumentParser) -> None:
 def make_paths(root_option: str | None) -> StatsPaths:
     """StatsPaths for the root, with Sundew's folders taken from <root>/etc/config if present."""
     root = root_from(root_option)
-    settings = _config.load_general(Path(root) / "etc" / "config")
+    try:
+        settings = _config.load_general(Path(root) / "etc" / "config")
+    except _config.ConfigError as exc:
+        raise UserError(str(exc)) from None
     return StatsPaths(root, px_log_dir=settings.px_log_dir, px_etc_dir=settings.px_etc_dir)
 
 
