@@ -178,3 +178,11 @@ def test_console_script_and_help(remote1, run_env):
     assert pickle_of(root, "20080430_11").exists()
     helped = subprocess.run(["pickleUpdater", "--help"], env=run_env, capture_output=True, text=True)
     assert helped.returncode == 0 and "--fileType" in helped.stdout
+
+
+def test_broken_config_is_one_line_error(tmp_path, capsys):
+    (tmp_path / "etc").mkdir()
+    (tmp_path / "etc" / "config").write_text("[generalConfig]\npxRoot = relative/path\n")
+    assert run(tmp_path, "-m", "remote1", "-c", "a", "-d", "2008-04-30 12:10:00") == 2
+    err = capsys.readouterr().err
+    assert "pxRoot" in err and len(err.strip().splitlines()) == 1
