@@ -1,0 +1,71 @@
+"""pickleCleaner: delete the date folders of pickles older than the days to keep."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from .. import timeutil
+from ..tools import DEFAULT_DAYS_TO_KEEP, clean_pickles
+from .common import (EXIT_FAILURE, EXIT_USAGE, UserError, add_root_option, fail, make_paths,
+                     setup_logging)
+
+PROGRAM = "pickleCleaner"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog=PROGRAM,
+        description="Under every <name>/ of <root>/data/pickles/, data/mergedPickles/clients/ "
+                    "and data/mergedPickles/groups/, keep the YYYYMMDD folders of today and of "
+                    "the daysToKeep-1 previous days (UTC) and delete older ones. Entries that "
+                    "are not date folders are left alone with a warning.")
+    parser.add_argument("days", metavar="daysToKeep", nargs="?", default=str(DEFAULT_DAYS_TO_KEEP),
+                        help="number of days kept, today included, at least 1 "
+                             f"(default: {DEFAULT_DAYS_TO_KEEP})")
+    parser.add_argument("-d", "--date", default=None,
+                        help='what "today" is, "YYYY-MM-DD HH:MM:SS" UTC (default: now)')
+    add_root_option(parser)
+    parser.error = lambda message: sys.exit(fail(PROGRAM, message, EXIT_USAGE))
+    return parser
+
+
+def validated(args) -> dict:
+    try:
+        days = int(args.days.strip())
+    except ValueError:
+        days = 0
+    if days < 1:
+        raise UserError(f"daysToKeep must be an integer of at least 1 (got {args.days!r})")
+    try:
+        today = timeutil.parse_user_date(args.date) if args.date else timeutil.now()
+    except timeutil.BadDate:
+        raise UserError("The date format must be YYYY-MM-DD HH:MM:SS") from None
+    return dict(days=days, today=today)
+
+
+def main(argv=None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        options = validated(args)
+    except UserError as exc:
+        return fail(PROGRAM, str(exc), EXIT_USAGE)
+    try:
+        paths = make_paths(args.root)
+        if not paths.data.is_dir():
+            raise UserError(f"no data folder {paths.data}")
+        setup_logging(paths, PROGRAM)
+    except UserError as exc:
+        return fail(PROGRAM, str(exc), EXIT_FAILURE)
+    report = clean_pickles(paths, options["today"], options["days"])
+    for path in report.deleted:
+        print(f"deleted : {path}")
+    for message in report.warnings:
+        print(f"{PROGRAM}: warning: {message}", file=sys.stderr)
+    for message in report.errors:
+        print(f"{PROGRAM}: error: {message}", file=sys.stderr)
+    return EXIT_FAILURE if report.errors else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

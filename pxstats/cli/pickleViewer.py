@@ -1,0 +1,66 @@
+"""pickleViewer: print the content of one hourly (or merged) statistics pickle."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from .. import atomic
+from ..store.pickles import PickleError, load_collector
+from ..tools import collector_to_dict, format_collector
+from .common import EXIT_FAILURE, EXIT_USAGE, UserError, add_root_option, fail, make_paths
+
+PROGRAM = "pickleViewer"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog=PROGRAM,
+        description="Print the content of a statistics pickle: its header, then every bucket "
+                    "with its rows and statistics. Times are UTC.")
+    parser.add_argument("pickle", metavar="PICKLE",
+                        help="pickle file; a relative name that does not exist is also looked "
+                             "for under <root>/data/pickles/")
+    parser.add_argument("output", metavar="OUTPUT", nargs="?", default=None,
+                        help="write to this file instead of the standard output")
+    parser.add_argument("--json", action="store_true",
+                        help="print one JSON object instead of the human-readable dump")
+    add_root_option(parser)
+    parser.error = lambda message: sys.exit(fail(PROGRAM, message, EXIT_USAGE))
+    return parser
+
+
+def resolve(name: str, root_option: str | None) -> Path:
+    """`name` itself, else <root>/data/pickles/<name> for a relative name found there."""
+    path = Path(name)
+    if path.exists() or path.is_absolute():
+        return path
+    candidate = make_paths(root_option).pickles / path
+    return candidate if candidate.exists() else path
+
+
+def main(argv=None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        path = resolve(args.pickle, args.root)
+        collector = load_collector(path)
+    except (UserError, PickleError) as exc:
+        return fail(PROGRAM, str(exc), EXIT_FAILURE)
+    if args.json:
+        text = json.dumps(collector_to_dict(collector, str(path)), indent=1) + "\n"
+    else:
+        text = format_collector(collector, str(path))
+    if args.output is None:
+        sys.stdout.write(text)
+        return 0
+    try:
+        atomic.write_text(args.output, text)
+    except OSError as exc:
+        return fail(PROGRAM, f"cannot write {args.output}: {exc.strerror or exc}", EXIT_FAILURE)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,97 @@
+"""setTimeOfLastUpdates: set the time of last update of pickles so the next pickleUpdater
+run collects again from that hour."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from .. import timeutil
+from ..collector import ALL_WORDS, FILE_TYPES
+from ..paths import check_name
+from ..tools import NOT_AVAILABLE, set_times_of_last_updates
+from .common import (EXIT_FAILURE, EXIT_USAGE, UserError, add_root_option, fail, make_paths,
+                     setup_logging)
+
+PROGRAM = "setTimeOfLastUpdates"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog=PROGRAM,
+        description="Write a date, rounded down to its hour, into every time-of-update file "
+                    "of <root>/data/picklesTimeOfUpdates/ that matches the filters, so that the "
+                    "next pickleUpdater run collects again from that hour.")
+    parser.add_argument("date", metavar="DATE",
+                        help='new time of last update, "YYYY-MM-DD HH:MM:SS" UTC')
+    parser.add_argument("-m", "--machine", default=None,
+                        help="only the files of this machine (default: every machine)")
+    parser.add_argument("-f", "--fileType", default=None, choices=FILE_TYPES,
+                        help="only the files of this type, tx or rx (default: both)")
+    parser.add_argument("-c", "--clients", default=None,
+                        help="only the files of these comma-separated clients or sources "
+                             "(default: every one)")
+    parser.add_argument("--reset-pointers", action="store_true",
+                        help="also delete the matching resume pointers of "
+                             "<root>/data/logFileAccess/")
+    add_root_option(parser)
+    parser.error = lambda message: sys.exit(fail(PROGRAM, message, EXIT_USAGE))
+    return parser
+
+
+def validated(args) -> dict:
+    try:
+        moment = timeutil.parse_user_date(args.date)
+    except timeutil.BadDate:
+        raise UserError("The date format must be YYYY-MM-DD HH:MM:SS") from None
+    machine = args.machine.strip() if args.machine is not None else None
+    clients = None
+    if args.clients is not None:
+        clients = [c for c in args.clients.replace(" ", "").split(",") if c]
+        if not clients:
+            raise UserError("no client given")
+        if any(c in ALL_WORDS for c in clients):
+            clients = None
+    try:
+        if machine is not None:
+            check_name("machine", machine)
+        for client in clients or []:
+            check_name("client", client)
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
+    file_types = [args.fileType] if args.fileType else None
+    return dict(moment=moment, machine=machine, clients=clients, file_types=file_types)
+
+
+def main(argv=None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        options = validated(args)
+    except UserError as exc:
+        return fail(PROGRAM, str(exc), EXIT_USAGE)
+    try:
+        paths = make_paths(args.root)
+        if not paths.times_of_updates.is_dir():
+            raise UserError(f"no time-of-update folder {paths.times_of_updates}")
+        setup_logging(paths, PROGRAM)
+    except UserError as exc:
+        return fail(PROGRAM, str(exc), EXIT_FAILURE)
+    report = set_times_of_last_updates(paths, options["moment"], options["file_types"],
+                                       options["clients"], options["machine"],
+                                       args.reset_pointers)
+    for path, old, new in report.changed:
+        before = timeutil.iso(old) if old is not None else NOT_AVAILABLE
+        print(f"set : {path} : {before} -> {timeutil.iso(new)}")
+    for path in report.deleted:
+        print(f"deleted : {path}")
+    for message in report.errors:
+        print(f"{PROGRAM}: error: {message}", file=sys.stderr)
+    if report.errors:
+        return EXIT_FAILURE
+    if not report.changed and not report.deleted:
+        return fail(PROGRAM, "no time-of-update file matches; nothing changed", EXIT_FAILURE)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
