@@ -27,12 +27,16 @@ class PickleError(Exception):
     """A pickle that is missing, unreadable, truncated or not one of ours."""
 
 
+class ForbiddenClass(pickle.UnpicklingError):
+    pass
+
+
 class _RestrictedUnpickler(pickle.Unpickler):
     def find_class(self, module, name):
         try:
             return _ALLOWED[(module, name)]
         except KeyError:
-            raise pickle.UnpicklingError(f"forbidden class {module}.{name}") from None
+            raise ForbiddenClass(f"forbidden class {module}.{name}") from None
 
 
 def loads(data: bytes, origin: str = "<bytes>"):
@@ -42,15 +46,15 @@ def loads(data: bytes, origin: str = "<bytes>"):
         return legacy.loads(data, origin)
     try:
         return _RestrictedUnpickler(io.BytesIO(data)).load()
-    except pickle.UnpicklingError as exc:
+    except ForbiddenClass as exc:
         raise PickleError(f"{origin}: refused: {exc}") from None
     except Exception as exc:  # truncated or corrupt data: any decoding error
         raise PickleError(f"{origin}: not a readable pickle ({type(exc).__name__}: {exc})") from None
 
 
 def _looks_legacy(data: bytes) -> bool:
-    """Protocol 0/1 pickles start without the PROTO opcode; ours always have it."""
-    return not data.startswith(b"\x80")
+    """The original wrote protocol 0/1 (no PROTO opcode) or at most protocol 2; ours is 4."""
+    return not data.startswith(b"\x80") or data.startswith(b"\x80\x02")
 
 
 def load(path: Path | str):
