@@ -1,0 +1,86 @@
+"""backupRRDDatabases: dated backup of the RRD archive, keeping the last N backups."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from .. import config as _config
+from .. import timeutil
+from ..paths import StatsPaths
+from ..rrd import backup
+from .common import (EXIT_FAILURE, EXIT_USAGE, UserError, add_root_option, fail, make_paths,
+                     setup_logging)
+
+PROGRAM = "backupRRDDatabases"
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line on stderr (status 2), without the usage text."""
+
+    def error(self, message):
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = OneLineParser(
+        prog=PROGRAM,
+        description="Copy the RRD databases and their times of update into dated backups "
+                    "(YYYY-MM-DD_HH:MM:00, UTC), then keep the oldest backup and the newest "
+                    "N-1.")
+    parser.add_argument("keep", nargs="?", metavar="N",
+                        help="number of backups to keep, at least 1 (default: nbDbBackupsToKeep "
+                             "of etc/config, else 20)")
+    parser.add_argument("-d", "--date", default=None,
+                        help='time of the backup, "YYYY-MM-DD HH:MM:SS" UTC; the tag is its '
+                             "minute (default: now)")
+    add_root_option(parser)
+    parser.add_argument("-v", "--verbose", action="store_true", help="log details on stderr")
+    return parser
+
+
+def parse_keep(text: str) -> int:
+    try:
+        keep = int(text.strip())
+    except ValueError:
+        keep = 0
+    if keep < 1:
+        raise UserError(f"the number of backups to keep must be an integer of at least 1 "
+                        f"(got {text!r}); give nothing for the default")
+    return keep
+
+
+def keep_from_config(paths: StatsPaths) -> int:
+    """nbDbBackupsToKeep of <root>/etc/config when the file exists, else 20."""
+    if not paths.config_file.exists():
+        return backup.DEFAULT_KEEP
+    try:
+        return _config.load_config(paths.etc).general.nb_db_backups_to_keep
+    except _config.ConfigError as exc:
+        raise UserError(str(exc)) from None
+
+
+def main(argv=None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        keep = parse_keep(args.keep) if args.keep is not None else None
+        try:
+            when = timeutil.parse_user_date(args.date) if args.date else timeutil.now()
+        except timeutil.BadDate:
+            raise UserError("The date format must be YYYY-MM-DD HH:MM:SS") from None
+        paths = make_paths(args.root)
+        if keep is None:
+            keep = keep_from_config(paths)
+        setup_logging(paths, PROGRAM, args.verbose)
+    except (UserError, _config.ConfigError) as exc:
+        return fail(PROGRAM, str(exc), EXIT_USAGE)
+    try:
+        result = backup.backup(paths, when, keep)
+    except backup.BackupError as exc:
+        return fail(PROGRAM, str(exc), EXIT_FAILURE)
+    print(result.tag)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

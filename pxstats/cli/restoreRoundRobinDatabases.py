@@ -1,0 +1,54 @@
+"""restoreRoundRobinDatabases: put a dated backup of the RRD archive back in place."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from .. import config as _config
+from .. import timeutil
+from ..rrd import backup
+from .backupRRDDatabases import OneLineParser, keep_from_config
+from .common import (EXIT_FAILURE, EXIT_USAGE, UserError, add_root_option, fail, make_paths,
+                     setup_logging)
+
+PROGRAM = "restoreRoundRobinDatabases"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = OneLineParser(
+        prog=PROGRAM,
+        description="Replace the RRD databases and their times of update by a backup of "
+                    "backupRRDDatabases, after checking it and backing up the current state.")
+    parser.add_argument("date", nargs="?", metavar="DATE",
+                        help='the backup to restore, "YYYY-MM-DD HH:MM:SS" UTC as in its tag '
+                             "YYYY-MM-DD_HH:MM:SS")
+    add_root_option(parser)
+    parser.add_argument("-v", "--verbose", action="store_true", help="log details on stderr")
+    return parser
+
+
+def main(argv=None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        if not args.date:
+            raise UserError("You must specify a date.")
+        try:
+            tag = backup.tag_from_iso(args.date)
+        except timeutil.BadDate:
+            raise UserError("Date must be of the following format YYYY-MM-DD HH:MM:SS") from None
+        paths = make_paths(args.root)
+        keep = keep_from_config(paths)
+        setup_logging(paths, PROGRAM, args.verbose)
+    except (UserError, _config.ConfigError) as exc:
+        return fail(PROGRAM, str(exc), EXIT_USAGE)
+    try:
+        saved = backup.restore(paths, tag, timeutil.now(), keep)
+    except backup.BackupError as exc:
+        return fail(PROGRAM, str(exc), EXIT_FAILURE)
+    print(f"restored {tag}; the previous state is backup {saved.tag}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
