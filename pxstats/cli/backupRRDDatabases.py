@@ -9,17 +9,10 @@ from .. import config as _config
 from .. import timeutil
 from ..paths import StatsPaths
 from ..rrd import backup
-from .common import (EXIT_FAILURE, EXIT_USAGE, UserError, add_root_option, fail, make_paths,
+from .common import (OneLineParser, EXIT_FAILURE, EXIT_USAGE, UserError, add_root_option, fail, make_paths,
                      setup_logging)
 
 PROGRAM = "backupRRDDatabases"
-
-
-class OneLineParser(argparse.ArgumentParser):
-    """argparse, but a usage error is one line on stderr (status 2), without the usage text."""
-
-    def error(self, message):
-        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
 
 
 def build_parser() -> argparse.ArgumentParser:

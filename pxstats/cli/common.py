@@ -15,6 +15,13 @@ EXIT_USAGE = 2
 EXIT_FAILURE = 1
 
 
+class OneLineParser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line on stderr (status 2), without the usage text."""
+
+    def error(self, message):
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
+
+
 class UserError(Exception):
     """An error the user can fix: printed as one line, no traceback, non-zero exit."""
 

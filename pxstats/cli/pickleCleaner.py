@@ -7,14 +7,14 @@ import sys
 
 from .. import timeutil
 from ..tools import DEFAULT_DAYS_TO_KEEP, clean_pickles
-from .common import (EXIT_FAILURE, EXIT_USAGE, UserError, add_root_option, fail, make_paths,
+from .common import (OneLineParser, EXIT_FAILURE, EXIT_USAGE, UserError, add_root_option, fail, make_paths,
                      setup_logging)
 
 PROGRAM = "pickleCleaner"
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog=PROGRAM,
         description="Under every <name>/ of <root>/data/pickles/, data/mergedPickles/clients/ "
                     "and data/mergedPickles/groups/, keep the YYYYMMDD folders of today and of "
@@ -26,7 +26,6 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-d", "--date", default=None,
                         help='what "today" is, "YYYY-MM-DD HH:MM:SS" UTC (default: now)')
     add_root_option(parser)
-    parser.error = lambda message: sys.exit(fail(PROGRAM, message, EXIT_USAGE))
     return parser
 
 

@@ -9,14 +9,14 @@ from .. import timeutil
 from ..collector import ALL_WORDS, STATS_BY_FILE_TYPE
 from ..paths import check_name, this_host
 from ..pickling import client_names, update_clients
-from .common import EXIT_USAGE, UserError, add_root_option, fail, make_paths, setup_logging
+from .common import OneLineParser, EXIT_USAGE, UserError, add_root_option, fail, make_paths, setup_logging
 
 PROGRAM = "pickleUpdater"
 FRENCH_TYPES = {"erreurs": "errors", "latence": "latency", "nbreDeBytes": "bytecount"}
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog=PROGRAM,
         description="Collect the statistics of Sundew tx/rx log files into hourly pickles, "
                     "catching up every hour since the last update.")

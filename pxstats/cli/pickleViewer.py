@@ -10,13 +10,13 @@ from pathlib import Path
 from .. import atomic
 from ..store.pickles import PickleError, load_collector
 from ..tools import collector_to_dict, format_collector
-from .common import EXIT_FAILURE, EXIT_USAGE, UserError, add_root_option, fail, make_paths
+from .common import OneLineParser, EXIT_FAILURE, UserError, add_root_option, fail, make_paths
 
 PROGRAM = "pickleViewer"
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog=PROGRAM,
         description="Print the content of a statistics pickle: its header, then every bucket "
                     "with its rows and statistics. Times are UTC.")
@@ -28,7 +28,6 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--json", action="store_true",
                         help="print one JSON object instead of the human-readable dump")
     add_root_option(parser)
-    parser.error = lambda message: sys.exit(fail(PROGRAM, message, EXIT_USAGE))
     return parser
 
 

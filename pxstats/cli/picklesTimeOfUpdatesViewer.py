@@ -9,13 +9,13 @@ import sys
 from .. import timeutil
 from ..paths import this_host
 from ..tools import format_times_box, times_of_updates, times_to_dict
-from .common import EXIT_FAILURE, EXIT_USAGE, UserError, add_root_option, fail, make_paths
+from .common import OneLineParser, EXIT_FAILURE, UserError, add_root_option, fail, make_paths
 
 PROGRAM = "picklesTimeOfUpdatesViewer"
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog=PROGRAM,
         description="List the files of <root>/data/picklesTimeOfUpdates/ sorted by name with "
                     "the time each holds (the first hour not yet collected, UTC) in a "
@@ -23,7 +23,6 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--json", action="store_true",
                         help="print one JSON object: file name -> time, null when unreadable")
     add_root_option(parser)
-    parser.error = lambda message: sys.exit(fail(PROGRAM, message, EXIT_USAGE))
     return parser
 
 

@@ -9,13 +9,13 @@ from .. import timeutil
 from ..collector import ALL_WORDS, STATS_BY_FILE_TYPE
 from ..paths import check_name, this_host
 from ..pickling import LockBusy, LogFolderMissing, client_names, recollect_client
-from .common import EXIT_USAGE, UserError, add_root_option, fail, make_paths, setup_logging
+from .common import OneLineParser, EXIT_USAGE, UserError, add_root_option, fail, make_paths, setup_logging
 
 PROGRAM = "recollectData"
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog=PROGRAM,
         description="Rebuild the hourly pickles of every hour between two dates from the log "
                     "files still on disk. Times of last update are left as they are.")

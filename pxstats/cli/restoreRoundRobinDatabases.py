@@ -8,8 +8,8 @@ import sys
 from .. import config as _config
 from .. import timeutil
 from ..rrd import backup
-from .backupRRDDatabases import OneLineParser, keep_from_config
-from .common import (EXIT_FAILURE, EXIT_USAGE, UserError, add_root_option, fail, make_paths,
+from .backupRRDDatabases import keep_from_config
+from .common import (OneLineParser, EXIT_FAILURE, EXIT_USAGE, UserError, add_root_option, fail, make_paths,
                      setup_logging)
 
 PROGRAM = "restoreRoundRobinDatabases"

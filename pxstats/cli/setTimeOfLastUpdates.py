@@ -10,14 +10,14 @@ from .. import timeutil
 from ..collector import ALL_WORDS, FILE_TYPES
 from ..paths import check_name
 from ..tools import NOT_AVAILABLE, set_times_of_last_updates
-from .common import (EXIT_FAILURE, EXIT_USAGE, UserError, add_root_option, fail, make_paths,
+from .common import (OneLineParser, EXIT_FAILURE, EXIT_USAGE, UserError, add_root_option, fail, make_paths,
                      setup_logging)
 
 PROGRAM = "setTimeOfLastUpdates"
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog=PROGRAM,
         description="Write a date, rounded down to its hour, into every time-of-update file "
                     "of <root>/data/picklesTimeOfUpdates/ that matches the filters, so that the "
@@ -35,7 +35,6 @@ def build_parser() -> argparse.ArgumentParser:
                         help="also delete the matching resume pointers of "
                              "<root>/data/logFileAccess/")
     add_root_option(parser)
-    parser.error = lambda message: sys.exit(fail(PROGRAM, message, EXIT_USAGE))
     return parser
 
 
