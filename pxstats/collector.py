@@ -20,7 +20,7 @@ STATS_BY_FILE_TYPE = {
 FILE_TYPES = tuple(STATS_BY_FILE_TYPE)
 DEFAULT_MAX_LATENCY = 15
 FORMAT_VERSION = 1
-ALL_WORDS = ("All", "Tous")
+ALL_WORDS = ("All", "Tous", "ALL", "TOUS")  # the original used both spellings
 
 
 class Bucket:

@@ -450,3 +450,17 @@ def test_restore_in_the_minute_of_its_backup_keeps_the_restored_tag(archive):
     assert (first.tag, saved.tag) == ("2024-01-15_12:35:00", "2024-01-15_12:35:20")
     assert live_state(archive) == backed_up == backup_state(archive, first.tag)
     assert backup_state(archive, saved.tag) == changed
+
+
+def test_backup_refuses_while_a_transfer_runs(tmp_path, capsys):
+    """A running transfer holds its lock shared; a backup must not copy half-replaced files."""
+    import fcntl
+    from pxstats.cli import backupRRDDatabases
+    lock = tmp_path / "data" / "temp" / "lockFiles" / "transferPickleToRRD.lock"
+    lock.parent.mkdir(parents=True)
+    with open(lock, "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_SH)
+        status = backupRRDDatabases.main(["--root", str(tmp_path), "-d", "2024-01-15 12:35:41", "3"])
+    assert status == 1
+    assert "transferPickleToRRD run is running" in capsys.readouterr().err
+    assert not (tmp_path / "data" / "databases" / "databasesBackups" / "2024-01-15_12:35:00").exists()

@@ -27,7 +27,7 @@ import os
 import re
 import shutil
 import time
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -209,14 +209,21 @@ def _recover(paths: StatsPaths) -> None:
                 _remove(entry)
 
 
+# Every running transferPickleToRRD holds this lock shared: taking it exclusively keeps a
+# backup or restore from copying a database while a transfer replaces it.
+TRANSFER_LOCK_NAME = "transferPickleToRRD"
+
+
 @contextmanager
 def _archive_lock(paths: StatsPaths):
-    try:
-        with exclusive_lock(paths.lock_file(LOCK_NAME)):
-            yield
-    except LockBusy:
-        raise BackupError("another backup or restore of the RRD archive is running "
-                          f"(lock {paths.lock_file(LOCK_NAME)})") from None
+    with ExitStack() as stack:
+        for name, holder in ((LOCK_NAME, "another backup or restore of the RRD archive"),
+                             (TRANSFER_LOCK_NAME, "a transferPickleToRRD run")):
+            try:
+                stack.enter_context(exclusive_lock(paths.lock_file(name)))
+            except LockBusy:
+                raise BackupError(f"{holder} is running (lock {paths.lock_file(name)})") from None
+        yield
 
 
 # -- backup ----------------------------------------------------------------------------------

@@ -8,7 +8,11 @@ archives are used as they are (spec rrd.md §1).
 
 from __future__ import annotations
 
+import os
 import re
+import shutil
+import subprocess
+import tempfile
 from pathlib import Path
 
 import rrdtool
@@ -109,6 +113,61 @@ def update(path: Path, pairs) -> None:
         _call(rrdtool.update, str(path), *values[first:first + 1000])
 
 
+UPDATE_TEMP_MARK = ".rrdupdate-"
+
+
+def update_atomically(path: Path, data_type: str, pairs, start: int) -> None:
+    """Store (timestamp, value) pairs so that a process killed at any instant leaves either the
+    old database or the fully updated one, never a torn file.
+
+    librrd updates in place through a shared mapping (rows first, header last), so a kill in
+    the middle can leave rows and header out of step. Here the update goes to a copy in the
+    same folder — or to a new database created at `start` when `path` does not exist yet —
+    which is fsynced and renamed over `path`. Temporary copies that a killed writer left
+    behind are removed afterwards (callers hold the database's lock)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(dir=path.parent, prefix=_copy_prefix(path), suffix=".tmp")
+    os.close(fd)
+    temp = Path(name)
+    try:
+        if path.exists():
+            shutil.copyfile(path, temp)
+        else:
+            create(temp, data_type, start)
+        update(temp, pairs)
+        os.chmod(temp, 0o644)
+        fd = os.open(temp, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(temp, path)
+    except BaseException:
+        _unlink(temp)
+        raise
+    remove_stale_copies(path)
+
+
+def _copy_prefix(path: Path) -> str:
+    return "." + path.name[:180] + UPDATE_TEMP_MARK
+
+
+def remove_stale_copies(path: Path) -> None:
+    """Remove the copies of `path` that killed writers left behind (update_atomically's,
+    including librrd's own `<name>XXXXXX` create temps). Call it holding the lock."""
+    path = Path(path)
+    for stale in path.parent.glob(atomic.glob_escape(_copy_prefix(path)) + "*"):
+        _unlink(stale)
+
+
+def _unlink(path: Path) -> None:
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
+
+
 def fetch(path: Path, cf: str, resolution: int, start: int, end: int):
     """((start, end, step), [value or None, ...]) from the binding."""
     (first, last, step), _, rows = _call(
@@ -123,6 +182,46 @@ def last(path: Path) -> int:
 
 def info(path: Path) -> dict:
     return _call(rrdtool.info, str(path))
+
+
+def create_merged(path: Path, data_type: str, start: int, step: int, rows: int) -> None:
+    """Throw-away totals database (spec §3.12): one DS whose heartbeat is the step, xff 0,
+    one AVERAGE/MIN/MAX archive of `rows` rows at the database's own step. Overwrites."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    args = ["--start", str(int(start)), "--step", str(int(step)),
+            f"DS:{data_type}:GAUGE:{int(step)}:U:U"]
+    args += [f"RRA:{cf}:0:1:{int(rows)}" for cf in CONSOLIDATIONS]
+    _call(rrdtool.create, str(path), *args)
+
+
+RRDTOOL = "rrdtool"
+GRAPH_TIMEOUT = 60
+
+
+def graph(args: list[str], timeout: float = GRAPH_TIMEOUT) -> tuple[int, int]:
+    """`rrdtool graph <args>` in a child process (a crash in librrd cannot kill the caller),
+    as an argument list, with a timeout and TZ=UTC (axis labels in UTC). Returns the image
+    (width, height); raises RRDError with rrdtool's message, the signal or the timeout."""
+    env = dict(os.environ, TZ="UTC")
+    try:
+        done = subprocess.run([RRDTOOL, "graph", *args], capture_output=True, text=True,
+                              errors="replace", timeout=timeout, env=env,
+                              stdin=subprocess.DEVNULL)
+    except subprocess.TimeoutExpired:
+        raise RRDError(f"rrdtool graph: no answer after {timeout} s") from None
+    except OSError as exc:
+        raise RRDError(f"cannot run {RRDTOOL}: {exc.strerror}") from None
+    if done.returncode != 0:
+        if done.returncode < 0:
+            why = f"killed by signal {-done.returncode}"
+        else:
+            why = (done.stderr.strip() or done.stdout.strip() or
+                   f"exit status {done.returncode}").splitlines()[-1]
+        raise RRDError(f"rrdtool graph: {why}")
+    size = re.search(r"(\d+)x(\d+)", done.stdout)
+    if not size:
+        raise RRDError(f"rrdtool graph: unexpected answer {done.stdout.strip()!r}")
+    return int(size.group(1)), int(size.group(2))
 
 
 def _number(value) -> str:

@@ -1,0 +1,163 @@
+"""transferPickleToRRD: append the per-minute statistics of hourly pickles to the RRD archive."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from .. import timeutil
+from ..paths import check_name, this_host
+from ..rrd import transfer
+from .common import OneLineParser, EXIT_USAGE, UserError, add_root_option, fail, make_paths, setup_logging
+
+PROGRAM = "transferPickleToRRD"
+ALL_CLIENTS = ("ALL", "TOUS")
+FILE_TYPES = ("tx", "rx")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = OneLineParser(
+        prog=PROGRAM,
+        description="Append the per-minute statistics of the hourly pickles to the RRD "
+                    "databases (ten-year archive), from each database's last update up to "
+                    "the end hour.")
+    parser.add_argument("-c", "--clients", default="ALL",
+                        help="comma-separated clients (tx) or sources (rx), * and ? wildcards "
+                             "allowed; ALL = every name having pickles on the machines "
+                             "(default: ALL)")
+    parser.add_argument("-e", "--end", default=None,
+                        help='end of the transfer, "YYYY-MM-DD HH:MM:SS" UTC, rounded down to '
+                             "the hour (default: now)")
+    parser.add_argument("-f", "--fileTypes", default="",
+                        help="comma-separated tx or rx, one per client or one for all; "
+                             "required with -c, refused with ALL")
+    parser.add_argument("-g", "--group", default="",
+                        help="transfer the clients of -c as one group of this name")
+    parser.add_argument("-m", "--machines", default=None,
+                        help="comma-separated machines whose pickles are combined "
+                             "(default: this host)")
+    parser.add_argument("-p", "--products", default="ALL",
+                        help="comma-separated product patterns counted in a group; only "
+                             "with -g (default: ALL)")
+    parser.add_argument("--processes", default="5", metavar="N",
+                        help="number of clients transferred at the same time (default: 5)")
+    add_root_option(parser)
+    parser.add_argument("-v", "--verbose", action="store_true", help="log details on stderr")
+    return parser
+
+
+def _split(text: str) -> list[str]:
+    return [item for item in text.replace(" ", "").split(",") if item]
+
+
+def validated(args) -> dict:
+    """Options checked in the original's order (spec rrd.md §2.2); raises UserError."""
+    try:
+        moment = timeutil.parse_user_date(args.end) if args.end else timeutil.now()
+    except timeutil.BadDate:
+        raise UserError("Error. The endind date format must be YYYY-MM-DD HH:MM:SS") from None
+    end = timeutil.hour_start(moment)
+    group = args.group.strip()
+    products = _split(args.products)
+    if transfer.products_filter(products) and not group:
+        raise UserError("Error. Products can only be specified when using special groups.")
+    clients = _split(args.clients)
+    if not clients:
+        raise UserError("Error. No client was specified.")
+    file_types = _split(args.fileTypes)
+    if len(file_types) == 1 and len(clients) > 1:
+        file_types = file_types * len(clients)
+    everyone = len(clients) == 1 and clients[0].upper() in ALL_CLIENTS
+    if everyone and file_types:
+        raise UserError("Error. Filetypes cannot be specified when all clients are to be "
+                        "updated.")
+    if not everyone:
+        if not file_types:
+            raise UserError("Error. File types (-f tx or rx) must be specified with the "
+                            "clients.")
+        if len(clients) != len(file_types):
+            raise UserError("Error. The number of file types must be one, or the number of "
+                            "clients.")
+        bad = [t for t in file_types if t not in FILE_TYPES]
+        if bad:
+            raise UserError(f"Error. File types must be tx or rx (got {bad[0]}).")
+    if group:
+        if everyone:
+            raise UserError("Error. A group needs its members: list them with -c.")
+        if len(set(file_types)) > 1:
+            raise UserError("Error. All the members of a group must have the same file type.")
+    machines = _split(args.machines) if args.machines is not None else [this_host()]
+    if not machines:
+        raise UserError("Error. No machine was specified.")
+    try:
+        processes = int(args.processes)
+    except ValueError:
+        processes = 0
+    if processes < 1:
+        raise UserError("Error. The number of processes must be an integer above 0.")
+    try:
+        for machine in machines:
+            check_name("machine", machine)
+        if group:
+            check_name("group", group)
+        for client in clients:
+            if not everyone and not transfer.is_pattern(client):
+                check_name("client", client)
+    except ValueError as exc:
+        raise UserError(f"Error. {str(exc)[0].upper()}{str(exc)[1:]}.") from None
+    return dict(end=end, group=group, products=transfer.products_filter(products),
+                clients=None if everyone else clients, file_types=file_types,
+                machines=tuple(machines), processes=processes)
+
+
+def tasks_for(paths, options, log) -> tuple[list, list]:
+    """(tasks to run, outcomes already failed) for the validated options."""
+    end, machines = options["end"], options["machines"]
+    if options["clients"] is None:
+        names, types = transfer.all_names(paths, machines, end)
+        return transfer.plan(paths, names, types, machines, end)
+    names, types = transfer.expand_clients(paths, options["clients"], options["file_types"],
+                                           machines, end)
+    if not options["group"]:
+        return transfer.plan(paths, names, types, machines, end)
+    file_type = options["file_types"][0]
+    task = transfer.Task(options["group"], file_type, machines, end, members=tuple(names),
+                         products=options["products"], group=True)
+    if not names:
+        message = "none of its members has pickles on these machines"
+        log.error("%s not transferred: %s", task.label, message)
+        return [], [transfer.Outcome(task, "failed", message)]
+    return [task], []
+
+
+def main(argv=None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        options = validated(args)
+        paths = make_paths(args.root)
+        logger = setup_logging(paths, PROGRAM, args.verbose)
+    except UserError as exc:
+        return fail(PROGRAM, str(exc), EXIT_USAGE)
+    log = logger.getChild("transferPickleToRRD")
+    latest = timeutil.hour_start(timeutil.now())
+    if options["end"] > latest:
+        # Minutes not collected yet would be stored as zeros and never stored again.
+        log.warning("End %s is in the future; the transfer stops at %s.",
+                    timeutil.iso(options["end"]), timeutil.iso(latest))
+        options["end"] = latest
+    try:
+        with transfer.run_lock(paths):
+            tasks, refused = tasks_for(paths, options, log)
+            outcomes = refused + transfer.transfer_all(paths, tasks, options["processes"])
+    except KeyboardInterrupt:
+        return fail(PROGRAM, "interrupted", 130)
+    except OSError as exc:
+        return fail(PROGRAM, f"{exc.strerror or exc}: {exc.filename or ''}".rstrip(": "))
+    failed = [o for o in outcomes if o.status == "failed"]
+    for outcome in failed:
+        print(f"{PROGRAM}: error: {outcome.task.label}: {outcome.message}", file=sys.stderr)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

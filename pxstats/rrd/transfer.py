@@ -1,0 +1,493 @@
+"""transferPickleToRRD's work: the per-minute statistics of hourly pickles appended to the RRDs.
+
+One *database set* is the RRDs of one client, source or group on one machine set
+(`<type>/<name>_<machines>`, spec rrd.md §1.5) plus its time-of-update file. `transfer`
+brings one set up to an end hour (§2.4, §2.7), with the fixes of §6:
+
+* resume from the time of update, or from midnight of the end's day for a new set (or from
+  the data already in the databases when a first run was killed before writing it);
+* new databases are created at the first stored minute, so that minute is kept;
+* one value per minute and type (§2.5), `filecount` counting files (error rows excluded);
+* catch-up over days in chunks of CHUNK_HOURS, each database updated in batches;
+* exactly once, even after a kill: minutes a database already holds are skipped, every
+  update goes through a copy renamed into place (schema.update_atomically), and the time
+  of update, which never moves backwards, is written only once every database of the set
+  holds the chunk;
+* one lock per database set, shared by its tx and rx names; a name used as a source while
+  a client of the same name owns the set (or the reverse) is refused instead of mixed.
+
+`transfer_all` runs the sets in a pool of worker processes and returns one outcome each.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import fcntl
+import fnmatch
+import logging
+import logging.handlers
+import multiprocessing
+import os
+import signal
+from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .. import merging, timeutil
+from ..collector import ALL_WORDS
+from ..paths import StatsPaths, safe_component
+from ..pickling import LockBusy, exclusive_lock
+from . import schema
+
+log = logging.getLogger("pxstats.rrd.transfer")
+
+PROGRAM = "transferPickleToRRD"
+CHUNK_HOURS = 24
+WILDCARD_LOOKBACK = 1000 * timeutil.HOUR
+# Statistics each file type's databases are computed from.
+NEEDED_STATS = {"tx": ("latency", "bytecount", "errors"), "rx": ("bytecount", "errors")}
+ALL_PRODUCTS = {w.upper() for w in ALL_WORDS} | {"", "*"}  # compared upper-cased
+
+
+class TransferError(Exception):
+    """One database set cannot be updated; the message says why (one line)."""
+
+
+@dataclass(frozen=True)
+class Task:
+    """One database set to bring up to `end`."""
+    name: str                       # client, source or group: the databases' name
+    file_type: str                  # tx or rx
+    machines: tuple[str, ...]
+    end: int
+    members: tuple[str, ...] = ()   # group members (group mode only)
+    products: tuple[str, ...] = ()  # group product patterns; () = every product
+    group: bool = False
+
+    @property
+    def label(self) -> str:
+        kind = "group" if self.group else self.file_type
+        return f"{kind} {self.name} on {schema.machines_name(self.machines)}"
+
+
+@dataclass
+class Outcome:
+    task: Task
+    status: str                     # "updated", "up-to-date", "failed"
+    message: str = ""
+    start: int = 0                  # first minute stored (resume point)
+    end: int = 0                    # new time of update
+    databases: list = field(default_factory=list)
+
+
+# -- names and files ----------------------------------------------------------------------------
+
+def database_paths(paths: StatsPaths, file_type: str, name: str, machines) -> dict[str, Path]:
+    """{data type: database} of one set, in the order of spec §1.2."""
+    return {t: schema.db_path(paths, t, name, machines) for t in schema.DATA_TYPES[file_type]}
+
+
+def time_of_update_file(paths: StatsPaths, file_type: str, name: str, machines) -> Path:
+    """Shared by all data types of the set: <fileType>/<name>_<machines>."""
+    return schema.time_of_update_path(
+        paths, file_type, schema.db_path(paths, "errors", name, machines))
+
+
+def lock_file(paths: StatsPaths, name: str, machines) -> Path:
+    """One lock per database set, the same for its tx and rx names (they share files)."""
+    base = schema.db_path(paths, "errors", name, machines).name
+    return paths.lock_file(f"{PROGRAM}_{base}")
+
+
+def run_lock_file(paths: StatsPaths) -> Path:
+    """Held (shared) by every running transfer: pxStatsStartup's transfer guard tries it."""
+    return paths.lock_file(PROGRAM)
+
+
+def owner(paths: StatsPaths, name: str, machines) -> str | None:
+    """File type that owns the set's bytecount/errors/filecount files, None when unused.
+
+    tx wins when both time-of-update files exist (archives of the original, which mixed
+    them): only tx sets have a latency database."""
+    if (time_of_update_file(paths, "tx", name, machines).exists()
+            or schema.db_path(paths, "latency", name, machines).exists()):
+        return "tx"
+    if time_of_update_file(paths, "rx", name, machines).exists():
+        return "rx"
+    return None
+
+
+def collision_message(name: str, machines, file_type: str, other: str) -> str:
+    kind = {"tx": "client", "rx": "source"}
+    return (f"{name} is also a {kind[other]} ({other}) on {schema.machines_name(machines)}, "
+            f"whose databases have the same names; {file_type} {name} was not transferred "
+            f"so that the two are not mixed")
+
+
+def resume_point(paths: StatsPaths, file_type: str, name: str, machines, end: int) -> int:
+    """Where the set's data stops: its time of update. A set without one starts at midnight
+    of the end's day (spec §2.4 step 1) — unless a first run was killed before writing it:
+    then the earliest last update of its databases, counting midnight for a missing one."""
+    stored = schema.read_time_of_update(time_of_update_file(paths, file_type, name, machines))
+    if stored:
+        return stored
+    midnight = timeutil.day_start(end)
+    return min(schema.last(db) if db.exists() else midnight
+               for db in database_paths(paths, file_type, name, machines).values())
+
+
+# -- per-minute values (spec §2.5) --------------------------------------------------------------
+
+def minute_values(collector, start: int, end: int, file_type: str,
+                  label: str = "pickles") -> dict[str, list]:
+    """{data type: [(timestamp, value), ...]} for the buckets starting in [start, end).
+
+    The bucket starting at minute m is stored at m+60 (it covers (m, m+60] in the RRD)."""
+    _check_layout(collector, file_type, label)
+    series = {t: [] for t in schema.DATA_TYPES[file_type]}
+    tx = file_type == "tx"
+    try:
+        for bucket in collector.buckets:
+            if not start <= bucket.start < end:
+                continue
+            stamp = bucket.start + timeutil.MINUTE
+            if tx:
+                series["latency"].append((stamp, float(bucket.means["latency"])))
+                series["filesOverMaxLatency"].append(
+                    (stamp, float(bucket.files_over_max_latency)))
+            series["bytecount"].append((stamp, float(bucket.totals["bytecount"])))
+            series["errors"].append((stamp, float(bucket.totals["errors"])))
+            series["filecount"].append((stamp, float(bucket.nb_files)))
+    except KeyError as exc:
+        raise TransferError(_missing_stat(exc.args[0])) from None
+    return series
+
+
+def _missing_stat(stat: str) -> str:
+    return f"The {stat} stat type was not found in previously collected data."
+
+
+def _check_layout(collector, file_type: str, label: str) -> None:
+    if collector.interval != timeutil.MINUTE:
+        raise TransferError(f"{label} hold {collector.interval // 60}-minute buckets; the "
+                            "databases need one value per minute (collect with -i 1)")
+    missing = [s for s in NEEDED_STATS[file_type] if s not in collector.stats_types]
+    if missing:
+        raise TransferError(_missing_stat(missing[0]))
+
+
+def machine_sum_values(paths: StatsPaths, client: str, file_type: str, machines,
+                       start: int, end: int) -> dict[str, list]:
+    """Values of one client over several machines, from each machine's hourly pickles.
+
+    Equal to the values of the merged collector (merging.merge_sources): counts, bytes and
+    errors add up, and the mean latency over all machines' files is the sum of their latency
+    totals over the sum of their file counts. Reading the statistics the pickles already
+    hold avoids re-merging and recomputing every row, which a catch-up cannot afford."""
+    per_machine = []
+    for machine in machines:
+        collector = merging.merge_hours(paths, start, end, client, machine, file_type)
+        _check_layout(collector, file_type, f"{file_type} pickles of {client} on {machine}")
+        per_machine.append(collector)
+    if len(per_machine) == 1:  # the pickled statistics themselves
+        return minute_values(per_machine[0], start, end, file_type)
+    series = {t: [] for t in schema.DATA_TYPES[file_type]}
+    tx = file_type == "tx"
+    for buckets in zip(*(c.buckets for c in per_machine)):
+        first = buckets[0]
+        if not start <= first.start < end:
+            continue
+        stamp = first.start + timeutil.MINUTE
+        try:
+            files = sum(b.nb_files for b in buckets)
+            if tx:
+                latency_total = sum(b.totals["latency"] for b in buckets)
+                series["latency"].append((stamp, latency_total / files if files else 0.0))
+                series["filesOverMaxLatency"].append(
+                    (stamp, float(sum(b.files_over_max_latency for b in buckets))))
+            series["bytecount"].append((stamp, float(sum(b.totals["bytecount"] for b in buckets))))
+            series["errors"].append((stamp, float(sum(b.totals["errors"] for b in buckets))))
+            series["filecount"].append((stamp, float(files)))
+        except KeyError as exc:
+            raise TransferError(_missing_stat(exc.args[0])) from None
+    return series
+
+
+def group_values(paths: StatsPaths, task: Task, start: int, end: int) -> dict[str, list]:
+    """Values of a group: its members merged hour by hour (merged pickles cached by
+    merging.merge_sources), restricted to the group's products when it names some."""
+    collector = merging.merge_sources(paths, start, end, list(task.members), task.file_type,
+                                      list(task.machines), group_name=task.name)
+    if task.products:
+        collector.compute_statistics(list(task.products))
+    return minute_values(collector, start, end, task.file_type,
+                         f"{task.file_type} pickles of group {task.name}")
+
+
+def products_filter(products) -> tuple[str, ...]:
+    """() when the list means every product (ALL/TOUS/All/Tous/*/empty)."""
+    products = [p for p in products]
+    if not products or any(p.upper() in ALL_PRODUCTS for p in products):
+        return ()
+    return tuple(products)
+
+
+# -- one database set ---------------------------------------------------------------------------
+
+def chunks(start: int, end: int, hours: int = CHUNK_HOURS):
+    """Contiguous [a, b) pieces of [start, end), at most `hours` long, ending on hour marks."""
+    step = hours * timeutil.HOUR
+    a = start
+    while a < end:
+        b = min(timeutil.hour_start(a) + step, end)
+        yield a, b
+        a = b
+
+
+def transfer(paths: StatsPaths, task: Task) -> Outcome:
+    """Bring one database set up to task.end (never backwards); raises TransferError,
+    LockBusy, schema.RRDError or OSError when it cannot."""
+    databases = database_paths(paths, task.file_type, task.name, task.machines)
+    tou_file = time_of_update_file(paths, task.file_type, task.name, task.machines)
+    with exclusive_lock(lock_file(paths, task.name, task.machines)):
+        other = owner(paths, task.name, task.machines)
+        if other not in (None, task.file_type):
+            raise TransferError(collision_message(task.name, task.machines, task.file_type, other))
+        log.info("Start of transfer of %s up to %s (process %d)", task.label,
+                 timeutil.iso(task.end), os.getpid())
+        for db in databases.values():
+            schema.remove_stale_copies(db)
+        start = resume_point(paths, task.file_type, task.name, task.machines, task.end)
+        outcome = Outcome(task, "up-to-date", start=start, end=start,
+                          databases=list(databases.values()))
+        if task.end <= start:
+            for db in databases.values():
+                log.warning("This database was not updated since it's last update was more "
+                            "recent than specified date : %s", db)
+            log.info("End of transfer of %s (process %d)", task.label, os.getpid())
+            return outcome
+        for chunk_start, chunk_end in chunks(start, task.end):
+            if task.group:
+                series = group_values(paths, task, chunk_start, chunk_end)
+            else:
+                series = machine_sum_values(paths, task.name, task.file_type, task.machines,
+                                            chunk_start, chunk_end)
+            for data_type, db in databases.items():
+                pairs = series[data_type]
+                if db.exists():
+                    last = schema.last(db)
+                    kept = [p for p in pairs if p[0] > last]
+                    if len(kept) < len(pairs):
+                        log.info("%s already holds data up to %s; %d minute(s) not stored "
+                                 "again", db, timeutil.iso(last), len(pairs) - len(kept))
+                    pairs = kept
+                    if not pairs:
+                        continue
+                schema.update_atomically(db, data_type, pairs, start)
+            # Every database holds the chunk: only now may the resume point move.
+            schema.write_time_of_update(tou_file, chunk_end)
+            outcome.end = chunk_end
+        for data_type, db in databases.items():
+            log.info("Updated  %s db for %s in db named : %s", data_type, task.name, db)
+        outcome.status = "updated"
+        log.info("End of transfer of %s (process %d)", task.label, os.getpid())
+        return outcome
+
+
+def transfer_safely(paths: StatsPaths, task: Task) -> Outcome:
+    """transfer(), with every failure turned into a failed outcome (logged)."""
+    try:
+        return transfer(paths, task)
+    except LockBusy:
+        message = "another transferPickleToRRD is updating these databases"
+    except TransferError as exc:
+        message = str(exc)
+    except schema.RRDError as exc:
+        message = f"Could not update the databases: {exc}"
+    except (OSError, ValueError) as exc:
+        message = f"{type(exc).__name__}: {exc}"
+    except Exception as exc:  # a bug: keep the other sets going, keep the traceback in the log
+        log.exception("%s not transferred", task.label)
+        return Outcome(task, "failed", f"unexpected {type(exc).__name__}: {exc} (see the log)")
+    log.error("%s not transferred: %s", task.label, message)
+    return Outcome(task, "failed", message)
+
+
+# -- many database sets -------------------------------------------------------------------------
+
+def transfer_all(paths: StatsPaths, tasks, processes: int = 5) -> list[Outcome]:
+    """Every task, at most `processes` at a time, in worker processes; outcomes in task order.
+
+    Worker log records travel through a queue to this process' handlers; a worker dies with
+    this process (PR_SET_PDEATHSIG), so a killed run leaves no orphan writing behind."""
+    tasks = list(tasks)
+    if not tasks:
+        return []
+    if processes <= 1 or len(tasks) == 1:
+        return [transfer_safely(paths, task) for task in tasks]
+    context = multiprocessing.get_context("fork")
+    records = context.Queue()
+    root = logging.getLogger("pxstats")
+    executor = ProcessPoolExecutor(
+        max_workers=min(processes, len(tasks)), mp_context=context,
+        initializer=_init_worker, initargs=(records, root.level, os.getpid()))
+    listener = None
+    outcomes: list[Outcome | None] = [None] * len(tasks)
+    try:
+        futures = [executor.submit(transfer_safely, paths, task) for task in tasks]
+        # Started after the workers were forked: no thread is running at fork time.
+        listener = logging.handlers.QueueListener(records, *root.handlers,
+                                                  respect_handler_level=True)
+        listener.start()
+        for index, future in enumerate(futures):
+            try:
+                outcomes[index] = future.result()
+            except Exception as exc:  # a worker died (killed, out of memory)
+                message = f"worker process failed: {type(exc).__name__}: {exc}"
+                log.error("%s not transferred: %s", tasks[index].label, message)
+                outcomes[index] = Outcome(tasks[index], "failed", message)
+    finally:
+        executor.shutdown(wait=True, cancel_futures=True)
+        if listener is not None:
+            listener.stop()
+        records.close()
+    return outcomes
+
+
+def _init_worker(records, level: int, parent: int) -> None:
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG: die with the parent
+    except (OSError, AttributeError):
+        pass
+    if os.getppid() != parent:  # the parent died before prctl took effect
+        os._exit(1)
+    root = logging.getLogger("pxstats")
+    for handler in list(root.handlers):
+        root.removeHandler(handler)  # the parent's handlers stay the parent's
+    root.addHandler(logging.handlers.QueueHandler(records))
+    root.setLevel(level)
+
+
+@contextmanager
+def run_lock(paths: StatsPaths):
+    """Shared lock held for a whole run: any number of transfers may run together, and a
+    caller (pxStatsStartup) that cannot take it exclusively knows one is running."""
+    path = run_lock_file(paths)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_SH)
+        yield
+
+
+# -- which names ---------------------------------------------------------------------------------
+
+def names_with_pickles(paths: StatsPaths, file_type: str, machines, end: int, since,
+                       pattern: str | None = None) -> list[str]:
+    """Names (sorted) having at least one hourly pickle of `file_type` on one of `machines`
+    for an hour in [since(name), end) — `since` is an epoch or a function of the name —
+    among those matching the fnmatch `pattern` when given."""
+    try:
+        candidates = sorted(p.name for p in paths.pickles.iterdir() if p.is_dir())
+    except OSError:
+        return []
+    if pattern is not None:
+        candidates = [n for n in candidates if fnmatch.fnmatchcase(n, pattern)]
+    prefixes = [safe_component(m, suffix_room=3) + "_" for m in machines]
+    found = []
+    for name in candidates:
+        first = since(name) if callable(since) else since
+        first = timeutil.hour_start(first)
+        if first >= end:
+            continue
+        days = {timeutil.yyyymmdd(d) for d in range(timeutil.day_start(first), end,
+                                                      timeutil.DAY)}
+        try:
+            present = [d.name for d in (paths.pickles / name).iterdir() if d.name in days]
+        except OSError:
+            continue
+        if any(_has_hour(paths.pickles / name / day / file_type, day, prefixes, first, end)
+               for day in sorted(present)):
+            found.append(name)
+    return found
+
+
+def _has_hour(folder: Path, day: str, prefixes, first: int, end: int) -> bool:
+    try:
+        entries = [p.name for p in folder.iterdir()]
+    except OSError:
+        return False
+    midnight = timeutil.parse_iso(f"{day[:4]}-{day[4:6]}-{day[6:]} 00:00:00")
+    for entry in entries:
+        for prefix in prefixes:
+            hh = entry[len(prefix):]
+            if entry.startswith(prefix) and len(hh) == 2 and hh.isdigit():
+                hour = midnight + int(hh) * timeutil.HOUR
+                if first <= hour < end:
+                    return True
+    return False
+
+
+def is_pattern(name: str) -> bool:
+    return "*" in name or "?" in name
+
+
+def expand_clients(paths: StatsPaths, clients, file_types, machines, end: int):
+    """(clients, file types) with every wildcard entry replaced by the names having pickles of
+    its file type in the 1000 hours before `end`; the file types follow (spec §6.3)."""
+    names, types = [], []
+    for client, file_type in zip(clients, file_types):
+        if is_pattern(client):
+            matched = names_with_pickles(paths, file_type, machines, end,
+                                         end - WILDCARD_LOOKBACK, pattern=client)
+            if not matched:
+                log.warning("No %s name having pickles on %s matches %s", file_type,
+                            schema.machines_name(machines), client)
+        else:
+            matched = [client]
+        for name in matched:
+            if (name, file_type) not in zip(names, types):
+                names.append(name)
+                types.append(file_type)
+    return names, types
+
+
+def all_names(paths: StatsPaths, machines, end: int):
+    """`-c ALL`: the tx names, then the rx names, having pickles on `machines` for an hour
+    between their resume point (at the latest the start of the end's day) and `end`."""
+    names, types = [], []
+    for file_type in ("tx", "rx"):
+        def since(name, file_type=file_type):
+            try:
+                resume = resume_point(paths, file_type, name, machines, end)
+            except (ValueError, schema.RRDError):  # reported when the set is transferred
+                resume = end - WILDCARD_LOOKBACK
+            return min(resume, timeutil.day_start(end - 1))
+        for name in names_with_pickles(paths, file_type, machines, end, since):
+            names.append(name)
+            types.append(file_type)
+    return names, types
+
+
+def plan(paths: StatsPaths, clients, file_types, machines, end: int):
+    """Tasks for -c/-f lists, and the refusals of names that would share a database set
+    with an earlier entry of the other file type (tx entries win)."""
+    machines = tuple(machines)
+    by_name: dict[str, str] = {}  # file type that gets each name's database set
+    for client, file_type in zip(clients, file_types):
+        if by_name.get(client) != "tx":
+            by_name[client] = file_type
+    tasks, refused, seen = [], [], set()
+    for client, file_type in zip(clients, file_types):
+        if (client, file_type) in seen:
+            continue
+        seen.add((client, file_type))
+        task = Task(client, file_type, machines, end)
+        if by_name[client] != file_type:
+            message = collision_message(client, machines, file_type, by_name[client])
+            log.error("%s not transferred: %s", task.label, message)
+            refused.append(Outcome(task, "failed", message))
+        else:
+            tasks.append(task)
+    return tasks, refused
