@@ -9,7 +9,8 @@ error rows take no part in the min/max of latency and bytecount, medians are rea
 from __future__ import annotations
 
 import fnmatch
-import statistics as _stats
+import operator
+from itertools import compress
 
 from . import timeutil
 
@@ -58,55 +59,74 @@ class Bucket:
         return self.products
 
     def compute(self, stats_types, max_latency: int, patterns=("All",)) -> None:
-        """Statistics of this bucket over the rows whose product matches `patterns`."""
-        errors_collected = "errors" in stats_types
+        """Statistics of this bucket over the rows whose product matches `patterns`.
+
+        Written with C-level builtins (compress, map, sorted, index): this runs for every
+        minute of every pickle and merge."""
+        rows = len(self.times)
         if _matches_everything(patterns):
-            selected = range(len(self.times))
+            selected = None  # every row
         else:
             compiled = [_build_pattern(p) for p in patterns]
-            selected = [i for i, product in enumerate(self.products)
-                        if any(fnmatch.fnmatchcase(product, p) for p in compiled)]
-        selected = list(selected)
-        error_column = self.values.get("errors") if errors_collected else None
-        if error_column is not None:
-            good = [i for i in selected if not error_column[i]]
+            selected = [any(fnmatch.fnmatchcase(product, p) for p in compiled)
+                        for product in self.products]
+        error_column = self.values.get("errors") if "errors" in stats_types else None
+        if error_column is not None and any(error_column):
+            keep = [not e for e in error_column]
+            if selected is not None:
+                keep = list(map(operator.and_, keep, selected))
         else:
-            good = selected
-        self.nb_files = len(good)
+            keep = selected
+        # Row numbers of the successful (non-error) selected rows; None means all rows.
+        good = None if keep is None else list(compress(range(rows), keep))
+        self.nb_files = rows if good is None else len(good)
         latency = self.values.get("latency")
-        self.files_over_max_latency = (
-            sum(1 for i in good if latency[i] > max_latency) if latency is not None else 0)
+        if latency is not None:
+            good_latency = latency if good is None else list(compress(latency, keep))
+            self.files_over_max_latency = sum(map(max_latency.__lt__, good_latency))
+        else:
+            self.files_over_max_latency = 0
 
         for stat in stats_types:
             column = self.values[stat]
             if stat == "errors":
-                chosen = [column[i] for i in selected]
-                total = sum(chosen)
-                self.totals[stat] = float(total)
-                self.means[stat] = total / len(chosen) if chosen else 0
-                self.medians[stat] = _stats.median(chosen) if chosen else 0
-                self.minimums[stat] = self.maximums[stat] = int(total)
-                self.files_where_min[stat] = self.files_where_max[stat] = ""
-                last_error = next((self.times[i] for i in reversed(selected) if column[i]), 0)
-                self.times_where_min[stat] = self.times_where_max[stat] = last_error
+                self._compute_errors(column, selected)
                 continue
-            chosen = [column[i] for i in good]
-            self.totals[stat] = float(sum(chosen))
-            self.means[stat] = self.totals[stat] / len(chosen) if chosen else 0
-            self.medians[stat] = _stats.median(chosen) if chosen else 0
+            chosen = column if good is None else list(compress(column, keep))
+            total = sum(chosen)
+            self.totals[stat] = float(total)
+            self.means[stat] = total / len(chosen) if chosen else 0
+            self.medians[stat] = _median(chosen)
             if chosen:
-                # min()/max() return the first extreme: ties keep the earliest row.
-                lo = min(range(len(chosen)), key=chosen.__getitem__)
-                hi = max(range(len(chosen)), key=chosen.__getitem__)
+                # index() finds the first extreme: ties keep the earliest row.
+                lo, hi = chosen.index(min(chosen)), chosen.index(max(chosen))
                 self.minimums[stat], self.maximums[stat] = chosen[lo], chosen[hi]
-                self.files_where_min[stat] = self.products[good[lo]]
-                self.times_where_min[stat] = self.times[good[lo]]
-                self.files_where_max[stat] = self.products[good[hi]]
-                self.times_where_max[stat] = self.times[good[hi]]
+                row_lo = lo if good is None else good[lo]
+                row_hi = hi if good is None else good[hi]
+                self.files_where_min[stat] = self.products[row_lo]
+                self.times_where_min[stat] = self.times[row_lo]
+                self.files_where_max[stat] = self.products[row_hi]
+                self.times_where_max[stat] = self.times[row_hi]
             else:
                 self.minimums[stat] = self.maximums[stat] = 0.0
                 self.files_where_min[stat] = self.files_where_max[stat] = ""
                 self.times_where_min[stat] = self.times_where_max[stat] = 0
+
+    def _compute_errors(self, column, selected) -> None:
+        """errors: total, fraction of rows (mean), count as min and max, time of the last one."""
+        chosen = column if selected is None else list(compress(column, selected))
+        total = sum(chosen)
+        self.totals["errors"] = float(total)
+        self.means["errors"] = total / len(chosen) if chosen else 0
+        self.medians["errors"] = _median(chosen)
+        self.minimums["errors"] = self.maximums["errors"] = int(total)
+        self.files_where_min["errors"] = self.files_where_max["errors"] = ""
+        last_error = 0
+        if total:
+            flags = column if selected is None else list(map(operator.and_, column, selected))
+            last_row = len(flags) - 1 - flags[::-1].index(1)
+            last_error = self.times[last_row]
+        self.times_where_min["errors"] = self.times_where_max["errors"] = last_error
 
     def extend(self, other: "Bucket") -> None:
         """Append the rows of `other` (same statistics) after this bucket's rows."""
@@ -114,6 +134,16 @@ class Bucket:
         self.products.extend(other.products)
         for stat, column in self.values.items():
             column.extend(other.values[stat])
+
+
+def _median(values) -> float:
+    if not values:
+        return 0
+    ordered = sorted(values)
+    middle = len(ordered) // 2
+    if len(ordered) % 2:
+        return ordered[middle]
+    return (ordered[middle - 1] + ordered[middle]) / 2
 
 
 def _matches_everything(patterns) -> bool:

@@ -317,3 +317,42 @@ def test_bucket_arithmetic_property(offsets, interval):
         i = c.bucket_index(start + off)
         assert i == off // interval
         assert c.buckets[i].start <= start + off < c.buckets[i].end
+
+
+rows_strategy = st.lists(st.tuples(st.integers(0, 59), st.sampled_from(["SA1", "SM2", "FT3", "WKR.gif"]),
+                                   st.booleans(), st.integers(0, 100), st.integers(0, 5000)), max_size=40)
+
+
+@given(rows_strategy, st.sampled_from([["All"], ["SA"], ["S"], ["gif"], ["ZZZ"], ["SA", "FT"]]))
+def test_statistics_match_a_plain_reference(rows, patterns):
+    """Bucket statistics equal the definitions of spec §2.6 (rewrite) computed the plain way."""
+    start = T("2008-04-30 12:00:00")
+    c = FileStatsCollector("tx", start)
+    b = c.buckets[0]
+    for sec, product, is_error, latency, nbytes in rows:
+        b.times.append(start + sec)
+        b.products.append("" if is_error else product)
+        b.values["errors"].append(int(is_error))
+        b.values["latency"].append(0 if is_error else latency)
+        b.values["bytecount"].append(0 if is_error else nbytes)
+    c.compute_statistics(patterns)
+    picked = [i for i in range(b.rows) if is_interesting_product(b.products[i], patterns)]
+    good = [i for i in picked if not b.values["errors"][i]]
+    assert b.nb_files == len(good)
+    assert b.files_over_max_latency == sum(1 for i in good if b.values["latency"][i] > 15)
+    assert b.totals["errors"] == sum(b.values["errors"][i] for i in picked)
+    assert b.means["errors"] == (b.totals["errors"] / len(picked) if picked else 0)
+    for stat in ("latency", "bytecount"):
+        values = [b.values[stat][i] for i in good]
+        assert b.totals[stat] == sum(values)
+        assert b.means[stat] == (sum(values) / len(values) if values else 0)
+        if values:
+            lo = min(good, key=lambda i: (b.values[stat][i], i))
+            hi = min(good, key=lambda i: (-b.values[stat][i], i))
+            assert (b.minimums[stat], b.times_where_min[stat]) == (b.values[stat][lo], b.times[lo])
+            assert (b.maximums[stat], b.files_where_max[stat]) == (b.values[stat][hi], b.products[hi])
+            ordered = sorted(values)
+            n = len(ordered)
+            assert b.medians[stat] == (ordered[n // 2] if n % 2 else (ordered[n // 2 - 1] + ordered[n // 2]) / 2)
+        else:
+            assert b.minimums[stat] == b.maximums[stat] == 0
