@@ -1,0 +1,567 @@
+"""Columnar equivalent of `formats.scan` for a buffer of complete lines.
+
+`scan_buffer(data, collector, result)` has exactly the effect of
+`scan(data[:-1].split(b"\\n"), collector, result)`: same rows, in the same buckets and
+order, same counters, and it returns the offset of the stop line. `formats.scan` stays the
+reference: this module only changes *how* the rules of spec §1.6/§1.7 are evaluated, because
+one Python operation per line already costs more than the whole time budget.
+
+* Lines are found with one vectorised newline search. The first bytes of every line are
+  copied into a matrix where the timestamp prefix and the head of a well-formed INFO line,
+  `<prefix>ddd [INFO] (<digits> Bytes`, are checked and converted, 8 bytes at a time.
+* The substrings tested anywhere in a line (`[INFO]`, `Bytes`, `/sec`, ` Segment `,
+  `SEND TIMEOUT`, `[ERROR]`) are searched over the whole buffer and mapped to their line.
+* The fields of well-formed INFO lines (7th space-separated token, its base name, the 7th
+  ':' field; rx: after the last '/') are located in fixed-width windows.
+* Every other INFO line goes through `scan` itself, one line at a time, so the rules keep a
+  single per-line implementation; well-formed lines are only a shortcut where the result is
+  certain to be the same.
+
+numpy notes for this file: an operation on a few thousand elements costs a few
+microseconds whatever it does, `argmax` on boolean rows is a byte-by-byte loop, and fancy
+indexing of columns makes non-contiguous arrays; hence 8-byte words (SWAR), lookup tables
+and fixed-width copies of bytes made through a `V<width>` view (one memcpy per row).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .formats import ScanResult, scan
+
+U64 = np.uint64
+_WIDTHS = (128, 1024)      # window widths when seeking a byte; a longer field -> reference
+_FRONT = _WIDTHS[-1]       # newlines before the data: a backward seek stops at a line start
+_BACK = _WIDTHS[-1] + 64   # zeros after the data: every window stays inside the buffer
+_HEAD = 56                 # bytes copied from each line start (prefix, [INFO], byte count)
+_MAX_DIGITS = 7            # longer byte counts take the reference path
+_LOOKAHEAD = 64            # lines classified past the first late one before all the rest
+
+
+# ---------------------------------------------------------------------------------------
+# 8-byte words (little-endian: the first byte is the lowest)
+
+def _repeat(byte: int) -> U64:
+    return U64(byte * 0x0101010101010101)
+
+
+_F0, _THREES, _SIXES, _ONES = _repeat(0xF0), _repeat(0x30), _repeat(0x06), _repeat(0x01)
+_SEVENS, _EIGHTS = _repeat(0x7F), _repeat(0x80)
+_BYTE_INDEX = U64(0x0001020304050607)  # lowest set bit 8k, times this, >> 56 = k
+
+
+def _text(text: bytes) -> U64:
+    return U64(int.from_bytes(text, "little"))
+
+
+def _template(text: str):
+    """Masks testing 8 bytes against a template: 'd' = ASCII digit, '?' = any byte."""
+    literal = value = digits = 0
+    for k, ch in enumerate(text):
+        if ch == "d":
+            digits |= 0xFF << 8 * k
+        elif ch != "?":
+            literal |= 0xFF << 8 * k
+            value |= ord(ch) << 8 * k
+    return U64(literal), U64(value), U64(digits)
+
+
+def _fits(words: np.ndarray, template) -> np.ndarray:
+    """Per word: its bytes match the template. A byte is a digit iff its high nibble is 3
+    before and after adding 6 (and no carry leaves a byte whose high nibble is 3)."""
+    literal, value, digits = template
+    ok = (words & literal) == value
+    if digits:
+        high = digits & _F0
+        ok &= (words & high) == (digits & _THREES)
+        ok &= ((words + (digits & _SIXES)) & high) == (digits & _THREES)
+    return ok
+
+
+def _digit_run(words: np.ndarray) -> np.ndarray:
+    """Number of leading ASCII digits of each word (8 when all are).
+
+    Each non-digit byte gets 0x80 (a carry out of a non-digit byte only reaches later
+    bytes), then the lowest flagged byte is found from the lowest set bit."""
+    odd = ((words & _F0) ^ _THREES) | (((words + _SIXES) & _F0) ^ _THREES)
+    odd = (((odd & _SEVENS) + _SEVENS) | odd) & _EIGHTS
+    low = odd.view(np.int64)
+    low = (low & -low).view(U64)
+    return np.where(odd == 0, 8, ((low >> U64(7)) * _BYTE_INDEX >> U64(56)).astype(np.int64))
+
+
+def _first(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(found, first True column) of each row of a boolean matrix whose width is a multiple
+    of 8: the first nonzero 8-byte word, then its lowest nonzero byte."""
+    words = mask.view(U64)
+    per_row = words.shape[1]
+    word = (words != 0).argmax(axis=1)
+    value = words.ravel()[word + np.arange(0, per_row * len(words), per_row)]
+    low = value.view(np.int64)
+    low = (low & -low).view(U64)
+    return value != 0, word * 8 + (low * _BYTE_INDEX >> U64(56)).astype(np.int64)
+
+
+def _last(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(found, last True column) of each row, as _first (byte-swapped: highest byte first).
+    The last nonzero word is found the same way (argmax on reversed rows is slow)."""
+    words = mask.view(U64)
+    per_row = words.shape[1]
+    if per_row % 8 == 0:
+        word = _last(words != 0)[1]
+    else:
+        word = per_row - 1 - (words[:, ::-1] != 0).argmax(axis=1)
+    value = words.ravel()[word + np.arange(0, per_row * len(words), per_row)]
+    low = value.byteswap().view(np.int64)
+    low = (low & -low).view(U64)
+    return value != 0, word * 8 + 7 - (low * _BYTE_INDEX >> U64(56)).astype(np.int64)
+
+
+# ---------------------------------------------------------------------------------------
+# Dates: two-digit fields in byte lanes, calendar by table (datetime's rules, year >= 1)
+
+def _calendar():
+    """Seconds at the start of each (year, month), and the month's length, for years
+    0000-9999 (index year * 13 + month); year 0 and month 0 have no days."""
+    year = np.repeat(np.arange(10000, dtype=np.int64), 13)
+    month = np.tile(np.arange(13, dtype=np.int64), 10000)
+    y = year - (month <= 2)
+    era = y // 400
+    yoe = y - era * 400
+    days = era * 146097 + yoe * 365 + yoe // 4 - yoe // 100
+    days += (153 * ((month + 9) % 12) + 2) // 5 - 719468      # days_from_civil
+    leap = (year % 4 == 0) & ((year % 100 != 0) | (year % 400 == 0))
+    lengths = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], np.uint8)[month]
+    lengths += (leap & (month == 2)).astype(np.uint8)
+    lengths[year == 0] = 0
+    return days * 86400, lengths
+
+
+_MONTH_SECONDS, _MONTH_DAYS = _calendar()
+
+
+def _pair_values() -> np.ndarray:
+    """16-bit word (2 bytes) -> their value as two decimal digits, 100 if not digits."""
+    table = np.full(1 << 16, 100, np.uint8)
+    for tens in range(10):
+        for units in range(10):
+            table[(48 + tens) | (48 + units) << 8] = 10 * tens + units
+    return table
+
+
+_PAIR_VALUE = _pair_values()
+
+
+def _lanes(values) -> U64:
+    return U64(sum(v << 8 * k for k, v in enumerate(values)))
+
+
+# Lane order: century, year, day, minute, month, hour, second, filler. A lane v <= 100 is
+# within [lo, hi] (hi <= 99) iff v + 127 - hi has its high bit clear and v + 128 - lo has
+# it set; neither sum carries into the next lane.
+_ABOVE = _lanes([127 - hi for hi in (99, 99, 31, 59, 12, 23, 59, 99)])
+_BELOW = _lanes([128 - lo for lo in (0, 0, 1, 0, 1, 0, 0, 0)])
+# lanes -> (calendar index, seconds of day/hour/minute/second): exact in float64
+_LINEAR = np.array([[1300, 0], [13, 0], [0, 86400], [0, 60], [1, 0], [0, 3600], [0, 1],
+                    [0, 0]], np.float64)
+
+
+def _clock(pairs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(valid, epoch seconds) of (n, 8) 16-bit digit pairs in lane order; valid as
+    datetime() would have it (digits, ranges, days in the month, year >= 1)."""
+    two = np.take(_PAIR_VALUE, pairs)
+    word = two.view(U64)[:, 0]
+    valid = (((word + _ABOVE) | ~(word + _BELOW)) & _EIGHTS) == 0
+    linear = (two @ _LINEAR).astype(np.int64)
+    index = np.minimum(linear[:, 0], len(_MONTH_DAYS) - 1)
+    valid &= two[:, 2] <= _MONTH_DAYS[index]
+    return valid, _MONTH_SECONDS[index] + linear[:, 1] - 86400
+
+
+def _prefix_clock(head: np.ndarray):
+    """_clock of 'YYYY-MM-DD HH:MM:SS' at the start of each row."""
+    even = head.view(np.uint16)               # byte pairs at offsets 0, 2, 4 ...
+    odd = head[:, 1:-1].view(np.uint16)       # byte pairs at offsets 1, 3, 5 ...
+    # century 0, year 2, day 8, minute 14 | month 5, hour 11, second 17, and as the filler
+    # bytes 1-2 (year digits: digits in every valid prefix)
+    return _clock(np.concatenate((even[:, [0, 1, 4, 7]], odd[:, [2, 5, 8, 0]]), axis=1))
+
+
+_PREFIX = (_template("????-??-"), _template("?? ??:??"), _template(":??,????"))
+_INFO_HEAD = (_template("????ddd "), _template("[INFO] ("))     # bytes 16-23, 24-31
+_BYTES_WORD = _template(" Bytes??")
+_BYTES_CLOSE, _LOW7 = _text(b"Bytes) "), U64((1 << 56) - 1)
+
+
+def _word_tables():
+    """'Bytes) File ', 'Bytes) Bulletin ', 'Bytes) Message ' (T1-T5), by the word's first
+    letter: the rest of the word (mask, text) and the length of 'Bytes) <word> '."""
+    rest, mask, length = np.zeros(256, U64), np.zeros(256, U64), np.zeros(256, np.int64)
+    for word in (b"File ", b"Bulletin ", b"Message "):
+        rest[word[0]] = int.from_bytes(word[1:], "little")
+        mask[word[0]] = (1 << 8 * len(word[1:])) - 1
+        length[word[0]] = len(b"Bytes) " + word)
+    return rest, mask, length
+
+
+_WORD_REST, _WORD_MASK, _WORD_LENGTH = _word_tables()
+# The stamp in the last 14 bytes of a 128-byte window, as 16-bit pairs in lane order:
+# century at 114, year 116, day 120, minute 124, month 118, hour 122, second 126.
+_TAIL_PAIRS = [57, 58, 60, 62, 59, 61, 63, 57]
+# _AFTER_COLUMN[c]: 128 booleans, True for the columns > c (one 128-byte item: fast copy).
+_AFTER_COLUMN = (np.arange(128) > np.arange(128)[:, None]).view("V128").ravel()
+
+
+# ---------------------------------------------------------------------------------------
+# Substrings of §1.6: '[' anchors [INFO] and [ERROR], 'y' anchors Bytes; the exclusions
+# are anchored on two byte pairs each (see _Buffer.find).
+
+_PATTERNS = [b"[INFO]", b"[ERROR]", b"Bytes", b"/sec", b" Segment ", b"SEND TIMEOUT"]
+INFO_, ERROR_, BYTES_, SEC_, SEGMENT_, TIMEOUT_ = range(len(_PATTERNS))
+_PAIR_AT = {SEC_: 0, SEGMENT_: 2, TIMEOUT_: 5}   # rare pairs: "/s" "se", "eg" "gm", "TI" "IM"
+
+
+def _pattern_tables():
+    """Per pattern its first 16 bytes as two (mask, word); per exclusion pair value a code
+    giving the pattern and the pair's offset in it."""
+    masks = np.zeros((len(_PATTERNS), 2), U64)
+    words = np.zeros((len(_PATTERNS), 2), U64)
+    for pid, pattern in enumerate(_PATTERNS):
+        for half in (0, 1):
+            part = pattern[8 * half:8 * half + 8]
+            masks[pid, half] = (1 << 8 * len(part)) - 1
+            words[pid, half] = int.from_bytes(part, "little")
+    code = np.zeros(1 << 16, np.int64)
+    pattern_of, offset_of, pairs = [0], [0], []
+    for pid, k in _PAIR_AT.items():
+        for at in (k, k + 1):
+            value = _PATTERNS[pid][at] | _PATTERNS[pid][at + 1] << 8
+            assert not code[value], "pairs must be distinct"
+            code[value] = len(pattern_of)
+            pattern_of.append(pid)
+            offset_of.append(at)
+            pairs.append(value)
+    return masks, words, code, np.array(pattern_of), np.array(offset_of), pairs
+
+
+(_PATTERN_MASKS, _PATTERN_WORDS, _PAIR_CODE, _CODE_PATTERN, _CODE_OFFSET,
+ _EXCLUSION_PAIRS) = _pattern_tables()
+
+
+class _Buffer:
+    """The data between padding, with fixed-width copies of its bytes at any offset.
+
+    Offsets are those of the data; the padding only keeps every window inside the
+    buffer (newlines before the data, zeros after it)."""
+
+    def __init__(self, data: bytes):
+        self.size = len(data)
+        self.raw = b"\n" * _FRONT + data + bytes(_BACK)
+        self.data = np.frombuffer(self.raw, np.uint8)[_FRONT:]   # data + trailing zeros
+        self._views = {}
+
+    def rows(self, positions: np.ndarray, width: int) -> np.ndarray:
+        """(len(positions), width) uint8: the `width` bytes from each position on."""
+        view = self._views.get(width)
+        if view is None:  # one item of `width` bytes at every offset
+            view = np.ndarray((len(self.raw) - width + 1,), f"V{width}", self.raw, 0, (1,))
+            self._views[width] = view
+        return view[positions + _FRONT].view(np.uint8).reshape(len(positions), width)
+
+    def words(self, positions: np.ndarray) -> np.ndarray:
+        """The 8 bytes at each position, as one word."""
+        return self.rows(positions, 8).view(U64)[:, 0]
+
+    def seek(self, positions: np.ndarray, stops: bytes, backward: bool = False):
+        """(found, distance) to the first byte of `stops` at/after each position (backward:
+        before it, 0 = the byte just before). Not found within _WIDTHS -> found False."""
+        found = np.zeros(len(positions), bool)
+        distance = np.zeros(len(positions), np.int64)
+        todo = np.arange(len(positions))
+        for width in _WIDTHS:
+            at = positions[todo]
+            window = self.rows(at - width, width) if backward else self.rows(at, width)
+            hit = window == stops[0]
+            for byte in stops[1:]:
+                hit |= window == byte
+            got, column = _last(hit) if backward else _first(hit)
+            if backward:
+                column = width - 1 - column
+            if width == _WIDTHS[0] and got.all():
+                return got, column
+            found[todo[got]] = True
+            distance[todo[got]] = column[got]
+            todo = todo[~got]
+            if not len(todo):
+                break
+        return found, distance
+
+    def find(self, size: int, errors_on: bool, known_info, known_bytes):
+        """(offsets, pattern ids) of the occurrences of the §1.6 substrings in data[:size].
+        known_info/known_bytes: starts of [INFO]/Bytes already known, skipped (this is
+        what keeps the '[' and 'y' candidates few)."""
+        data = self.data[:size]
+        marks = data == 91                     # '['
+        marks[known_info] = False
+        y = data == 121                        # 'y', second byte of 'Bytes'
+        y[known_bytes + 1] = False
+        marks |= y
+        hits = np.flatnonzero(marks)
+        bracket = self.data[hits] == 91
+        candidates = [hits[bracket], hits[~bracket] - 1]
+        kinds = [np.full(len(candidates[0]), INFO_), np.full(len(candidates[1]), BYTES_)]
+        if errors_on:
+            candidates.append(candidates[0])
+            kinds.append(np.full(len(candidates[0]), ERROR_))
+        # An exclusion P at x holds P[k:k+2] at x+k and P[k+1:k+3] at x+k+1, one of them at
+        # an even offset: comparing 16-bit words with both pairs finds every occurrence.
+        pairs = np.frombuffer(self.raw, np.uint16, (size + 2) // 2, _FRONT)
+        mask = np.zeros(len(pairs), bool)
+        scratch = np.empty(len(pairs), bool)
+        for value in _EXCLUSION_PAIRS:
+            mask |= np.equal(pairs, value, out=scratch)
+        hits = np.flatnonzero(mask)
+        code = _PAIR_CODE[pairs[hits]]
+        candidates.append(hits * 2 - _CODE_OFFSET[code])
+        kinds.append(_CODE_PATTERN[code])
+        candidates = np.concatenate(candidates)
+        kinds = np.concatenate(kinds)
+        words = self.rows(np.maximum(candidates, 0), 16).view(U64)
+        masks, expected = _PATTERN_MASKS[kinds], _PATTERN_WORDS[kinds]
+        ok = ((words[:, 0] & masks[:, 0]) == expected[:, 0]) & (candidates >= 0)
+        ok &= (words[:, 1] & masks[:, 1]) == expected[:, 1]
+        return candidates[ok], kinds[ok]
+
+
+# ---------------------------------------------------------------------------------------
+# Fields of well-formed INFO lines
+
+def _tx_fields(buf: _Buffer, at: np.ndarray, latency_on: bool):
+    """Product and reception time of tx lines whose 'Bytes' starts at `at`, with exactly 4
+    spaces before it. Returns (ok, product start, product end, arrival); ok False = not
+    the usual shape: the reference decides."""
+    # 'Bytes) File ', 'Bytes) Bulletin ', 'Bytes) Message ': S[6] starts right after.
+    word = buf.rows(at, 16).view(U64)
+    letter = (word[:, 0] >> U64(56)).astype(np.intp)
+    skip = _WORD_LENGTH[letter]
+    ok = ((word[:, 0] & _LOW7) == _BYTES_CLOSE) & (skip > 0)
+    ok &= (word[:, 1] & _WORD_MASK[letter]) == _WORD_REST[letter]
+    token = at + skip
+    found, length = buf.seek(token, b" \n")       # S[6] ends at a space or at the line end
+    ok &= found
+    end = token + length
+    # Base name: back from the token end to the last '/', else to the 6th space.
+    tail = buf.rows(end - 128, 128)
+    found, before = _last((tail == 47) | (tail == 32))
+    ok &= found
+    arrival = np.zeros(len(at), np.int64)
+    if latency_on:
+        # split(":")[6][:14] is the token's last 14 bytes when they are digits after a ':'
+        # and the base name has exactly 6 colons.
+        ok &= tail[:, 113] == 58
+        colons = (tail == 58) & _AFTER_COLUMN[before].view(bool).reshape(len(at), 128)
+        colons = np.einsum("ij->i", colons.view(U64))        # per-byte sums, < 256
+        ok &= (colons * _ONES >> U64(56)) == 6
+        valid, arrival = _clock(np.take(tail.view(np.uint16), _TAIL_PAIRS, axis=1))
+        ok &= valid & (arrival >= 0)   # scan rejects reception times before 1970
+    return ok, end - 127 + before, end, arrival
+
+
+def _rx_fields(buf: _Buffer, ends: np.ndarray):
+    """Product of rx lines: after the line's last '/', cut at the first ':' after it.
+    Returns (ok, product start, product end)."""
+    # Back from the line end to the last '/', else to the previous line's newline.
+    found, length = buf.seek(ends, b"/\n", backward=True)
+    base = ends - length
+    cut, size = buf.seek(base, b":\n")
+    return found & cut, base, base + size
+
+
+class _Sink:
+    """Collector stand-in for the reference `scan`: every bucket is this one recorder."""
+
+    def __init__(self, collector):
+        self.start, self.end = collector.start, collector.end
+        self.interval = collector.interval
+        self.stats_types = collector.stats_types
+        self.file_type = collector.file_type
+        self.times: list[int] = []
+        self.products: list[str] = []
+        self.values = {"errors": [], "latency": [], "bytecount": []}
+        self.buckets = [self] * len(collector.buckets)
+
+
+# ---------------------------------------------------------------------------------------
+
+def scan_buffer(data: bytes, collector, result: ScanResult) -> int | None:
+    """Add the rows of `data` (complete lines, ending with b"\\n") as `scan` would.
+
+    Returns the offset in `data` of the stop line (the first interesting line at or after
+    collector.end, whose index then is in result.stop_index), None when there is none."""
+    if not data:
+        return None
+    start, end = collector.start, collector.end
+    stats = collector.stats_types
+    errors_on = "errors" in stats
+    latency_on = "latency" in stats
+    buf = _Buffer(data)
+
+    ends = np.flatnonzero(buf.data[:buf.size] == 10)
+    count = len(ends)
+    starts = np.empty(count, np.int64)
+    starts[0] = 0
+    starts[1:] = ends[:-1] + 1
+
+    # Timestamp prefix 'YYYY-MM-DD HH:MM:SS,': regex + datetime validity; scan needs t >= 0.
+    head = buf.rows(starts, _HEAD)
+    words = head.view(U64)
+    valid, times = _prefix_clock(head)
+    timed = valid & (times >= 0) & _fits(words[:, 0], _PREFIX[0])
+    timed &= _fits(words[:, 1], _PREFIX[1]) & _fits(words[:, 2], _PREFIX[2])
+
+    # Well-formed INFO head: '<prefix>ddd [INFO] (<1-7 digits> Bytes'. The first '(' is then
+    # at 31 and the first 'Bytes' right after the digits, so the byte count is those digits.
+    ndigits = _digit_run(words[:, 4])
+    head_ok = timed & (ndigits > 0) & (ndigits <= _MAX_DIGITS)
+    head_ok &= _fits(words[:, 2], _INFO_HEAD[0]) & _fits(words[:, 3], _INFO_HEAD[1])
+    head_ok &= _fits(buf.words(starts + 32 + ndigits), _BYTES_WORD)
+    fast = np.flatnonzero(head_ok)
+
+    def classify(lines: int):
+        """(info, error) per line of the first `lines` (§1.6), by substring search."""
+        known = fast[:np.searchsorted(fast, lines)]
+        offsets, kinds = buf.find(int(ends[lines - 1]) + 1, errors_on, starts[known] + 24,
+                                  starts[known] + 33 + ndigits[known])
+        has = np.zeros((lines, len(_PATTERNS)), bool)
+        has[np.searchsorted(ends, offsets), kinds] = True
+        shaped = head_ok[:lines]
+        info = ((shaped | has[:, INFO_]) & (shaped | has[:, BYTES_])
+                & ~(has[:, SEC_] | has[:, SEGMENT_] | has[:, TIMEOUT_]))
+        return info, ~info & has[:, ERROR_]   # ERROR_ is only searched with errors on
+
+    # The first interesting line at or after the end stops the scan and nothing after it
+    # counts: classify just past the first late line first (a catch-up reads past the end).
+    late = timed & (times >= end)
+    lines = count
+    if late.any():
+        lines = min(count, int(late.argmax()) + _LOOKAHEAD)
+    info, error = classify(lines)
+    stopping = (info | error) & late[:lines]
+    if not stopping.any() and lines < count:
+        lines = count
+        info, error = classify(lines)
+        stopping = (info | error) & late
+    stop = int(stopping.argmax()) if stopping.any() else None
+    limit = count if stop is None else stop
+    info, error = info[:limit], error[:limit]
+    timed_in, times_in = timed[:limit], times[:limit]
+    interesting = info | error
+    malformed = interesting & ~timed_in
+    early = interesting & timed_in & (times_in < start)
+    taken = interesting & timed_in & (times_in >= start)
+    error_rows = taken & error
+    info_rows = taken & info
+
+    # Fields of well-formed INFO lines; the other INFO lines go through the reference.
+    latency = np.zeros(limit, np.int64)
+    nbytes = np.zeros(limit, np.int64)
+    p_start = np.zeros(limit, np.int64)
+    p_end = np.zeros(limit, np.int64)
+    good = np.zeros(limit, bool)
+    todo = np.flatnonzero(info_rows & head_ok[:limit])
+    if len(todo):
+        # SWAR: drop the bytes after the digits (they become leading zeros), then add
+        # digit pairs, quads and octets.
+        nd = ndigits[todo]
+        v = (words[todo, 4] - _THREES) << (U64(8) * (U64(8) - nd.astype(U64)))
+        v = (v * U64(10) + (v >> U64(8))) & U64(0x00FF00FF00FF00FF)
+        v = (v * U64(100) + (v >> U64(16))) & U64(0x0000FFFF0000FFFF)
+        nbytes[todo] = ((v * U64(10000) + (v >> U64(32))) & U64(0xFFFFFFFF)).astype(np.int64)
+        if collector.file_type == "tx":
+            # Spaces before 'Bytes': at 10, 23, 30 and just before it.
+            ok, ps, pe, arrival = _tx_fields(buf, starts[todo] + 33 + nd, latency_on)
+            if latency_on:
+                latency[todo] = np.maximum(times[todo] - arrival, 0)
+        else:
+            ok, ps, pe = _rx_fields(buf, ends[todo])
+        good[todo[ok]] = True
+        p_start[todo] = ps
+        p_end[todo] = pe
+    slow = np.flatnonzero(info_rows & ~good)
+
+    # Rows of the reference: {line index: (product, latency, byte count)}, kept as Python
+    # objects (a byte count may exceed 64 bits).
+    referenced = {}
+    bad = []
+    if len(slow):
+        sink = _Sink(collector)
+        probe = ScanResult()
+        for index in slow.tolist():
+            before = len(sink.times)
+            scan((data[starts[index]:ends[index]],), sink, probe)
+            if len(sink.times) == before:
+                bad.append(index)
+                continue
+            referenced[index] = (sink.products[-1],
+                                 sink.values["latency"][-1] if latency_on else 0,
+                                 sink.values["bytecount"][-1])
+            good[index] = True
+        if probe.stop_index is not None or probe.before_start or probe.rows + len(bad) != len(slow):
+            raise AssertionError("fastscan: the reference classifies a line differently")
+
+    result.malformed += int(malformed.sum()) + len(bad)
+    if result.first_malformed is None and (bad or malformed.any()):
+        first = int(malformed.argmax()) if malformed.any() else limit
+        if bad:
+            first = min(first, bad[0])
+        result.first_malformed = data[starts[first]:ends[first]]
+    result.before_start += int(early.sum())
+    rows = np.flatnonzero(error_rows | good)
+    if len(rows):
+        _fill(collector, result, data, rows, times, error_rows, latency, nbytes,
+              p_start, p_end, referenced, errors_on, latency_on)
+    if stop is None:
+        return None
+    result.stop_index = stop
+    return int(starts[stop])
+
+
+def _fill(collector, result, data, rows, times, error_rows, latency, nbytes,
+          p_start, p_end, referenced, errors_on, latency_on) -> None:
+    """Append the rows (line indexes, in line order) to their buckets, keeping line order
+    inside each bucket."""
+    buckets = collector.buckets
+    t = times[rows]
+    slots = (t - collector.start) // collector.interval
+    np.minimum(slots, len(buckets) - 1, out=slots)
+    if len(slots) > 1 and (slots[1:] < slots[:-1]).any():
+        order = np.argsort(slots, kind="stable")
+        rows, slots, t = rows[order], slots[order], t[order]
+    text = data.decode("latin-1")
+    products = [text[a:b] for a, b in zip(p_start[rows].tolist(), p_end[rows].tolist())]
+    times_list = t.tolist()
+    errors_list = error_rows[rows].astype(np.int64).tolist() if errors_on else None
+    latency_list = latency[rows].tolist() if latency_on else None
+    bytes_list = nbytes[rows].tolist()
+    if referenced:
+        for position, index in enumerate(rows.tolist()):
+            if index in referenced:
+                products[position], lag, bytes_list[position] = referenced[index]
+                if latency_on:
+                    latency_list[position] = lag
+    cuts = np.flatnonzero(slots[1:] != slots[:-1]) + 1
+    bounds = [0, *cuts.tolist(), len(rows)]
+    filled = result.filled
+    for slot, a, b in zip(slots[bounds[:-1]].tolist(), bounds, bounds[1:]):
+        bucket = buckets[slot]
+        bucket.times.extend(times_list[a:b])
+        bucket.products.extend(products[a:b])
+        values = bucket.values
+        if errors_on:
+            values["errors"].extend(errors_list[a:b])
+        if latency_on:
+            values["latency"].extend(latency_list[a:b])
+        if "bytecount" in values:
+            values["bytecount"].extend(bytes_list[a:b])
+        filled.add(slot)
+    result.rows += len(rows)
