@@ -1,0 +1,116 @@
+#!/usr/bin/env python3
+"""RRD graphics benchmark: prints JSON figures, asserts nothing.
+
+Builds a root with N tx clients on one machine pair, 8 days of noisy per-minute data in
+each of their 5 databases, then times generateRRDGraphics (in-process `main`):
+  * weekly, monthly, yearly: `-w|-m|-y --copy --havingRun --fixedCurrent`, the calls the web
+    graphics of pxStatsStartup make (every client x 5 types, plus the archive copies);
+  * cron_batch: those three together;
+  * daily: `-d --fixedCurrent -c <all clients>` (1-minute rows, 10-minute points: the most
+    expensive graphic);
+  * totals: `-d --totals --havingRun` (merge N clients x 5 types, then 5 graphics).
+Each graphic is one `rrdtool graph` child process; by default as many run at once as there
+are CPUs. Figures: wall time, PNGs per second, and the CPU time per PNG (this process plus
+its rrdtool children) — cpus / cpu_ms_per_png is the rate on an otherwise idle machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+import json
+import os
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from pxstats import timeutil  # noqa: E402
+from pxstats.cli import generateRRDGraphics  # noqa: E402
+from pxstats.paths import StatsPaths  # noqa: E402
+from pxstats.rrd import schema  # noqa: E402
+
+FIRST = timeutil.parse_iso("2024-01-08 00:00:00")
+END = timeutil.parse_iso("2024-01-16 00:00:00")
+MACHINES = ["bench1", "bench2"]
+
+
+def build(root: Path, clients: int) -> None:
+    paths = StatsPaths(root)
+    minutes = (END - FIRST) // 60
+    for c in range(clients):
+        name = f"client{c:03d}"
+        for data_type in schema.DATA_TYPES["tx"]:
+            db = schema.db_path(paths, data_type, name, MACHINES)
+            schema.create(db, data_type, FIRST)
+            schema.update(db, [(FIRST + 60 * (i + 1), float((i * (c + 3)) % 97))
+                               for i in range(minutes)])      # a noisy curve: worst case
+        schema.write_time_of_update(schema.time_of_update_path(paths, "tx", db), END)
+
+
+def timed(root: Path, argv: list[str], workers: int | None) -> dict:
+    out = io.StringIO()
+    before = os.times()
+    started = time.perf_counter()
+    with contextlib.redirect_stdout(out):
+        status = generateRRDGraphics.main(["--root", str(root), "--turnOffLogging", *argv],
+                                          workers=workers)
+    elapsed = time.perf_counter() - started
+    after = os.times()
+    own = sum(after[:2]) - sum(before[:2])
+    children = sum(after[2:4]) - sum(before[2:4])
+    pngs = out.getvalue().count("Plotted : ")
+    per_png = (lambda seconds: round(1000 * seconds / pngs, 1) if pngs else None)
+    return {"pngs": pngs, "seconds": round(elapsed, 3),
+            "pngs_per_second": round(pngs / elapsed, 1) if elapsed else None,
+            "cpu_ms_per_png": per_png(own + children),
+            "rrdtool_cpu_ms_per_png": per_png(children),
+            "exit_status": status}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--clients", type=int, default=40)
+    parser.add_argument("--workers", type=int, default=None,
+                        help="graphs drawn at once (default: one per CPU)")
+    options = parser.parse_args()
+    load = os.getloadavg()[0]
+    base = Path(tempfile.mkdtemp(prefix="pxstats-bench-graphs-"))
+    try:
+        started = time.perf_counter()
+        build(base, options.clients)
+        setup = time.perf_counter() - started
+        clients = ",".join(f"client{c:03d}" for c in range(options.clients))
+        machines = ["--machines", ",".join(MACHINES), "--date", "2024-01-15 12:00:00"]
+        results = {}
+        for flag, name in (("-w", "weekly"), ("-m", "monthly"), ("-y", "yearly")):
+            results[name] = timed(base, [flag, "--copy", "--havingRun", "--fixedCurrent",
+                                         *machines], options.workers)
+        done = [results[n] for n in ("weekly", "monthly", "yearly")]
+        pngs, seconds = sum(r["pngs"] for r in done), sum(r["seconds"] for r in done)
+        results["cron_batch"] = {"pngs": pngs, "seconds": round(seconds, 3),
+                                 "pngs_per_second": round(pngs / seconds, 1)}
+        results["daily"] = timed(base, ["-d", "--fixedCurrent", "-c", clients, *machines],
+                                 options.workers)
+        results["totals"] = timed(base, ["-d", "--fixedCurrent", "--totals", "--havingRun",
+                                         *machines], options.workers)
+        print(json.dumps({
+            "benchmark": "generateRRDGraphics",
+            "cpus": os.cpu_count(),
+            "load_average_before": round(load, 2),
+            "workers": options.workers or os.cpu_count(),
+            "clients": options.clients,
+            "databases": options.clients * 5,
+            "setup_seconds": round(setup, 2),
+            **results,
+        }, indent=2))
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

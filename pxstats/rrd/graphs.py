@@ -1,0 +1,562 @@
+"""RRD graphics: the `rrdtool graph` call, PNG and archive names, totals databases
+(spec rrd.md §3, the library behind generateRRDGraphics).
+
+* `graph_args` builds the exact argument list of one graphic; it does no I/O, so tests pin it.
+  Every ':' of COMMENT and legend text, and of the database path in DEF, goes through
+  `escape_colons` (rrdtool 1.7.2 rejects raw colons there and can abort on them).
+* `produce` draws the graphics of a request: each one in its own `rrdtool graph` child process
+  (a crash in librrd cannot kill the caller), written to a temp name then renamed, copied
+  atomically into the web archive with `--copy`; failures are reported, never hidden.
+* `merge_totals` builds the throw-away totals databases under `<type>/combined/`: sums per
+  interval, latency weighted by each member's file count, values stored at the END of the
+  interval they describe (the original shifted them one interval early).
+* `names_having_run` lists the clients/sources whose databases were updated since a time.
+
+Folder and file names of the DATA (databases, time-of-update files) are never translated;
+the output (PNG names, archive copies, titles, legends) follows the output language.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import logging
+import math
+import os
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .. import atomic, timeutil
+from ..paths import StatsPaths, combined_name, safe_component
+from . import schema
+from .legend import Figures, comment_texts, figures_from_rows, format_figures
+from .windows import intervals, span_parts
+
+log = logging.getLogger("pxstats.rrd.graphs")
+
+GRAPH_TIMEOUT = schema.GRAPH_TIMEOUT     # seconds allowed to one `rrdtool graph`
+WIDTH, HEIGHT = 800, 200
+MONTHLY_X_GRID = "HOUR:24:DAY:1:DAY:1:0:%d"
+TEMP_MAX_AGE = 600          # a temp PNG older than this was left by a killed run
+
+REGULAR = "regular"
+TOTAL_FOR_MACHINE = "totalForMachine"
+
+
+@dataclass(frozen=True)
+class Style:
+    head: dict
+    label: dict
+    area: str
+    line: str
+
+
+STYLES = {
+    "latency": Style({"en": "Averaged latency per minute", "fr": "Latence moyenne par minute"},
+                     {"en": "Latency(seconds)", "fr": "Latence(en secondes)"},
+                     "#cd5c5c", "#8b0000"),
+    "filesOverMaxLatency": Style({"en": "Latencies over 15 seconds",
+                                  "fr": "Latence au dessus de 15 secondes"},
+                                 {"en": "Files/Minute", "fr": "Fichiers/Minute"},
+                                 "#cd5c5c", "#8b0000"),
+    "bytecount": Style({"en": "Bytes/Minute", "fr": "Bytes/Minute"},
+                       {"en": "Bytes/Minute", "fr": "Bytes/Minute"}, "#019EFF", "#080166"),
+    "filecount": Style({"en": "Files/Minute", "fr": "Fichiers/Minute"},
+                       {"en": "Files/Minute", "fr": "Fichiers/Minute"}, "#019EFF", "#080166"),
+    "errors": Style({"en": "Errors/Minute", "fr": "Erreurs/Minute"},
+                    {"en": "Errors/Minute", "fr": "Erreurs/Minute"}, "#54DE4F", "#1C4A1A"),
+}
+
+# Output-language names (spec rrd.md §1.2, §3.9-3.11; graphics_web.md §6.4).
+TYPE_NAMES = {
+    "en": {t: t for t in STYLES},
+    "fr": {"latency": "latence", "bytecount": "nbreDeBytes", "filecount": "nbreDeFichiers",
+           "errors": "erreurs", "filesOverMaxLatency": "fichiersAvecLatenceInnacceptable"},
+}
+PERIOD_FOLDERS = {
+    "en": {p: p for p in ("daily", "weekly", "monthly", "yearly")},
+    "fr": {"daily": "journalier", "weekly": "hebdomadaire", "monthly": "mensuel",
+           "yearly": "annuel"},
+}
+MONTHS = {
+    "en": ("January", "February", "March", "April", "May", "June", "July", "August",
+           "September", "October", "November", "December"),
+    "fr": ("Janvier", "Fevrier", "Mars", "Avril", "Mai", "Juin", "Juillet", "Aout",
+           "Septembre", "Octobre", "Novembre", "Decembre"),
+}
+TEXT = {
+    "en": {"for": "for", "span": "for a span of", "ending": "ending at", "others": "others",
+           "on": "on", "totals": "totals", "plotted": "Plotted",
+           "title_units": {"years": "year(s)", "months": "month(s)", "days": "day(s)",
+                           "hours": "hours"},
+           "name_units": {"years": "years", "months": "months", "days": "days",
+                          "hours": "hours"}},
+    "fr": {"for": "pour", "span": "pour une duree de", "ending": "se terminant le",
+           "others": "autres", "on": "sur", "totals": "totaux", "plotted": "Dessiné",
+           "title_units": {"years": "annee(s)", "months": "mois", "days": "jour(s)",
+                           "hours": "heures"},
+           "name_units": {"years": "annees", "months": "mois", "days": "jours",
+                          "hours": "heures"}},
+}
+
+
+# -- pure parts -----------------------------------------------------------------------------------
+
+def escape_colons(text: str) -> str:
+    """THE escaping of text given to rrdtool inside a colon-separated argument (COMMENT and
+    legend text, the database path of DEF): every ':' becomes '\\:'."""
+    return str(text).replace(":", "\\:")
+
+
+def title(data_type: str, name: str, span_hours: int, end: int, language: str = "en") -> str:
+    """'<Head> for <name> for a span of <n> <unit> ending at <end ISO>.'"""
+    words = TEXT[language]
+    n, unit = span_parts(span_hours)
+    return (f"{STYLES[data_type].head[language]} {words['for']} {name} {words['span']} "
+            f"{n} {words['title_units'][unit]} {words['ending']} {timeutil.iso(end)}.")
+
+
+def graph_args(png: Path | str, db: Path | str, data_type: str, name: str, start: int, end: int,
+               span_hours: int, plot_minutes: int, period: str | None, figures: Figures,
+               language: str = "en") -> list[str]:
+    """Arguments of `rrdtool graph` for one graphic (spec §3.9), PNG path first."""
+    style = STYLES[data_type]
+    t = data_type
+    args = [str(png), "--imgformat", "PNG", "--width", str(WIDTH), "--height", str(HEIGHT),
+            "--start", str(int(start)), "--end", str(int(end)), "--step", str(plot_minutes * 60),
+            "--vertical-label", style.label[language],
+            "--title", title(data_type, name, span_hours, end, language),
+            "--lower-limit", "0",
+            f"DEF:{t}={escape_colons(db)}:{t}:AVERAGE",
+            f"CDEF:realValue={t},1,*",
+            f"AREA:realValue{style.area}:{escape_colons(t)}",
+            f"LINE1:realValue{style.line}:{escape_colons(t)}"]
+    if period == "monthly":
+        args += ["--x-grid", MONTHLY_X_GRID]
+    first, second = comment_texts(data_type, format_figures(data_type, figures, language),
+                                  plot_minutes, language)
+    args += ["COMMENT:" + escape_colons(first), "COMMENT:" + escape_colons(second)]
+    return args
+
+
+def _strip(text: str) -> str:
+    """The original removed '[', ']', blanks and quotes from image names."""
+    for ch in "[] '":
+        text = text.replace(ch, "")
+    return text
+
+
+def image_path(paths: StatsPaths, file_type: str, name: str, end: int, data_type: str,
+               span_hours: int, machine: str, language: str = "en") -> Path:
+    """graphics/others/rrd/<name>/<ft>_<name>_<YYYYMMDD_HH:MM:SS>_<type>_<n><units>_on_<M>.png
+    (fr: autres/rrd/..._sur_<M>.png, French type and units)."""
+    words = TEXT[language]
+    n, unit = span_parts(span_hours)
+    date = timeutil.iso(end).replace("-", "").replace(" ", "_")
+    file_name = (f"{file_type}_{name}_{date}_{TYPE_NAMES[language][data_type]}_"
+                 f"{n}{words['name_units'][unit]}_{words['on']}_{machine}.png")
+    return (paths.graphics / words["others"] / "rrd" / safe_component(_strip(name))
+            / safe_component(_strip(file_name)))
+
+
+def archive_path(paths: StatsPaths, period: str, file_type: str, name: str, data_type: str,
+                 start: int, language: str = "en", totals_machine: str | None = None) -> Path:
+    """Web archive copy (spec §3.11), named after the window START:
+    daily <Y>/<Month>/<type>/<DD>.png, weekly <Y>/<type>/<%W>.png,
+    monthly <Y>/<type>/<Month>.png, yearly <type>/<Y>.png; under
+    archives/<period>/<ft>/<name>/ or, for machine totals, archives/<period>/totals/<M>/<ft>/."""
+    tm = time.gmtime(start)
+    year = time.strftime("%Y", tm)
+    month = MONTHS[language][tm.tm_mon - 1]
+    kind = TYPE_NAMES[language][data_type]
+    if period == "daily":
+        tail = Path(year, month, kind, time.strftime("%d", tm) + ".png")
+    elif period == "weekly":
+        tail = Path(year, kind, time.strftime("%W", tm) + ".png")
+    elif period == "monthly":
+        tail = Path(year, kind, month + ".png")
+    elif period == "yearly":
+        tail = Path(kind, year + ".png")
+    else:
+        raise ValueError("archive copies exist only for daily, weekly, monthly and yearly graphics")
+    base = paths.graphics_archives / PERIOD_FOLDERS[language][period]
+    if totals_machine is not None:
+        base = base / TEXT[language]["totals"] / safe_component(totals_machine) / file_type
+    else:
+        base = base / file_type / safe_component(name)
+    return base / tail
+
+
+# -- databases ------------------------------------------------------------------------------------
+
+def time_of_update(paths: StatsPaths, file_type: str, database: Path) -> int:
+    """The database's time of update; 0 (with a warning) when its file is unreadable."""
+    try:
+        return schema.read_time_of_update(schema.time_of_update_path(paths, file_type, database))
+    except schema.RRDError as exc:
+        log.warning("%s", exc)
+        return 0
+
+
+def names_having_run(paths: StatsPaths, file_type: str, machines: str, start: int,
+                     groups=()) -> list[str]:
+    """Clients (tx: databases under latency/) or sources (rx: under bytecount/) of the machine
+    set `machines` (the concatenated name) whose time of update is at or after `start`.
+
+    Names are the database names minus the known '_<machines>' suffix (the original cut at the
+    last '_' and matched '*_<machines>*', taking other machine sets too); configured group
+    names are excluded by exact match, and so are the machine totals 'rx' and 'tx'."""
+    folder = paths.current_databases / ("latency" if file_type == "tx" else "bytecount")
+    suffix = "_" + machines
+    excluded = set(groups) | {"rx", "tx"}
+    try:
+        entries = sorted(folder.iterdir())
+    except OSError:
+        return []
+    names = []
+    for entry in entries:
+        name = entry.name
+        if not name.endswith(suffix) or len(name) == len(suffix) or not entry.is_file():
+            continue
+        client = name[:-len(suffix)]
+        if client in excluded:
+            continue
+        if time_of_update(paths, file_type, entry) >= start:
+            names.append(client)
+    return sorted(set(names))
+
+
+def database_for(paths: StatsPaths, data_type: str, client: str, machine: str) -> Path:
+    """<type>/<client>_<M>; a group's database has the same form. When it is missing but an
+    ad-hoc combination of exactly that name exists under combined/, that one."""
+    regular = schema.db_path(paths, data_type, client, [machine])
+    if not regular.exists():
+        combined = schema.combined_db_path(paths, data_type, client, [machine])
+        if combined.exists():
+            return combined
+    return regular
+
+
+def resample(first: int, step: int, values, stamps: list[int], width: int) -> list:
+    """Values of the intervals (ts - width, ts] for each ts of `stamps`, from binding rows
+    (row i covers (first + i*step, first + (i+1)*step]): finer rows are averaged (known ones
+    only), a coarser row gives its value to every interval it covers."""
+    out: list = [None] * len(stamps)
+    if not stamps:
+        return out
+    base = stamps[0] - width
+    if step <= width:
+        sums = [0.0] * len(stamps)
+        counts = [0] * len(stamps)
+        for i, v in enumerate(values):
+            if v is None or math.isnan(v):
+                continue
+            j = -(-(first + (i + 1) * step - base) // width) - 1
+            if 0 <= j < len(stamps):
+                sums[j] += v
+                counts[j] += 1
+        return [s / c if c else None for s, c in zip(sums, counts)]
+    for j, ts in enumerate(stamps):
+        i = -(-(ts - first) // step) - 1
+        if 0 <= i < len(values) and values[i] is not None and not math.isnan(values[i]):
+            out[j] = values[i]
+    return out
+
+
+def merge_values(data_type: str, columns: list[list], filecounts: list[list] | None = None) -> list:
+    """One merged value per interval. Sums of the members' known values; latency is the mean
+    weighted by each member's file count (0 when no file moved). Unknown when no member has
+    a value (the original wrote 0 there)."""
+    n = len(columns[0]) if columns else 0
+    merged = []
+    for j in range(n):
+        if data_type == "latency":
+            pairs = [(col[j], fc[j]) for col, fc in zip(columns, filecounts or [])
+                     if col[j] is not None and fc[j] is not None]
+            if not pairs:
+                merged.append(None)
+                continue
+            files = sum(fc for _, fc in pairs)
+            merged.append(sum(v * fc for v, fc in pairs) / files if files else 0.0)
+        else:
+            known = [col[j] for col in columns if col[j] is not None]
+            merged.append(sum(known) if known else None)
+    return merged
+
+
+MERGED_ROWS = {1: 7200, 60: 336, 240: 1460, 1440: 3650}
+
+
+@dataclass
+class MergedSet:
+    databases: dict            # data type -> Path
+    last_update: int
+    fetch_minutes: int
+    plot_minutes: int
+
+
+def merge_totals(paths: StatsPaths, file_type: str, data_types, clients, machine: str,
+                 start: int, end: int, period: str | None, db_name: str) -> MergedSet:
+    """(Re)build combined/<db_name>_<machine> for each data type from the members' databases.
+
+    The time of update is the first member's that has one (the original looped forever when
+    the first member had none). Interval values are stored at the end of their interval,
+    start + (i+1)*f, aligned on multiples of f; the database starts at the first interval's
+    start so no interval is lost to the heartbeat."""
+    last_update = 0
+    for client in clients:
+        last_update = time_of_update(paths, file_type, schema.db_path(paths, "bytecount", client,
+                                                                      [machine]))
+        if last_update:
+            break
+    fetch_minutes, plot_minutes = intervals(start, last_update, period)
+    width = fetch_minutes * 60
+    first = start - start % width
+    count = max(1, -(-(end - first) // width))
+    stamps = [first + (j + 1) * width for j in range(count)]
+    needed = list(dict.fromkeys(list(data_types)
+                                + (["filecount"] if "latency" in data_types else [])))
+    columns: dict[str, list] = {}
+    for data_type in needed:
+        columns[data_type] = []
+        for client in clients:
+            db = database_for(paths, data_type, client, machine)
+            try:
+                (row0, _, step), values = schema.fetch(db, "AVERAGE", width, first, stamps[-1])
+            except schema.RRDError as exc:
+                log.warning("totals %s: member left out: %s", db_name, exc)
+                columns[data_type].append([None] * count)
+                continue
+            columns[data_type].append(resample(row0, step, values, stamps, width))
+    databases = {}
+    rows = max(MERGED_ROWS.get(fetch_minutes, 3650), count + 1)
+    for data_type in data_types:
+        merged = merge_values(data_type, columns[data_type], columns.get("filecount"))
+        path = schema.combined_db_path(paths, data_type, db_name, [machine])
+        schema.create_merged(path, data_type, first, width, rows)
+        schema.update(path, zip(stamps, merged))
+        databases[data_type] = path
+    if databases:
+        any_db = next(iter(databases.values()))
+        schema.write_time_of_update(schema.time_of_update_path(paths, file_type, any_db),
+                                    last_update)
+    return MergedSet(databases, last_update, fetch_minutes, plot_minutes)
+
+
+@contextlib.contextmanager
+def _lock(paths: StatsPaths, name: str):
+    """Blocking flock: two totals runs of the same machine take turns on the merged databases."""
+    path = paths.lock_file(name)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+# -- jobs -----------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class GraphRequest:
+    """What to draw, validated by the command line (spec §3.2-3.5)."""
+    file_type: str
+    data_types: tuple
+    clients: tuple
+    machines: tuple                 # one concatenated name each (several with --individual)
+    start: int
+    end: int
+    span: int                       # hours
+    period: str | None = None       # daily / weekly / monthly / yearly, None for a span
+    language: str = "en"
+    copy: bool = False
+    totals: bool = False
+    merger: str | None = None       # REGULAR or TOTAL_FOR_MACHINE with totals
+
+
+@dataclass
+class GraphJob:
+    png: Path
+    args: list
+    copy_to: Path | None = None
+
+
+@dataclass
+class Outcome:
+    png: Path
+    ok: bool
+    message: str = ""
+    copy: Path | None = None
+    size: tuple = field(default=(0, 0))
+
+
+def fetch_figures(db: Path, start: int, end: int, fetch_minutes: int, plot_minutes: int,
+                  now: int) -> Figures:
+    """Legend figures from the database (spec §3.7, intended definition): rows at the fetch
+    resolution up to the end, or up to the start of the current hour for a window that is
+    not over yet."""
+    real_end = min(end, timeutil.hour_start(now)) if end > now else end
+    width = fetch_minutes * 60
+    fetch_end = real_end - real_end % width
+    if fetch_end <= start:
+        return Figures.empty()
+    try:
+        (first, _, step), values = schema.fetch(db, "AVERAGE", width, start, fetch_end)
+    except schema.RRDError as exc:
+        log.warning("legend figures: %s", exc)
+        return Figures.empty()
+    return figures_from_rows(first, step, values, start, real_end, plot_minutes)
+
+
+def make_job(paths: StatsPaths, request: GraphRequest, data_type: str, db: Path, name: str,
+             machine: str, fetch_minutes: int, plot_minutes: int, now: int) -> GraphJob:
+    png = image_path(paths, request.file_type, name, request.end, data_type, request.span,
+                     machine, request.language)
+    figures = fetch_figures(db, request.start, request.end, fetch_minutes, plot_minutes, now)
+    args = graph_args(png, db, data_type, name, request.start, request.end, request.span,
+                      plot_minutes, request.period, figures, request.language)
+    copy_to = None
+    if request.copy:
+        machine_totals = machine if request.merger == TOTAL_FOR_MACHINE else None
+        copy_to = archive_path(paths, request.period, request.file_type, name, data_type,
+                               request.start, request.language, machine_totals)
+    return GraphJob(png, args, copy_to)
+
+
+def totals_names(request: GraphRequest) -> tuple[str, str]:
+    """(name in titles and images, name of the merged databases)."""
+    if request.merger == TOTAL_FOR_MACHINE:
+        return request.file_type, request.file_type
+    return "".join(request.clients), combined_name(list(request.clients))
+
+
+def render(job: GraphJob, timeout: float = GRAPH_TIMEOUT) -> Outcome:
+    """Draw one PNG; any failure becomes a failed Outcome, never an exception."""
+    try:
+        return _render(job, timeout)
+    except Exception as exc:                # noqa: BLE001 - one graphic must not stop the others
+        log.exception("unexpected error while drawing %s", job.png)
+        return Outcome(job.png, False, f"unexpected error: {exc}")
+
+
+def _render(job: GraphJob, timeout: float) -> Outcome:
+    """Draw one PNG: `rrdtool graph` writes a temp file in the PNG's folder, which replaces the
+    PNG only when complete; then the archive copy, also atomic."""
+    folder = job.png.parent
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=_temp_prefix(job.png), suffix=".tmp")
+        os.close(fd)
+    except OSError as exc:
+        return Outcome(job.png, False, f"cannot write {folder}: {exc.strerror}")
+    try:
+        size = schema.graph([tmp] + job.args[1:], timeout)
+        with open(tmp, "rb") as handle:
+            os.fsync(handle.fileno())
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, job.png)
+    except (schema.RRDError, OSError) as exc:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        message = str(exc) if isinstance(exc, schema.RRDError) else exc.strerror
+        return Outcome(job.png, False, message.replace(tmp, str(job.png)))
+    _clean_stale_temps(job.png)
+    outcome = Outcome(job.png, True, size=size)
+    if job.copy_to is not None:
+        try:
+            copy_atomically(job.png, job.copy_to)
+            outcome.copy = job.copy_to
+        except OSError as exc:
+            outcome.message = f"cannot copy to {job.copy_to}: {exc.strerror}"
+    return outcome
+
+
+def _temp_prefix(path: Path) -> str:
+    return "." + path.name[:200] + "."
+
+
+def copy_atomically(source: Path, destination: Path) -> None:
+    """Copy through a temp file in the destination folder, fsynced then renamed: readers of
+    the web archive see the old PNG or the new one. Only temps older than TEMP_MAX_AGE are
+    cleaned up, so two runs copying the same graphic never remove each other's temp."""
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    data = source.read_bytes()
+    fd, tmp = tempfile.mkstemp(dir=destination.parent, prefix=_temp_prefix(destination),
+                               suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, destination)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+    _clean_stale_temps(destination)
+
+
+def _clean_stale_temps(path: Path) -> None:
+    """Remove the temp files a killed run left next to `path`."""
+    limit = time.time() - TEMP_MAX_AGE
+    for stale in path.parent.glob(atomic.glob_escape(_temp_prefix(path)) + "*.tmp"):
+        with contextlib.suppress(OSError):
+            if stale.stat().st_mtime < limit:
+                stale.unlink()
+
+
+def plan(paths: StatsPaths, request: GraphRequest, now: int) -> list[GraphJob]:
+    """Jobs of a non-totals request, machine by machine, client by client, type by type."""
+    jobs = []
+    for machine in request.machines:
+        for client in request.clients:
+            for data_type in request.data_types:
+                db = database_for(paths, data_type, client, machine)
+                fetch_minutes, plot_minutes = intervals(
+                    request.start, time_of_update(paths, request.file_type, db), request.period)
+                jobs.append(make_job(paths, request, data_type, db, client, machine,
+                                     fetch_minutes, plot_minutes, now))
+    return jobs
+
+
+def run_jobs(jobs: list[GraphJob], workers: int | None = None,
+             timeout: float = GRAPH_TIMEOUT) -> list[Outcome]:
+    """Render the jobs, `workers` child processes at a time (default: one per CPU)."""
+    workers = max(1, workers or os.cpu_count() or 1)
+    if workers == 1 or len(jobs) <= 1:
+        outcomes = [render(job, timeout) for job in jobs]
+    else:
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            outcomes = list(pool.map(lambda job: render(job, timeout), jobs))
+    for outcome in outcomes:
+        if outcome.ok:
+            log.info("Plotted : %s", outcome.png)
+            if outcome.message:
+                log.error("Error : %s", outcome.message)
+        else:
+            log.error("Error : Could not generate %s : %s", outcome.png, outcome.message)
+    return outcomes
+
+
+def produce(paths: StatsPaths, request: GraphRequest, now: int | None = None,
+            workers: int | None = None, timeout: float = GRAPH_TIMEOUT) -> list[Outcome]:
+    """Every graphic of the request; one Outcome per attempted PNG, in the original's order."""
+    now = timeutil.now() if now is None else now
+    if not request.totals:
+        return run_jobs(plan(paths, request, now), workers, timeout)
+    name, db_name = totals_names(request)
+    outcomes = []
+    for machine in request.machines:
+        with _lock(paths, f"rrd_totals_{request.file_type}_{db_name}_{machine}"):
+            merged = merge_totals(paths, request.file_type, request.data_types, request.clients,
+                                  machine, request.start, request.end, request.period, db_name)
+            jobs = [make_job(paths, request, t, merged.databases[t], name, machine,
+                             merged.fetch_minutes, merged.plot_minutes, now)
+                    for t in request.data_types]
+            outcomes += run_jobs(jobs, workers, timeout)
+    return outcomes
