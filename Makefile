@@ -35,6 +35,8 @@ test: setup
 
 bench: setup
 	$(BIN)/python bench/collection.py
+	$(BIN)/python bench/rrd.py
+	$(BIN)/python bench/rrd_graphs.py
 
 clean:
 	rm -rf $(VENV) demo-root .pytest_cache .hypothesis

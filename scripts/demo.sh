@@ -28,3 +28,14 @@ done
 
 echo
 python3 "$(dirname "$0")/demo_summary.py" "$root"
+
+echo
+echo "== transferPickleToRRD: the day's pickles into the ten-year RRD archive"
+transferPickleToRRD -m "$machines" -e "$end"
+echo "databases in $root/data/databases/currentDatabases/"
+ls "$root/data/databases/currentDatabases/filecount/"
+
+echo
+echo "== generateRRDGraphics: daily and weekly graphics of satnet"
+generateRRDGraphics -d -c satnet -f tx --machines "$machines" --date "$end" -t filecount,latency
+generateRRDGraphics -w -c satnet -f tx --machines "$machines" --date "$end" -t filecount,latency
