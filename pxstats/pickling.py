@@ -20,6 +20,7 @@ from pathlib import Path
 from . import timeutil
 from .collector import FileStatsCollector
 from .logs import cursor, selection
+from .logs.fastscan import scan_buffer  # columnar equivalent of formats.scan
 from .logs.formats import ScanResult
 from .paths import StatsPaths
 from .store import pickles, updates
@@ -58,7 +59,6 @@ def read_file(path: Path, offset: int, collector: FileStatsCollector, result: Sc
 
     Reading stops at the first interesting line at or after the collector's end. A last
     line without its newline is still being written: it is not consumed either."""
-    from .logs.fastscan import scan_buffer  # columnar equivalent of formats.scan
     with open(path, "rb") as handle:
         handle.seek(offset)
         position, pending = offset, b""

@@ -22,7 +22,7 @@ ERROR = "ERROR"
 _PREFIX = re.compile(rb"(\d{4})-(\d\d)-(\d\d) (\d\d):(\d\d):(\d\d),\Z")
 _SIGNED_INT = re.compile(rb"[ \t\n\r\x0b\x0c]*[+-]?\d+[ \t\n\r\x0b\x0c]*\Z")
 _CACHE_LIMIT = 400_000
-_BAD = -1
+_BAD = -1  # any negative time is refused: Sundew logs start long after 1970
 
 # Both caches map text -> epoch seconds (or _BAD). Keys are at most one per second of
 # log time, so they stay small; they are cleared when they grow past the limit.
@@ -54,7 +54,7 @@ def line_time(line: bytes) -> int | None:
     value = _prefix_cache.get(key)
     if value is None:
         value = _prefix_epoch(key)
-    return None if value == _BAD else value
+    return None if value < 0 else value
 
 
 def _suffix_epoch(text: bytes) -> int:
@@ -119,7 +119,7 @@ def tx_latency(product: bytes, departure: int) -> int:
     arrival = _suffix_cache.get(suffix)
     if arrival is None:
         arrival = _suffix_epoch(suffix)
-    if arrival == _BAD:
+    if arrival < 0:
         raise ValueError("bad reception time")
     latency = departure - arrival
     return latency if latency > 0 else 0
