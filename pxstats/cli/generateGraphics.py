@@ -1,0 +1,185 @@
+"""generateGraphics: per-minute gnuplot graphics of clients/sources from the hourly pickles
+(spec graphics_web.md §1)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from .. import graphics, timeutil
+from ..config import ConfigError, load_config
+from ..paths import this_host
+from .common import (EXIT_FAILURE, EXIT_USAGE, OneLineParser, UserError, add_root_option, fail,
+                     make_paths, setup_logging)
+
+PROGRAM = "generateGraphics"
+ALL_TYPES = ("All", "Tous", "ALL", "TOUS", "all", "tous")
+# Type names are accepted in both languages; error messages list the main language's.
+FROM_FRENCH = {fr: en for en, fr in graphics.TYPE_NAMES["fr"].items()}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = OneLineParser(
+        prog=PROGRAM,
+        description="Draw, from the hourly pickles, one PNG holding one gnuplot panel per "
+                    "client (or source) and data type: the value of every minute of the "
+                    "SPAN hours ending at DATE rounded down to the hour, with its maximum, "
+                    "mean, minimum and a block of statistics. Spans up to 48 hours work best.",
+        epilog='Examples: -c satnet; -c satnet -d "2006-06-30 05:15:00"; '
+               '-c satnet -t "errors,latency"; -c "satnet,amis" -m "pds5,pds6" -p WXB -s 24.')
+    parser.add_argument("-c", "--clients", default="",
+                        help="Comma-separated clients (tx) or sources (rx); required. Names "
+                             "with * or ? are replaced by the names matching them whose "
+                             "databases were updated during the SPAN hours before DATE.")
+    parser.add_argument("--copy", action="store_true",
+                        help="Also copy the PNG into the daily web archive and the Columbo "
+                             "folder (see FILES in the manual page).")
+    parser.add_argument("--combineClients", action="store_true",
+                        help="Merge the data of all the clients into one series per type "
+                             "(one panel per type instead of one per client and type).")
+    parser.add_argument("-d", "--date", default=None,
+                        help='Time of the request, "YYYY-MM-DD HH:MM:SS" UTC; the graphic '
+                             "ends at its hour (default: now).")
+    parser.add_argument("-f", "--fileType", default="tx",
+                        help="tx (clients, default) or rx (sources).")
+    parser.add_argument("-g", "--groupName", default="",
+                        help="Name of the combined clients in titles, labels and file names; "
+                             "only with --combineClients.")
+    parser.add_argument("-m", "--machines", default=None,
+                        help="Comma-separated machines whose data are merged (default: this "
+                             "host).")
+    parser.add_argument("-n", "--collectUpToNow", action="store_true",
+                        help="Accepted for compatibility; has no effect (graphics always end "
+                             "on the hour).")
+    parser.add_argument("-o", "--outputLanguage", default=None,
+                        help="Language of the texts in the PNG and of its file name: en or fr "
+                             "(default: mainApplicationLanguage of ROOT/etc/config, else en).")
+    parser.add_argument("-p", "--products", default=None,
+                        help="Comma-separated product name patterns (* and ? wildcards; a "
+                             "pattern matches the names containing it). Default: All (every "
+                             "product).")
+    parser.add_argument("-s", "--span", type=int, default=12,
+                        help="Length of the graphic in hours, at least 1 (default: 12).")
+    parser.add_argument("-t", "--types", default=None,
+                        help="Comma-separated data types, drawn from the bottom up: errors, "
+                             "filecount, bytecount, latency (rx: no latency). French names "
+                             "(erreurs, nbreDeFichiers, nbreDeBytes, latence) are accepted too. "
+                             "Default: All, i.e. errors,filecount,bytecount,latency.")
+    parser.add_argument("--dry-run", action="store_true",
+                        help="Print the gnuplot program on standard output instead of drawing "
+                             "(merged pickles of several machines are still brought up to date).")
+    add_root_option(parser)
+    parser.add_argument("-v", "--verbose", action="store_true",
+                        help="Also log details on standard error.")
+    return parser
+
+
+def _words(text: str) -> list[str]:
+    return [w for w in text.replace(" ", "").split(",") if w]
+
+
+def data_types(text: str | None, file_type: str, language: str) -> tuple[str, ...]:
+    """Types in drawing order; *All* (first word) stands for every type of the file type."""
+    valid = graphics.TYPES[file_type]
+    asked = _words(text) if text is not None else []
+    if not asked or asked[0] in ALL_TYPES:
+        return valid
+    asked = [FROM_FRENCH.get(t, t) for t in asked]
+    if any(t not in valid for t in asked):
+        names = [graphics.type_word(t, language) for t in valid]
+        raise UserError(f"With {file_type} fileType, possible data types values are : "
+                        f"{names}. For multiple types use this syntax : -t \"type1,type2\"")
+    return tuple(asked)
+
+
+def validated(args, main_language: str = "en") -> dict:
+    """Options checked in the original's order (spec §1.2), plus the fixes: an unsupported
+    language is an error (B-03) and at least one client is required (B-01)."""
+    try:
+        date = timeutil.parse_user_date(args.date) if args.date else timeutil.now()
+    except timeutil.BadDate:
+        raise UserError("The date format must be YYYY-MM-DD HH:MM:SS") from None
+    if args.span < 1:
+        raise UserError("The timespan value needs to be an integer one above 0.")
+    file_type = args.fileType.replace("'", "").strip()
+    if file_type not in graphics.FILE_TYPES:
+        raise UserError("File type must be either tx or rx. Multiple types are not accepted.")
+    group = args.groupName.replace(" ", "")
+    if group and not args.combineClients:
+        raise UserError("-g|--groupName option requires the --combineClients options. "
+                        "Group names are otherwise irrelevant.")
+    types = data_types(args.types, file_type, main_language)
+    language = (args.outputLanguage if args.outputLanguage is not None
+                else main_language).strip()
+    if language not in graphics.LANGUAGES:
+        raise UserError(f"{language} is not one of the supported languages "
+                        f"({', '.join(graphics.LANGUAGES)}).")
+    clients = _words(args.clients)
+    if not clients:
+        raise UserError("No client or source given: use -c name1,name2.")
+    machines = _words(args.machines) if args.machines is not None else [this_host()]
+    if not machines:
+        raise UserError("No machine given: use -m machine1,machine2.")
+    products = (_words(args.products) if args.products is not None
+                else [graphics.ALL_WORDS[main_language]]) or ["All"]
+    return dict(date=date, span=args.span, file_type=file_type, group=group, types=types,
+                language=language, clients=clients, machines=machines, products=products)
+
+
+def load_settings(paths) -> tuple[str, tuple[str, ...]]:
+    """(main application language, group names) from ROOT/etc/config when it exists."""
+    if not paths.config_file.exists():
+        return "en", ()
+    try:
+        config = load_config(paths.etc)
+    except (ConfigError, OSError) as exc:
+        raise UserError(str(exc)) from None
+    return config.general.main_application_language or "en", tuple(g.name for g in config.groups)
+
+
+def build_request(args, paths, main_language: str = "en", groups=()) -> graphics.GraphicRequest:
+    """The whole validation, raising UserError; reads the RRD time of updates for wildcards
+    but writes nothing."""
+    o = validated(args, main_language)
+    clients = graphics.expand_names(paths, o["clients"], o["file_type"], o["machines"],
+                                    o["date"], o["span"], groups)
+    if not clients:
+        raise UserError("No client or source matching "
+                        f"{','.join(o['clients'])} ran during the period.")
+    try:
+        return graphics.GraphicRequest(
+            clients=tuple(clients), machines=tuple(o["machines"]), end=o["date"],
+            span=o["span"], file_type=o["file_type"], types=o["types"],
+            products=tuple(o["products"]), group=o["group"], combine=args.combineClients,
+            language=o["language"], copy=args.copy)
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
+
+
+def main(argv=None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        paths = make_paths(args.root)
+        language, groups = load_settings(paths)
+        request = build_request(args, paths, language, groups)
+        setup_logging(paths, PROGRAM, args.verbose)
+    except (UserError, ConfigError) as exc:
+        return fail(PROGRAM, str(exc), EXIT_USAGE)
+    try:
+        if args.dry_run:
+            plan = graphics.plan(paths, request)
+            sys.stdout.flush()
+            sys.stdout.buffer.write(graphics.script.encode(plan.program))
+            sys.stdout.flush()
+            return 0
+        produced = graphics.produce(paths, request)
+    except graphics.GraphicError as exc:
+        return fail(PROGRAM, str(exc), EXIT_FAILURE)
+    except OSError as exc:
+        return fail(PROGRAM, f"{exc.filename or ''}: {exc.strerror or exc}", EXIT_FAILURE)
+    print(produced.png)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
