@@ -37,6 +37,7 @@ bench: setup
 	$(BIN)/python bench/collection.py
 	$(BIN)/python bench/rrd.py
 	$(BIN)/python bench/rrd_graphs.py
+	$(BIN)/python bench/graphics.py
 
 clean:
 	rm -rf $(VENV) demo-root .pytest_cache .hypothesis

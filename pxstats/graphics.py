@@ -600,8 +600,8 @@ class Produced:
 
 
 def plan(paths: StatsPaths, request: GraphicRequest, series: list[Series] | None = None) -> Plan:
-    """Gather the data (merged pickles of several machines are brought up to date) and build
-    the gnuplot program and the output names; nothing is drawn."""
+    """Gather the data and build the gnuplot program and the output names; nothing is
+    drawn or written."""
     if series is None:
         series = gather(paths, request)
     pic = picture(request, series)

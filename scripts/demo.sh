@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# make demo: sample Sundew logs -> pickleUpdater (catching up a day) -> where the pickles are.
+# make demo: sample Sundew logs -> pickleUpdater (catching up a day) -> RRD archive -> graphics.
 set -euo pipefail
 root=${1:-demo-root}
 mkdir -p "$root"
@@ -39,3 +39,11 @@ echo
 echo "== generateRRDGraphics: daily and weekly graphics of satnet"
 generateRRDGraphics -d -c satnet -f tx --machines "$machines" --date "$end" -t filecount,latency
 generateRRDGraphics -w -c satnet -f tx --machines "$machines" --date "$end" -t filecount,latency
+
+echo
+echo "== generateGraphics: per-minute gnuplot graphics of the last 24 hours"
+echo "   satnet (data of both machines merged):"
+generateGraphics -c satnet -m "$machines" -s 24 -d "$end" | sed 's/^/   /'
+echo "   group AllWeather = satnet + weather + amis, combined into one panel per type:"
+generateGraphics -c satnet,weather,amis --combineClients -g AllWeather -m "$machines" -s 24 \
+  -d "$end" | sed 's/^/   /'

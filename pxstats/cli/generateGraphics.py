@@ -66,8 +66,8 @@ def build_parser() -> argparse.ArgumentParser:
                              "(erreurs, nbreDeFichiers, nbreDeBytes, latence) are accepted too. "
                              "Default: All, i.e. errors,filecount,bytecount,latency.")
     parser.add_argument("--dry-run", action="store_true",
-                        help="Print the gnuplot program on standard output instead of drawing "
-                             "(merged pickles of several machines are still brought up to date).")
+                        help="Print the gnuplot program on standard output instead of drawing; "
+                             "nothing is written.")
     add_root_option(parser)
     parser.add_argument("-v", "--verbose", action="store_true",
                         help="Also log details on standard error.")

@@ -1,0 +1,195 @@
+#!/usr/bin/env python3
+"""gnuplot graphics benchmark (generateGraphics): prints JSON figures, asserts nothing.
+
+Generates hourly tx pickles (20-200 rows per minute, 2 % errors, as bench/rrd.py) for N
+clients (default 150) on 2 machines over one day, then times:
+  * one_client: the 24-hour, 4-type graphic of one client merged from the 2 machines
+    (48 hourly pickles), in-process, including pickle loading and the merge: the first
+    run (cold: imports, page cache) and the median of the next runs (warm), with the split
+    of the time between data (load + merge), series/statistics/program and gnuplot;
+  * batch: the daily graphics of every client (`graphics.daily_graphic`, with archive and
+    Columbo copies) in a process pool of 2, cold then warm.
+Targets (2-core machine): one_client <= 0.5 s, batch of 150 clients <= 60 s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import json
+import os
+import pickle
+import random
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from pxstats import graphics, timeutil  # noqa: E402
+from pxstats.collector import FileStatsCollector  # noqa: E402
+from pxstats.gnuplot import render, script  # noqa: E402
+from pxstats.paths import StatsPaths  # noqa: E402
+from pxstats.store import pickles  # noqa: E402
+
+DAY = timeutil.parse_iso("2024-01-15 00:00:00")
+END = DAY + 24 * 3600
+MACHINES = ("m1", "m2")
+TEMPLATES = 12
+RUNS = 5
+
+
+def template_hour(rng: random.Random) -> FileStatsCollector:
+    """One hour at DAY with 20-200 rows per minute, statistics computed."""
+    c = FileStatsCollector("tx", DAY)
+    for bucket in c.buckets:
+        n = rng.randint(20, 200)
+        for k in range(n):
+            bucket.times.append(bucket.start + k * 60 // n)
+            if rng.random() < 0.02:
+                bucket.products.append("")
+                bucket.values["errors"].append(1)
+                bucket.values["latency"].append(0)
+                bucket.values["bytecount"].append(0)
+            else:
+                bucket.products.append(f"SACN{rng.randint(0, 99):02d}_CWAO_{rng.randint(0, 999999)}")
+                bucket.values["errors"].append(0)
+                bucket.values["latency"].append(rng.randint(0, 40))
+                bucket.values["bytecount"].append(rng.randint(100, 200000))
+    c.compute_statistics()
+    c.note_filled()
+    return c
+
+
+def shifted(template: FileStatsCollector, hour: int) -> FileStatsCollector:
+    """The template moved to another hour (same rows and statistics)."""
+    delta = hour - template.start
+    c = copy.copy(template)
+    c.start, c.end = template.start + delta, template.end + delta
+    c.buckets = []
+    for b in template.buckets:
+        nb = copy.copy(b)
+        nb.start, nb.end = b.start + delta, b.end + delta
+        nb.times = [t + delta for t in b.times]
+        nb.times_where_min = {k: v + delta if v else 0 for k, v in b.times_where_min.items()}
+        nb.times_where_max = {k: v + delta if v else 0 for k, v in b.times_where_max.items()}
+        c.buckets.append(nb)
+    return c
+
+
+def generate(paths: StatsPaths, clients: list[str], seed: int, cache: Path) -> int:
+    """24 hourly pickles per client and machine; identical (template, hour) files are hard
+    links of one file (unpickling, not the disk, is what costs). Returns the rows written."""
+    rng = random.Random(seed)
+    templates = [template_hour(rng) for _ in range(TEMPLATES)]
+    sizes = [sum(len(b.times) for b in t.buckets) for t in templates]
+    cache.mkdir(parents=True, exist_ok=True)
+    rows = 0
+    for ci, client in enumerate(clients):
+        for mi, machine in enumerate(MACHINES):
+            for h in range(24):
+                hour = DAY + h * 3600
+                k = (ci * 7 + mi * 3 + h) % TEMPLATES
+                source = cache / f"{k}_{h}"
+                if not source.exists():
+                    source.write_bytes(pickle.dumps(shifted(templates[k], hour),
+                                                    protocol=pickles.PROTOCOL))
+                target = paths.hourly_pickle(client, hour, "tx", machine)
+                target.parent.mkdir(parents=True, exist_ok=True)
+                os.link(source, target)
+                rows += sizes[k]
+    return rows
+
+
+def one_client(paths: StatsPaths, client: str) -> dict:
+    """Wall time of the in-process graphic of one client, with its split."""
+    request = graphics.GraphicRequest(clients=(client,), machines=MACHINES, end=END, span=24,
+                                      copy=True)
+    t0 = time.perf_counter()
+    series = graphics.gather(paths, request)
+    t1 = time.perf_counter()
+    the_plan = graphics.plan(paths, request, series)
+    t2 = time.perf_counter()
+    render.render(the_plan.program, the_plan.png, size=the_plan.picture.size)
+    for target in (the_plan.archive, the_plan.columbo):
+        render.copy_atomically(the_plan.png, target)
+    t3 = time.perf_counter()
+    return {"total": t3 - t0, "data": t1 - t0, "series_and_program": t2 - t1,
+            "gnuplot_and_copies": t3 - t2, "program_kbytes": len(the_plan.program) / 1000}
+
+
+def _daily(args) -> float:
+    root, client = args
+    started = time.perf_counter()
+    graphics.daily_graphic(StatsPaths(root), "tx", client, MACHINES, END)
+    return time.perf_counter() - started
+
+
+def batch(root: Path, clients: list[str], workers: int) -> dict:
+    started = time.perf_counter()
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        times = list(pool.map(_daily, [(root, c) for c in clients], chunksize=4))
+    return {"wall_s": round(time.perf_counter() - started, 2),
+            "per_graphic_s_median": round(statistics.median(times), 3)}
+
+
+def _round(figures: dict) -> dict:
+    return {k: round(v, 3) for k, v in figures.items()}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--clients", type=int, default=150)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--dir", default=None, help="work folder (default: a temporary one)")
+    parser.add_argument("--seed", type=int, default=1)
+    args = parser.parse_args()
+
+    base = Path(args.dir) if args.dir else Path(tempfile.mkdtemp(prefix="pxstats-bench-gnuplot-"))
+    root = base / "root"
+    shutil.rmtree(root, ignore_errors=True)
+    shutil.rmtree(base / "templates", ignore_errors=True)
+    paths = StatsPaths(root)
+    clients = [f"client{k:03d}" for k in range(args.clients)]
+
+    started = time.perf_counter()
+    rows = generate(paths, clients, args.seed, base / "templates")
+    generation = time.perf_counter() - started
+
+    # One client: the first run is cold, the next ones warm.
+    probe = "probe"
+    generate(paths, [probe], args.seed + 1, base / "templates-probe")
+    cold = one_client(paths, probe)
+    warm_runs = [one_client(paths, probe) for _ in range(RUNS)]
+    warm = {k: statistics.median(r[k] for r in warm_runs) for k in warm_runs[0]}
+
+    batch_cold = batch(root, clients, args.workers)
+    batch_warm = batch(root, clients, args.workers)
+
+    print(json.dumps({
+        "clients": args.clients,
+        "machines": len(MACHINES),
+        "workers": args.workers,
+        "cpus": os.cpu_count(),
+        "rows_per_client_hour_per_machine": round(rows / (args.clients * len(MACHINES) * 24)),
+        "panels": 4,
+        "points_per_panel": 24 * 60,
+        "image_px": list(script.Picture((None,) * 4, "", ()).size),
+        "generation_s": round(generation, 1),
+        "one_client_cold_s": _round(cold),
+        "one_client_warm_s": _round(warm),
+        "one_client_target_s": 0.5,
+        "batch_cold": batch_cold,
+        "batch_warm": batch_warm,
+        "batch_target_s": 60,
+    }, indent=2))
+    if not args.dir:
+        shutil.rmtree(base, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
