@@ -247,6 +247,56 @@ def test_f1_titles_and_statistics_block(f1):
     assert lat.points[45] == (T("2008-01-05 09:45:00"), 20.0)
 
 
+def save_f1_entries(paths: StatsPaths) -> None:
+    """Fixture F1 of spec §8 built entry by entry (statistics stored, as the original's
+    pickles held them): minutes 30-59 have 2 files, latency mean 20.0 at minute 45 else 1.0,
+    per-file maximum 2 x mean (a float), 2 files over the limit at minute 45, bytes
+    1000 x (k - 29) with a per-file maximum of half, 3 errors at minute 50, every maximum at
+    09:KK:30 in file f<k>."""
+    c = FileStatsCollector("tx", F1_HOUR)
+    for k, b in enumerate(c.buckets):
+        zero = {s: 0.0 for s in ("latency", "bytecount", "errors")}
+        b.totals, b.means, b.maximums, b.minimums = dict(zero), dict(zero), dict(zero), dict(zero)
+        if k < 30:
+            continue
+        mean = 20.0 if k == 45 else 1.0
+        when, name = F1_HOUR + k * 60 + 30, f"f{k}"
+        b.nb_files, b.files_over_max_latency = 2, (2 if k == 45 else 0)
+        b.totals = {"latency": 2 * mean, "bytecount": 1000 * (k - 29),
+                    "errors": 3.0 if k == 50 else 0.0}
+        b.means = {"latency": mean, "bytecount": 500 * (k - 29), "errors": 0.0}
+        b.maximums = {"latency": 2 * mean, "bytecount": 500 * (k - 29),
+                      "errors": 3 if k == 50 else 0}
+        b.times_where_max = {"latency": when, "bytecount": when, "errors": when}
+        b.files_where_max = {"latency": name, "bytecount": name, "errors": ""}
+    c.note_filled()
+    pickles.save(paths.hourly_pickle("c1", F1_HOUR, "tx", "m1"), c)
+
+
+def test_spec_f1_entries_give_the_originals_texts(paths):
+    """T-04/T-05 with the values the original GnuPlotter produced on F1 (floats kept as
+    Python 2 printed them: 40.0)."""
+    save_f1_entries(paths)
+    by_type = panels_by_type(graphics.plan(paths, request()))
+    lat = by_type["latency (seconds)"]
+    assert lat.title[3] == "MAX: 20.00 MEAN: 0.82 MIN: 0.00"
+    assert labels(lat)[3:] == ["Absolute max. lat. : 40.0 seconds",
+                               "Time of max. lat. : 2008-01-05 09:45:30",
+                               "File with max. lat. :f45", "# of files : 60 ",
+                               "# of files over 15 seconds: 2 ",
+                               "% of files over 15 seconds: 3.33 %"]
+    assert labels(by_type["Bytes/Minute"])[3:] == [
+        "Largest file : f59", "Size of largest file : 15000 Bytes",
+        "Time of largest file : 2008-01-05 09:59:30", "# of files : 60 ",
+        "# of Bytes: 465.00 kiloBytes "]
+    assert by_type["Bytes/Minute"].title[3] == "MAX: 30000 MEAN: 7750.00 MIN: 0"
+    assert labels(by_type["Errors/Minute"])[3:] == [
+        "Max error/minute : 3", "Time of max. : 2008-01-05 09:50:00", "# of errors : 3"]
+    assert by_type["Errors/Minute"].title[3] == "MAX: 3 MEAN: 0.05 MIN: 0"
+    assert labels(by_type["Files/Minute"])[3:] == [
+        "Max files/minute : 2", "Time of max. : 2008-01-05 09:30:00", "# of files : 60"]
+
+
 def bucket(start, nb_files, latency_max, when, name, over=0, total=0.0):
     b = Bucket(start, start + 60, ())
     b.nb_files, b.files_over_max_latency = nb_files, over
