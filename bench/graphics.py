@@ -7,8 +7,9 @@ clients (default 150) on 2 machines over one day, then times:
     (48 hourly pickles), in-process, including pickle loading and the merge: the first
     run (cold: imports, page cache) and the median of the next runs (warm), with the split
     of the time between data (load + merge), series/statistics/program and gnuplot;
-  * batch: the daily graphics of every client (`graphics.daily_graphic`, with archive and
-    Columbo copies) in a process pool of 2, cold then warm.
+  * batch: the daily graphics of every client with archive and Columbo copies, drawn as
+    generateAllGnuGraphicsForMachines draws them (`dailygraphics.draw_names`, 2 worker
+    processes), cold then warm.
 Targets (2-core machine): one_client <= 0.5 s, batch of 150 clients <= 60 s.
 """
 
@@ -25,12 +26,11 @@ import statistics
 import sys
 import tempfile
 import time
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from pxstats import graphics, timeutil  # noqa: E402
+from pxstats import dailygraphics, graphics, timeutil  # noqa: E402
 from pxstats.collector import FileStatsCollector  # noqa: E402
 from pxstats.gnuplot import render, script  # noqa: E402
 from pxstats.paths import StatsPaths  # noqa: E402
@@ -122,19 +122,16 @@ def one_client(paths: StatsPaths, client: str) -> dict:
             "gnuplot_and_copies": t3 - t2, "program_kbytes": len(the_plan.program) / 1000}
 
 
-def _daily(args) -> float:
-    root, client = args
-    started = time.perf_counter()
-    graphics.daily_graphic(StatsPaths(root), "tx", client, MACHINES, END)
-    return time.perf_counter() - started
-
-
 def batch(root: Path, clients: list[str], workers: int) -> dict:
+    """The daily graphics of every client as generateAllGnuGraphicsForMachines draws them."""
     started = time.perf_counter()
-    with ProcessPoolExecutor(max_workers=workers) as pool:
-        times = list(pool.map(_daily, [(root, c) for c in clients], chunksize=4))
-    return {"wall_s": round(time.perf_counter() - started, 2),
-            "per_graphic_s_median": round(statistics.median(times), 3)}
+    outcomes = dailygraphics.draw_names(StatsPaths(root), "tx", clients, MACHINES, END,
+                                        processes=workers)
+    wall = time.perf_counter() - started
+    failed = [name for name, o in outcomes.items() if not o.ok]
+    return {"wall_s": round(wall, 2), "failed": len(failed),
+            "per_graphic_s_median": round(statistics.median(
+                o.seconds for o in outcomes.values()), 3)}
 
 
 def _round(figures: dict) -> dict:

@@ -78,3 +78,15 @@ def run(program: str, body, argv=None) -> int:
         return fail(program, str(exc))
     except KeyboardInterrupt:
         return fail(program, "interrupted", 130)
+
+
+def load_settings(paths: StatsPaths) -> tuple[str, tuple[str, ...]]:
+    """(main application language, group names) from ROOT/etc/config; ("en", ()) without it."""
+    if not paths.config_file.exists():
+        return "en", ()
+    try:
+        config = _config.load_config(paths.etc)
+    except (_config.ConfigError, OSError) as exc:
+        raise UserError(str(exc)) from None
+    return (config.general.main_application_language or "en",
+            tuple(g.name for g in config.groups))

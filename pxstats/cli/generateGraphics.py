@@ -7,10 +7,10 @@ import argparse
 import sys
 
 from .. import graphics, timeutil
-from ..config import ConfigError, load_config
+from ..config import ConfigError
 from ..paths import this_host
 from .common import (EXIT_FAILURE, EXIT_USAGE, OneLineParser, UserError, add_root_option, fail,
-                     make_paths, setup_logging)
+                     load_settings, make_paths, setup_logging)
 
 PROGRAM = "generateGraphics"
 ALL_TYPES = ("All", "Tous", "ALL", "TOUS", "all", "tous")
@@ -124,17 +124,6 @@ def validated(args, main_language: str = "en") -> dict:
                 else [graphics.ALL_WORDS[main_language]]) or ["All"]
     return dict(date=date, span=args.span, file_type=file_type, group=group, types=types,
                 language=language, clients=clients, machines=machines, products=products)
-
-
-def load_settings(paths) -> tuple[str, tuple[str, ...]]:
-    """(main application language, group names) from ROOT/etc/config when it exists."""
-    if not paths.config_file.exists():
-        return "en", ()
-    try:
-        config = load_config(paths.etc)
-    except (ConfigError, OSError) as exc:
-        raise UserError(str(exc)) from None
-    return config.general.main_application_language or "en", tuple(g.name for g in config.groups)
 
 
 def build_request(args, paths, main_language: str = "en", groups=()) -> graphics.GraphicRequest:

@@ -1,0 +1,142 @@
+"""generateAllGnuGraphicsForMachines: the 24-hour gnuplot graphic of every client and source
+of some machines, with its daily archive and Columbo copies (spec graphics_web.md §3)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from .. import dailygraphics, graphics, timeutil
+from ..config import ConfigError
+from ..paths import check_name, this_host
+from .common import (EXIT_FAILURE, EXIT_USAGE, OneLineParser, UserError, add_root_option, fail,
+                     load_settings, make_paths, setup_logging)
+
+PROGRAM = "generateAllGnuGraphicsForMachines"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = OneLineParser(
+        prog=PROGRAM,
+        description="Draw, for every client (tx) and source (rx) configured on the machines, "
+                    "the gnuplot graphic of every data type over the SPAN hours ending at "
+                    "DATE rounded down to the hour, and copy it into the daily web archive "
+                    "and the Columbo folder (what generateGraphics --copy does for one name).",
+        epilog='Examples: -m pds5; -m "pds5,pds6" -l "pds,pds"; '
+               '-m "pds5,pds6" -l "pds,pds" -i -c -d "2006-08-08 01:00:00" -o fr.')
+    parser.add_argument("-c", "--combine", action="store_true",
+                        help="Graphics of the merged data of all the machines, for the names "
+                             "configured on the first one (default with several machines).")
+    parser.add_argument("-d", "--date", default=None,
+                        help='Time of the request, "YYYY-MM-DD HH:MM:SS" UTC; the graphics end '
+                             "at its hour (default: now).")
+    parser.add_argument("-i", "--individual", action="store_true",
+                        help="Graphics of each machine separately, for the names configured on "
+                             "it (always the case with one machine).")
+    parser.add_argument("-l", "--logins", default="pds",
+                        help="Comma-separated logins, one per machine (default: pds). Only "
+                             "their number is checked: remote access uses the logins of "
+                             "etc/configForMachines.")
+    parser.add_argument("-m", "--machines", default=None,
+                        help="Comma-separated machines (default: this host).")
+    parser.add_argument("-o", "--outputLanguage", default=None,
+                        help="Language of the texts in the PNGs and of their file names: en or "
+                             "fr (default: mainApplicationLanguage of ROOT/etc/config, else "
+                             "en).")
+    parser.add_argument("-s", "--span", type=int, default=dailygraphics.DAILY_SPAN,
+                        help="Length of the graphics in hours, at least 1 (default: 24).")
+    parser.add_argument("--processes", type=int, default=None, metavar="N",
+                        help="Number of graphics drawn at the same time, at least 1 (default: "
+                             "the number of CPUs, at most 10).")
+    parser.add_argument("--dry-run", action="store_true",
+                        help="Print the graphics that would be drawn, one per line (file type, "
+                             "name, machines), and draw nothing.")
+    add_root_option(parser)
+    parser.add_argument("-v", "--verbose", action="store_true",
+                        help="Also log details on standard error.")
+    return parser
+
+
+def _words(text: str, remove: str = " ") -> list[str]:
+    for ch in remove:
+        text = text.replace(ch, "")
+    return [w for w in text.split(",") if w]
+
+
+def validated(args, main_language: str = "en") -> dict:
+    """Options checked in the original's order (spec §3.1), plus the fixes: an unsupported
+    language is an error (B-03), and the number of processes and the machine names are
+    checked."""
+    try:
+        date = timeutil.parse_user_date(args.date) if args.date else timeutil.now()
+    except timeutil.BadDate:
+        raise UserError("The date format must be YYYY-MM-DD HH:MM:SS") from None
+    if args.span < 1:
+        raise UserError("The timespan value needs to be an integer one above 0.")
+    machines = _words(args.machines) if args.machines is not None else [this_host()]
+    if not machines:
+        raise UserError("No machine given: use -m machine1,machine2.")
+    logins = _words(args.logins, ' "')
+    if len(logins) != len(machines):
+        raise UserError("Number of logins does not match number of machines. "
+                        "Use -l 'login1,login2,loginX' for multiple machines.")
+    language = (args.outputLanguage if args.outputLanguage is not None
+                else main_language).strip()
+    if language not in graphics.LANGUAGES:
+        raise UserError(f"{language} is not one of the supported languages "
+                        f"({', '.join(graphics.LANGUAGES)}).")
+    if args.processes is not None and args.processes < 1:
+        raise UserError("The number of processes must be an integer above 0.")
+    try:
+        for machine in machines:
+            check_name("machine", machine)
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
+    if len(set(machines)) != len(machines):
+        raise UserError(f"A machine is listed twice: {','.join(machines)}.")
+    individual, combine = dailygraphics.modes(machines, args.individual, args.combine)
+    return dict(date=date, span=args.span, machines=machines, language=language,
+                processes=args.processes, individual=individual, combine=combine)
+
+
+def main(argv=None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        paths = make_paths(args.root)
+        main_language, _groups = load_settings(paths)
+        options = validated(args, main_language)
+        setup_logging(paths, PROGRAM, args.verbose)
+    except (UserError, ConfigError) as exc:
+        return fail(PROGRAM, str(exc), EXIT_USAGE)
+    machines = options["machines"]
+    jobs = dailygraphics.jobs_for(paths, machines, options["individual"], options["combine"])
+    if args.dry_run:
+        for job in jobs:
+            print(job.file_type, job.name, ",".join(job.machines))
+        return 0
+    if not jobs:
+        print(f"{PROGRAM}: warning: no client or source found for "
+              f"{','.join(machines)}; nothing to draw", file=sys.stderr)
+        return 0
+    dailygraphics.log.info("%d daily graphic(s) of %s ending %s, %s", len(jobs),
+                           ",".join(machines), timeutil.iso(timeutil.hour_start(options["date"])),
+                           options["language"])
+    try:
+        outcomes = dailygraphics.draw_all(paths, jobs, options["date"],
+                                          language=options["language"], span=options["span"],
+                                          processes=options["processes"])
+    except KeyboardInterrupt:
+        return fail(PROGRAM, "interrupted", 130)
+    failed = 0
+    for outcome in outcomes:
+        if outcome.ok:
+            print(outcome.png)
+        else:
+            failed += 1
+            print(f"{PROGRAM}: error: no graphic for {outcome.job.label}: {outcome.message}",
+                  file=sys.stderr)
+    return EXIT_FAILURE if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

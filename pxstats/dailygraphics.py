@@ -1,0 +1,273 @@
+"""The 24-hour graphics of every client and source of some machines, with their daily archive
+and Columbo copies: the library behind generateAllGnuGraphicsForMachines (spec
+graphics_web.md §3).
+
+`modes` decides individual and/or combined graphics from the machine list and the flags
+(§3.1); `jobs_for` lists one `Job` (file type, name, machines) per graphic: for each machine
+its tx names then its rx names (individual), or the first machine's names over all the
+machines (combined) (§3.2). `draw_all` draws the jobs with `graphics.daily_graphic`, at most
+`processes` at a time in worker processes, and returns one `Outcome` per job in job order: a
+failing name never stops the others. `draw_names` is the same for a plain list of names (what
+the benchmark calls).
+
+The names of a machine are those of `pickling.client_names`, the list pickleUpdater uses for
+`-c All`: Sundew's `*.conf` files (this host's etc folder, or the copies under
+etc/pxConfigFiles/<ft>/<machine>/ for another machine), else the names of its log files.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import logging
+import multiprocessing
+import multiprocessing.connection
+import os
+import signal
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import graphics
+from .paths import StatsPaths
+from .pickling import client_names
+
+log = logging.getLogger("pxstats.dailygraphics")
+
+MAX_DEFAULT_PROCESSES = 10      # the original's batch size; the default is also capped by CPUs
+DAILY_SPAN = 24
+
+
+def default_processes() -> int:
+    """min(CPUs available to this process, 10): each job keeps one CPU busy (Python, then
+    gnuplot), so more workers than CPUs only add memory."""
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        cpus = os.cpu_count() or 1
+    return max(1, min(cpus, MAX_DEFAULT_PROCESSES))
+
+
+# -- what to draw -------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Job:
+    """One graphic: the client (tx) or source (rx) `name` over `machines` (merged when
+    several)."""
+    file_type: str
+    name: str
+    machines: tuple[str, ...]
+
+    @property
+    def label(self) -> str:
+        return f"{self.file_type} {self.name} on {','.join(self.machines)}"
+
+
+def modes(machines, individual: bool = False, combine: bool = False) -> tuple[bool, bool]:
+    """(individual, combined) per spec §3.1: one machine => individual only (flags ignored);
+    several machines and no flag => combined only; otherwise the flags as given."""
+    if len(tuple(machines)) == 1:
+        return True, False
+    if not individual and not combine:
+        return False, True
+    return individual, combine
+
+
+def names_of(paths: StatsPaths, file_type: str, machine: str) -> list[str]:
+    """The clients (tx) or sources (rx) configured on `machine` (see the module text)."""
+    return client_names(paths, file_type, machine)
+
+
+def jobs_for(paths: StatsPaths, machines, individual: bool = False, combine: bool = False,
+             names=names_of) -> list[Job]:
+    """Every graphic to draw, in the original's order: individual jobs machine by machine
+    (tx names, then rx names), then combined jobs (the first machine's tx names, then its rx
+    names, each over all the machines). `names(paths, file_type, machine)` lists names."""
+    machines = tuple(machines)
+    do_individual, do_combined = modes(machines, individual, combine)
+    jobs: list[Job] = []
+    if do_individual:
+        for machine in machines:
+            for file_type in graphics.FILE_TYPES:
+                jobs += [Job(file_type, name, (machine,))
+                         for name in names(paths, file_type, machine)]
+    if do_combined:
+        for file_type in graphics.FILE_TYPES:
+            jobs += [Job(file_type, name, machines)
+                     for name in names(paths, file_type, machines[0])]
+    return jobs
+
+
+# -- drawing ------------------------------------------------------------------------------------
+
+@dataclass
+class Outcome:
+    job: Job
+    status: str                     # "drawn" or "failed"
+    png: Path | None = None
+    copies: list[Path] = field(default_factory=list)
+    message: str = ""
+    seconds: float = 0.0            # time taken to draw it
+    started: float = 0.0            # time.monotonic() at its start (system-wide on Linux)
+    pid: int = 0                    # process that drew it
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "drawn"
+
+
+def draw(paths: StatsPaths, job: Job, date: int, language: str = "en",
+         span: int = DAILY_SPAN, copy: bool = True) -> Outcome:
+    """The graphic of one job with its copies; every failure becomes a failed outcome."""
+    began = time.monotonic()
+    outcome = Outcome(job, "failed", started=began, pid=os.getpid())
+    try:
+        produced = graphics.daily_graphic(paths, job.file_type, job.name, job.machines, date,
+                                          language=language, span=span, copy=copy)
+    except graphics.GraphicError as exc:
+        outcome.message = str(exc)
+    except ValueError as exc:       # a configured name the graphics refuse
+        outcome.message = str(exc)
+    except OSError as exc:
+        outcome.message = f"{exc.filename or ''}: {exc.strerror or exc}".lstrip(": ")
+    except Exception as exc:  # a bug: keep the other names going, keep the traceback in the log
+        log.exception("No graphic for %s", job.label)
+        outcome.message = f"unexpected {type(exc).__name__}: {exc} (see the log)"
+    else:
+        outcome.status, outcome.png, outcome.copies = "drawn", produced.png, produced.copies
+    outcome.seconds = time.monotonic() - began
+    if not outcome.ok:
+        log.error("No graphic for %s: %s", job.label, outcome.message)
+    return outcome
+
+
+def draw_all(paths: StatsPaths, jobs, date: int, *, language: str = "en",
+             span: int = DAILY_SPAN, processes: int | None = None,
+             copy: bool = True) -> list[Outcome]:
+    """Every job, at most `processes` at a time (default: `default_processes()`); outcomes in
+    job order.
+
+    With more than one process, each graphic is drawn in a child process of its own (forked,
+    no shell, no exec), so a child that crashes or is killed fails only its own graphic. A
+    child sends back its outcome and its log records through a pipe (the records are logged
+    here, after its graphic); it ignores SIGINT and dies with this process
+    (PR_SET_PDEATHSIG). An interrupted run terminates its children; PNGs are always replaced
+    atomically, so none is ever left half written."""
+    jobs = list(jobs)
+    processes = default_processes() if processes is None else processes
+    if processes < 1:
+        raise ValueError("the number of processes must be at least 1")
+    if not jobs:
+        return []
+    if processes == 1 or len(jobs) == 1:
+        return [draw(paths, job, date, language, span, copy) for job in jobs]
+    context = multiprocessing.get_context("fork")
+    level = logging.getLogger("pxstats").getEffectiveLevel()
+    outcomes: list[Outcome | None] = [None] * len(jobs)
+    running: dict = {}              # reading end -> (job index, process)
+    waiting = iter(range(len(jobs)))
+    try:
+        while True:
+            while len(running) < processes:
+                index = next(waiting, None)
+                if index is None:
+                    break
+                reader, writer = context.Pipe(duplex=False)
+                child = context.Process(
+                    target=_child, name=f"dailygraphics-{index}", daemon=True,
+                    args=(writer, os.getpid(), level, paths, jobs[index], date, language,
+                          span, copy))
+                child.start()
+                writer.close()      # the child holds the only writing end
+                running[reader] = (index, child)
+            if not running:
+                break
+            for reader in multiprocessing.connection.wait(list(running)):
+                index, child = running.pop(reader)
+                outcomes[index] = _collect(reader, child, jobs[index])
+    finally:
+        for reader, (_index, child) in running.items():   # interrupted: stop the others
+            child.terminate()
+            child.join(5)
+            reader.close()
+    return outcomes
+
+
+def _collect(reader, child, job: Job) -> Outcome:
+    """The outcome a child sent (its log records are logged now), or a failed outcome when
+    it died without sending one."""
+    try:
+        outcome, records = reader.recv()
+    except (EOFError, OSError):
+        outcome, records = None, []
+    finally:
+        reader.close()
+    child.join(30)
+    if child.is_alive():            # sent its outcome but does not exit: not our problem any more
+        child.kill()
+        child.join()
+    for record in records:
+        logging.getLogger(record.name).handle(record)
+    if outcome is None:
+        code = child.exitcode
+        why = (f"killed by signal {-code}" if code is not None and code < 0
+               else f"exit status {code}")
+        outcome = Outcome(job, "failed", message=f"worker process died ({why})")
+        log.error("No graphic for %s: %s", job.label, outcome.message)
+    return outcome
+
+
+def draw_names(paths: StatsPaths, file_type: str, names, machines, date: int, *,
+               processes: int | None = None, language: str = "en", span: int = DAILY_SPAN,
+               copy: bool = True) -> dict[str, Outcome]:
+    """The daily graphics of `names` (one file type) over `machines`, with `processes`
+    workers: {name: Outcome}, in the order of `names` (a repeated name is drawn once)."""
+    unique = list(dict.fromkeys(names))
+    jobs = [Job(file_type, name, tuple(machines)) for name in unique]
+    outcomes = draw_all(paths, jobs, date, language=language, span=span,
+                        processes=processes, copy=copy)
+    return {o.job.name: o for o in outcomes}
+
+
+class _Records(logging.Handler):
+    """Keeps a child's log records, made picklable, to send them back with its outcome."""
+
+    def __init__(self):
+        super().__init__()
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            msg = self.format(record)
+        except Exception:  # a bad format string must not cost the graphic
+            msg = str(record.msg)
+        record = logging.makeLogRecord(dict(record.__dict__, msg=msg, args=None,
+                                            exc_info=None, exc_text=None))
+        self.records.append(record)
+
+    def format(self, record: logging.LogRecord) -> str:
+        text = record.getMessage()
+        if record.exc_info:
+            text += "\n" + logging.Formatter().formatException(record.exc_info)
+        return text
+
+
+def _child(writer, parent: int, level: int, paths: StatsPaths, job: Job, date: int,
+           language: str, span: int, copy: bool) -> None:
+    """Body of a child process: draw one job, send (outcome, log records) to the parent."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)      # the parent decides on Ctrl-C
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG: die with the parent
+    except (OSError, AttributeError):
+        pass
+    if os.getppid() != parent:  # the parent died before prctl took effect
+        os._exit(1)
+    root = logging.getLogger("pxstats")
+    for handler in list(root.handlers):
+        root.removeHandler(handler)  # the parent's handlers stay the parent's
+    keeper = _Records()
+    root.addHandler(keeper)
+    root.setLevel(level)
+    outcome = draw(paths, job, date, language, span, copy)
+    writer.send((outcome, keeper.records))
+    writer.close()
