@@ -1,0 +1,301 @@
+"""CSV summaries of the RRD archive (spec graphics_web.md §4.7.1, the library behind
+csvDataConversion).
+
+One CSV per (period, file type, --machines value): one line per (client or source, machine
+set) with the min, max, mean and total of every data type over a day, week, month or year.
+
+* `machine_sets` resolves the --machines values (machine tags with --machinesAreClusters);
+* `select_rows` says which (name, machines) lines the file has: the names whose databases
+  were updated during the period on the whole machine set, plus, with --includeGroups, the
+  configured groups of the file type whose machines hold the searched ones;
+* `row_figures` fetches each database at the resolution of the period (the original passed
+  the data type where the period was expected, so only the age of the window counted, B-30)
+  and computes the figures as the RRD legend does (`rrd.legend.figures_from_rows`);
+* `render` writes the text: fixed column order, values with `str()`, `None` when missing —
+  a missing value no longer drops the remaining lines of a name (B-30);
+* `csv_path` names the file after the window's START; `export` replaces it atomically.
+
+Data are read under their English names; the output language governs the header's type
+names, the period folder and the month name only.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import logging
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import atomic, timeutil
+from .paths import StatsPaths, check_name, safe_component
+from .rrd import graphs, schema, windows
+from .rrd.legend import Figures
+
+log = logging.getLogger("pxstats.csvexport")
+
+LANGUAGES = ("en", "fr")
+PERIODS = windows.PERIODS
+
+# The column order is normative (the one Python 2.7 gave the original's dictionaries).
+COLUMN_TYPES = {
+    "tx": ("latency", "bytecount", "errors", "filesOverMaxLatency", "filecount"),
+    "rx": ("bytecount", "errors", "filecount"),
+}
+FIGURES = ("min", "max", "mean", "total")           # never translated
+FIRST_COLUMN = {"tx": "clients", "rx": "sources"}   # the same words in French
+ON = "on"                                           # never translated
+GENERATED = {"en": "generated filename", "fr": "fichier genere"}
+CSV_FOLDER = "csvFiles"                             # data folder names are never translated
+
+
+class ExportError(Exception):
+    """The CSV could not be written; the message names the file."""
+
+
+@dataclass(frozen=True)
+class MachineSet:
+    """One searched machine set: the --machines value it came from and its machines (a
+    tag's machines, or the value itself); names must have run on all of them together."""
+    value: str
+    machines: tuple[str, ...]
+
+    @property
+    def name(self) -> str:
+        """The concatenated name used in database names and in the CSV lines."""
+        return schema.machines_name(self.machines)
+
+
+@dataclass(frozen=True)
+class Request:
+    """A validated csvDataConversion run."""
+    period: str
+    file_type: str
+    start: int
+    end: int
+    machines_value: str                         # --machines as given (names the folder)
+    machine_sets: tuple[MachineSet, ...]
+    language: str = "en"
+    include_groups: bool = False
+    groups: tuple = ()                          # config.Group objects
+    clients: tuple[str, ...] | None = None      # None = every name having run
+
+    def types(self) -> tuple[str, ...]:
+        return COLUMN_TYPES[self.file_type]
+
+
+# -- period and names -----------------------------------------------------------------------------
+
+def period_window(date: int, period: str, fixed_current: bool = False,
+                  fixed_previous: bool = False) -> tuple[int, int]:
+    """[start, end): the calendar period holding `date` (fixedCurrent), the one before it
+    (fixedPrevious; the month before January is December), else the 24 h / 7 / 30 / 365
+    days ending at `date`. Weeks run Sunday to Sunday."""
+    return windows.window(date, period, None, fixed_current, fixed_previous)
+
+
+def machines_string(value: str) -> str:
+    """The folder named after --machines: the value without ',', blanks and quotes."""
+    text = value
+    for ch in ", \t'\"":
+        text = text.replace(ch, "")
+    return text
+
+
+def split_machines(value: str) -> list[str]:
+    return [m for m in value.replace(" ", "").replace("'", "").replace('"', "").split(",") if m]
+
+
+def machine_sets(values, clusters: bool, tags: dict) -> tuple[MachineSet, ...]:
+    """One machine set per --machines value. With `clusters`, a value that is a machine tag
+    stands for its machines (names must have run on all of them: the database of the
+    concatenated machines); any other value is a machine name (possibly already a
+    concatenation) used as it is."""
+    sets = []
+    for value in values:
+        if clusters and value in tags:
+            sets.append(MachineSet(value, tuple(tags[value])))
+        else:
+            sets.append(MachineSet(value, (value,)))
+    return tuple(sets)
+
+
+def unknown_tags(values, clusters: bool, tags: dict) -> list[str]:
+    """The --machinesAreClusters values that are no tag (used as machine names)."""
+    return [v for v in values if clusters and v not in tags]
+
+
+def _is_group_of(group, file_type: str, mset: MachineSet) -> bool:
+    """A group of the file type (or trx) whose machines hold the searched ones (the searched
+    name may also be the group's machines already concatenated)."""
+    if group.file_type not in (file_type, "trx") or not group.machines:
+        return False
+    return (set(mset.machines) <= set(group.machines)
+            or mset.name == schema.machines_name(group.machines))
+
+
+def _has_database(paths: StatsPaths, file_type: str, name: str, machine: str) -> bool:
+    first_type = COLUMN_TYPES[file_type][0]
+    return graphs.database_for(paths, first_type, name, machine).is_file()
+
+
+def select_rows(paths: StatsPaths, request: Request) -> dict[str, list[str]]:
+    """name -> sorted machine-set names it gets a line for.
+
+    Names: those whose database on the whole machine set was updated at or after the start
+    (configured group names excluded); with explicit clients, those names (groups too)
+    wherever their database exists, updated or not. With include_groups, every configured
+    group of the file type (or trx) whose machines hold the searched machines, on the
+    group's machines, when its database exists."""
+    group_names = tuple(g.name for g in request.groups)
+    rows: dict[str, set[str]] = {}
+    for mset in request.machine_sets:
+        if request.clients is None:
+            names = graphs.names_having_run(paths, request.file_type, mset.name,
+                                            request.start, group_names)
+        else:
+            names = [c for c in request.clients
+                     if _has_database(paths, request.file_type, c, mset.name)]
+        for name in names:
+            rows.setdefault(name, set()).add(mset.name)
+        if not request.include_groups:
+            continue
+        for group in request.groups:
+            if not _is_group_of(group, request.file_type, mset):
+                continue
+            if request.clients is not None and group.name not in request.clients:
+                continue
+            machine = schema.machines_name(group.machines)
+            if _has_database(paths, request.file_type, group.name, machine):
+                rows.setdefault(group.name, set()).add(machine)
+            else:
+                log.warning("group %s has no %s database on %s; left out",
+                            group.name, request.file_type, machine)
+    return {name: sorted(machines) for name, machines in sorted(rows.items())}
+
+
+# -- figures --------------------------------------------------------------------------------------
+
+def row_figures(paths: StatsPaths, request: Request, name: str, machine: str,
+                now: int | None = None) -> dict[str, Figures]:
+    """Figures of every data type of one line. The resolution is the finest archive that
+    covers the start for the period (rrd.windows.intervals, judged from the database's time
+    of update); a missing or unreadable database gives empty figures (None)."""
+    now = timeutil.now() if now is None else now
+    figures = {}
+    for data_type in request.types():
+        db = graphs.database_for(paths, data_type, name, machine)
+        if not db.is_file():
+            log.warning("no database %s: figures left empty", db)
+            figures[data_type] = Figures.empty()
+            continue
+        fetch_minutes, plot_minutes = windows.intervals(
+            request.start, graphs.time_of_update(paths, request.file_type, db), request.period)
+        figures[data_type] = graphs.fetch_figures(db, request.start, request.end,
+                                                  fetch_minutes, plot_minutes, now)
+    return figures
+
+
+# -- text -----------------------------------------------------------------------------------------
+
+def header(file_type: str, language: str = "en", data_types=None) -> str:
+    names = graphs.TYPE_NAMES[language]
+    cells = [FIRST_COLUMN[file_type]]
+    for data_type in data_types or COLUMN_TYPES[file_type]:
+        cells += [f"{names[data_type]} {word}" for word in FIGURES]
+    return ",".join(cells)
+
+
+def value_text(value) -> str:
+    """Python str(): '12.5', 'None'."""
+    return str(value)
+
+
+def line(name: str, machine: str, figures: dict, data_types) -> str:
+    cells = [f"{name} {ON} {machine}"]
+    for data_type in data_types:
+        f = figures.get(data_type, Figures.empty())
+        cells += [value_text(f.min), value_text(f.max), value_text(f.mean), value_text(f.total)]
+    return ",".join(cells)
+
+
+def render(file_type: str, language: str, lines_figures, data_types=None) -> str:
+    """The CSV text: header, then one line per (name, machine, figures) in the order given;
+    comma-separated, no quoting, '\\n' line ends."""
+    data_types = data_types or COLUMN_TYPES[file_type]
+    out = [header(file_type, language, data_types)]
+    out += [line(name, machine, figures, data_types) for name, machine, figures in lines_figures]
+    return "\n".join(out) + "\n"
+
+
+# -- file -----------------------------------------------------------------------------------------
+
+def csv_root(paths: StatsPaths) -> Path:
+    return paths.data / CSV_FOLDER
+
+
+def csv_path(paths: StatsPaths, period: str, file_type: str, machines_value: str, start: int,
+             language: str = "en") -> Path:
+    """data/csvFiles/<period>/<ft>/<machines>/ + daily <YYYY>/<Month>/<DD>.csv,
+    weekly <YYYY>/<WW>.csv (%W), monthly <YYYY>/<Month>.csv, yearly <YYYY>.csv, all from the
+    window's START; period folder and month name in the output language."""
+    folder = check_name("machines", machines_string(machines_value))
+    tm = time.gmtime(start)
+    year = time.strftime("%Y", tm)
+    month = graphs.MONTHS[language][tm.tm_mon - 1]
+    if period == "daily":
+        tail = Path(year, month, time.strftime("%d", tm) + ".csv")
+    elif period == "weekly":
+        tail = Path(year, time.strftime("%W", tm) + ".csv")
+    elif period == "monthly":
+        tail = Path(year, month + ".csv")
+    elif period == "yearly":
+        tail = Path(year + ".csv")
+    else:
+        raise ValueError(f"unknown period {period!r}")
+    return (csv_root(paths) / graphs.PERIOD_FOLDERS[language][period] / file_type
+            / safe_component(folder) / tail)
+
+
+@contextlib.contextmanager
+def _lock(paths: StatsPaths, name: str):
+    """Blocking flock: two runs writing the same CSV take turns (atomic.write_bytes removes
+    the temp files of other writers of the same path)."""
+    path = paths.lock_file(name)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def build(paths: StatsPaths, request: Request, now: int | None = None,
+          rows: dict | None = None) -> tuple[Path, str]:
+    """(path, text) of the request's CSV; reads the databases, writes nothing. `rows` is
+    select_rows' answer when the caller already has it."""
+    data_types = request.types()
+    rows = select_rows(paths, request) if rows is None else rows
+    lines = []
+    for name, machines in rows.items():
+        for machine in machines:
+            lines.append((name, machine, row_figures(paths, request, name, machine, now)))
+    text = render(request.file_type, request.language, lines, data_types)
+    path = csv_path(paths, request.period, request.file_type, request.machines_value,
+                    request.start, request.language)
+    return path, text
+
+
+def export(paths: StatsPaths, request: Request, now: int | None = None,
+           rows: dict | None = None) -> Path:
+    """Compute the CSV and replace its file atomically (temp file, fsync, rename)."""
+    path, text = build(paths, request, now, rows)
+    try:
+        with _lock(paths, "csvDataConversion"):
+            atomic.write_text(path, text)
+    except OSError as exc:
+        raise ExportError(f"cannot write {path}: {exc.strerror or exc}") from None
+    log.info("generated %s (%d line(s))", path, text.count("\n") - 1)
+    return path
