@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 import stat
-import struct
 import subprocess
 import sys
 from pathlib import Path
@@ -20,6 +19,7 @@ from pxstats.gnuplot import render
 from pxstats.paths import StatsPaths
 from pxstats.store import pickles
 
+from pngimage import decoded_size
 from conftest import REPO, T
 
 pytestmark = pytest.mark.skipif(render.shutil.which("gnuplot") is None,
@@ -97,12 +97,6 @@ def run_cli(paths, *args, capsys):
     return status, captured.out, captured.err
 
 
-def png_size(path: Path) -> tuple[int, int]:
-    data = Path(path).read_bytes()
-    assert data[:8] == b"\x89PNG\r\n\x1a\n" and data[12:16] == b"IHDR"
-    return struct.unpack(">II", data[16:24])
-
-
 def height(panels: int) -> int:
     return int(307.2 * panels)
 
@@ -174,8 +168,8 @@ def test_every_name_of_one_machine_with_its_copies(paths, capsys):
     c2 = gnuplot_folder(paths, "c2") / TX_NAME.format("c2", "m1")
     s1 = gnuplot_folder(paths, "s1") / RX_NAME.format("s1", "m1")
     assert out.splitlines() == [str(c1), str(c2), str(s1)]
-    assert png_size(c1) == png_size(c2) == (1280, height(4)) == (1280, 1228)
-    assert png_size(s1) == (1280, height(3)) == (1280, 921)
+    assert decoded_size(c1) == decoded_size(c2) == (1280, height(4)) == (1280, 1228)
+    assert decoded_size(s1) == (1280, height(3)) == (1280, 921)
     assert c1.read_bytes() != c2.read_bytes()      # c2 has no pickle: an empty graphic
     assert_copies(paths, "tx", "c1", c1)
     assert_copies(paths, "tx", "c2", c2)
@@ -199,7 +193,7 @@ def test_several_machines_default_to_the_combined_graphics(tmp_path, capsys):
     assert out.splitlines() == [str(png)]
     assert [f.name for f in gnuplot_folder(p, "c1").iterdir()] == [png.name]
     assert not gnuplot_folder(p, "c9").exists()
-    assert png_size(png) == (1280, 1228)
+    assert decoded_size(png) == (1280, 1228)
     assert_copies(p, "tx", "c1", png)
 
 
@@ -219,7 +213,7 @@ def test_french_graphics_from_the_main_language(paths, capsys):
         f"tx_c1_{END}_erreurs,nbreDeFichiers,nbreDeBytes,latence_24heures_sur_m3"
         "_pour_les_produits_Tous.png")
     assert out.splitlines() == [str(png)]
-    assert png_size(png) == (1280, 1228)
+    assert decoded_size(png) == (1280, 1228)
     assert_copies(paths, "tx", "c1", png, "fr", "Janvier")
     assert not (paths.graphics / "others").exists()
     # -o overrides the main language
@@ -260,13 +254,13 @@ def test_draw_names_uses_at_most_n_worker_processes(paths):
     for name, outcome in outcomes.items():
         assert outcome.png.name == (f"tx_{name}_{END}_errors,filecount,bytecount,latency"
                                     "_1hours_on_m1_for_All_products.png")
-        assert png_size(outcome.png) == (1280, 1228)
+        assert decoded_size(outcome.png) == (1280, 1228)
         assert outcome.copies == []
     assert not paths.graphics_archives.exists()
     # one process: drawn here
     single = dailygraphics.draw_names(paths, "rx", ["s1"], ["m1"], T(DATE), processes=1,
                                       span=1)
-    assert single["s1"].pid == os.getpid() and png_size(single["s1"].png) == (1280, 921)
+    assert single["s1"].pid == os.getpid() and decoded_size(single["s1"].png) == (1280, 921)
     assert len(single["s1"].copies) == 2
     with pytest.raises(ValueError):
         dailygraphics.draw_names(paths, "tx", ["c1"], ["m1"], T(DATE), processes=0)
@@ -287,7 +281,7 @@ def test_a_worker_that_dies_fails_only_its_own_graphic(paths, monkeypatch):
                                         processes=2, span=1, copy=False)
     assert [o.status for o in outcomes.values()] == ["drawn", "failed", "drawn"]
     assert outcomes["c2"].message == "worker process died (killed by signal 9)"
-    assert png_size(outcomes["c3"].png) == (1280, 1228)
+    assert decoded_size(outcomes["c3"].png) == (1280, 1228)
 
 
 def test_a_name_the_graphics_refuse_is_a_failed_outcome(paths):

@@ -9,14 +9,12 @@ from __future__ import annotations
 import os
 import random
 import re
-import struct
 import threading
-import zlib
 from pathlib import Path
 
 import pytest
 
-from pxstats import graphics, timeutil
+from pxstats import graphics
 from pxstats.cli import generateGraphics as cli
 from pxstats.collector import Bucket, FileStatsCollector
 from pxstats.gnuplot import render, script
@@ -25,6 +23,7 @@ from pxstats.paths import StatsPaths
 from pxstats.store import pickles
 
 from conftest import REPO, T
+from pngimage import assert_valid_png, png_pixels
 
 GOLDEN = Path(__file__).parent / "golden"
 UPDATE_GOLDEN = os.environ.get("PXSTATS_UPDATE_GOLDEN") == "1"
@@ -102,67 +101,6 @@ def run_cli(paths, *args, capsys=None):
         captured = capsys.readouterr()
         out, err = captured.out, captured.err
     return status, out, err
-
-
-# -- PNG decoding (no extra dependency) ---------------------------------------------------------------
-
-def png_chunks(path: Path):
-    data = Path(path).read_bytes()
-    assert data[:8] == b"\x89PNG\r\n\x1a\n"
-    pos, chunks = 8, []
-    while pos < len(data):
-        length, kind = struct.unpack(">I4s", data[pos:pos + 8])
-        chunks.append((kind, data[pos + 8:pos + 8 + length]))
-        pos += 12 + length
-    return chunks
-
-
-def png_size(path: Path) -> tuple[int, int]:
-    kind, body = png_chunks(path)[0]
-    assert kind == b"IHDR"
-    return struct.unpack(">II", body[:8])
-
-
-def png_pixels(path: Path) -> list[list[tuple[int, int, int]]]:
-    """Rows of RGB pixels (8-bit palette or RGB images, any filter)."""
-    chunks = png_chunks(path)
-    width, height, depth, colour = struct.unpack(">IIBB", chunks[0][1][:10])
-    assert depth == 8 and colour in (2, 3)
-    palette = next((body for kind, body in chunks if kind == b"PLTE"), b"")
-    raw = zlib.decompress(b"".join(body for kind, body in chunks if kind == b"IDAT"))
-    bpp = 1 if colour == 3 else 3
-    stride = width * bpp
-    prev, rows, i = bytearray(stride), [], 0
-    for _ in range(height):
-        kind, line = raw[i], bytearray(raw[i + 1:i + 1 + stride])
-        i += 1 + stride
-        if kind:
-            for x in range(stride):
-                a = line[x - bpp] if x >= bpp else 0
-                b = prev[x]
-                c = prev[x - bpp] if x >= bpp else 0
-                if kind == 1:
-                    line[x] = (line[x] + a) & 255
-                elif kind == 2:
-                    line[x] = (line[x] + b) & 255
-                elif kind == 3:
-                    line[x] = (line[x] + (a + b) // 2) & 255
-                else:
-                    p = a + b - c
-                    pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
-                    line[x] = (line[x] + (a if pa <= pb and pa <= pc else b if pb <= pc else c)) & 255
-        rows.append(bytes(line))
-        prev = line
-    if colour == 3:
-        colours = [tuple(palette[k:k + 3]) for k in range(0, len(palette), 3)]
-        return [[colours[v] for v in row] for row in rows]
-    return [[tuple(row[k:k + 3]) for k in range(0, stride, 3)] for row in rows]
-
-
-def assert_valid_png(path: Path, width: int, height: int) -> None:
-    assert png_size(path) == (width, height)
-    raw = zlib.decompress(b"".join(body for kind, body in png_chunks(path) if kind == b"IDAT"))
-    assert len(set(raw)) > 1, "blank image"
 
 
 def colours_in_band(pixels, band_from_top: int) -> set:
@@ -604,6 +542,7 @@ def test_french_main_language_defaults(f1, capsys):
                                "latence", capsys=capsys)
     assert status == 0, err
     assert out.strip().endswith("_latence_1heures_sur_m1_pour_les_produits_Tous.png")
+    assert_valid_png(Path(out.strip()), 1280, 307)
     status, out, err = run_cli(f1, "-c", "c1", "-f", "rx", "-t", "latence", capsys=capsys)
     assert status == 2
     assert "['erreurs', 'nbreDeFichiers', 'nbreDeBytes']" in err
@@ -636,6 +575,7 @@ def test_injection_in_names_runs_nothing(paths, capsys):
                                "-t", "latency", capsys=capsys)
     assert status == 0, err
     assert Path(out.strip()).parent.name == "g`cd${IFS}..;touch${IFS}PWNED`"
+    assert_valid_png(Path(out.strip()), 1280, 307)
     assert not [p for p in paths.root.rglob("*PWNED*") if p.name == "PWNED"]
     marker = Path(f"/tmp/pwned_{os.getpid()}")
     status, out, err = run_cli(paths, "-c", f"x`touch {marker}`y", "-m", "m1", "-s", "1",
