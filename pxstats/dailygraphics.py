@@ -5,10 +5,11 @@ graphics_web.md §3).
 `modes` decides individual and/or combined graphics from the machine list and the flags
 (§3.1); `jobs_for` lists one `Job` (file type, name, machines) per graphic: for each machine
 its tx names then its rx names (individual), or the first machine's names over all the
-machines (combined) (§3.2). `draw_all` draws the jobs with `graphics.daily_graphic`, at most
-`processes` at a time in worker processes, and returns one `Outcome` per job in job order: a
-failing name never stops the others. `draw_names` is the same for a plain list of names (what
-the benchmark calls).
+machines (combined) (§3.2). `draw_all` draws the jobs (`request_for`, then
+`graphics.produce`), at most `processes` at a time in worker processes, and returns one
+`Outcome` per job in job order: a failing name never stops the others. `draw_names` is the same for a plain list of names (what
+the benchmark calls). `web_jobs` lists the daily family of the web pages: the graphics of
+every source machine tag and of every configured group (§3.3).
 
 The names of a machine are those of `pickling.client_names`, the list pickleUpdater uses for
 `-c All`: Sundew's `*.conf` files (this host's etc folder, or the copies under
@@ -52,14 +53,18 @@ def default_processes() -> int:
 @dataclass(frozen=True)
 class Job:
     """One graphic: the client (tx) or source (rx) `name` over `machines` (merged when
-    several)."""
+    several); with `members`, the group `name` combining those clients or sources, filtered
+    by `products`."""
     file_type: str
     name: str
     machines: tuple[str, ...]
+    members: tuple[str, ...] = ()
+    products: tuple[str, ...] = ("All",)
 
     @property
     def label(self) -> str:
-        return f"{self.file_type} {self.name} on {','.join(self.machines)}"
+        kind = "group " if self.members else ""
+        return f"{self.file_type} {kind}{self.name} on {','.join(self.machines)}"
 
 
 def modes(machines, individual: bool = False, combine: bool = False) -> tuple[bool, bool]:
@@ -97,6 +102,36 @@ def jobs_for(paths: StatsPaths, machines, individual: bool = False, combine: boo
     return jobs
 
 
+def web_jobs(paths: StatsPaths, config, date: int, names=names_of) -> list[Job]:
+    """The daily family of the web pages (§3.3, without the RRD totals): for every source
+    machine tag, the graphics generateAllGnuGraphicsForMachines draws for its machines
+    (combined when the tag has several), then one combined graphic per configured group.
+    A group member with * or ? stands for the names having run in the last 24 hours; a
+    trx group, which generateGraphics cannot draw, and a group without member are left out
+    with a warning."""
+    jobs: list[Job] = []
+    for tag in config.general.source_machines_tags:
+        machines = config.machines.machines_of(tag)
+        if not machines:
+            log.warning("Machine tag %s has no machine in configForMachines.", tag)
+            continue
+        jobs += [job for job in jobs_for(paths, machines, names=names) if job not in jobs]
+    group_names = tuple(g.name for g in config.groups)
+    for group in config.groups:
+        if group.file_type not in graphics.FILE_TYPES:
+            log.warning("Group %s (%s) left out of the daily graphics: a graphic is of tx "
+                        "or rx data.", group.name, group.file_type)
+            continue
+        members = graphics.expand_names(paths, group.members, group.file_type, group.machines,
+                                        date, DAILY_SPAN, group_names)
+        if not members:
+            log.warning("Group %s left out of the daily graphics: no member ran.", group.name)
+            continue
+        jobs.append(Job(group.file_type, group.name, group.machines, tuple(members),
+                        group.products))
+    return jobs
+
+
 # -- drawing ------------------------------------------------------------------------------------
 
 @dataclass
@@ -115,14 +150,27 @@ class Outcome:
         return self.status == "drawn"
 
 
+def request_for(job: Job, date: int, language: str = "en", span: int = DAILY_SPAN,
+                copy: bool = True) -> graphics.GraphicRequest:
+    """The generateGraphics request of a job: every type of its file type, span hours ending
+    at `date`; a group combines its members under its own name."""
+    if job.members:
+        return graphics.GraphicRequest(
+            clients=job.members, machines=job.machines, end=date, span=span,
+            file_type=job.file_type, products=job.products, group=job.name, combine=True,
+            language=language, copy=copy)
+    return graphics.GraphicRequest(clients=(job.name,), machines=job.machines, end=date,
+                                   span=span, file_type=job.file_type, language=language,
+                                   copy=copy)
+
+
 def draw(paths: StatsPaths, job: Job, date: int, language: str = "en",
          span: int = DAILY_SPAN, copy: bool = True) -> Outcome:
     """The graphic of one job with its copies; every failure becomes a failed outcome."""
     began = time.monotonic()
     outcome = Outcome(job, "failed", started=began, pid=os.getpid())
     try:
-        produced = graphics.daily_graphic(paths, job.file_type, job.name, job.machines, date,
-                                          language=language, span=span, copy=copy)
+        produced = graphics.produce(paths, request_for(job, date, language, span, copy))
     except graphics.GraphicError as exc:
         outcome.message = str(exc)
     except ValueError as exc:       # a configured name the graphics refuse

@@ -6,9 +6,7 @@ request (`GraphicRequest`) -> window (`window`) -> data of each series through P
 -> `script.Picture` -> gnuplot program -> `render` -> PNG under graphics/others/gnuplot/,
 plus the daily archive and Columbo copies with `copy` (§1.7).
 
-`produce` does everything; `plan` stops before drawing (dry run: the program and the names);
-`daily_graphic` is the 24-hour graphic of one client or source with its copies, what
-generateAllGnuGraphicsForMachines draws for each name.
+`produce` does everything; `plan` stops before drawing (dry run: the program and the names).
 
 Data folders are never translated (project rule); the output follows the output language:
 titles, labels, type words, file names and the folders under graphics/ (`autres`,
@@ -637,14 +635,3 @@ def produce(paths: StatsPaths, request: GraphicRequest, *,
              request.span, timeutil.iso(request.end), ",".join(request.products),
              f", group {request.group}" if request.group else "", the_plan.png)
     return done
-
-
-def daily_graphic(paths: StatsPaths, file_type: str, client: str, machines, date: int, *,
-                  language: str = "en", span: int = 24, copy: bool = True,
-                  timeout: float = _render.TIMEOUT) -> Produced:
-    """The 24-hour graphic of one client (tx) or source (rx) over `machines` (merged when
-    several), every type, ending at `date` rounded down to the hour, with its daily archive
-    and Columbo copies: what generateAllGnuGraphicsForMachines draws for each name."""
-    request = GraphicRequest(clients=(client,), machines=tuple(machines), end=date, span=span,
-                             file_type=file_type, language=language, copy=copy)
-    return produce(paths, request, timeout=timeout)

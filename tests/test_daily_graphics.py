@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import os
+import re
 import stat
 import subprocess
 import sys
@@ -15,6 +16,7 @@ import pytest
 from pxstats import dailygraphics, graphics
 from pxstats.cli import generateAllGnuGraphicsForMachines as cli
 from pxstats.collector import FileStatsCollector
+from pxstats.config import load_config
 from pxstats.gnuplot import render
 from pxstats.paths import StatsPaths
 from pxstats.store import pickles
@@ -240,6 +242,50 @@ def test_a_failing_name_does_not_stop_the_others(paths, capsys):
         (paths.logs / "generateAllGnuGraphicsForMachines.log").read_text()
 
 
+def test_web_daily_family_machine_tags_then_groups(paths):
+    """§3.3: per source machine tag the machine-wide graphics (combined for a tag of two
+    machines, individual for one), then one combined graphic per tx/rx group, its wildcard
+    members being the names having run, its products filtering the files."""
+    config = (REPO / "etc" / "config.sample").read_text()
+    config = re.sub(r"(?m)^sourceMachinesTags\s*=.*$", "sourceMachinesTags = t12,t3", config)
+    config = config[:config.index("[specialGroups]")] + (
+        "[specialGroups]\n"
+        "G    = t12  tx   c1,c3  f3*\n"
+        "W    = t12  tx   c?     *\n"
+        "Both = t12  trx  c1     *\n")
+    (paths.root / "etc").mkdir(exist_ok=True)
+    (paths.root / "etc" / "config").write_text(config)
+    (paths.root / "etc" / "configForMachines").write_text("t12 m1,m2 a,a\nt3 m3 a\n")
+    configure(paths, {"m3": {"tx": ["c9"]}})
+    for name, when in (("c1", HOUR), ("c3", HOUR), ("cx", T("2007-01-01 00:00:00"))):
+        for place in (paths.current_databases / "latency",
+                      paths.current_databases_updates / "tx"):
+            place.mkdir(parents=True, exist_ok=True)
+        (paths.current_databases / "latency" / f"{name}_m1m2").write_bytes(b"")
+        (paths.current_databases_updates / "tx" / f"{name}_m1m2").write_text(str(when))
+
+    jobs = dailygraphics.web_jobs(paths, load_config(paths.etc), T(DATE))
+    assert [(j.file_type, j.name, j.machines, j.members, j.products) for j in jobs] == [
+        ("tx", "c1", ("m1", "m2"), (), ("All",)), ("tx", "c2", ("m1", "m2"), (), ("All",)),
+        ("rx", "s1", ("m1", "m2"), (), ("All",)), ("tx", "c9", ("m3",), (), ("All",)),
+        ("tx", "G", ("m1", "m2"), ("c1", "c3"), ("f3*",)),
+        ("tx", "W", ("m1", "m2"), ("c1", "c3"), ("*",))]       # cx did not run; trx left out
+
+    group = jobs[4]
+    the_plan = graphics.plan(paths, dailygraphics.request_for(group, T(DATE)))
+    latency = the_plan.picture.panels[3]
+    # c1 has f30..f59 twice a minute on each machine: f3* keeps f30..f39, 20 files a machine.
+    assert [text for _, text in latency.labels][:3] == [
+        "Group : G", "Machines : m1, m2", "Product type(s) : f3*" + " " * 22]
+    assert "# of files : 40 " in [text for _, text in latency.labels]
+    outcomes = dailygraphics.draw_all(paths, jobs[4:], T(DATE), processes=2)
+    assert [o.status for o in outcomes] == ["drawn", "drawn"]
+    assert outcomes[0].png == the_plan.png and the_plan.png.parent.name == "G"
+    assert decoded_size(outcomes[0].png) == (1280, 1228)
+    assert_copies(paths, "tx", "G", outcomes[0].png)
+    assert_copies(paths, "tx", "W", outcomes[1].png)
+
+
 def test_draw_names_uses_at_most_n_worker_processes(paths):
     """The function the benchmark calls: per-name outcomes, a bounded pool."""
     names = ["c1", "c2", "c3", "c4", "c1"]
@@ -269,14 +315,14 @@ def test_draw_names_uses_at_most_n_worker_processes(paths):
 def test_a_worker_that_dies_fails_only_its_own_graphic(paths, monkeypatch):
     """A child killed while drawing (out of memory, kill -9) is one failed outcome; the
     graphics drawn before and after it are not affected."""
-    real = graphics.daily_graphic
+    real = graphics.produce
 
-    def crashing(paths, file_type, name, *args, **kwargs):
-        if name == "c2":
+    def crashing(paths, request, **kwargs):
+        if request.clients == ("c2",):
             os.kill(os.getpid(), 9)
-        return real(paths, file_type, name, *args, **kwargs)
+        return real(paths, request, **kwargs)
 
-    monkeypatch.setattr(graphics, "daily_graphic", crashing)
+    monkeypatch.setattr(graphics, "produce", crashing)
     outcomes = dailygraphics.draw_names(paths, "tx", ["c1", "c2", "c3"], ["m1"], T(DATE),
                                         processes=2, span=1, copy=False)
     assert [o.status for o in outcomes.values()] == ["drawn", "failed", "drawn"]
