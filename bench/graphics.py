@@ -16,7 +16,6 @@ Targets (2-core machine): one_client <= 0.5 s, batch of 150 clients <= 60 s.
 from __future__ import annotations
 
 import argparse
-import copy
 import json
 import os
 import pickle
@@ -29,12 +28,13 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from pxstats import dailygraphics, graphics, timeutil  # noqa: E402
-from pxstats.collector import FileStatsCollector  # noqa: E402
 from pxstats.gnuplot import render, script  # noqa: E402
 from pxstats.paths import StatsPaths  # noqa: E402
 from pxstats.store import pickles  # noqa: E402
+from hourly_data import shifted, template_hour  # noqa: E402
 
 DAY = timeutil.parse_iso("2024-01-15 00:00:00")
 END = DAY + 24 * 3600
@@ -43,49 +43,11 @@ TEMPLATES = 12
 RUNS = 5
 
 
-def template_hour(rng: random.Random) -> FileStatsCollector:
-    """One hour at DAY with 20-200 rows per minute, statistics computed."""
-    c = FileStatsCollector("tx", DAY)
-    for bucket in c.buckets:
-        n = rng.randint(20, 200)
-        for k in range(n):
-            bucket.times.append(bucket.start + k * 60 // n)
-            if rng.random() < 0.02:
-                bucket.products.append("")
-                bucket.values["errors"].append(1)
-                bucket.values["latency"].append(0)
-                bucket.values["bytecount"].append(0)
-            else:
-                bucket.products.append(f"SACN{rng.randint(0, 99):02d}_CWAO_{rng.randint(0, 999999)}")
-                bucket.values["errors"].append(0)
-                bucket.values["latency"].append(rng.randint(0, 40))
-                bucket.values["bytecount"].append(rng.randint(100, 200000))
-    c.compute_statistics()
-    c.note_filled()
-    return c
-
-
-def shifted(template: FileStatsCollector, hour: int) -> FileStatsCollector:
-    """The template moved to another hour (same rows and statistics)."""
-    delta = hour - template.start
-    c = copy.copy(template)
-    c.start, c.end = template.start + delta, template.end + delta
-    c.buckets = []
-    for b in template.buckets:
-        nb = copy.copy(b)
-        nb.start, nb.end = b.start + delta, b.end + delta
-        nb.times = [t + delta for t in b.times]
-        nb.times_where_min = {k: v + delta if v else 0 for k, v in b.times_where_min.items()}
-        nb.times_where_max = {k: v + delta if v else 0 for k, v in b.times_where_max.items()}
-        c.buckets.append(nb)
-    return c
-
-
 def generate(paths: StatsPaths, clients: list[str], seed: int, cache: Path) -> int:
     """24 hourly pickles per client and machine; identical (template, hour) files are hard
     links of one file (unpickling, not the disk, is what costs). Returns the rows written."""
     rng = random.Random(seed)
-    templates = [template_hour(rng) for _ in range(TEMPLATES)]
+    templates = [template_hour(rng, DAY) for _ in range(TEMPLATES)]
     sizes = [sum(len(b.times) for b in t.buckets) for t in templates]
     cache.mkdir(parents=True, exist_ok=True)
     rows = 0

@@ -15,14 +15,12 @@ import pytest
 
 from pxstats import dailygraphics, graphics
 from pxstats.cli import generateAllGnuGraphicsForMachines as cli
-from pxstats.collector import FileStatsCollector
 from pxstats.config import load_config
 from pxstats.gnuplot import render
 from pxstats.paths import StatsPaths
-from pxstats.store import pickles
 
 from pngimage import decoded_size
-from conftest import REPO, T
+from conftest import REPO, T, save_hour
 
 pytestmark = pytest.mark.skipif(render.shutil.which("gnuplot") is None,
                                 reason="gnuplot is not installed (Debian gnuplot-nox)")
@@ -37,26 +35,6 @@ NAMES = {"m1": {"tx": ["c1", "c2"], "rx": ["s1"]},
 
 
 # -- fixtures -----------------------------------------------------------------------------------
-
-def save_hour(paths: StatsPaths, client: str, machine: str, hour: int, rows,
-              file_type: str = "tx") -> Path:
-    """An hourly pickle from rows (seconds after the hour, product, latency, bytes, error)
-    (same helper as tests/test_graphics.py)."""
-    c = FileStatsCollector(file_type, hour)
-    for offset, product, latency, nbytes, error in rows:
-        b = c.buckets[c.bucket_index(hour + offset)]
-        b.times.append(hour + offset)
-        b.products.append(product)
-        b.values["errors"].append(error)
-        b.values["bytecount"].append(nbytes)
-        if "latency" in b.values:
-            b.values["latency"].append(latency)
-    c.compute_statistics()
-    c.note_filled()
-    path = paths.hourly_pickle(client, hour, file_type, machine)
-    pickles.save(path, c)
-    return path
-
 
 def rows():
     """Minutes 30-59: two files a minute, 1000 x (k - 29) bytes, 3 errors at minute 50."""

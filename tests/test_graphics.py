@@ -22,7 +22,7 @@ from pxstats.merging import merge_sources
 from pxstats.paths import StatsPaths
 from pxstats.store import pickles
 
-from conftest import REPO, T
+from conftest import REPO, T, save_hour
 from pngimage import assert_valid_png, png_pixels
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -39,25 +39,6 @@ RED, BLUE, GREEN, PURPLE = (255, 0, 0), (0x41, 0x69, 0xE1), (0x22, 0x8B, 0x22), 
 
 
 # -- fixtures ---------------------------------------------------------------------------------------
-
-def save_hour(paths: StatsPaths, client: str, machine: str, hour: int, rows,
-              file_type: str = "tx") -> Path:
-    """An hourly pickle from rows (seconds after the hour, product, latency, bytes, error)."""
-    c = FileStatsCollector(file_type, hour)
-    for offset, product, latency, nbytes, error in rows:
-        b = c.buckets[c.bucket_index(hour + offset)]
-        b.times.append(hour + offset)
-        b.products.append(product)
-        b.values["errors"].append(error)
-        b.values["bytecount"].append(nbytes)
-        if "latency" in b.values:
-            b.values["latency"].append(latency)
-    c.compute_statistics()
-    c.note_filled()
-    path = paths.hourly_pickle(client, hour, file_type, machine)
-    pickles.save(path, c)
-    return path
-
 
 def f1_rows(max_file: str = "f45"):
     """Fixture F1 of spec §8 as rows: minutes 30-59 hold 2 files (latency mean 20 at
