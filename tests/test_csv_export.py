@@ -16,6 +16,7 @@ from pxstats.cli import csvDataConversion as cli
 from pxstats.paths import StatsPaths
 from pxstats.rrd import schema
 
+from manpage import assert_manual_page_matches_help
 from conftest import REPO, T
 
 TX_HEADER = ("clients,latency min,latency max,latency mean,latency total,bytecount min,"
@@ -480,23 +481,5 @@ def test_bin_shim(week, root):
     assert done.returncode == 2 and done.stdout == "" and done.stderr.count("\n") == 1
 
 
-def _roff_text(text: str) -> str:
-    for code in ("\\fB", "\\fI", "\\fR"):
-        text = text.replace(code, "")
-    return " ".join(text.replace("\\-", "-").replace("\\e", "\\").split())
-
-
 def test_manual_page_matches_help():
-    page = (REPO / "man/man1/csvDataConversion.1").read_text()
-    for section in ("NAME", "SYNOPSIS", "DESCRIPTION", "OPTIONS", "EXIT STATUS", "FILES",
-                    "EXAMPLES"):
-        assert f"\n.SH {section}\n" in page
-    options = page.split("\n.SH OPTIONS\n")[1].split("\n.SH ")[0].split("\n.PP\n")[0]
-    entries = {}
-    for item in options.split(".TP\n")[1:]:
-        tag, _, body = item.partition("\n")
-        entries[frozenset(o for o in _roff_text(tag).replace(",", " ").split()
-                          if o.startswith("-"))] = _roff_text(body)
-    parser = cli.build_parser()
-    expected = {frozenset(a.option_strings): " ".join(a.help.split()) for a in parser._actions}
-    assert entries == expected
+    assert_manual_page_matches_help(REPO / "man" / "man1" / "csvDataConversion.1", cli.build_parser())

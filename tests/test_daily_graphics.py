@@ -20,6 +20,7 @@ from pxstats.gnuplot import render
 from pxstats.paths import StatsPaths
 
 from pngimage import decoded_size
+from manpage import assert_manual_page_matches_help
 from conftest import REPO, T, save_hour
 
 pytestmark = pytest.mark.skipif(render.shutil.which("gnuplot") is None,
@@ -365,23 +366,5 @@ def test_bin_shim_runs_from_the_checkout(paths):
     assert os.access(REPO / "bin" / cli.PROGRAM, os.X_OK)
 
 
-def _roff_text(text: str) -> str:
-    for code in ("\\fB", "\\fI", "\\fR"):
-        text = text.replace(code, "")
-    return " ".join(text.replace("\\-", "-").replace("\\e", "\\").split())
-
-
 def test_manual_page_matches_help():
-    page = (REPO / "man" / "man1" / f"{cli.PROGRAM}.1").read_text()
-    for section in ("NAME", "SYNOPSIS", "DESCRIPTION", "OPTIONS", "EXIT STATUS", "FILES",
-                    "EXAMPLES"):
-        assert f"\n.SH {section}\n" in page
-    options = page.split("\n.SH OPTIONS\n")[1].split("\n.SH ")[0].split("\n.PP\n")[0]
-    entries = {}
-    for item in options.split(".TP\n")[1:]:
-        tag, _, body = item.partition("\n")
-        entries[frozenset(o for o in _roff_text(tag).replace(",", " ").split()
-                          if o.startswith("-"))] = _roff_text(body)
-    parser = cli.build_parser()
-    expected = {frozenset(a.option_strings): " ".join(a.help.split()) for a in parser._actions}
-    assert entries == expected
+    assert_manual_page_matches_help(REPO / "man" / "man1" / f"{cli.PROGRAM}.1", cli.build_parser())

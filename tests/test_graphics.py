@@ -22,6 +22,7 @@ from pxstats.merging import merge_sources
 from pxstats.paths import StatsPaths
 from pxstats.store import pickles
 
+from manpage import assert_manual_page_matches_help
 from conftest import REPO, T, save_hour
 from pngimage import assert_valid_png, png_pixels
 
@@ -666,15 +667,6 @@ def test_wildcards_expand_to_names_having_run(f1, capsysbinary):
 
 # -- manual page ------------------------------------------------------------------------------------
 
+
 def test_manual_page_matches_help():
-    page = (REPO / "man" / "man1" / "generateGraphics.1").read_text()
-    parser = cli.build_parser()
-    for action in parser._actions:
-        for option in action.option_strings:
-            assert option.replace("-", r"\-") in page, option
-        if action.help and action.help != "==SUPPRESS==" and action.dest != "help":
-            flat = " ".join(action.help.split())
-            assert flat.replace("-", r"\-") in " ".join(page.split()), action.dest
-    for section in ("NAME", "SYNOPSIS", "DESCRIPTION", "OPTIONS", "EXIT STATUS", "FILES",
-                    "EXAMPLES"):
-        assert f".SH {section}" in page
+    assert_manual_page_matches_help(REPO / "man" / "man1" / "generateGraphics.1", cli.build_parser())
