@@ -8,7 +8,8 @@ minute (2 % errors), then times `transferPickleToRRD -m m1,m2` runs as cron star
   * hourly: the regular hourly run, one hour per client (three runs, min and median);
 and, per database, the cost of the update path: the kill-safe copy + update + fsync +
 rename against rrdtool's in-place update.
-Targets: hourly <= 5 s, one-day catch-up <= 30 s (2-core machine).
+Targets: hourly <= 5 s, one-day catch-up <= 30 s (2-core machine). The third RRD target,
+generateRRDGraphics >= 30 PNGs per second, is measured by bench/rrd_graphs.py.
 """
 
 from __future__ import annotations

@@ -1,6 +1,7 @@
 """generateRRDGraphics: windows, resolution, legend, the exact rrdtool graph call (golden
-argument lists), PNG and archive names, totals, having-run, option errors (spec rrd.md §3,
-§7 behaviours 15-22). Real rrdtool throughout; every PNG is checked by its IHDR."""
+argument lists), PNG and archive names, totals, having-run, option errors, the pipe-mode
+drawing children (spec rrd.md §3, §7 behaviours 10 and 15-22). Real rrdtool throughout;
+every PNG is checked by its IHDR."""
 
 import os
 import struct
@@ -664,3 +665,169 @@ def test_png_replaced_atomically_and_stale_temps_removed(satnet, root):
     copy = root / "data/graphics/webGraphics/archives/weekly/tx/satnet/2006/errors/40.png"
     assert copy.read_bytes() == png.read_bytes()
     assert [p.name for p in copy.parent.iterdir()] == ["40.png"]
+
+
+# -- drawing children: pipe mode (`rrdtool -`) ----------------------------------------------------
+
+PIPE_SAMPLES = ["plain", "a b  c", "", "COMMENT: Min\\: 0.0000 Files/Min   Total\\: 2455 Files\\c",
+                'say "hi"', "it's", "both ' and \" and ''\"\"", '"', "'", "tab\there", "back\\slash\\",
+                " lead and trail ", "-dash", "#hash", "Dessiné été", "/x/a:b_pds5pds6", "x" * 3000]
+
+
+def test_pipe_quote_is_read_back_exactly():
+    """`rrdtool -` splits at blanks, takes '...' and "..." parts, has no backslash escape:
+    rrdtool itself echoes each quoted argument back (as the file name `info` cannot open)."""
+    import subprocess
+    samples = PIPE_SAMPLES + ["y" * 30000, "in step"]   # a line longer than any buffer
+    lines = b"".join(b"info " + graphs.pipe_quote("/nowhere/" + s) + b"\n" for s in samples)
+    done = subprocess.run([schema.RRDTOOL, "-"], input=lines, capture_output=True, timeout=60)
+    answers = done.stdout.decode().split("\n")[:-1]
+    assert len(answers) == len(samples)
+    assert answers[:-2] == [f"ERROR: opening '/nowhere/{s}': No such file or directory"
+                            for s in PIPE_SAMPLES]
+    assert answers[-2].startswith("ERROR: opening '/nowhere/" + "y" * 4000)  # message cut at 4 kB
+    assert answers[-1] == "ERROR: opening '/nowhere/in step': No such file or directory"
+    assert graphs.pipe_quote('a"b') == b'"a"\'"\'"b"' and graphs.pipe_quote("") == b'""'
+    for bad in ("a\nb", "a\0b"):
+        with pytest.raises(ValueError):
+            graphs.pipe_quote(bad)
+
+
+def real_args(root, png, data_type, case, language="en"):
+    """A golden argument list drawing the satnet database of `root` into `png`."""
+    args = golden_args(data_type, case, language=language)
+    return [str(png)] + [a.replace("/ROOT", str(root)) for a in args[1:]]
+
+
+def test_pipe_mode_draws_the_same_pngs(satnet, root):
+    """One pipe-mode child draws graphic after graphic exactly as `rrdtool graph` processes do
+    (same bytes): every type, every period, a French graphic, in one child."""
+    cases = [(t, "weekly", "en") for t in FIGURES] + [
+        ("filecount", c, "en") for c in ("daily", "monthly", "yearly", "span")] + [
+        ("latency", "weekly", "fr")]
+    server = graphs.GraphServer()
+    try:
+        for k, (data_type, case, language) in enumerate(cases):
+            piped, alone = root / f"piped{k}.png", root / f"alone{k}.png"
+            assert server.graph(real_args(root, piped, data_type, case, language)) == (897, 282)
+            assert schema.graph(real_args(root, alone, data_type, case, language)) == (897, 282)
+            assert piped.read_bytes() == alone.read_bytes(), (data_type, case, language)
+            if k == 0:
+                child = server._process.pid
+        assert server._process.pid == child            # all drawn by the same child
+    finally:
+        server.close()
+    assert server._process is None
+
+
+def test_pipe_child_crash_or_error_fails_that_graphic_only(satnet, root, monkeypatch):
+    """A crash of the child (a stand-in rrdtool that kills itself with SIGSEGV, and the
+    original's raw colons, on which rrdtool 1.7.2 aborts) and an rrdtool error (no such
+    database) each fail their own graphic; the next graphic gets a new child."""
+    crasher = root / "crashing-rrdtool"
+    crasher.write_text("#!/bin/sh\nread line\nkill -SEGV $$\n")
+    crasher.chmod(0o755)
+    legacy = real_args(root, root / "legacy.png", "filecount", "weekly")[:-2] + [
+        "COMMENT: Min: 0.0000 Files/Min   Max: 12.30 Files/Min   Mean: 3.41 Files/Min   "
+        "Total: 2455 Files\\c",
+        "COMMENT:Note(s): Graphics generated using 10 minute(s) averages. \\c"]
+    missing = [a.replace("satnet_pds5pds6", "ghost_pds5pds6")
+               for a in real_args(root, root / "ghost.png", "errors", "weekly")]
+    with graphs.GraphServers() as servers:
+        with monkeypatch.context() as patch:
+            patch.setattr(schema, "RRDTOOL", str(crasher))
+            with pytest.raises(schema.RRDError, match=r"^rrdtool graph: killed by signal 11$"):
+                servers.graph(real_args(root, root / "crash.png", "latency", "weekly"))
+        assert servers.graph(real_args(root, root / "c.png", "latency", "weekly")) == (897, 282)
+        with pytest.raises(schema.RRDError, match=r"^rrdtool graph: "):
+            servers.graph(legacy)
+        assert servers.graph(real_args(root, root / "a.png", "latency", "weekly")) == (897, 282)
+        with pytest.raises(schema.RRDError, match=r"rrdtool graph: opening '.*ghost_pds5pds6'"):
+            servers.graph(missing)
+        assert servers.graph(real_args(root, root / "b.png", "bytecount", "daily")) == (897, 282)
+        assert len(servers._all) == 1                   # one drawing thread, one server
+    assert png_size(root / "a.png") == png_size(root / "b.png") == (897, 282)
+    assert not [p for p in ("legacy.png", "ghost.png", "crash.png") if (root / p).exists()]
+
+
+def test_pipe_child_timeout_kills_the_child(root, monkeypatch):
+    slow = root / "slow-rrdtool"
+    pid_file = root / "pid"
+    slow.write_text(f"#!/bin/sh\necho $$ > {pid_file}\nexec sleep 30\n")
+    slow.chmod(0o755)
+    monkeypatch.setattr(schema, "RRDTOOL", str(slow))
+    png = root / "out" / "slow.png"
+    started = time.monotonic()
+    with graphs.GraphServers() as servers:
+        outcome = graphs.render(graphs.GraphJob(png, [str(png), "--start", "0"]), 0.5,
+                                servers.graph)
+    assert time.monotonic() - started < 10
+    assert not outcome.ok and outcome.message == "rrdtool graph: no answer after 0.5 s"
+    assert list(png.parent.iterdir()) == []
+    pid = pid_file.read_text().strip() if pid_file.exists() else ""
+    if pid:                                  # (a very loaded machine may kill it before `echo`)
+        with pytest.raises(ProcessLookupError):         # killed and reaped
+            os.kill(int(pid), 0)
+
+
+def test_pipe_child_replaced_after_max_graphs_and_newline_goes_to_a_one_off_child(satnet, root):
+    server = graphs.GraphServer(max_graphs=2)
+    try:
+        pids = []
+        for k in range(3):
+            server.graph(real_args(root, root / f"g{k}.png", "errors", "weekly"))
+            pids.append(server._process.pid)
+        assert pids[0] == pids[1] != pids[2]
+        # A line cannot carry a newline: that graphic is drawn by a one-off `rrdtool graph`.
+        args = real_args(root, root / "nl.png", "errors", "weekly")
+        args[-1] = "COMMENT:two\nlines\\c"
+        assert server.graph(args) == (897, 282) and png_size(root / "nl.png") == (897, 282)
+        assert server._process.pid == pids[2]
+    finally:
+        server.close()
+
+
+def test_pipe_mode_off_draws_one_process_per_graphic(satnet, root, monkeypatch, capsys):
+    """PIPE_MODE = False (benchmarks) gives the same PNGs through `rrdtool graph` children."""
+    argv = ["-w", "--fixedCurrent", "--date", "2006-10-11 12:00:00", "-c", "satnet",
+            "--machines", "pds5,pds6"]
+    assert run(root, *argv) == 0
+    out = capsys.readouterr().out.splitlines()
+    pngs = {line: Path(line.split(" : ", 1)[1]).read_bytes() for line in out}
+    monkeypatch.setattr(graphs, "PIPE_MODE", False)
+    assert run(root, *argv) == 0
+    again = capsys.readouterr().out.splitlines()
+    assert again == out and len(out) == 5
+    assert {line: Path(line.split(" : ", 1)[1]).read_bytes() for line in again} == pngs
+
+
+def test_b19_legend_figures_from_the_data(root):
+    """Behaviour 19 from a real database: bytecount 1,234,567 B/min during the 10 minutes from
+    10:00, 1,000 B/min the other minutes of the day; daily graphic, 10-minute points.
+    Points: one of 1,234,567 and 143 of 1,000 -> max 1.23 MB/Min, min 1.00 KB/Min,
+    mean (1,234,567 + 143,000) / 144 = 9,566.44 -> 9.57 KB/Min,
+    total = sum of points x 10 minutes = 13,775,670 B -> 13.78 MegaBytes; Mega note."""
+    paths = StatsPaths(root)
+    day, spike = T("2024-01-15 00:00:00"), T("2024-01-15 10:00:00")
+    make_client(paths, "c", ["m1"], day, 1440, time_of_update=day + 86400,
+                value=lambda t: 1234567.0 if spike <= t < spike + 600 else 1000.0,
+                types=["bytecount", "latency"])
+    request = request_for(root, "-d", "--fixedCurrent", "--date", "2024-01-15 12:00:00",
+                          "-c", "c", "--machines", "m1", "-t", "bytecount,latency")
+    bytecount, latency = graphs.plan(paths, request, now=T("2024-02-01 00:00:00"))
+    assert arg_after(bytecount.args, "--step") == "600"
+    assert comments(bytecount.args) == [
+        "COMMENT: Min\\: 1.00 KB/Min   Max\\: 1.23 MB/Min   Mean\\: 9.57 KB/Min   "
+        "Total\\: 13.78 MegaBytes\\c",
+        "COMMENT:Note(s)\\: Graphics generated using 10 minute(s) averages. "
+        "M on the y axis stands for Mega, meaning x millions.\\c"]
+    assert "AREA:realValue#019EFF:bytecount" in bytecount.args
+    assert "LINE1:realValue#080166:bytecount" in bytecount.args
+    # latency: no Total field, no interval note, its own colours
+    assert comments(latency.args)[0] == (
+        "COMMENT: Min\\: 1000.00 Avg/Min   Max\\: 1234567.00 Avg/Min   Mean\\: 9566.44 Avg/Min   \\c")
+    assert "AREA:realValue#cd5c5c:latency" in latency.args
+    assert "LINE1:realValue#8b0000:latency" in latency.args
+    outcomes = graphs.run_jobs([bytecount, latency])
+    assert [o.ok for o in outcomes] == [True, True]
+    assert png_size(bytecount.png) == png_size(latency.png) == (897, 282)

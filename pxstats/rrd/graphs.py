@@ -4,9 +4,12 @@
 * `graph_args` builds the exact argument list of one graphic; it does no I/O, so tests pin it.
   Every ':' of COMMENT and legend text, and of the database path in DEF, goes through
   `escape_colons` (rrdtool 1.7.2 rejects raw colons there and can abort on them).
-* `produce` draws the graphics of a request: each one in its own `rrdtool graph` child process
-  (a crash in librrd cannot kill the caller), written to a temp name then renamed, copied
-  atomically into the web archive with `--copy`; failures are reported, never hidden.
+* `produce` draws the graphics of a request in child processes (a crash in librrd cannot kill
+  the caller): a few long-lived `rrdtool -` children in pipe mode (`GraphServer`), one
+  command line per graphic, which saves the ~40 ms start-up (exec, libraries, fonts) that a
+  new `rrdtool graph` process costs per PNG. Each PNG is written to a temp name then
+  renamed, copied atomically into the web archive with `--copy`; failures are reported,
+  never hidden.
 * `merge_totals` builds the throw-away totals databases under `<type>/combined/`: sums per
   interval, latency weighted by each member's file count, values stored at the END of the
   interval they describe (the original shifted them one interval early).
@@ -23,13 +26,17 @@ import fcntl
 import logging
 import math
 import os
+import re
+import selectors
+import subprocess
 import tempfile
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .. import atomic, timeutil
+from .. import timeutil
 from ..paths import StatsPaths, combined_name, safe_component
 from . import schema
 from .legend import Figures, comment_texts, figures_from_rows, format_figures
@@ -241,13 +248,31 @@ def database_for(paths: StatsPaths, data_type: str, client: str, machine: str) -
 
 
 def resample(first: int, step: int, values, stamps: list[int], width: int) -> list:
-    """Values of the intervals (ts - width, ts] for each ts of `stamps`, from binding rows
-    (row i covers (first + i*step, first + (i+1)*step]): finer rows are averaged (known ones
-    only), a coarser row gives its value to every interval it covers."""
+    """Values of the intervals (ts - width, ts] for each ts of `stamps` (evenly spaced by
+    `width`), from binding rows (row i covers (first + i*step, first + (i+1)*step]): finer rows
+    are averaged (known ones only), a coarser row gives its value to every interval it covers."""
     out: list = [None] * len(stamps)
     if not stamps:
         return out
     base = stamps[0] - width
+    if step <= width and width % step == 0 and (first - base) % step == 0:
+        # Rows aligned on the intervals (the usual case): interval j holds rows
+        # j*r - a ... (j+1)*r - a - 1, r rows per interval, a = rows between base and first.
+        r, a = width // step, (first - base) // step
+        if r == 1:
+            low, high = max(0, a), min(len(stamps), len(values) + a)
+            if low < high:
+                out[low:high] = [None if v is None or v != v else v
+                                 for v in values[low - a:high - a]]
+            return out
+        for j in range(max(0, a // r), len(stamps)):
+            low = j * r - a
+            if low >= len(values):
+                break
+            known = [v for v in values[max(0, low):low + r] if v is not None and v == v]
+            if known:
+                out[j] = sum(known) / len(known)
+        return out
     if step <= width:
         sums = [0.0] * len(stamps)
         counts = [0] * len(stamps)
@@ -270,20 +295,25 @@ def merge_values(data_type: str, columns: list[list], filecounts: list[list] | N
     """One merged value per interval. Sums of the members' known values; latency is the mean
     weighted by each member's file count (0 when no file moved). Unknown when no member has
     a value (the original wrote 0 there)."""
-    n = len(columns[0]) if columns else 0
+    if not columns:
+        return []
     merged = []
-    for j in range(n):
-        if data_type == "latency":
-            pairs = [(col[j], fc[j]) for col, fc in zip(columns, filecounts or [])
-                     if col[j] is not None and fc[j] is not None]
-            if not pairs:
-                merged.append(None)
-                continue
-            files = sum(fc for _, fc in pairs)
-            merged.append(sum(v * fc for v, fc in pairs) / files if files else 0.0)
-        else:
-            known = [col[j] for col in columns if col[j] is not None]
-            merged.append(sum(known) if known else None)
+    if data_type == "latency":
+        if not filecounts:
+            return [None] * len(columns[0])
+        for values, counts in zip(zip(*columns), zip(*filecounts)):
+            weighted = files = 0.0
+            known = False
+            for v, fc in zip(values, counts):
+                if v is not None and fc is not None:
+                    weighted += v * fc
+                    files += fc
+                    known = True
+            merged.append((weighted / files if files else 0.0) if known else None)
+        return merged
+    for values in zip(*columns):
+        known = [v for v in values if v is not None]
+        merged.append(sum(known) if known else None)
     return merged
 
 
@@ -434,16 +464,230 @@ def totals_names(request: GraphRequest) -> tuple[str, str]:
     return "".join(request.clients), combined_name(list(request.clients))
 
 
-def render(job: GraphJob, timeout: float = GRAPH_TIMEOUT) -> Outcome:
-    """Draw one PNG; any failure becomes a failed Outcome, never an exception."""
+# -- rrdtool children -----------------------------------------------------------------------------
+
+SERVER_GRAPHS = 500         # a pipe-mode child is replaced after this many graphics
+_QUOTE_RUNS = re.compile(rb'"+|[^"]+')
+
+
+def pipe_quote(arg) -> bytes:
+    """One argument written so that `rrdtool -` (pipe mode) reads it back exactly.
+
+    Pipe mode splits a command line at blanks; a '"' or "'" opens a quoted part that only the
+    same character closes (the other quote is literal inside it), quoted parts that touch
+    form one argument, and there is no backslash escape (rrdtool 1.7.2's CreateArgs, checked
+    in tests). So the argument is cut into runs of '"', each quoted with ', and runs without
+    '"', each quoted with ": every other byte (blanks, tabs, backslashes, the '\\:' escapes,
+    non-ASCII) passes unchanged. A line cannot carry a newline or a NUL: ValueError."""
+    data = os.fsencode(arg)
+    if b"\n" in data or b"\0" in data:
+        raise ValueError("an rrdtool argument with a newline or NUL cannot go on a line")
+    if not data:
+        return b'""'
+    return b"".join(b"'" + run + b"'" if run[:1] == b'"' else b'"' + run + b'"'
+                    for run in _QUOTE_RUNS.findall(data))
+
+
+class GraphServer:
+    """A long-lived `rrdtool -` child process that draws one graphic per command line.
+
+    The drawing is `rrdtool graph <args>` by the same binary with TZ=UTC (the PNGs are
+    byte-identical), still in a child process: a crash of librrd fails the graphic being
+    drawn ("killed by signal N") and the next graphic starts a new child. A graphic without
+    an answer within its timeout kills the child. After an ERROR answer the child is
+    replaced too, so nothing it might still print is taken for the next answer, and after
+    SERVER_GRAPHS graphics (bounds whatever librrd leaks). Arguments a line cannot carry go
+    to a one-off `rrdtool graph` child. One caller at a time (`GraphServers` hands them out)."""
+
+    def __init__(self, max_graphs: int = SERVER_GRAPHS):
+        self._process: subprocess.Popen | None = None
+        self._selector: selectors.BaseSelector | None = None
+        self._count = 0
+        self._max = max_graphs
+
+    def graph(self, args: list, timeout: float = GRAPH_TIMEOUT) -> tuple[int, int]:
+        """Same contract as schema.graph: the image (width, height), or RRDError."""
+        try:
+            line = b"graph " + b" ".join(pipe_quote(str(a)) for a in args) + b"\n"
+        except ValueError:
+            return schema.graph([str(a) for a in args], timeout)
+        if (self._process is None or self._process.poll() is not None
+                or self._count >= self._max):
+            self.close()
+            self._start()
+        self._count += 1
+        try:
+            answer, in_step = self._exchange(line, time.monotonic() + timeout)
+        except _NoAnswer:
+            self._kill()
+            raise schema.RRDError(f"rrdtool graph: no answer after {timeout} s") from None
+        except _Died:
+            returncode = self._kill()
+            why = (f"killed by signal {-returncode}" if returncode and returncode < 0
+                   else f"exit status {returncode}")
+            raise schema.RRDError(f"rrdtool graph: {why}") from None
+        last = answer[-1]
+        if not in_step:
+            self.close()                    # more than one answer: never reuse this child
+        if last.startswith(b"ERROR:"):
+            self.close()
+            message = last[len(b"ERROR:"):].strip().decode("utf-8", "replace")
+            raise schema.RRDError(f"rrdtool graph: {message or 'error'}")
+        for output in reversed(answer[:-1]):
+            size = re.fullmatch(rb"\s*(\d+)x(\d+)\s*", output)
+            if size:
+                return int(size.group(1)), int(size.group(2))
+        self.close()
+        raise schema.RRDError(f"rrdtool graph: unexpected answer {b' '.join(answer)!r}")
+
+    def _start(self) -> None:
+        try:
+            self._process = subprocess.Popen(
+                [schema.RRDTOOL, "-"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL, env=dict(os.environ, TZ="UTC"), bufsize=0)
+        except OSError as exc:
+            self._process = None
+            raise schema.RRDError(f"cannot run {schema.RRDTOOL}: {exc.strerror}") from None
+        os.set_blocking(self._process.stdin.fileno(), False)
+        os.set_blocking(self._process.stdout.fileno(), False)
+        self._selector = selectors.DefaultSelector()
+        self._count = 0
+
+    def _exchange(self, line: bytes, deadline: float) -> tuple[list[bytes], bool]:
+        """Write the command, read up to its final line ('OK ...' or 'ERROR: ...'):
+        (the answer lines, the final one last; False when more followed it)."""
+        stdin, stdout = self._process.stdin.fileno(), self._process.stdout.fileno()
+        selector = self._selector
+        selector.register(stdout, selectors.EVENT_READ)
+        writing = True
+        selector.register(stdin, selectors.EVENT_WRITE)
+        received, lines = b"", []
+        try:
+            while True:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise _NoAnswer
+                for key, _ in selector.select(left):
+                    if key.fd == stdin:
+                        try:
+                            line = line[os.write(stdin, line):]
+                        except BlockingIOError:
+                            continue
+                        except BrokenPipeError:
+                            raise _Died from None
+                        if not line:
+                            selector.unregister(stdin)
+                            writing = False
+                        continue
+                    try:
+                        chunk = os.read(stdout, 65536)
+                    except BlockingIOError:
+                        continue
+                    if not chunk:
+                        raise _Died
+                    received += chunk
+                    *complete, received = received.split(b"\n")
+                    for answer in complete:
+                        lines.append(answer)
+                        if answer.startswith((b"OK ", b"ERROR:")):
+                            return lines, not (received or writing)
+        finally:
+            with contextlib.suppress(KeyError, ValueError):
+                selector.unregister(stdout)
+            if writing:
+                with contextlib.suppress(KeyError, ValueError):
+                    selector.unregister(stdin)
+
+    def _kill(self) -> int | None:
+        """Kill the child, reap it; its return code."""
+        process, self._process = self._process, None
+        if process is None:
+            return None
+        with contextlib.suppress(OSError):
+            process.kill()
+        returncode = process.wait()
+        self._close_files(process)
+        return returncode
+
+    def close(self) -> None:
+        """End the child: end of input, then a kill if it does not exit at once."""
+        process, self._process = self._process, None
+        if process is None:
+            return
+        with contextlib.suppress(OSError):
+            process.stdin.close()
+        try:
+            process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        self._close_files(process)
+
+    def _close_files(self, process: subprocess.Popen) -> None:
+        for handle in (process.stdin, process.stdout):
+            with contextlib.suppress(OSError):
+                handle.close()
+        if self._selector is not None:
+            self._selector.close()
+            self._selector = None
+
+
+class _NoAnswer(Exception):
+    pass
+
+
+class _Died(Exception):
+    pass
+
+
+class GraphServers:
+    """The pipe-mode children of one run: each drawing thread takes an idle one (a new one
+    when none is idle) and gives it back; `close` ends them all."""
+
+    def __init__(self):
+        self._idle: list[GraphServer] = []
+        self._all: list[GraphServer] = []
+        self._lock = threading.Lock()
+
+    def graph(self, args: list, timeout: float = GRAPH_TIMEOUT) -> tuple[int, int]:
+        with self._lock:
+            if self._idle:
+                server = self._idle.pop()
+            else:
+                server = GraphServer()
+                self._all.append(server)
+        try:
+            return server.graph(args, timeout)
+        finally:
+            with self._lock:
+                self._idle.append(server)
+
+    def close(self) -> None:
+        with self._lock:
+            servers, self._all, self._idle = self._all, [], []
+        for server in servers:
+            server.close()
+
+    def __enter__(self) -> "GraphServers":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def render(job: GraphJob, timeout: float = GRAPH_TIMEOUT, draw=None) -> Outcome:
+    """Draw one PNG; any failure becomes a failed Outcome, never an exception.
+
+    `draw(args, timeout)` runs the rrdtool graph call in a child process: GraphServers.graph
+    (long-lived children), by default schema.graph (a new `rrdtool graph` child)."""
     try:
-        return _render(job, timeout)
+        return _render(job, timeout, draw or schema.graph)
     except Exception as exc:                # noqa: BLE001 - one graphic must not stop the others
         log.exception("unexpected error while drawing %s", job.png)
         return Outcome(job.png, False, f"unexpected error: {exc}")
 
 
-def _render(job: GraphJob, timeout: float) -> Outcome:
+def _render(job: GraphJob, timeout: float, draw) -> Outcome:
     """Draw one PNG: `rrdtool graph` writes a temp file in the PNG's folder, which replaces the
     PNG only when complete; then the archive copy, also atomic."""
     folder = job.png.parent
@@ -454,7 +698,7 @@ def _render(job: GraphJob, timeout: float) -> Outcome:
     except OSError as exc:
         return Outcome(job.png, False, f"cannot write {folder}: {exc.strerror}")
     try:
-        size = schema.graph([tmp] + job.args[1:], timeout)
+        size = draw([tmp] + job.args[1:], timeout)
         with open(tmp, "rb") as handle:
             os.fsync(handle.fileno())
         os.chmod(tmp, 0o644)
@@ -502,37 +746,65 @@ def copy_atomically(source: Path, destination: Path) -> None:
 
 
 def _clean_stale_temps(path: Path) -> None:
-    """Remove the temp files a killed run left next to `path`."""
+    """Remove the temp files a killed run left next to `path` (`.<name>.*.tmp`, older than
+    TEMP_MAX_AGE)."""
     limit = time.time() - TEMP_MAX_AGE
-    for stale in path.parent.glob(atomic.glob_escape(_temp_prefix(path)) + "*.tmp"):
-        with contextlib.suppress(OSError):
-            if stale.stat().st_mtime < limit:
-                stale.unlink()
+    prefix = _temp_prefix(path)
+    try:
+        entries = list(os.scandir(path.parent))
+    except OSError:
+        return
+    for entry in entries:
+        name = entry.name
+        if name.startswith(prefix) and name.endswith(".tmp") and len(name) >= len(prefix) + 4:
+            with contextlib.suppress(OSError):
+                if entry.stat(follow_symlinks=False).st_mtime < limit:
+                    os.unlink(entry.path)
 
 
-def plan(paths: StatsPaths, request: GraphRequest, now: int) -> list[GraphJob]:
-    """Jobs of a non-totals request, machine by machine, client by client, type by type."""
-    jobs = []
+def iter_plan(paths: StatsPaths, request: GraphRequest, now: int):
+    """Jobs of a non-totals request, machine by machine, client by client, type by type
+    (lazily: drawing starts while the next legends are computed)."""
     for machine in request.machines:
         for client in request.clients:
             for data_type in request.data_types:
                 db = database_for(paths, data_type, client, machine)
                 fetch_minutes, plot_minutes = intervals(
                     request.start, time_of_update(paths, request.file_type, db), request.period)
-                jobs.append(make_job(paths, request, data_type, db, client, machine,
-                                     fetch_minutes, plot_minutes, now))
-    return jobs
+                yield make_job(paths, request, data_type, db, client, machine,
+                               fetch_minutes, plot_minutes, now)
 
 
-def run_jobs(jobs: list[GraphJob], workers: int | None = None,
-             timeout: float = GRAPH_TIMEOUT) -> list[Outcome]:
-    """Render the jobs, `workers` child processes at a time (default: one per CPU)."""
-    workers = max(1, workers or os.cpu_count() or 1)
-    if workers == 1 or len(jobs) <= 1:
-        outcomes = [render(job, timeout) for job in jobs]
-    else:
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            outcomes = list(pool.map(lambda job: render(job, timeout), jobs))
+def plan(paths: StatsPaths, request: GraphRequest, now: int) -> list[GraphJob]:
+    return list(iter_plan(paths, request, now))
+
+
+PIPE_MODE = True            # False: one `rrdtool graph` child per graphic (benchmarks compare)
+
+
+def default_workers() -> int:
+    """Graphics drawn at once: one more than the CPUs, so that a CPU is not left idle while a
+    drawing thread writes and syncs its PNG or computes the next legend."""
+    return (os.cpu_count() or 1) + 1
+
+
+def run_jobs(jobs, workers: int | None = None, timeout: float = GRAPH_TIMEOUT,
+             servers: GraphServers | None = None) -> list[Outcome]:
+    """Render the jobs (a list or an iterable), `workers` at a time (default_workers()), each
+    in a child process: the `rrdtool -` children of `servers` (made for the call when not
+    given), or a new `rrdtool graph` child per graphic when PIPE_MODE is off."""
+    workers = max(1, workers or default_workers())
+    with contextlib.ExitStack() as stack:
+        draw = None
+        if PIPE_MODE:
+            if servers is None:
+                servers = stack.enter_context(GraphServers())
+            draw = servers.graph
+        if workers == 1:
+            outcomes = [render(job, timeout, draw) for job in jobs]
+        else:
+            with ThreadPoolExecutor(max_workers=workers) as pool:
+                outcomes = list(pool.map(lambda job: render(job, timeout, draw), jobs))
     for outcome in outcomes:
         if outcome.ok:
             log.info("Plotted : %s", outcome.png)
@@ -547,16 +819,18 @@ def produce(paths: StatsPaths, request: GraphRequest, now: int | None = None,
             workers: int | None = None, timeout: float = GRAPH_TIMEOUT) -> list[Outcome]:
     """Every graphic of the request; one Outcome per attempted PNG, in the original's order."""
     now = timeutil.now() if now is None else now
-    if not request.totals:
-        return run_jobs(plan(paths, request, now), workers, timeout)
-    name, db_name = totals_names(request)
-    outcomes = []
-    for machine in request.machines:
-        with _lock(paths, f"rrd_totals_{request.file_type}_{db_name}_{machine}"):
-            merged = merge_totals(paths, request.file_type, request.data_types, request.clients,
-                                  machine, request.start, request.end, request.period, db_name)
-            jobs = [make_job(paths, request, t, merged.databases[t], name, machine,
-                             merged.fetch_minutes, merged.plot_minutes, now)
-                    for t in request.data_types]
-            outcomes += run_jobs(jobs, workers, timeout)
-    return outcomes
+    with GraphServers() as servers:
+        if not request.totals:
+            return run_jobs(iter_plan(paths, request, now), workers, timeout, servers)
+        name, db_name = totals_names(request)
+        outcomes = []
+        for machine in request.machines:
+            with _lock(paths, f"rrd_totals_{request.file_type}_{db_name}_{machine}"):
+                merged = merge_totals(paths, request.file_type, request.data_types,
+                                      request.clients, machine, request.start, request.end,
+                                      request.period, db_name)
+                jobs = [make_job(paths, request, t, merged.databases[t], name, machine,
+                                 merged.fetch_minutes, merged.plot_minutes, now)
+                        for t in request.data_types]
+                outcomes += run_jobs(jobs, workers, timeout, servers)
+        return outcomes

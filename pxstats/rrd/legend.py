@@ -53,9 +53,11 @@ def figures_from_rows(first: int, step: int, values, start: int, end: int,
 
     `first`, `step`, `values`: the binding's answer, row i covering
     (first + i*step, first + (i+1)*step]. Only rows overlapping [start, end) are used."""
-    rows = [v for i, v in enumerate(values)
-            if first + i * step < end and first + (i + 1) * step > start]
-    if not rows or step <= 0:
+    if step <= 0:
+        return Figures.empty()
+    # rows i with first + i*step < end and first + (i+1)*step > start
+    rows = values[max(0, (start - first) // step):max(0, -(-(end - first) // step))]
+    if not rows:
         return Figures.empty()
     k = max(1, round(plot_minutes * 60 / step))
     width = k * step / 60                           # minutes covered by one point (= p)
