@@ -21,14 +21,13 @@ names, the period folder and the month name only.
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
 import logging
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from . import atomic, timeutil
+from .locks import waiting_lock
 from .paths import StatsPaths, check_name, safe_component
 from .rrd import graphs, schema, windows
 from .rrd.legend import Figures
@@ -258,20 +257,6 @@ def csv_path(paths: StatsPaths, period: str, file_type: str, machines_value: str
             / safe_component(folder) / tail)
 
 
-@contextlib.contextmanager
-def _lock(paths: StatsPaths, name: str):
-    """Blocking flock: two runs writing the same CSV take turns (atomic.write_bytes removes
-    the temp files of other writers of the same path)."""
-    path = paths.lock_file(name)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
-
-
 def build(paths: StatsPaths, request: Request, now: int | None = None,
           rows: dict | None = None) -> tuple[Path, str]:
     """(path, text) of the request's CSV; reads the databases, writes nothing. `rows` is
@@ -293,7 +278,7 @@ def export(paths: StatsPaths, request: Request, now: int | None = None,
     """Compute the CSV and replace its file atomically (temp file, fsync, rename)."""
     path, text = build(paths, request, now, rows)
     try:
-        with _lock(paths, "csvDataConversion"):
+        with waiting_lock(paths, "csvDataConversion"):
             atomic.write_text(path, text)
     except OSError as exc:
         raise ExportError(f"cannot write {path}: {exc.strerror or exc}") from None

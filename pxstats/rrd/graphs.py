@@ -22,7 +22,6 @@ the output (PNG names, archive copies, titles, legends) follows the output langu
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import logging
 import math
 import os
@@ -37,6 +36,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .. import timeutil
+from ..locks import waiting_lock
 from ..paths import StatsPaths, combined_name, safe_component
 from . import schema
 from .legend import Figures, comment_texts, figures_from_rows, format_figures
@@ -374,19 +374,6 @@ def merge_totals(paths: StatsPaths, file_type: str, data_types, clients, machine
         schema.write_time_of_update(schema.time_of_update_path(paths, file_type, any_db),
                                     last_update)
     return MergedSet(databases, last_update, fetch_minutes, plot_minutes)
-
-
-@contextlib.contextmanager
-def _lock(paths: StatsPaths, name: str):
-    """Blocking flock: two totals runs of the same machine take turns on the merged databases."""
-    path = paths.lock_file(name)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 # -- jobs -----------------------------------------------------------------------------------------
@@ -825,7 +812,7 @@ def produce(paths: StatsPaths, request: GraphRequest, now: int | None = None,
         name, db_name = totals_names(request)
         outcomes = []
         for machine in request.machines:
-            with _lock(paths, f"rrd_totals_{request.file_type}_{db_name}_{machine}"):
+            with waiting_lock(paths, f"rrd_totals_{request.file_type}_{db_name}_{machine}"):
                 merged = merge_totals(paths, request.file_type, request.data_types,
                                       request.clients, machine, request.start, request.end,
                                       request.period, db_name)
