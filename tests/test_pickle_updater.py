@@ -11,7 +11,8 @@ from pxstats.logs import cursor
 from pxstats.cli import pickleUpdater
 from pxstats.store import pickles, updates
 
-from conftest import T, write_log
+from conftest import REPO, T, write_log
+from manpage import assert_manual_page_matches_help
 
 
 def hourly_lines(first_hour: str, hours: int):
@@ -186,3 +187,8 @@ def test_broken_config_is_one_line_error(tmp_path, capsys):
     assert run(tmp_path, "-m", "remote1", "-c", "a", "-d", "2008-04-30 12:10:00") == 2
     err = capsys.readouterr().err
     assert "pxRoot" in err and len(err.strip().splitlines()) == 1
+
+
+def test_man_page_matches_help():
+    assert_manual_page_matches_help(REPO / "man" / "man1" / "pickleUpdater.1",
+                                    pickleUpdater.build_parser())

@@ -4,7 +4,8 @@ import pytest
 
 from pxstats.cli import pickleUpdater, recollectData
 
-from conftest import write_log
+from conftest import REPO, write_log
+from manpage import assert_manual_page_matches_help
 from test_pickle_updater import hourly_lines, pickle_of
 
 
@@ -51,3 +52,8 @@ def test_missing_log_folder_fails(tmp_path, capsys):
     status = recollectData.main(["--root", str(tmp_path), "--from", "2008-04-30 12:00:00",
                                  "--to", "2008-04-30 13:00:00", "-m", "nowhere", "-c", "x", "-f", "tx"])
     assert status == 1 and "does not exist" in capsys.readouterr().err
+
+
+def test_man_page_matches_help():
+    assert_manual_page_matches_help(REPO / "man" / "man1" / "recollectData.1",
+                                    recollectData.build_parser())

@@ -17,6 +17,7 @@ from pxstats.rrd import graphs, legend, schema, windows
 from pxstats.rrd.legend import Figures
 
 from conftest import REPO, T
+from manpage import assert_manual_page_matches_help
 
 GOLDEN = Path(__file__).parent / "golden"
 UPDATE_GOLDEN = os.environ.get("PXSTATS_UPDATE_GOLDEN") == "1"
@@ -602,26 +603,9 @@ def test_b22_having_run(root, capsys):
 
 # -- manual page ----------------------------------------------------------------------------------
 
-def _roff_text(text: str) -> str:
-    for code in ("\\fB", "\\fI", "\\fR"):
-        text = text.replace(code, "")
-    return " ".join(text.replace("\\-", "-").replace("\\e", "\\").split())
-
-
 def test_man_page_options_match_help():
-    page = (REPO / "man/man1/generateRRDGraphics.1").read_text()
-    for section in ("NAME", "SYNOPSIS", "DESCRIPTION", "OPTIONS", "EXIT STATUS", "FILES",
-                    "EXAMPLES"):
-        assert f"\n.SH {section}\n" in page
-    options = page.split("\n.SH OPTIONS\n")[1].split("\n.SH ")[0].split("\n.PP\n")[0]
-    entries = {}
-    for item in options.split(".TP\n")[1:]:
-        tag, _, body = item.partition("\n")
-        entries[frozenset(o for o in _roff_text(tag).replace(",", " ").split()
-                          if o.startswith("-"))] = _roff_text(body)
-    parser = cli.build_parser()
-    expected = {frozenset(a.option_strings): " ".join(a.help.split()) for a in parser._actions}
-    assert entries == expected
+    assert_manual_page_matches_help(REPO / "man" / "man1" / "generateRRDGraphics.1",
+                                    cli.build_parser())
 
 
 def test_legend_stops_at_the_current_hour(root):

@@ -26,6 +26,7 @@ from pxstats.rrd import schema, transfer
 from pxstats.store import pickles
 
 from conftest import REPO, T
+from manpage import assert_manual_page_matches_help
 
 T0 = T("2024-01-15 00:00:00")
 H = 3600
@@ -349,15 +350,8 @@ def test_unknown_option_is_one_line(paths, capsys):
 
 
 def test_help_and_man_page_list_the_same_options():
-    text = (REPO / "man" / "man1" / "transferPickleToRRD.1").read_text()
-    for section in ("NAME", "SYNOPSIS", "DESCRIPTION", "OPTIONS", "EXIT STATUS", "FILES",
-                    "EXAMPLES"):
-        assert f"\n.SH {section}\n" in text
-    options = text.split("\n.SH OPTIONS\n")[1].split("\n.SH ")[0]
-    documented = {m.replace("\\-", "-") for tag in re.findall(r"\n\.TP\n([^\n]+)", "\n" + options)
-                  for m in re.findall(r"\\fB((?:\\-)+[\w\\-]+)\\fR", tag)}
-    expected = {o for a in cli.build_parser()._actions for o in a.option_strings}
-    assert documented == expected
+    assert_manual_page_matches_help(REPO / "man" / "man1" / "transferPickleToRRD.1",
+                                    cli.build_parser())
 
 
 def test_b13_option_errors_through_the_shim(paths, tmp_path):

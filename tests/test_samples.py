@@ -8,13 +8,15 @@ import re
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import pytest
 
 from pxstats import samples
 from pxstats.cli import generateSampleLogs
 from pxstats.paths import this_host
+
+from conftest import REPO
+from manpage import assert_manual_page_matches_help
 
 # Spec collection.md §1.2 and §1.7 (informative regexes).
 PREFIX = re.compile(r"^(\d{4}-\d{2}-\d{2}) (\d{2}:\d{2}:\d{2}),(\d{3}) \[([A-Z]+)\] (.*)$")
@@ -283,13 +285,5 @@ def test_console_entry_point(tmp_path):
 
 
 def test_man_page_matches_help():
-    page = (Path(__file__).resolve().parent.parent / "man/man1/generateSampleLogs.1").read_text()
-    options = page.split(".SH OPTIONS", 1)[1].split(".SH ", 1)[0]
-    documented = set(re.findall(r"\\-\\-([a-z]+)", options))
-    parser = generateSampleLogs.build_parser()
-    longs = {s[2:] for action in parser._actions for s in action.option_strings if s.startswith("--")}
-    assert longs <= documented
-    unroff = options.replace("\\-", "-").replace("\\e", "\\")
-    for action in parser._actions:
-        if action.help:
-            assert " ".join(action.help.split()) in " ".join(unroff.split()), action.help
+    assert_manual_page_matches_help(REPO / "man" / "man1" / "generateSampleLogs.1",
+                                    generateSampleLogs.build_parser())

@@ -4,7 +4,6 @@ pickleCleaner (spec §5.1, §5.2, §5.3, §5.5, §8 items 34-35, §9 T23)."""
 import json
 import os
 import pickle
-import re
 import subprocess
 import sys
 
@@ -18,6 +17,7 @@ from pxstats.pickling import exclusive_lock
 from pxstats.store import pickles, updates
 
 from conftest import BIN, REPO, T
+from manpage import assert_manual_page_matches_help
 
 PROGRAMS = {
     "pickleViewer": pickleViewer,
@@ -471,26 +471,7 @@ def test_bin_shim_runs_from_the_checkout(name):
     assert done.returncode == 0 and done.stdout.startswith(f"usage: {name} ")
 
 
-def _man_options(text: str) -> set:
-    section = text.split("\n.SH OPTIONS\n")[1].split("\n.SH ")[0]
-    found = set()
-    for tag in re.findall(r"\n\.TP\n([^\n]+)", "\n" + section):
-        found |= {m.replace("\\-", "-") for m in re.findall(r"\\fB((?:\\-)+[\w\\-]+)\\fR", tag)}
-        found |= {"positional:" + m for m in re.findall(r"^\\fI(\w+)\\fR$", tag)}
-    return found
-
-
 @pytest.mark.parametrize("name", PROGRAMS)
 def test_man_page_matches_help(name):
-    text = (REPO / "man" / "man1" / f"{name}.1").read_text()
-    for section in ("NAME", "SYNOPSIS", "DESCRIPTION", "OPTIONS", "EXIT STATUS", "FILES",
-                    "EXAMPLES"):
-        assert f"\n.SH {section}\n" in text
-    parser = PROGRAMS[name].build_parser()
-    expected = set()
-    for action in parser._actions:
-        if action.option_strings:
-            expected |= set(action.option_strings)
-        else:
-            expected.add("positional:" + action.metavar)
-    assert _man_options(text) == expected
+    assert_manual_page_matches_help(REPO / "man" / "man1" / f"{name}.1",
+                                    PROGRAMS[name].build_parser())

@@ -22,13 +22,15 @@ def build_parser() -> argparse.ArgumentParser:
                     "(YYYY-MM-DD_HH:MM:00, UTC), then keep the oldest backup and the newest "
                     "N-1.")
     parser.add_argument("keep", nargs="?", metavar="N",
-                        help="number of backups to keep, at least 1 (default: nbDbBackupsToKeep "
-                             "of etc/config, else 20)")
+                        help="Number of backups to keep, an integer of at least 1. Default: "
+                             "nbDbBackupsToKeep of ROOT/etc/config when that file exists, else "
+                             "20.")
     parser.add_argument("-d", "--date", default=None,
-                        help='time of the backup, "YYYY-MM-DD HH:MM:SS" UTC; the tag is its '
-                             "minute (default: now)")
+                        help='Time of the backup, "YYYY-MM-DD HH:MM:SS" UTC; the tag is its '
+                             "minute. Default: now.")
     add_root_option(parser)
-    parser.add_argument("-v", "--verbose", action="store_true", help="log details on stderr")
+    parser.add_argument("-v", "--verbose", action="store_true",
+                        help="Also log details on standard error.")
     return parser
 
 

@@ -21,10 +21,10 @@ def build_parser() -> argparse.ArgumentParser:
                     "the daysToKeep-1 previous days (UTC) and delete older ones. Entries that "
                     "are not date folders are left alone with a warning.")
     parser.add_argument("days", metavar="daysToKeep", nargs="?", default=str(DEFAULT_DAYS_TO_KEEP),
-                        help="number of days kept, today included, at least 1 "
-                             f"(default: {DEFAULT_DAYS_TO_KEEP})")
+                        help="Number of days kept, today included; an integer of at least 1. "
+                             f"Default: {DEFAULT_DAYS_TO_KEEP}.")
     parser.add_argument("-d", "--date", default=None,
-                        help='what "today" is, "YYYY-MM-DD HH:MM:SS" UTC (default: now)')
+                        help='What "today" is, "YYYY-MM-DD HH:MM:SS" UTC. Default: now.')
     add_root_option(parser)
     return parser
 

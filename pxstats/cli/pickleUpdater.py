@@ -21,23 +21,30 @@ def build_parser() -> argparse.ArgumentParser:
         description="Collect the statistics of Sundew tx/rx log files into hourly pickles, "
                     "catching up every hour since the last update.")
     parser.add_argument("-c", "--clients", default="All",
-                        help="comma-separated clients (tx) or sources (rx); All = every one "
-                             "of the machine (default: All)")
+                        help="Comma-separated clients (tx) or sources (rx). All (default) means "
+                             "every one of the machine: the *.conf names of Sundew's "
+                             "configuration (this host) or of its copy in "
+                             "ROOT/etc/pxConfigFiles/, else the names of the machine's log files.")
     parser.add_argument("-d", "--date", default=None,
-                        help='time of the call, "YYYY-MM-DD HH:MM:SS" UTC; data is collected up '
-                             "to the start of its hour (default: now)")
+                        help='Time of the call, "YYYY-MM-DD HH:MM:SS" UTC (other unambiguous '
+                             "forms with a time of day are accepted). Data is collected up to "
+                             "the start of its hour. Default: now.")
     parser.add_argument("-i", "--interval", type=int, default=1,
-                        help="bucket width in minutes, must divide 60 (default: 1)")
-    parser.add_argument("-f", "--fileType", default="tx", help="tx or rx (default: tx)")
+                        help="Bucket width in minutes; must divide 60. Default: 1.")
+    parser.add_argument("-f", "--fileType", default="tx",
+                        help="Which logs to read: tx (default) or rx.")
     parser.add_argument("-m", "--machine", default=None,
-                        help="machine whose logs are read (default: this host)")
+                        help="Machine whose logs are read. Default: this host.")
     parser.add_argument("-n", "--now", action="store_true",
-                        help="collect up to the current minute of the date instead of its hour")
+                        help="Collect up to the current minute of DATE instead of the start of "
+                             "its hour. The partial hour is rebuilt completely by the next run.")
     parser.add_argument("-t", "--types", default="All",
-                        help="comma-separated statistics: errors, latency, bytecount "
-                             "(latency for tx only); All = every one (default: All)")
+                        help="Comma-separated statistics among errors, latency (tx only) and "
+                             "bytecount; All (default) means all of them. The French names "
+                             "erreurs, latence, nbreDeBytes and Tous are accepted too.")
     add_root_option(parser)
-    parser.add_argument("-v", "--verbose", action="store_true", help="log details on stderr")
+    parser.add_argument("-v", "--verbose", action="store_true",
+                        help="Also log details on standard error.")
     return parser
 
 

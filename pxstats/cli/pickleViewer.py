@@ -21,12 +21,13 @@ def build_parser() -> argparse.ArgumentParser:
         description="Print the content of a statistics pickle: its header, then every bucket "
                     "with its rows and statistics. Times are UTC.")
     parser.add_argument("pickle", metavar="PICKLE",
-                        help="pickle file; a relative name that does not exist is also looked "
-                             "for under <root>/data/pickles/")
+                        help="Pickle file. A relative name that does not exist is also looked "
+                             "for under ROOT/data/pickles/, so satnet/20080430/tx/pds5_12 is "
+                             "enough.")
     parser.add_argument("output", metavar="OUTPUT", nargs="?", default=None,
-                        help="write to this file instead of the standard output")
+                        help="Write to this file (atomically) instead of the standard output.")
     parser.add_argument("--json", action="store_true",
-                        help="print one JSON object instead of the human-readable dump")
+                        help="Print one JSON object instead of the human-readable dump.")
     add_root_option(parser)
     return parser
 

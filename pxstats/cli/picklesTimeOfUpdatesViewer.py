@@ -21,7 +21,8 @@ def build_parser() -> argparse.ArgumentParser:
                     "the time each holds (the first hour not yet collected, UTC) in a "
                     "70-column box; 'Not available.' for a file that cannot be read.")
     parser.add_argument("--json", action="store_true",
-                        help="print one JSON object: file name -> time, null when unreadable")
+                        help="Print one JSON object instead: file name -> time, null when "
+                             "unreadable.")
     add_root_option(parser)
     return parser
 

@@ -20,19 +20,24 @@ def build_parser() -> argparse.ArgumentParser:
         description="Rebuild the hourly pickles of every hour between two dates from the log "
                     "files still on disk. Times of last update are left as they are.")
     parser.add_argument("--from", dest="start", required=True, metavar="DATE",
-                        help='first hour to rebuild, "YYYY-MM-DD HH:MM:SS" UTC (rounded down to the hour)')
+                        help='First hour to rebuild, "YYYY-MM-DD HH:MM:SS" UTC, rounded down '
+                             "to the hour.")
     parser.add_argument("--to", dest="end", required=True, metavar="DATE",
-                        help='end of the period (exclusive), "YYYY-MM-DD HH:MM:SS" UTC or "now"')
+                        help='End of the period (exclusive), "YYYY-MM-DD HH:MM:SS" UTC '
+                             "rounded down to the minute, or now (the current minute); must "
+                             "be later than --from.")
     parser.add_argument("-m", "--machines", default=None,
-                        help="comma-separated machines whose logs are read (default: this host)")
+                        help="Comma-separated machines whose logs are read. Default: this host.")
     parser.add_argument("-f", "--fileType", default="both", choices=("tx", "rx", "both"),
-                        help="tx, rx or both (default: both)")
+                        help="Which logs to read: tx, rx or both. Default: both.")
     parser.add_argument("-c", "--clients", default="All",
-                        help="comma-separated clients/sources; All = every one (default: All)")
+                        help="Comma-separated clients (tx) or sources (rx); All (default) "
+                             "means every one of each machine.")
     parser.add_argument("-i", "--interval", type=int, default=1,
-                        help="bucket width in minutes, must divide 60 (default: 1)")
+                        help="Bucket width in minutes; must divide 60. Default: 1.")
     add_root_option(parser)
-    parser.add_argument("-v", "--verbose", action="store_true", help="log details on stderr")
+    parser.add_argument("-v", "--verbose", action="store_true",
+                        help="Also log details on standard error.")
     return parser
 
 

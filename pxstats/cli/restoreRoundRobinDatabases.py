@@ -21,10 +21,12 @@ def build_parser() -> argparse.ArgumentParser:
         description="Replace the RRD databases and their times of update by a backup of "
                     "backupRRDDatabases, after checking it and backing up the current state.")
     parser.add_argument("date", nargs="?", metavar="DATE",
-                        help='the backup to restore, "YYYY-MM-DD HH:MM:SS" UTC as in its tag '
-                             "YYYY-MM-DD_HH:MM:SS")
+                        help='The backup to restore, "YYYY-MM-DD HH:MM:SS" UTC, the seconds as in '
+                             "its tag YYYY-MM-DD_HH:MM:SS (the tag itself is accepted too); "
+                             "required.")
     add_root_option(parser)
-    parser.add_argument("-v", "--verbose", action="store_true", help="log details on stderr")
+    parser.add_argument("-v", "--verbose", action="store_true",
+                        help="Also log details on standard error.")
     return parser
 
 

@@ -23,17 +23,18 @@ def build_parser() -> argparse.ArgumentParser:
                     "of <root>/data/picklesTimeOfUpdates/ that matches the filters, so that the "
                     "next pickleUpdater run collects again from that hour.")
     parser.add_argument("date", metavar="DATE",
-                        help='new time of last update, "YYYY-MM-DD HH:MM:SS" UTC')
+                        help='New time of last update, "YYYY-MM-DD HH:MM:SS" UTC (other unambiguous '
+                             "forms with a time of day are accepted), rounded down to its hour.")
     parser.add_argument("-m", "--machine", default=None,
-                        help="only the files of this machine (default: every machine)")
+                        help="Only the files of this machine. Default: every machine.")
     parser.add_argument("-f", "--fileType", default=None, choices=FILE_TYPES,
-                        help="only the files of this type, tx or rx (default: both)")
+                        help="Only the files of this type, tx or rx. Default: both.")
     parser.add_argument("-c", "--clients", default=None,
-                        help="only the files of these comma-separated clients or sources "
-                             "(default: every one)")
+                        help="Only the files of these comma-separated clients or sources (All "
+                             "means every one). Default: every one.")
     parser.add_argument("--reset-pointers", action="store_true",
-                        help="also delete the matching resume pointers of "
-                             "<root>/data/logFileAccess/")
+                        help="Also delete the matching resume pointers of "
+                             "ROOT/data/logFileAccess/, so the logs are read from the top.")
     add_root_option(parser)
     return parser
 

@@ -22,27 +22,36 @@ def build_parser() -> argparse.ArgumentParser:
                     "databases (ten-year archive), from each database's last update up to "
                     "the end hour.")
     parser.add_argument("-c", "--clients", default="ALL",
-                        help="comma-separated clients (tx) or sources (rx), * and ? wildcards "
-                             "allowed; ALL = every name having pickles on the machines "
-                             "(default: ALL)")
+                        help="Comma-separated clients (tx) or sources (rx); * and ? wildcards "
+                             "are allowed and match the names having pickles of that file type "
+                             "on the machines in the 1000 hours before the end. ALL (default; "
+                             "TOUS too, in any case) means every name having pickles on the "
+                             "machines for the hours to transfer: the tx names, then the rx "
+                             "names.")
     parser.add_argument("-e", "--end", default=None,
-                        help='end of the transfer, "YYYY-MM-DD HH:MM:SS" UTC, rounded down to '
-                             "the hour (default: now)")
+                        help='End of the transfer, "YYYY-MM-DD HH:MM:SS" UTC, rounded down to '
+                             "the hour. Default: now. An end in the future is brought back to "
+                             "the current hour.")
     parser.add_argument("-f", "--fileTypes", default="",
-                        help="comma-separated tx or rx, one per client or one for all; "
-                             "required with -c, refused with ALL")
+                        help="Comma-separated tx or rx, one per client or one for all of them. "
+                             "Required with -c, refused with ALL.")
     parser.add_argument("-g", "--group", default="",
-                        help="transfer the clients of -c as one group of this name")
+                        help="Transfer the clients of -c as one group of this name. All the "
+                             "members must have the same file type.")
     parser.add_argument("-m", "--machines", default=None,
-                        help="comma-separated machines whose pickles are combined "
-                             "(default: this host)")
+                        help="Comma-separated machines whose pickles are combined. Default: "
+                             "this host.")
     parser.add_argument("-p", "--products", default="ALL",
-                        help="comma-separated product patterns counted in a group; only "
-                             "with -g (default: ALL)")
+                        help="Comma-separated product patterns counted in a group; only with "
+                             "-g. A pattern without a wildcard at an end matches anywhere in "
+                             "the name (SA means *SA*); matching is case-sensitive. Default: "
+                             "ALL.")
     parser.add_argument("--processes", default="5", metavar="N",
-                        help="number of clients transferred at the same time (default: 5)")
+                        help="Number of clients transferred at the same time (worker "
+                             "processes). Default: 5.")
     add_root_option(parser)
-    parser.add_argument("-v", "--verbose", action="store_true", help="log details on stderr")
+    parser.add_argument("-v", "--verbose", action="store_true",
+                        help="Also log details on standard error.")
     return parser
 
 
