@@ -6,13 +6,17 @@ to the requested time, under a lock, writing each hour's pickle, then (once a da
 catch-up and at the end) the resume pointer and the new time of last update, each
 atomically and in that order. A run killed at any instant is
 redone exactly by the next run: a pickle is always rebuilt from the logs, and a pointer
-is only used when it cannot change the result.
+is only used when it cannot change the result. Pickles are stored by one background
+thread (PickleWriter) so that their fsync overlaps the collection of the next hour; the
+pointer and time are written only once every pickle they cover is stored.
 """
 
 from __future__ import annotations
 
 import fcntl
 import logging
+import queue
+import threading
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -54,11 +58,13 @@ def exclusive_lock(path: Path):
         handle.close()
 
 
-def read_file(path: Path, offset: int, collector: FileStatsCollector, result: ScanResult) -> int:
+def read_file(path: Path, offset: int, collector: FileStatsCollector, result: ScanResult,
+              columns: list | None = None) -> int:
     """Scan `path` from `offset`; return the offset of the first line not consumed.
 
     Reading stops at the first interesting line at or after the collector's end. A last
-    line without its newline is still being written: it is not consumed either."""
+    line without its newline is still being written: it is not consumed either.
+    `columns`: see fastscan.scan_buffer."""
     with open(path, "rb") as handle:
         handle.seek(offset)
         position, pending = offset, b""
@@ -74,10 +80,63 @@ def read_file(path: Path, offset: int, collector: FileStatsCollector, result: Sc
                 continue
             pending = data[cut + 1:]
             result.stop_index = None
-            stop = scan_buffer(data[:cut + 1], collector, result)
+            stop = scan_buffer(data[:cut + 1], collector, result, columns)
             if stop is not None:
                 return position + stop
             position += cut + 1
+
+
+class PickleWriter:
+    """Writes hourly pickles in order on one background thread, so that the disk work of
+    one hour (temp file, fsync, rename) overlaps the collection of the next.
+
+    Each pickle is still written by `pickles.write` (atomic, fsynced). `wait()` returns
+    once every pickle handed over is stored and raises the first failure; after a failure
+    no later pickle is written, as if the run had stopped there. Use as a context manager
+    inside the lock: leaving it waits for the thread, whatever happened."""
+
+    def __init__(self):
+        self._queue: queue.Queue = queue.Queue(maxsize=2)   # pickled hours in flight
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="pickle-writer", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while True:
+            item = self._queue.get()
+            try:
+                if item is None:
+                    return
+                target, data, message = item
+                if self._error is None:
+                    pickles.write(target, data)
+                    log.info(message, target)
+            except BaseException as exc:  # reported to the caller by wait()
+                self._error = exc
+            finally:
+                self._queue.task_done()
+
+    def save(self, target: Path, collector: FileStatsCollector, message: str) -> None:
+        """Pickle `collector` now; store it at `target` in the background."""
+        self._raise()
+        self._queue.put((target, pickles.dumps(collector), message))
+
+    def wait(self) -> None:
+        self._queue.join()
+        self._raise()
+
+    def _raise(self) -> None:
+        if self._error is not None:
+            raise self._error
+
+    def __enter__(self) -> "PickleWriter":
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self._queue.put(None)
+        self._thread.join()
+        if exc_info[0] is None:
+            self._raise()
 
 
 @dataclass
@@ -111,9 +170,10 @@ def collect_period(folder: Path, file_type: str, name: str, start: int, end: int
     cursors = cursors or Cursors()
     result = ScanResult()
     files = selection.select_files(folder, file_type, name, start, end)
+    columns = []   # the rows as int64 arrays, for the statistics
     for path in files:
         offset = cursors.start_offset(path, start)
-        stop = read_file(path, offset, collector, result)
+        stop = read_file(path, offset, collector, result, columns)
         cursors.record(path, stop, end)
     collector.log_files = [str(p) for p in files]
     if result.malformed:
@@ -121,7 +181,7 @@ def collect_period(folder: Path, file_type: str, name: str, start: int, end: int
                     file_type, name, result.malformed, timeutil.iso(start), timeutil.iso(end),
                     result.first_malformed[:200])
     collector.note_filled()
-    collector.compute_statistics()
+    collector.compute_statistics(columns=columns)
     return collector
 
 
@@ -183,23 +243,25 @@ def update_client(paths: StatsPaths, file_type: str, client: str, machine: str, 
         cursors = Cursors(saved=cursor.load(pointer_file))
         outcome = ClientOutcome(client, "updated")
         hour = timeutil.hour_start(last)
-        while hour < until:
-            end = min(hour + timeutil.HOUR, until)
-            collector = collect_period(folder, file_type, client, hour, end, stats_types,
-                                       interval, cursors)
-            target = paths.hourly_pickle(client, hour, file_type, machine)
-            if target.exists():
-                log.info("Replacing pickle %s", target)
-            pickles.save(target, collector)
-            log.info("Saved pickle named : %s", target)
-            outcome.pickles.append(target)
-            hour += timeutil.HOUR
-            # State is saved once a day of catch-up and at the end: pickles are rebuilt
-            # from the logs, so a run killed in between redoes the same hours exactly.
-            if hour >= until or len(outcome.pickles) % STATE_EVERY_HOURS == 0:
-                if cursors.last is not None:
-                    cursor.save(pointer_file, cursors.last)
-                updates.write(time_file, end)
+        with PickleWriter() as writer:
+            while hour < until:
+                end = min(hour + timeutil.HOUR, until)
+                collector = collect_period(folder, file_type, client, hour, end, stats_types,
+                                           interval, cursors)
+                target = paths.hourly_pickle(client, hour, file_type, machine)
+                if target.exists():
+                    log.info("Replacing pickle %s", target)
+                writer.save(target, collector, "Saved pickle named : %s")
+                outcome.pickles.append(target)
+                hour += timeutil.HOUR
+                # State is saved once a day of catch-up and at the end, after the pickles
+                # it covers are stored: pickles are rebuilt from the logs, so a run killed
+                # in between redoes the same hours exactly.
+                if hour >= until or len(outcome.pickles) % STATE_EVERY_HOURS == 0:
+                    writer.wait()
+                    if cursors.last is not None:
+                        cursor.save(pointer_file, cursors.last)
+                    updates.write(time_file, end)
         return outcome
 
 
@@ -236,13 +298,14 @@ def recollect_client(paths: StatsPaths, file_type: str, client: str, machine: st
         cursors = Cursors()
         written = []
         hour = timeutil.hour_start(start)
-        while hour < end:
-            period_end = min(hour + timeutil.HOUR, end)
-            collector = collect_period(folder, file_type, client, hour, period_end,
-                                       stats_types, interval, cursors)
-            target = paths.hourly_pickle(client, hour, file_type, machine)
-            pickles.save(target, collector)
-            log.info("Recollected pickle %s", target)
-            written.append(target)
-            hour += timeutil.HOUR
+        with PickleWriter() as writer:
+            while hour < end:
+                period_end = min(hour + timeutil.HOUR, end)
+                collector = collect_period(folder, file_type, client, hour, period_end,
+                                           stats_types, interval, cursors)
+                target = paths.hourly_pickle(client, hour, file_type, machine)
+                writer.save(target, collector, "Recollected pickle %s")
+                written.append(target)
+                hour += timeutil.HOUR
+            writer.wait()
         return written

@@ -417,3 +417,60 @@ def test_bench_day_hour_by_hour_read_file(bench_day, tmp_path):
                                 result.before_start, result.filled,
                                 [(b.times, b.products, b.values) for b in collector.buckets])
             assert states["new"] == states["old"], f"hour {hour} of {path.name}"
+
+
+# ---------------------------------------------------------------------------------------
+# Pieces of the scanner made faster: same results as their plain versions.
+
+def _heads(rng, count, same_minute):
+    """56-byte line heads: valid prefixes of sensitive dates, damaged ones and random
+    bytes; consecutive lines share their minute with probability `same_minute`."""
+    heads = []
+    for k in range(count):
+        roll = rng.random()
+        if roll < 0.1:
+            head = bytes(rng.randrange(256) for _ in range(56))
+        else:
+            year = rng.choice([0, 1, 1900, 1969, 1970, 2000, 2008, 2100, 9999])
+            clock = [rng.randrange(0, 14), rng.randrange(0, 33), rng.randrange(0, 25),
+                     rng.randrange(0, 61), rng.randrange(0, 62)]
+            text = "{:04d}-{:02d}-{:02d} {:02d}:{:02d}:{:02d},000 [INFO] (1 Bytes) x".format(year, *clock)
+            head = text.encode()
+            if rng.random() < 0.2:
+                at = rng.randrange(20)
+                head = head[:at] + bytes([rng.randrange(256)]) + head[at + 1:]
+            head = (head + b" " * 56)[:56]
+        if heads and rng.random() < same_minute:
+            head = heads[-1][:16] + head[16:]
+        heads.append(head)
+    return heads
+
+
+@pytest.mark.parametrize("same_minute", [0.0, 0.5, 0.9, 0.97])
+@pytest.mark.parametrize("seed", range(4))
+def test_prefix_clock_by_minute_runs_matches_row_by_row(seed, same_minute):
+    import numpy as np
+    from pxstats.logs import fastscan
+    heads = _heads(random.Random(seed), 5000, same_minute)
+    head = np.frombuffer(b"".join(heads), np.uint8).reshape(-1, 56).copy()
+    valid, times = fastscan._row_clock(head)
+    got_valid, got_times = fastscan._prefix_clock(head, head.view(np.uint64))
+    assert (valid == got_valid).all()
+    assert (times[valid] == got_times[valid]).all()
+    assert valid.sum() > 500
+
+
+def test_read_file_blocks_match_scan(bench_day, monkeypatch):
+    """read_file over the whole day with several block sizes: the blocks change nothing."""
+    from pxstats import pickling
+    day = T("2008-04-30 00:00:00")
+    data = bench_day.read_bytes()
+    expected = outcome(reference, [data], "tx", day, day + timeutil.DAY, STATS[0], 60,
+                       width=timeutil.DAY)
+    for chunk in (20_000, 333_333, pickling.CHUNK):
+        monkeypatch.setattr(pickling, "CHUNK", chunk)
+        collector = FileStatsCollector("tx", day, day + timeutil.DAY, total_width=timeutil.DAY)
+        result = ScanResult()
+        assert read_file(bench_day, 0, collector, result) == len(data)
+        assert (result.rows, result.malformed, result.before_start) == expected[1:3] + (expected[4],)
+        assert [(b.times, b.products, b.values) for b in collector.buckets] == expected[6]

@@ -178,8 +178,32 @@ def _clock(pairs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return valid, _MONTH_SECONDS[index] + linear[:, 1] - 86400
 
 
-def _prefix_clock(head: np.ndarray):
-    """_clock of 'YYYY-MM-DD HH:MM:SS' at the start of each row."""
+def _prefix_clock(head: np.ndarray, words: np.ndarray):
+    """_clock of 'YYYY-MM-DD HH:MM:SS' at the start of each row (head: at least 20 bytes
+    per row, words: its 8-byte words).
+
+    Logs are in time order, so consecutive lines mostly share 'YYYY-MM-DD HH:MM' (bytes
+    0-15): the calendar is worked out once per run of equal bytes 0-15, with the seconds
+    set to 00, then each line adds its own seconds. Same result as _row_clock: the seconds
+    lane is independent of the others, and its range check is 0-59 on the digit pair."""
+    count = len(head)
+    new = np.empty(count, bool)
+    new[:1] = True
+    np.not_equal(words[1:, 0], words[:-1, 0], out=new[1:])
+    new[1:] |= words[1:, 1] != words[:-1, 1]
+    firsts = np.flatnonzero(new)
+    if len(firsts) * 4 > count:
+        return _row_clock(head)
+    minute = head[firsts, :20]
+    minute[:, 17:19] = 48                     # seconds '00'
+    minute_valid, minute_time = _row_clock(minute)
+    run = np.cumsum(new) - 1
+    seconds = np.take(_PAIR_VALUE, head[:, 1:-1].view(np.uint16)[:, 8])   # bytes 17-18
+    return minute_valid[run] & (seconds <= 59), minute_time[run] + seconds
+
+
+def _row_clock(head: np.ndarray):
+    """_clock of 'YYYY-MM-DD HH:MM:SS' at the start of each row, row by row."""
     even = head.view(np.uint16)               # byte pairs at offsets 0, 2, 4 ...
     odd = head[:, 1:-1].view(np.uint16)       # byte pairs at offsets 1, 3, 5 ...
     # century 0, year 2, day 8, minute 14 | month 5, hour 11, second 17, and as the filler
@@ -393,11 +417,13 @@ class _Sink:
 
 # ---------------------------------------------------------------------------------------
 
-def scan_buffer(data: bytes, collector, result: ScanResult) -> int | None:
+def scan_buffer(data: bytes, collector, result: ScanResult, columns: list | None = None) -> int | None:
     """Add the rows of `data` (complete lines, ending with b"\\n") as `scan` would.
 
     Returns the offset in `data` of the stop line (the first interesting line at or after
-    collector.end, whose index then is in result.stop_index), None when there is none."""
+    collector.end, whose index then is in result.stop_index), None when there is none.
+    `columns`: when given, the rows added are also appended to it as int64 arrays (see
+    `_fill`), for statistics computed without reading the Python lists back."""
     if not data:
         return None
     start, end = collector.start, collector.end
@@ -415,7 +441,7 @@ def scan_buffer(data: bytes, collector, result: ScanResult) -> int | None:
     # Timestamp prefix 'YYYY-MM-DD HH:MM:SS,': regex + datetime validity; scan needs t >= 0.
     head = buf.rows(starts, _HEAD)
     words = head.view(U64)
-    valid, times = _prefix_clock(head)
+    valid, times = _prefix_clock(head, words)
     timed = valid & (times >= 0) & _fits(words[:, 0], _PREFIX[0])
     timed &= _fits(words[:, 1], _PREFIX[1]) & _fits(words[:, 2], _PREFIX[2])
 
@@ -519,7 +545,7 @@ def scan_buffer(data: bytes, collector, result: ScanResult) -> int | None:
     rows = np.flatnonzero(error_rows | good)
     if len(rows):
         _fill(collector, result, data, rows, times, error_rows, latency, nbytes,
-              p_start, p_end, referenced, errors_on, latency_on)
+              p_start, p_end, referenced, errors_on, latency_on, columns)
     if stop is None:
         return None
     result.stop_index = stop
@@ -527,9 +553,10 @@ def scan_buffer(data: bytes, collector, result: ScanResult) -> int | None:
 
 
 def _fill(collector, result, data, rows, times, error_rows, latency, nbytes,
-          p_start, p_end, referenced, errors_on, latency_on) -> None:
+          p_start, p_end, referenced, errors_on, latency_on, columns=None) -> None:
     """Append the rows (line indexes, in line order) to their buckets, keeping line order
-    inside each bucket."""
+    inside each bucket. With `columns`, also append {"slots": bucket of each row, stat:
+    values} in the same order (None when a value does not fit in int64)."""
     buckets = collector.buckets
     t = times[rows]
     slots = (t - collector.start) // collector.interval
@@ -549,6 +576,25 @@ def _fill(collector, result, data, rows, times, error_rows, latency, nbytes,
                 products[position], lag, bytes_list[position] = referenced[index]
                 if latency_on:
                     latency_list[position] = lag
+    if columns is not None:
+        chunk = {"slots": slots}
+        if errors_on:
+            chunk["errors"] = error_rows[rows].astype(np.int64)
+        if latency_on:
+            chunk["latency"] = latency[rows]
+        if "bytecount" in buckets[0].values:
+            chunk["bytecount"] = nbytes[rows]
+        if referenced:
+            try:
+                for position, index in enumerate(rows.tolist()):
+                    if index in referenced:
+                        if latency_on:
+                            chunk["latency"][position] = latency_list[position]
+                        if "bytecount" in chunk:
+                            chunk["bytecount"][position] = bytes_list[position]
+            except OverflowError:
+                chunk = None
+        columns.append(chunk)
     cuts = np.flatnonzero(slots[1:] != slots[:-1]) + 1
     bounds = [0, *cuts.tolist(), len(rows)]
     filled = result.filled

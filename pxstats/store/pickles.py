@@ -73,5 +73,15 @@ def load_collector(path: Path | str) -> FileStatsCollector:
     return obj
 
 
+def dumps(collector: FileStatsCollector) -> bytes:
+    """The bytes `save` writes for `collector`."""
+    return pickle.dumps(collector, protocol=PROTOCOL)
+
+
+def write(path: Path | str, data: bytes) -> None:
+    """Store bytes made by `dumps` (atomically)."""
+    atomic.write_bytes(path, data)
+
+
 def save(path: Path | str, collector: FileStatsCollector) -> None:
-    atomic.write_bytes(path, pickle.dumps(collector, protocol=PROTOCOL))
+    write(path, dumps(collector))

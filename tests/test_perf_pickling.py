@@ -1,0 +1,93 @@
+"""Pickles written on a background thread (pickling.PickleWriter): same files, same order
+guarantees as writing them in line, and a failure stops the run where it happened."""
+
+import pickle
+import threading
+
+import pytest
+
+from pxstats import pickling, timeutil
+from pxstats.cli import pickleUpdater
+from pxstats.collector import FileStatsCollector
+from pxstats.store import pickles, updates
+
+from conftest import T, write_log
+
+
+def hourly_lines(first_hour: str, hours: int):
+    lines = []
+    for h in range(hours):
+        base = T(first_hour) + h * 3600
+        for minute in (0, 30):
+            t = base + minute * 60
+            stamp = timeutil.iso(t + 20).replace("-", "").replace(" ", "").replace(":", "")
+            lines.append(f"{timeutil.iso(t + 30)},000 [INFO] ({100 + minute} Bytes) Bulletin "
+                         f"SACN{h:02d}_CWAO:ncp1:CWAO:SA:3:Direct:{stamp}  delivered")
+    return lines
+
+
+@pytest.fixture
+def root(tmp_path):
+    write_log(tmp_path / "data" / "logFiles" / "m1" / "tx_c.log",
+              hourly_lines("2008-04-30 10:00:00", 6))
+    updates.write(tmp_path / "data" / "picklesTimeOfUpdates" / "tx_c_m1", T("2008-04-30 10:00:00"))
+    return tmp_path
+
+
+def pickle_of(root, hour):
+    return root / "data" / "pickles" / "c" / "20080430" / "tx" / f"m1_{hour:02d}"
+
+
+def run(root, date):
+    return pickleUpdater.main(["--root", str(root), "-m", "m1", "-c", "c", "-d", date])
+
+
+def test_same_pickles_as_saving_in_line(root):
+    assert run(root, "2008-04-30 16:10:00") == 0
+    for hour in range(10, 16):
+        stored = pickle_of(root, hour).read_bytes()
+        start = T(f"2008-04-30 {hour:02d}:00:00")
+        again = pickling.collect_period(root / "data" / "logFiles" / "m1", "tx", "c", start,
+                                        start + 3600, ["errors", "latency", "bytecount"], 60)
+        assert stored == pickle.dumps(again, protocol=pickles.PROTOCOL)
+    assert not any(t.name == "pickle-writer" for t in threading.enumerate())
+
+
+def test_a_failed_pickle_stops_the_run_and_keeps_the_time(root, capsys):
+    blocked = pickle_of(root, 12)
+    blocked.mkdir(parents=True)          # os.replace onto a directory fails
+    assert run(root, "2008-04-30 16:10:00") == 1
+    assert "not updated" in capsys.readouterr().err
+    assert pickle_of(root, 10).is_file() and pickle_of(root, 11).is_file()
+    assert not any(pickle_of(root, h).exists() for h in (13, 14, 15))
+    time_file = root / "data" / "picklesTimeOfUpdates" / "tx_c_m1"
+    assert updates.read(time_file) == T("2008-04-30 10:00:00")
+    assert not list((root / "data").rglob(".*.tmp"))
+    assert not any(t.name == "pickle-writer" for t in threading.enumerate())
+    blocked.rmdir()
+    assert run(root, "2008-04-30 16:10:00") == 0
+    assert all(pickle_of(root, h).is_file() for h in range(10, 16))
+    assert updates.read(time_file) == T("2008-04-30 16:00:00")
+
+
+def test_writer_waits_raises_and_skips_after_a_failure(tmp_path):
+    c = FileStatsCollector("tx", T("2008-04-30 12:00:00"))
+    (tmp_path / "dir").mkdir()
+    with pytest.raises(OSError):
+        with pickling.PickleWriter() as writer:
+            writer.save(tmp_path / "a", c, "saved %s")
+            writer.wait()
+            assert (tmp_path / "a").is_file()
+            writer.save(tmp_path / "dir", c, "saved %s")
+            writer.save(tmp_path / "b", c, "saved %s")
+            writer.wait()
+    assert not (tmp_path / "b").exists()
+
+
+def test_writer_drains_when_the_caller_fails(tmp_path):
+    c = FileStatsCollector("tx", T("2008-04-30 12:00:00"))
+    with pytest.raises(KeyError):
+        with pickling.PickleWriter() as writer:
+            writer.save(tmp_path / "a", c, "saved %s")
+            raise KeyError("collection failed")
+    assert pickles.load_collector(tmp_path / "a").start == c.start
