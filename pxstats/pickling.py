@@ -14,6 +14,7 @@ pointer and time are written only once every pickle they cover is stored.
 from __future__ import annotations
 
 import fcntl
+import gc
 import logging
 import queue
 import threading
@@ -58,6 +59,20 @@ def exclusive_lock(path: Path):
         handle.close()
 
 
+@contextmanager
+def cyclic_gc_paused():
+    """Scanning creates a hundred thousand strings and lists and no reference cycle: the
+    cyclic garbage collector would only walk them again and again (about a tenth of the
+    scan). Reference counting still frees everything as usual."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def read_file(path: Path, offset: int, collector: FileStatsCollector, result: ScanResult,
               columns: list | None = None) -> int:
     """Scan `path` from `offset`; return the offset of the first line not consumed.
@@ -65,7 +80,7 @@ def read_file(path: Path, offset: int, collector: FileStatsCollector, result: Sc
     Reading stops at the first interesting line at or after the collector's end. A last
     line without its newline is still being written: it is not consumed either.
     `columns`: see fastscan.scan_buffer."""
-    with open(path, "rb") as handle:
+    with open(path, "rb") as handle, cyclic_gc_paused():
         handle.seek(offset)
         position, pending = offset, b""
         while True:
