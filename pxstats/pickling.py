@@ -14,7 +14,6 @@ pointer and time are written only once every pickle they cover is stored.
 from __future__ import annotations
 
 import fcntl
-import gc
 import logging
 import queue
 import threading
@@ -24,6 +23,7 @@ from pathlib import Path
 
 from . import timeutil
 from .collector import FileStatsCollector
+from .gcpause import cyclic_gc_paused
 from .logs import cursor, selection
 from .logs.fastscan import scan_buffer  # columnar equivalent of formats.scan
 from .logs.formats import ScanResult
@@ -57,20 +57,6 @@ def exclusive_lock(path: Path):
         yield
     finally:
         handle.close()
-
-
-@contextmanager
-def cyclic_gc_paused():
-    """Scanning creates a hundred thousand strings and lists and no reference cycle: the
-    cyclic garbage collector would only walk them again and again (about a tenth of the
-    scan). Reference counting still frees everything as usual."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def read_file(path: Path, offset: int, collector: FileStatsCollector, result: ScanResult,
