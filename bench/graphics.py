@@ -6,7 +6,8 @@ clients (default 150) on 2 machines over one day, then times:
   * one_client: the 24-hour, 4-type graphic of one client merged from the 2 machines
     (48 hourly pickles), in-process, including pickle loading and the merge: the first
     run (cold: imports, page cache) and the median of the next runs (warm), with the split
-    of the time between data (load + merge), series/statistics/program and gnuplot;
+    of the time between the data and program (load, merge, statistics, gnuplot program)
+    and gnuplot with the copies;
   * batch: the daily graphics of every client with archive and Columbo copies, drawn as
     generateAllGnuGraphicsForMachines draws them (`dailygraphics.draw_names`, 2 worker
     processes), cold then warm.
@@ -72,16 +73,14 @@ def one_client(paths: StatsPaths, client: str) -> dict:
     request = graphics.GraphicRequest(clients=(client,), machines=MACHINES, end=END, span=24,
                                       copy=True)
     t0 = time.perf_counter()
-    series = graphics.gather(paths, request)
+    the_plan = graphics.plan(paths, request)          # load + merge + statistics + program
     t1 = time.perf_counter()
-    the_plan = graphics.plan(paths, request, series)
-    t2 = time.perf_counter()
     render.render(the_plan.program, the_plan.png, size=the_plan.picture.size)
     for target in (the_plan.archive, the_plan.columbo):
         render.copy_atomically(the_plan.png, target)
-    t3 = time.perf_counter()
-    return {"total": t3 - t0, "data": t1 - t0, "series_and_program": t2 - t1,
-            "gnuplot_and_copies": t3 - t2, "program_kbytes": len(the_plan.program) / 1000}
+    t2 = time.perf_counter()
+    return {"total": t2 - t0, "data_and_program": t1 - t0, "gnuplot_and_copies": t2 - t1,
+            "program_kbytes": len(the_plan.program) / 1000}
 
 
 def batch(root: Path, clients: list[str], workers: int) -> dict:

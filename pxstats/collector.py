@@ -174,7 +174,9 @@ class FileStatsCollector:
 
     def __init__(self, file_type: str, start: int, end: int | None = None, *,
                  stats_types=None, interval: int = 60, total_width: int = 3600,
-                 max_latency: int = DEFAULT_MAX_LATENCY):
+                 max_latency: int = DEFAULT_MAX_LATENCY, buckets: list | None = None):
+        """`buckets`: existing buckets of exactly this layout (a merge of loaded hours),
+        taken as they are instead of empty ones."""
         if file_type not in STATS_BY_FILE_TYPE:
             raise ValueError(f"file type must be tx or rx, not {file_type!r}")
         if interval < 1:
@@ -188,9 +190,11 @@ class FileStatsCollector:
         self.total_width = total_width
         self.max_latency = max_latency
         self.log_files: list[str] = []
-        bounds = [start] + timeutil.separators(start, total_width, interval)
-        self.buckets = [Bucket(bounds[i], bounds[i + 1], self.stats_types)
-                        for i in range(len(bounds) - 1)]
+        if buckets is None:
+            bounds = [start] + timeutil.separators(start, total_width, interval)
+            buckets = [Bucket(bounds[i], bounds[i + 1], self.stats_types)
+                       for i in range(len(bounds) - 1)]
+        self.buckets = buckets
         self.first_filled = 0
         self.last_filled = 0
 

@@ -23,6 +23,7 @@ from pathlib import Path
 
 from . import timeutil
 from .collector import Bucket, FileStatsCollector
+from .gcpause import cyclic_gc_paused
 from .gnuplot import render as _render
 from .gnuplot import script
 from .merging import merge_hours
@@ -600,9 +601,11 @@ class Produced:
 def plan(paths: StatsPaths, request: GraphicRequest, series: list[Series] | None = None) -> Plan:
     """Gather the data and build the gnuplot program and the output names; nothing is
     drawn or written."""
-    if series is None:
-        series = gather(paths, request)
-    pic = picture(request, series)
+    with cyclic_gc_paused():  # the loaded hours are freed when this returns
+        if series is None:
+            series = gather(paths, request)
+        pic = picture(request, series)
+        del series
     return Plan(request, pic, script.program(pic), image_path(paths, request),
                 archive_path(paths, request) if request.copy else None,
                 columbo_path(paths, request) if request.copy else None)

@@ -136,18 +136,22 @@ def merge_hours(paths: StatsPaths, start: int, end: int, name: str, machines_nam
 
     extra = {"max_latency": layout.max_latency} if layout else {}
     result = FileStatsCollector(file_type, hours[0], end, stats_types=stats_types,
-                                interval=interval, total_width=len(hours) * HOUR, **extra)
-    result.buckets = buckets  # whole hours, so the width matches the bucket count
+                                interval=interval, total_width=len(hours) * HOUR,
+                                buckets=buckets, **extra)  # whole hours: widths match
     result.note_filled()
     return result
 
 
 def _fits_hour(part: FileStatsCollector, hour: int, file_type: str,
                layout: FileStatsCollector | None) -> bool:
+    """`part` is the hour starting at `hour` with the layout of the first usable hour (what
+    `same_layout` checks against an empty hour, without building one)."""
     stats = layout.stats_types if layout else part.stats_types
     interval = layout.interval if layout else part.interval
-    expected = _empty_hour(file_type, hour, stats, interval)
-    return part.file_type == file_type and expected.same_layout(part)
+    return (part.file_type == file_type and part.start == hour and part.interval == interval
+            and part.total_width == HOUR
+            and len(part.buckets) == len(timeutil.separators(hour, HOUR, interval))
+            and set(part.stats_types) == set(stats))
 
 
 def _zeroed_hour(file_type: str, hour: int, stats_types, interval: int) -> FileStatsCollector:

@@ -227,7 +227,7 @@ def update_client(paths: StatsPaths, file_type: str, client: str, machine: str, 
                   stats_types, interval: int) -> ClientOutcome:
     """Collect every hour from the client's last update up to `until` (exclusive)."""
     lock = paths.lock_file(f"pickleUpdater_{file_type}_{client}_{machine}")
-    with exclusive_lock(lock):
+    with exclusive_lock(lock), cyclic_gc_paused():
         time_file = paths.time_of_update_file(file_type, client, machine)
         last = updates.read(time_file)
         if last is None:  # first run: collect the hour before the requested one
@@ -292,7 +292,7 @@ def recollect_client(paths: StatsPaths, file_type: str, client: str, machine: st
     Times of last update and saved pointers are neither used nor changed: the regular
     pickleUpdater schedule goes on exactly as before."""
     lock = paths.lock_file(f"pickleUpdater_{file_type}_{client}_{machine}")
-    with exclusive_lock(lock):
+    with exclusive_lock(lock), cyclic_gc_paused():
         folder = paths.log_dir_for(machine)
         if not folder.is_dir():
             raise LogFolderMissing(f"log folder {folder} does not exist")

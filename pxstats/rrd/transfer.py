@@ -36,6 +36,7 @@ from pathlib import Path
 
 from .. import merging, timeutil
 from ..collector import ALL_WORDS
+from ..gcpause import cyclic_gc_paused
 from ..paths import StatsPaths, safe_component
 from ..pickling import LockBusy, exclusive_lock
 from . import schema
@@ -298,7 +299,8 @@ def transfer(paths: StatsPaths, task: Task) -> Outcome:
 def transfer_safely(paths: StatsPaths, task: Task) -> Outcome:
     """transfer(), with every failure turned into a failed outcome (logged)."""
     try:
-        return transfer(paths, task)
+        with cyclic_gc_paused():
+            return transfer(paths, task)
     except LockBusy:
         message = "another transferPickleToRRD is updating these databases"
     except TransferError as exc:

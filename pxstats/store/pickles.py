@@ -13,7 +13,6 @@ from pathlib import Path
 
 from .. import atomic
 from ..collector import Bucket, FileStatsCollector
-from ..gcpause import cyclic_gc_paused
 
 PROTOCOL = 4
 
@@ -46,8 +45,7 @@ def loads(data: bytes, origin: str = "<bytes>"):
         from . import legacy  # only needed for files from the original program
         return legacy.loads(data, origin)
     try:
-        with cyclic_gc_paused():
-            return _RestrictedUnpickler(io.BytesIO(data)).load()
+        return _RestrictedUnpickler(io.BytesIO(data)).load()
     except ForbiddenClass as exc:
         raise PickleError(f"{origin}: refused: {exc}") from None
     except Exception as exc:  # truncated or corrupt data: any decoding error
