@@ -15,7 +15,6 @@ generateRRDGraphics >= 30 PNGs per second, is measured by bench/rrd_graphs.py.
 from __future__ import annotations
 
 import argparse
-import copy
 import json
 import os
 import pickle
@@ -30,12 +29,13 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from pxstats import timeutil  # noqa: E402
-from pxstats.collector import FileStatsCollector  # noqa: E402
 from pxstats.paths import StatsPaths  # noqa: E402
 from pxstats.rrd import schema, transfer  # noqa: E402
 from pxstats.store import pickles  # noqa: E402
+from hourly_data import shifted, template_hour  # noqa: E402
 
 DAY = timeutil.parse_iso("2024-01-15 00:00:00")
 MACHINES = ("m1", "m2")
@@ -43,48 +43,10 @@ HOURLY_RUNS = 3
 TEMPLATES = 12
 
 
-def template_hour(rng: random.Random) -> FileStatsCollector:
-    """One hour at DAY with 20-200 rows per minute, statistics computed."""
-    c = FileStatsCollector("tx", DAY)
-    for bucket in c.buckets:
-        n = rng.randint(20, 200)
-        for k in range(n):
-            bucket.times.append(bucket.start + k * 60 // n)
-            if rng.random() < 0.02:
-                bucket.products.append("")
-                bucket.values["errors"].append(1)
-                bucket.values["latency"].append(0)
-                bucket.values["bytecount"].append(0)
-            else:
-                bucket.products.append(f"SACN{rng.randint(0, 99):02d}_CWAO_{rng.randint(0, 999999)}")
-                bucket.values["errors"].append(0)
-                bucket.values["latency"].append(rng.randint(0, 40))
-                bucket.values["bytecount"].append(rng.randint(100, 200000))
-    c.compute_statistics()
-    c.note_filled()
-    return c
-
-
-def shifted(template: FileStatsCollector, hour: int) -> FileStatsCollector:
-    """The template moved to another hour (same rows and statistics)."""
-    delta = hour - template.start
-    c = copy.copy(template)
-    c.start, c.end = template.start + delta, template.end + delta
-    c.buckets = []
-    for b in template.buckets:
-        nb = copy.copy(b)
-        nb.start, nb.end = b.start + delta, b.end + delta
-        nb.times = [t + delta for t in b.times]
-        nb.times_where_min = {k: v + delta if v else 0 for k, v in b.times_where_min.items()}
-        nb.times_where_max = {k: v + delta if v else 0 for k, v in b.times_where_max.items()}
-        c.buckets.append(nb)
-    return c
-
-
 def generate(paths: StatsPaths, clients: list[str], hours: int, seed: int) -> int:
     """Hourly pickles for every client and machine; returns the number of rows written."""
     rng = random.Random(seed)
-    templates = [template_hour(rng) for _ in range(TEMPLATES)]
+    templates = [template_hour(rng, DAY) for _ in range(TEMPLATES)]
     rows = 0
     for ci, client in enumerate(clients):
         for mi, machine in enumerate(MACHINES):

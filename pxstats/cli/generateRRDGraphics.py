@@ -7,11 +7,12 @@ import argparse
 import logging
 import sys
 from .. import timeutil
-from ..config import ConfigError, load_config
+from ..config import ConfigError
 from ..paths import check_name, this_host
 from ..pickling import client_names
 from ..rrd import graphs, schema, windows
-from .common import EXIT_USAGE, UserError, add_root_option, fail, make_paths, setup_logging
+from .common import (EXIT_USAGE, UserError, add_root_option, fail, load_settings, make_paths,
+                     setup_logging)
 
 PROGRAM = "generateRRDGraphics"
 LANGUAGES = ("en", "fr")
@@ -166,18 +167,6 @@ def data_types(text: str, file_type: str) -> tuple[str, ...]:
         raise UserError(f"With {file_type} fileType, possible data types values are : "
                         f"{', '.join(valid)} (got {', '.join(bad)})")
     return tuple(dict.fromkeys(asked))
-
-
-def load_settings(paths) -> tuple[str, tuple[str, ...]]:
-    """(main application language, group names) from <root>/etc/config when it exists."""
-    if not paths.config_file.exists():
-        return "en", ()
-    try:
-        config = load_config(paths.etc)
-    except (ConfigError, OSError) as exc:
-        raise UserError(str(exc)) from None
-    language = getattr(config.general, "main_application_language", "en") or "en"
-    return language, tuple(g.name for g in config.groups)
 
 
 def build_request(args, paths, default_language: str = "en", groups=()) -> graphs.GraphRequest:
