@@ -95,26 +95,38 @@ def _first(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     of 8: the first nonzero 8-byte word, then its lowest nonzero byte."""
     words = mask.view(U64)
     per_row = words.shape[1]
-    word = (words != 0).argmax(axis=1)
-    value = words.ravel()[word + np.arange(0, per_row * len(words), per_row)]
+    if per_row % 8 == 0:   # rows of 8 words and more: their nonzero flags are 8-byte words
+        word = _first(words != 0)[1]
+    elif per_row == 2:
+        word = (words[:, 0] == 0).astype(np.int64)
+    else:
+        word = (words != 0).argmax(axis=1)
+    value = _pick(words, word)
     low = value.view(np.int64)
     low = (low & -low).view(U64)
     return value != 0, word * 8 + (low * _BYTE_INDEX >> U64(56)).astype(np.int64)
 
 
 def _last(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(found, last True column) of each row, as _first (byte-swapped: highest byte first).
-    The last nonzero word is found the same way (argmax on reversed rows is slow)."""
+    """(found, last True column) of each row, as _first (byte-swapped: highest byte first)."""
     words = mask.view(U64)
     per_row = words.shape[1]
     if per_row % 8 == 0:
         word = _last(words != 0)[1]
-    else:
+    elif per_row == 2:
+        word = (words[:, 1] != 0).astype(np.int64)
+    else:   # argmax on reversed rows: slow, only for odd widths
         word = per_row - 1 - (words[:, ::-1] != 0).argmax(axis=1)
-    value = words.ravel()[word + np.arange(0, per_row * len(words), per_row)]
+    value = _pick(words, word)
     low = value.byteswap().view(np.int64)
     low = (low & -low).view(U64)
     return value != 0, word * 8 + 7 - (low * _BYTE_INDEX >> U64(56)).astype(np.int64)
+
+
+def _pick(words: np.ndarray, column: np.ndarray) -> np.ndarray:
+    """words[i, column[i]] for each row i (faster than take_along_axis)."""
+    per_row = words.shape[1]
+    return words.ravel()[column + np.arange(0, per_row * len(words), per_row)]
 
 
 # ---------------------------------------------------------------------------------------
@@ -156,25 +168,41 @@ def _lanes(values) -> U64:
     return U64(sum(v << 8 * k for k, v in enumerate(values)))
 
 
-# Lane order: century, year, day, minute, month, hour, second, filler. A lane v <= 100 is
-# within [lo, hi] (hi <= 99) iff v + 127 - hi has its high bit clear and v + 128 - lo has
-# it set; neither sum carries into the next lane.
-_ABOVE = _lanes([127 - hi for hi in (99, 99, 31, 59, 12, 23, 59, 99)])
-_BELOW = _lanes([128 - lo for lo in (0, 0, 1, 0, 1, 0, 0, 0)])
-# lanes -> (calendar index, seconds of day/hour/minute/second): exact in float64
-_LINEAR = np.array([[1300, 0], [13, 0], [0, 86400], [0, 60], [1, 0], [0, 3600], [0, 1],
-                    [0, 0]], np.float64)
+class _Lanes:
+    """Constants of _clock for 8 digit pairs in a given order of fields.
+
+    A lane v <= 100 is within [lo, hi] iff v + 127 - hi has its high bit clear and
+    v + 128 - lo has it set; neither sum carries into the next lane. The filler lane takes
+    any value (100 = not two digits)."""
+
+    RANGES = {"century": (0, 99), "year": (0, 99), "month": (1, 12), "day": (1, 31),
+              "hour": (0, 23), "minute": (0, 59), "second": (0, 59), "filler": (0, 100)}
+    # lane -> (calendar index, seconds of day/hour/minute/second): exact in float64
+    WEIGHTS = {"century": (1300, 0), "year": (13, 0), "month": (1, 0), "day": (0, 86400),
+               "hour": (0, 3600), "minute": (0, 60), "second": (0, 1), "filler": (0, 0)}
+
+    def __init__(self, *order: str):
+        self.above = _lanes([127 - self.RANGES[name][1] for name in order])
+        self.below = _lanes([128 - self.RANGES[name][0] for name in order])
+        self.linear = np.array([self.WEIGHTS[name] for name in order], np.float64)
+        self.day = order.index("day")
 
 
-def _clock(pairs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(valid, epoch seconds) of (n, 8) 16-bit digit pairs in lane order; valid as
-    datetime() would have it (digits, ranges, days in the month, year >= 1)."""
+# 'YYYY-MM-DD HH:MM:SS' read as pairs at even then odd offsets (see _row_clock)
+_PREFIX_LANES = _Lanes("century", "year", "day", "minute", "month", "hour", "second", "filler")
+# 'xYYYYMMDDHHMMSS' after any byte
+_STAMP_LANES = _Lanes("filler", "century", "year", "month", "day", "hour", "minute", "second")
+
+
+def _clock(pairs: np.ndarray, lanes: _Lanes = _PREFIX_LANES) -> tuple[np.ndarray, np.ndarray]:
+    """(valid, epoch seconds) of (n, 8) 16-bit digit pairs in the order of `lanes`; valid
+    as datetime() would have it (digits, ranges, days in the month, year >= 1)."""
     two = np.take(_PAIR_VALUE, pairs)
     word = two.view(U64)[:, 0]
-    valid = (((word + _ABOVE) | ~(word + _BELOW)) & _EIGHTS) == 0
-    linear = (two @ _LINEAR).astype(np.int64)
+    valid = (((word + lanes.above) | ~(word + lanes.below)) & _EIGHTS) == 0
+    linear = (two @ lanes.linear).astype(np.int64)
     index = np.minimum(linear[:, 0], len(_MONTH_DAYS) - 1)
-    valid &= two[:, 2] <= _MONTH_DAYS[index]
+    valid &= two[:, lanes.day] <= _MONTH_DAYS[index]
     return valid, _MONTH_SECONDS[index] + linear[:, 1] - 86400
 
 
@@ -229,25 +257,25 @@ def _word_tables():
 
 
 _WORD_REST, _WORD_MASK, _WORD_LENGTH = _word_tables()
-# The stamp in the last 14 bytes of a 128-byte window, as 16-bit pairs in lane order:
-# century at 114, year 116, day 120, minute 124, month 118, hour 122, second 126.
-_TAIL_PAIRS = [57, 58, 60, 62, 59, 61, 63, 57]
 # _AFTER_COLUMN[c]: 128 booleans, True for the columns > c (one 128-byte item: fast copy).
 _AFTER_COLUMN = (np.arange(128) > np.arange(128)[:, None]).view("V128").ravel()
 
 
 # ---------------------------------------------------------------------------------------
-# Substrings of §1.6: '[' anchors [INFO] and [ERROR], 'y' anchors Bytes; the exclusions
-# are anchored on two byte pairs each (see _Buffer.find).
+# Substrings of §1.6, found through 16-bit words (byte pairs at even offsets): an
+# occurrence of P at x holds P[k:k+2] at x+k and P[k+1:k+3] at x+k+1, one of them at an
+# even offset, so comparing the words with both pairs finds every occurrence. '[' anchors
+# [INFO] and [ERROR] (a byte, then its word); see _Buffer.find.
 
 _PATTERNS = [b"[INFO]", b"[ERROR]", b"Bytes", b"/sec", b" Segment ", b"SEND TIMEOUT"]
 INFO_, ERROR_, BYTES_, SEC_, SEGMENT_, TIMEOUT_ = range(len(_PATTERNS))
-_PAIR_AT = {SEC_: 0, SEGMENT_: 2, TIMEOUT_: 5}   # rare pairs: "/s" "se", "eg" "gm", "TI" "IM"
+# pairs "By" "yt", "/s" "se", "eg" "gm", "TI" "IM": rare outside their pattern
+_PAIR_AT = {BYTES_: 0, SEC_: 0, SEGMENT_: 2, TIMEOUT_: 5}
 
 
 def _pattern_tables():
-    """Per pattern its first 16 bytes as two (mask, word); per exclusion pair value a code
-    giving the pattern and the pair's offset in it."""
+    """Per pattern its first 16 bytes as two (mask, word); per pair value a code giving
+    the pattern and the pair's offset in it."""
     masks = np.zeros((len(_PATTERNS), 2), U64)
     words = np.zeros((len(_PATTERNS), 2), U64)
     for pid, pattern in enumerate(_PATTERNS):
@@ -269,7 +297,7 @@ def _pattern_tables():
 
 
 (_PATTERN_MASKS, _PATTERN_WORDS, _PAIR_CODE, _CODE_PATTERN, _CODE_OFFSET,
- _EXCLUSION_PAIRS) = _pattern_tables()
+ _PAIR_VALUES) = _pattern_tables()
 
 
 class _Buffer:
@@ -323,36 +351,34 @@ class _Buffer:
     def find(self, size: int, errors_on: bool, known_info, known_bytes):
         """(offsets, pattern ids) of the occurrences of the §1.6 substrings in data[:size].
         known_info/known_bytes: starts of [INFO]/Bytes already known, skipped (this is
-        what keeps the '[' and 'y' candidates few)."""
-        data = self.data[:size]
-        marks = data == 91                     # '['
-        marks[known_info] = False
-        y = data == 121                        # 'y', second byte of 'Bytes'
-        y[known_bytes + 1] = False
-        marks |= y
-        hits = np.flatnonzero(marks)
-        bracket = self.data[hits] == 91
-        candidates = [hits[bracket], hits[~bracket] - 1]
-        kinds = [np.full(len(candidates[0]), INFO_), np.full(len(candidates[1]), BYTES_)]
-        if errors_on:
-            candidates.append(candidates[0])
-            kinds.append(np.full(len(candidates[0]), ERROR_))
-        # An exclusion P at x holds P[k:k+2] at x+k and P[k+1:k+3] at x+k+1, one of them at
-        # an even offset: comparing 16-bit words with both pairs finds every occurrence.
-        pairs = np.frombuffer(self.raw, np.uint16, (size + 2) // 2, _FRONT)
-        mask = np.zeros(len(pairs), bool)
-        scratch = np.empty(len(pairs), bool)
-        for value in _EXCLUSION_PAIRS:
-            mask |= np.equal(pairs, value, out=scratch)
-        hits = np.flatnonzero(mask)
-        code = _PAIR_CODE[pairs[hits]]
-        candidates.append(hits * 2 - _CODE_OFFSET[code])
-        kinds.append(_CODE_PATTERN[code])
+        what keeps the candidates few)."""
+        count = (size + 1) // 2                   # words covering data[:size]
+        words = np.frombuffer(self.raw, np.uint16, count, _FRONT)
+        brackets = self.data[:2 * count] == 91    # '['
+        brackets[known_info] = False
+        hit = brackets.view(np.uint16) != 0
+        scratch = np.empty(count, bool)
+        for value in _PAIR_VALUES:
+            hit |= np.equal(words, value, out=scratch)
+        hit[(known_bytes + 1) // 2] = False      # the word holding 'By' or 'yt'
+        at = np.flatnonzero(hit)
+        code = _PAIR_CODE[words[at]]
+        paired = code != 0
+        candidates = [at[paired] * 2 - _CODE_OFFSET[code[paired]]]
+        kinds = [_CODE_PATTERN[code[paired]]]
+        pair_of = brackets.view(np.uint16)[at[~paired]]
+        bracket = np.concatenate((at[~paired][pair_of & 0xFF != 0] * 2,
+                                  at[~paired][pair_of >> 8 != 0] * 2 + 1))
+        for kind in (INFO_, ERROR_) if errors_on else (INFO_,):
+            candidates.append(bracket)
+            kinds.append(np.full(len(bracket), kind))
         candidates = np.concatenate(candidates)
         kinds = np.concatenate(kinds)
-        words = self.rows(np.maximum(candidates, 0), 16).view(U64)
+        inside = (candidates >= 0) & (candidates < size)
+        candidates, kinds = candidates[inside], kinds[inside]
+        words = self.rows(candidates, 16).view(U64)
         masks, expected = _PATTERN_MASKS[kinds], _PATTERN_WORDS[kinds]
-        ok = ((words[:, 0] & masks[:, 0]) == expected[:, 0]) & (candidates >= 0)
+        ok = (words[:, 0] & masks[:, 0]) == expected[:, 0]
         ok &= (words[:, 1] & masks[:, 1]) == expected[:, 1]
         return candidates[ok], kinds[ok]
 
@@ -386,7 +412,7 @@ def _tx_fields(buf: _Buffer, at: np.ndarray, latency_on: bool):
         colons = (tail == 58) & _AFTER_COLUMN[before].view(bool).reshape(len(at), 128)
         colons = np.einsum("ij->i", colons.view(U64))        # per-byte sums, < 256
         ok &= (colons * _ONES >> U64(56)) == 6
-        valid, arrival = _clock(np.take(tail.view(np.uint16), _TAIL_PAIRS, axis=1))
+        valid, arrival = _clock(tail.view(np.uint16)[:, 56:], _STAMP_LANES)   # bytes 112-127
         ok &= valid & (arrival >= 0)   # scan rejects reception times before 1970
     return ok, end - 127 + before, end, arrival
 
