@@ -230,6 +230,20 @@ def test_random_bytes_match_scan(lines, config):
     b"2008-04-30 12:00:00,000 [INFO] (5 Bytes) Ingested in DB as x",
     b"2008-04-30 12:00:00,000 [INFO] (5 Bytes) Ingested in DB as /db/" + b"z" * 2000,
     b"2008-04-30 12:00:00,000 [INFO] (5 Bytes) File /" + b"d/" * 700 + b"a:b:c:d:e:f:20080430115959",
+    # S[6] holding a tab, a carriage return or a NUL (not separators), short and long
+    b"2008-04-30 12:00:00,000 [INFO] (5 Bytes) File /x/a\tb:c:d:e:f:g:20080430115959 delivered",
+    b"2008-04-30 12:00:00,000 [INFO] (5 Bytes) Bulletin a:b:c:d:e:f:20080430115959\r",
+    b"2008-04-30 12:00:00,000 [INFO] (5 Bytes) Bulletin a\x00:b:c:d:e:f:20080430115959  x",
+    b"2008-04-30 12:00:00,000 [INFO] (5 Bytes) File /" + b"e" * 200 + b"/a\tb:c:d:e:f:g:20080430115959",
+    # a long S[6] after a word that is not File/Bulletin/Message
+    b"2008-04-30 12:00:00,000 [INFO] (5 Bytes) Files /" + b"f" * 200 + b"/a:b:c:d:e:f:20080430115959",
+    b"2008-04-30 12:00:00,000 [INFO] (5 Bytes) Fil /" + b"f" * 200 + b"/a:b:c:d:e:f:20080430115959",
+    b"2008-04-30 12:00:00,000 [INFO] (5 Bytes) F Y /" + b"f" * 200 + b"/a:b:c:d:e:f:20080430115959",
+    # a '/' before S[6] only (the base name is the whole token), and S[6] of 127/128 bytes
+    b"2008-04-30 12:00:00,000 [INFO] (5 Bytes)/ Bulletin a:b:c:d:e:f:20080430115959",
+    b"2008-04-30 12:00:00,000 [INFO] (5 Bytes) Bulletin " + b"g" * 105 + b":b:c:d:e:f:20080430115959",
+    b"2008-04-30 12:00:00,000 [INFO] (5 Bytes) Bulletin " + b"g" * 106 + b":b:c:d:e:f:20080430115959",
+    b"2008-04-30 12:00:00,000 [INFO] (5 Bytes) Bulletin " + b"g" * 107 + b":b:c:d:e:f:20080430115959",
 ])
 @pytest.mark.parametrize("file_type", ["tx", "rx"])
 def test_edge_lines(line, file_type):

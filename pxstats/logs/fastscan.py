@@ -259,6 +259,7 @@ def _word_tables():
 _WORD_REST, _WORD_MASK, _WORD_LENGTH = _word_tables()
 # _AFTER_COLUMN[c]: 128 booleans, True for the columns > c (one 128-byte item: fast copy).
 _AFTER_COLUMN = (np.arange(128) > np.arange(128)[:, None]).view("V128").ravel()
+_ENDS_TOKEN = np.isin(np.arange(256), [32, 10])   # bytes ending S[6]: space, line end
 
 
 # ---------------------------------------------------------------------------------------
@@ -397,13 +398,22 @@ def _tx_fields(buf: _Buffer, at: np.ndarray, latency_on: bool):
     ok = ((word[:, 0] & _LOW7) == _BYTES_CLOSE) & (skip > 0)
     ok &= (word[:, 1] & _WORD_MASK[letter]) == _WORD_REST[letter]
     token = at + skip
-    found, length = buf.seek(token, b" \n")       # S[6] ends at a space or at the line end
-    ok &= found
+    # S[6] ends at the first space or line end. One comparison finds the first control
+    # byte or space; a line where that is another byte (a tab...) is left to the reference.
+    window = buf.rows(token, _WIDTHS[0])
+    found, length = _first(window <= 32)
+    ended = _ENDS_TOKEN[_pick(window, length)]
+    if not found.all():   # longer than the window
+        far = np.flatnonzero(~found)
+        ended[far], length[far] = buf.seek(token[far], b" \n")
+    ok &= ended
     end = token + length
-    # Base name: back from the token end to the last '/', else to the 6th space.
+    # Base name: back from the token end to the last '/', else to the 6th space just before
+    # the token (a token has no spaces), column 127 - length of the window before the end.
     tail = buf.rows(end - 128, 128)
-    found, before = _last((tail == 47) | (tail == 32))
-    ok &= found
+    found, slash = _last(tail == 47)
+    before = np.maximum(np.where(found, slash, -1), 127 - length)
+    ok &= before >= 0
     arrival = np.zeros(len(at), np.int64)
     if latency_on:
         # split(":")[6][:14] is the token's last 14 bytes when they are digits after a ':'
