@@ -631,19 +631,24 @@ def _fill(collector, result, data, rows, times, error_rows, latency, nbytes,
             except OverflowError:
                 chunk = None
         columns.append(chunk)
+    stat_columns = [(name, column) for name, column in
+                    (("errors", errors_list), ("latency", latency_list), ("bytecount", bytes_list))
+                    if name in buckets[0].values]
     cuts = np.flatnonzero(slots[1:] != slots[:-1]) + 1
     bounds = [0, *cuts.tolist(), len(rows)]
-    filled = result.filled
-    for slot, a, b in zip(slots[bounds[:-1]].tolist(), bounds, bounds[1:]):
+    bucket_slots = slots[bounds[:-1]].tolist()
+    for slot, a, b in zip(bucket_slots, bounds, bounds[1:]):
         bucket = buckets[slot]
-        bucket.times.extend(times_list[a:b])
-        bucket.products.extend(products[a:b])
         values = bucket.values
-        if errors_on:
-            values["errors"].extend(errors_list[a:b])
-        if latency_on:
-            values["latency"].extend(latency_list[a:b])
-        if "bytecount" in values:
-            values["bytecount"].extend(bytes_list[a:b])
-        filled.add(slot)
+        if bucket.times:   # rows from an earlier block: append
+            bucket.times.extend(times_list[a:b])
+            bucket.products.extend(products[a:b])
+            for name, column in stat_columns:
+                values[name].extend(column[a:b])
+        else:              # a fresh bucket takes the slices themselves
+            bucket.times = times_list[a:b]
+            bucket.products = products[a:b]
+            for name, column in stat_columns:
+                values[name] = column[a:b]
+    result.filled.update(bucket_slots)
     result.rows += len(rows)
