@@ -25,7 +25,7 @@ from . import timeutil
 from .collector import FileStatsCollector
 from .gcpause import cyclic_gc_paused
 from .logs import cursor, selection
-from .logs.fastscan import scan_buffer  # columnar equivalent of formats.scan
+from .logs.fastscan import Block, scan_block  # columnar equivalent of formats.scan
 from .logs.formats import ScanResult
 from .paths import StatsPaths
 from .store import pickles, updates
@@ -70,21 +70,21 @@ def read_file(path: Path, offset: int, collector: FileStatsCollector, result: Sc
         handle.seek(offset)
         position, pending = offset, b""
         while True:
-            # scan_buffer has a cost per call: blocks of 1 MB (about an hour of a busy log).
+            # scan_block has a cost per call: blocks of 1 MB (about an hour of a busy log).
             block = handle.read(2 * CHUNK)
             if not block:
                 return position
-            data = pending + block
-            cut = data.rfind(b"\n")
+            cut = block.rfind(b"\n")
             if cut < 0:
-                pending = data
+                pending += block
                 continue
-            pending = data[cut + 1:]
+            lines = Block(pending, memoryview(block)[:cut + 1])
+            pending = block[cut + 1:]
             result.stop_index = None
-            stop = scan_buffer(data[:cut + 1], collector, result, columns)
+            stop = scan_block(lines, collector, result, columns)
             if stop is not None:
                 return position + stop
-            position += cut + 1
+            position += lines.size
 
 
 class PickleWriter:

@@ -266,7 +266,7 @@ _ENDS_TOKEN = np.isin(np.arange(256), [32, 10])   # bytes ending S[6]: space, li
 # Substrings of §1.6, found through 16-bit words (byte pairs at even offsets): an
 # occurrence of P at x holds P[k:k+2] at x+k and P[k+1:k+3] at x+k+1, one of them at an
 # even offset, so comparing the words with both pairs finds every occurrence. '[' anchors
-# [INFO] and [ERROR] (a byte, then its word); see _Buffer.find.
+# [INFO] and [ERROR] (a byte, then its word); see Block.find.
 
 _PATTERNS = [b"[INFO]", b"[ERROR]", b"Bytes", b"/sec", b" Segment ", b"SEND TIMEOUT"]
 INFO_, ERROR_, BYTES_, SEC_, SEGMENT_, TIMEOUT_ = range(len(_PATTERNS))
@@ -301,17 +301,25 @@ def _pattern_tables():
  _PAIR_VALUES) = _pattern_tables()
 
 
-class _Buffer:
-    """The data between padding, with fixed-width copies of its bytes at any offset.
+_FRONT_PAD, _BACK_PAD = b"\n" * _FRONT, bytes(_BACK)
 
-    Offsets are those of the data; the padding only keeps every window inside the
-    buffer (newlines before the data, zeros after it)."""
 
-    def __init__(self, data: bytes):
-        self.size = len(data)
-        self.raw = b"\n" * _FRONT + data + bytes(_BACK)
-        self.data = np.frombuffer(self.raw, np.uint8)[_FRONT:]   # data + trailing zeros
+class Block:
+    """Complete lines between padding, with fixed-width copies of their bytes at any
+    offset.
+
+    Offsets are those of the lines; the padding only keeps every window inside the
+    buffer (newlines before the lines, zeros after them). The pieces (bytes-like) are
+    copied once, together."""
+
+    def __init__(self, *pieces):
+        self.raw = b"".join((_FRONT_PAD, *pieces, _BACK_PAD))
+        self.size = len(self.raw) - _FRONT - _BACK
+        self.data = np.frombuffer(self.raw, np.uint8)[_FRONT:]   # lines + trailing zeros
         self._views = {}
+
+    def line(self, start: int, end: int) -> bytes:
+        return self.raw[_FRONT + start:_FRONT + end]
 
     def rows(self, positions: np.ndarray, width: int) -> np.ndarray:
         """(len(positions), width) uint8: the `width` bytes from each position on."""
@@ -387,7 +395,7 @@ class _Buffer:
 # ---------------------------------------------------------------------------------------
 # Fields of well-formed INFO lines
 
-def _tx_fields(buf: _Buffer, at: np.ndarray, latency_on: bool):
+def _tx_fields(buf: Block, at: np.ndarray, latency_on: bool):
     """Product and reception time of tx lines whose 'Bytes' starts at `at`, with exactly 4
     spaces before it. Returns (ok, product start, product end, arrival); ok False = not
     the usual shape: the reference decides."""
@@ -427,7 +435,7 @@ def _tx_fields(buf: _Buffer, at: np.ndarray, latency_on: bool):
     return ok, end - 127 + before, end, arrival
 
 
-def _rx_fields(buf: _Buffer, ends: np.ndarray):
+def _rx_fields(buf: Block, ends: np.ndarray):
     """Product of rx lines: after the line's last '/', cut at the first ':' after it.
     Returns (ok, product start, product end)."""
     # Back from the line end to the last '/', else to the previous line's newline.
@@ -460,13 +468,15 @@ def scan_buffer(data: bytes, collector, result: ScanResult, columns: list | None
     collector.end, whose index then is in result.stop_index), None when there is none.
     `columns`: when given, the rows added are also appended to it as int64 arrays (see
     `_fill`), for statistics computed without reading the Python lists back."""
-    if not data:
-        return None
+    return scan_block(Block(data), collector, result, columns) if data else None
+
+
+def scan_block(buf: Block, collector, result: ScanResult, columns: list | None = None) -> int | None:
+    """scan_buffer of the lines held by `buf` (not empty)."""
     start, end = collector.start, collector.end
     stats = collector.stats_types
     errors_on = "errors" in stats
     latency_on = "latency" in stats
-    buf = _Buffer(data)
 
     ends = np.flatnonzero(buf.data[:buf.size] == 10)
     count = len(ends)
@@ -560,7 +570,7 @@ def scan_buffer(data: bytes, collector, result: ScanResult, columns: list | None
         probe = ScanResult()
         for index in slow.tolist():
             before = len(sink.times)
-            scan((data[starts[index]:ends[index]],), sink, probe)
+            scan((buf.line(starts[index], ends[index]),), sink, probe)
             if len(sink.times) == before:
                 bad.append(index)
                 continue
@@ -576,11 +586,11 @@ def scan_buffer(data: bytes, collector, result: ScanResult, columns: list | None
         first = int(malformed.argmax()) if malformed.any() else limit
         if bad:
             first = min(first, bad[0])
-        result.first_malformed = data[starts[first]:ends[first]]
+        result.first_malformed = buf.line(starts[first], ends[first])
     result.before_start += int(early.sum())
     rows = np.flatnonzero(error_rows | good)
     if len(rows):
-        _fill(collector, result, data, rows, times, error_rows, latency, nbytes,
+        _fill(collector, result, buf, rows, times, error_rows, latency, nbytes,
               p_start, p_end, referenced, errors_on, latency_on, columns)
     if stop is None:
         return None
@@ -588,7 +598,7 @@ def scan_buffer(data: bytes, collector, result: ScanResult, columns: list | None
     return int(starts[stop])
 
 
-def _fill(collector, result, data, rows, times, error_rows, latency, nbytes,
+def _fill(collector, result, buf, rows, times, error_rows, latency, nbytes,
           p_start, p_end, referenced, errors_on, latency_on, columns=None) -> None:
     """Append the rows (line indexes, in line order) to their buckets, keeping line order
     inside each bucket. With `columns`, also append {"slots": bucket of each row, stat:
@@ -600,8 +610,9 @@ def _fill(collector, result, data, rows, times, error_rows, latency, nbytes,
     if len(slots) > 1 and (slots[1:] < slots[:-1]).any():
         order = np.argsort(slots, kind="stable")
         rows, slots, t = rows[order], slots[order], t[order]
-    text = data.decode("latin-1")
-    products = [text[a:b] for a, b in zip(p_start[rows].tolist(), p_end[rows].tolist())]
+    text = buf.raw.decode("latin-1")   # offsets in it: _FRONT more
+    products = [text[a:b] for a, b in zip((p_start[rows] + _FRONT).tolist(),
+                                          (p_end[rows] + _FRONT).tolist())]
     times_list = t.tolist()
     errors_list = error_rows[rows].astype(np.int64).tolist() if errors_on else None
     latency_list = latency[rows].tolist() if latency_on else None
