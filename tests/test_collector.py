@@ -7,7 +7,8 @@ from pxstats import timeutil
 from pxstats.collector import FileStatsCollector, is_interesting_product
 from pxstats.pickling import Cursors, collect_period
 from pxstats.logs import cursor
-from pxstats.logs.selection import candidate_files, select_files
+from pxstats.logs.formats import is_log_line, line_time
+from pxstats.logs.selection import candidate_files, first_log_time, last_log_time, select_files
 
 from conftest import T, write_log
 
@@ -254,6 +255,27 @@ def test_t11_file_selection_and_order(tmp_path):
         "tx_c.log"]
     assert names(select_files(folder, "tx", "c", T("2008-04-29 22:00:00"), T("2008-04-30 01:00:00"))) == [
         "tx_c.log.2008-04-28", "tx_c.log.2008-04-29", "tx_c.log"]
+
+
+@pytest.mark.parametrize("head_bytes", [0, 10, 4095, 4096, 4200, 13000, 70000, 200000])
+@pytest.mark.parametrize("tail_bytes", [0, 1, 4097, 9000, 150000])
+@pytest.mark.parametrize("line_length", [60, 5000])
+def test_first_and_last_log_times_past_long_garbage(tmp_path, head_bytes, tail_bytes, line_length):
+    """The first/last record is found wherever the reads cut the file: after leading and
+    before trailing non-log output (tracebacks, long lines), against a plain line scan."""
+    def garbage(size):
+        text, k = "", 0
+        while len(text) < size:
+            text += f"  File \"/apps/px/lib/x{k}.py\", line {k}, in f" + "x" * (k % 97) + "\n"
+            k += 1
+        return text[:size]
+    records = [_line(f"2008-04-30 12:{m:02d}:00", 5) + " " + "p" * line_length for m in range(3)]
+    path = tmp_path / "tx_c.log"
+    path.write_bytes((garbage(head_bytes) + "\n" + "\n".join(records) + "\n"
+                      + garbage(tail_bytes)).encode())
+    times = [line_time(x) for x in path.read_bytes().split(b"\n") if is_log_line(x)]
+    assert first_log_time(path) == times[0] == T("2008-04-30 12:00:00")
+    assert last_log_time(path) == times[-1] == T("2008-04-30 12:02:00")
 
 
 def test_numeric_rotation_order(tmp_path):

@@ -17,7 +17,16 @@ from pathlib import Path
 from .formats import is_log_line, line_time
 
 _SUFFIX = re.compile(r"(?:\.(\d{4}-\d\d-\d\d)|\.(\d+))?\Z")
-_BLOCK = 64 * 1024
+_FIRST_READ, _LARGEST_READ = 4096, 64 * 1024
+
+
+def _read_sizes():
+    """Small reads first (the line sought is nearly always among the first ones read),
+    doubling up to 64 KB for files that start or end with long non-log output."""
+    size = _FIRST_READ
+    while True:
+        yield size
+        size = min(2 * size, _LARGEST_READ)
 
 
 def candidate_files(folder: Path, file_type: str, name: str) -> list[Path]:
@@ -49,8 +58,8 @@ def first_log_time(path: Path) -> int | None:
     """Time of the first INFO/WARNING/ERROR record, reading forward block by block."""
     with open(path, "rb") as handle:
         pending = b""
-        while True:
-            block = handle.read(_BLOCK)
+        for size in _read_sizes():
+            block = handle.read(size)
             if not block:
                 return _time_if_log(pending)
             lines = (pending + block).split(b"\n")
@@ -65,8 +74,9 @@ def last_log_time(path: Path) -> int | None:
     with open(path, "rb") as handle:
         position = handle.seek(0, os.SEEK_END)
         tail = b""
+        sizes = _read_sizes()
         while position > 0:
-            step = min(_BLOCK, position)
+            step = min(next(sizes), position)
             position -= step
             handle.seek(position)
             lines = (handle.read(step) + tail).split(b"\n")
@@ -86,13 +96,10 @@ def select_files(folder: Path, file_type: str, name: str, start: int, end: int) 
     """Files holding records in [start, end), in reading order."""
     chosen = []
     for path in candidate_files(folder, file_type, name):
-        try:
-            first = first_log_time(path)
-            if first is None or first >= end:
-                continue
-            last = last_log_time(path)
-        except OSError:
-            raise
+        first = first_log_time(path)
+        if first is None or first >= end:
+            continue
+        last = last_log_time(path)
         if last is not None and last >= start:
             chosen.append(path)
     return chosen
