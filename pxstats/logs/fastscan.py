@@ -417,7 +417,7 @@ def _tx_fields(buf: Block, at: np.ndarray, latency_on: bool):
     ok &= ended
     end = token + length
     # Base name: back from the token end to the last '/', else to the 6th space just before
-    # the token (a token has no spaces), column 127 - length of the window before the end.
+    # the token (S[6] has no spaces): column 127 - length of `tail` when S[6] fits in it.
     tail = buf.rows(end - 128, 128)
     found, slash = _last(tail == 47)
     before = np.maximum(np.where(found, slash, -1), 127 - length)
