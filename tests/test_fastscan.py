@@ -355,6 +355,24 @@ def test_stop_after_many_late_lines():
     assert expected[0][0][1] == 152 and expected[1] == 2
 
 
+@pytest.mark.parametrize("pad", [0, 1])
+@pytest.mark.parametrize("next_line", [b"/sec", b"Bytes", b"[ERROR]", b"[INFO]", b"By", b"[",
+                                       b"TIMEOUT", b" Segment "])
+def test_pattern_at_the_start_of_the_first_line_past_the_lookahead(pad, next_line):
+    """The first classification stops _LOOKAHEAD lines past the first late line: a pattern
+    starting the next line (in either byte parity) belongs to no classified line."""
+    late = iso(START + 3600)
+    lines = [f"{iso(START + 5)},000 [INFO] (5 Bytes) Bulletin a:b:c:d:e:f:20080430120000  delivered"
+             + " " * pad]
+    lines += [f"{late},000 [INFO] (7 Bytes) Bulletin b:b:c:d:e:f:20080430130000  delivered"]
+    lines += [f"{late},000 [INFO] {k:03d} new bulletins will be sent" for k in range(70)]
+    data = b"".join(line.encode() + b"\n" for line in lines)
+    cut = data.index(b"\n", data.index(b"062 new")) + 1      # end of the lookahead window
+    data = data[:cut] + next_line + b" tail\n" + data[cut:]
+    expected = assert_same([data], "tx", START, START + 3600, STATS[0], 60)
+    assert expected[0][0][1] == 1 and expected[1] == 1
+
+
 def test_empty_buffer():
     assert_same([b""], "tx", START, START + 3600, STATS[0], 60)
 
