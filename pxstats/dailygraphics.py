@@ -18,7 +18,6 @@ etc/pxConfigFiles/<ft>/<machine>/ for another machine), else the names of its lo
 
 from __future__ import annotations
 
-import ctypes
 import logging
 import multiprocessing
 import multiprocessing.connection
@@ -31,6 +30,7 @@ from pathlib import Path
 from . import graphics
 from .paths import StatsPaths
 from .pickling import client_names
+from .workers import die_with_parent, log_through
 
 log = logging.getLogger("pxstats.dailygraphics")
 
@@ -303,19 +303,9 @@ def _child(writer, parent: int, level: int, paths: StatsPaths, job: Job, date: i
            language: str, span: int, copy: bool) -> None:
     """Body of a child process: draw one job, send (outcome, log records) to the parent."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)      # the parent decides on Ctrl-C
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG: die with the parent
-    except (OSError, AttributeError):
-        pass
-    if os.getppid() != parent:  # the parent died before prctl took effect
-        os._exit(1)
-    root = logging.getLogger("pxstats")
-    for handler in list(root.handlers):
-        root.removeHandler(handler)  # the parent's handlers stay the parent's
+    die_with_parent(parent)
     keeper = _Records()
-    root.addHandler(keeper)
-    root.setLevel(level)
+    log_through(keeper, level)
     outcome = draw(paths, job, date, language, span, copy)
     writer.send((outcome, keeper.records))
     writer.close()

@@ -21,14 +21,12 @@ brings one set up to an end hour (§2.4, §2.7), with the fixes of §6:
 
 from __future__ import annotations
 
-import ctypes
 import fcntl
 import fnmatch
 import logging
 import logging.handlers
 import multiprocessing
 import os
-import signal
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -39,6 +37,7 @@ from ..collector import ALL_WORDS
 from ..gcpause import cyclic_gc_paused
 from ..paths import StatsPaths, safe_component
 from ..pickling import LockBusy, exclusive_lock
+from ..workers import die_with_parent, log_through
 from . import schema
 
 log = logging.getLogger("pxstats.rrd.transfer")
@@ -358,18 +357,8 @@ def transfer_all(paths: StatsPaths, tasks, processes: int = 5) -> list[Outcome]:
 
 
 def _init_worker(records, level: int, parent: int) -> None:
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG: die with the parent
-    except (OSError, AttributeError):
-        pass
-    if os.getppid() != parent:  # the parent died before prctl took effect
-        os._exit(1)
-    root = logging.getLogger("pxstats")
-    for handler in list(root.handlers):
-        root.removeHandler(handler)  # the parent's handlers stay the parent's
-    root.addHandler(logging.handlers.QueueHandler(records))
-    root.setLevel(level)
+    die_with_parent(parent)
+    log_through(logging.handlers.QueueHandler(records), level)
 
 
 @contextmanager
