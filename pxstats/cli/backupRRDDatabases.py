@@ -6,11 +6,10 @@ import argparse
 import sys
 
 from .. import config as _config
-from .. import timeutil
 from ..paths import StatsPaths
 from ..rrd import backup
-from .common import (OneLineParser, EXIT_FAILURE, EXIT_USAGE, UserError, add_root_option, fail, make_paths,
-                     setup_logging)
+from .common import (EXIT_FAILURE, EXIT_USAGE, OneLineParser, UserError, add_root_option,
+                     date_option, fail, make_paths, setup_logging)
 
 PROGRAM = "backupRRDDatabases"
 
@@ -59,10 +58,7 @@ def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     try:
         keep = parse_keep(args.keep) if args.keep is not None else None
-        try:
-            when = timeutil.parse_user_date(args.date) if args.date else timeutil.now()
-        except timeutil.BadDate:
-            raise UserError("The date format must be YYYY-MM-DD HH:MM:SS") from None
+        when = date_option(args.date or None)
         paths = make_paths(args.root)
         if keep is None:
             keep = keep_from_config(paths)

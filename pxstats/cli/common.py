@@ -9,10 +9,13 @@ import sys
 from pathlib import Path
 
 from .. import config as _config
-from ..paths import StatsPaths, root_from
+from .. import timeutil
+from ..paths import StatsPaths, check_name, root_from
+from ..rrd.windows import PERIODS
 
 EXIT_USAGE = 2
 EXIT_FAILURE = 1
+DATE_FORMAT_ERROR = "The date format must be YYYY-MM-DD HH:MM:SS"
 
 
 class OneLineParser(argparse.ArgumentParser):
@@ -80,13 +83,75 @@ def run(program: str, body, argv=None) -> int:
         return fail(program, "interrupted", 130)
 
 
-def load_settings(paths: StatsPaths) -> tuple[str, tuple[str, ...]]:
-    """(main application language, group names) from ROOT/etc/config; ("en", ()) without it."""
+def load_config_file(paths: StatsPaths):
+    """ROOT/etc/config (and the files it names) read, None when it does not exist."""
     if not paths.config_file.exists():
-        return "en", ()
+        return None
     try:
-        config = _config.load_config(paths.etc)
+        return _config.load_config(paths.etc)
     except (_config.ConfigError, OSError) as exc:
         raise UserError(str(exc)) from None
+
+
+def load_settings(paths: StatsPaths) -> tuple[str, tuple[str, ...]]:
+    """(main application language, group names) from ROOT/etc/config; ("en", ()) without it."""
+    config = load_config_file(paths)
+    if config is None:
+        return "en", ()
     return (config.general.main_application_language or "en",
             tuple(g.name for g in config.groups))
+
+
+# -- option values shared by several scripts ---------------------------------------------
+
+def comma_words(text: str, remove: str = " ") -> list[str]:
+    """The non-empty items of a comma-separated option, once the characters of `remove`
+    (spaces by default) are taken out."""
+    for character in remove:
+        text = text.replace(character, "")
+    return [word for word in text.split(",") if word]
+
+
+def date_option(value: str | None, message: str = DATE_FORMAT_ERROR) -> int:
+    """Epoch of a date option, now when it is None; UserError(message) when unreadable."""
+    try:
+        return timeutil.parse_user_date(value) if value is not None else timeutil.now()
+    except timeutil.BadDate:
+        raise UserError(message) from None
+
+
+def check_names(kind: str, names) -> None:
+    """paths.check_name for each name (they become file names), as a UserError."""
+    try:
+        for name in names:
+            check_name(kind, name)
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
+
+
+def chosen_language(option: str | None, main_language: str, supported) -> str:
+    """The language asked for, else the main application language; it must be supported."""
+    language = (option if option is not None else main_language).strip()
+    if language not in supported:
+        raise UserError(f"{language} is not one of the supported languages "
+                        f"({', '.join(supported)}).")
+    return language
+
+
+def add_fixed_options(parser: argparse.ArgumentParser) -> None:
+    """--fixedPrevious and --fixedCurrent: calendar periods instead of the last N days."""
+    parser.add_argument("--fixedPrevious", action="store_true",
+                        help="The calendar day, week (Sunday to Sunday), month or year before "
+                             "the one holding the date.")
+    parser.add_argument("--fixedCurrent", action="store_true",
+                        help="The calendar day, week (Sunday to Sunday), month or year holding "
+                             "the date.")
+
+
+def chosen_period(args) -> str | None:
+    """The period of -d -w -m -y (daily, weekly, monthly, yearly), None without one."""
+    periods = [period for period, on in
+               zip(PERIODS, (args.daily, args.weekly, args.monthly, args.yearly)) if on]
+    if len(periods) > 1:
+        raise UserError("Only one of the daily, weekly and yearly options can be use at a time")
+    return periods[0] if periods else None

@@ -8,12 +8,13 @@ import argparse
 import logging
 import sys
 
-from .. import csvexport, timeutil
-from ..config import ConfigError, load_config, load_machines
-from ..paths import check_name, this_host
-from ..rrd import schema, windows
-from .common import (EXIT_USAGE, OneLineParser, UserError, add_root_option, fail, make_paths,
-                     setup_logging)
+from .. import csvexport
+from ..config import ConfigError, load_machines
+from ..paths import this_host
+from ..rrd import schema
+from .common import (EXIT_USAGE, OneLineParser, UserError, add_fixed_options, add_root_option,
+                     check_names, chosen_period, comma_words, date_option, fail, load_config_file,
+                     make_paths, setup_logging)
 
 PROGRAM = "csvDataConversion"
 LANGUAGES = csvexport.LANGUAGES
@@ -44,12 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
                              "Default: now.")
     parser.add_argument("-f", "--fileType", default="tx",
                         help="Clients (tx, default) or sources (rx).")
-    parser.add_argument("--fixedPrevious", action="store_true",
-                        help="The calendar day, week (Sunday to Sunday), month or year before "
-                             "the one holding the date.")
-    parser.add_argument("--fixedCurrent", action="store_true",
-                        help="The calendar day, week (Sunday to Sunday), month or year holding "
-                             "the date.")
+    add_fixed_options(parser)
     parser.add_argument("--includeGroups", action="store_true",
                         help="Also list the groups of ROOT/etc/config ([specialGroups]) of the "
                              "file type whose machines hold the searched machines.")
@@ -72,27 +68,16 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _words(text: str) -> list[str]:
-    return [w for w in text.replace(" ", "").split(",") if w]
-
-
 def validate_options(args) -> dict:
     """Checks that need no file, in the original's order (fixed options, period options,
     date, file type), then the names; raises UserError."""
     if args.fixedPrevious and args.fixedCurrent:
         raise UserError("Please use only one of the fixed options, "
                         "either fixedPrevious or fixedCurrent.")
-    periods = [p for p, on in zip(windows.PERIODS,
-                                  (args.daily, args.weekly, args.monthly, args.yearly)) if on]
-    if len(periods) > 1:
-        raise UserError("Only one of the daily, weekly and yearly options can be use at a time")
-    if not periods:
+    period = chosen_period(args)
+    if period is None:
         raise UserError("Please use either the -d -m -w or -y options.")
-    period = periods[0]
-    try:
-        date = timeutil.parse_user_date(args.date) if args.date is not None else timeutil.now()
-    except timeutil.BadDate:
-        raise UserError("The date format must be YYYY-MM-DD HH:MM:SS") from None
+    date = date_option(args.date)
     start, end = csvexport.period_window(date, period, args.fixedCurrent, args.fixedPrevious)
     file_type = args.fileType.strip()
     if file_type not in schema.DATA_TYPES:
@@ -105,16 +90,11 @@ def validate_options(args) -> dict:
     machines = csvexport.split_machines(machines_value)
     if not machines:
         raise UserError("no machine given")
-    clients = _words(args.clients)
+    clients = comma_words(args.clients)
     all_clients = not clients or clients[0].upper() in ALL_CLIENTS
-    try:
-        for name in machines:
-            check_name("machine", name)
-        check_name("machines", csvexport.machines_string(machines_value))
-        for name in ([] if all_clients else clients):
-            check_name("client", name)
-    except ValueError as exc:
-        raise UserError(str(exc)) from None
+    check_names("machine", machines)
+    check_names("machines", [csvexport.machines_string(machines_value)])
+    check_names("client", [] if all_clients else clients)
     return dict(period=period, start=start, end=end, file_type=file_type,
                 machines_value=machines_value, machines=machines,
                 clients=None if all_clients else tuple(dict.fromkeys(clients)))
@@ -122,15 +102,15 @@ def validate_options(args) -> dict:
 
 def load_settings(paths, need_tags: bool):
     """(main language, groups, machine tags) from ROOT/etc/config and configForMachines."""
+    config = load_config_file(paths)
+    if config is not None:
+        return (config.general.main_application_language or "en", config.groups,
+                config.machines.tags)
     try:
-        if paths.config_file.exists():
-            config = load_config(paths.etc)
-            return (config.general.main_application_language or "en", config.groups,
-                    config.machines.tags)
         tags = load_machines(paths.etc / "configForMachines").tags if need_tags else {}
-        return "en", (), tags
     except (ConfigError, OSError) as exc:
         raise UserError(str(exc)) from None
+    return "en", (), tags
 
 
 def build_request(args, paths) -> tuple[csvexport.Request, list[str]]:

@@ -8,8 +8,9 @@ import sys
 
 from .. import dailygraphics, graphics, timeutil
 from ..config import ConfigError
-from ..paths import check_name, this_host
-from .common import (EXIT_FAILURE, EXIT_USAGE, OneLineParser, UserError, add_root_option, fail,
+from ..paths import this_host
+from .common import (EXIT_FAILURE, EXIT_USAGE, OneLineParser, UserError, add_root_option,
+                     check_names, chosen_language, comma_words, date_option, fail,
                      load_settings, make_paths, setup_logging)
 
 PROGRAM = "generateAllGnuGraphicsForMachines"
@@ -57,41 +58,24 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _words(text: str, remove: str = " ") -> list[str]:
-    for ch in remove:
-        text = text.replace(ch, "")
-    return [w for w in text.split(",") if w]
-
-
 def validated(args, main_language: str = "en") -> dict:
     """Options checked in the original's order (spec §3.1), plus the fixes: an unsupported
     language is an error (B-03), and the number of processes and the machine names are
     checked."""
-    try:
-        date = timeutil.parse_user_date(args.date) if args.date else timeutil.now()
-    except timeutil.BadDate:
-        raise UserError("The date format must be YYYY-MM-DD HH:MM:SS") from None
+    date = date_option(args.date or None)
     if args.span < 1:
         raise UserError("The timespan value needs to be an integer one above 0.")
-    machines = _words(args.machines) if args.machines is not None else [this_host()]
+    machines = comma_words(args.machines) if args.machines is not None else [this_host()]
     if not machines:
         raise UserError("No machine given: use -m machine1,machine2.")
-    logins = _words(args.logins, ' "')
+    logins = comma_words(args.logins, ' "')
     if len(logins) != len(machines):
         raise UserError("Number of logins does not match number of machines. "
                         "Use -l 'login1,login2,loginX' for multiple machines.")
-    language = (args.outputLanguage if args.outputLanguage is not None
-                else main_language).strip()
-    if language not in graphics.LANGUAGES:
-        raise UserError(f"{language} is not one of the supported languages "
-                        f"({', '.join(graphics.LANGUAGES)}).")
+    language = chosen_language(args.outputLanguage, main_language, graphics.LANGUAGES)
     if args.processes is not None and args.processes < 1:
         raise UserError("The number of processes must be an integer above 0.")
-    try:
-        for machine in machines:
-            check_name("machine", machine)
-    except ValueError as exc:
-        raise UserError(str(exc)) from None
+    check_names("machine", machines)
     if len(set(machines)) != len(machines):
         raise UserError(f"A machine is listed twice: {','.join(machines)}.")
     individual, combine = dailygraphics.modes(machines, args.individual, args.combine)

@@ -6,11 +6,12 @@ from __future__ import annotations
 import argparse
 import sys
 
-from .. import graphics, timeutil
+from .. import graphics
 from ..config import ConfigError
 from ..paths import this_host
-from .common import (EXIT_FAILURE, EXIT_USAGE, OneLineParser, UserError, add_root_option, fail,
-                     load_settings, make_paths, setup_logging)
+from .common import (EXIT_FAILURE, EXIT_USAGE, OneLineParser, UserError, add_root_option,
+                     chosen_language, comma_words, date_option, fail, load_settings,
+                     make_paths, setup_logging)
 
 PROGRAM = "generateGraphics"
 ALL_TYPES = ("All", "Tous", "ALL", "TOUS", "all", "tous")
@@ -74,14 +75,10 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _words(text: str) -> list[str]:
-    return [w for w in text.replace(" ", "").split(",") if w]
-
-
 def data_types(text: str | None, file_type: str, language: str) -> tuple[str, ...]:
     """Types in drawing order; *All* (first word) stands for every type of the file type."""
     valid = graphics.TYPES[file_type]
-    asked = _words(text) if text is not None else []
+    asked = comma_words(text) if text is not None else []
     if not asked or asked[0] in ALL_TYPES:
         return valid
     asked = [FROM_FRENCH.get(t, t) for t in asked]
@@ -95,10 +92,7 @@ def data_types(text: str | None, file_type: str, language: str) -> tuple[str, ..
 def validated(args, main_language: str = "en") -> dict:
     """Options checked in the original's order (spec §1.2), plus the fixes: an unsupported
     language is an error (B-03) and at least one client is required (B-01)."""
-    try:
-        date = timeutil.parse_user_date(args.date) if args.date else timeutil.now()
-    except timeutil.BadDate:
-        raise UserError("The date format must be YYYY-MM-DD HH:MM:SS") from None
+    date = date_option(args.date or None)
     if args.span < 1:
         raise UserError("The timespan value needs to be an integer one above 0.")
     file_type = args.fileType.replace("'", "").strip()
@@ -109,18 +103,14 @@ def validated(args, main_language: str = "en") -> dict:
         raise UserError("-g|--groupName option requires the --combineClients options. "
                         "Group names are otherwise irrelevant.")
     types = data_types(args.types, file_type, main_language)
-    language = (args.outputLanguage if args.outputLanguage is not None
-                else main_language).strip()
-    if language not in graphics.LANGUAGES:
-        raise UserError(f"{language} is not one of the supported languages "
-                        f"({', '.join(graphics.LANGUAGES)}).")
-    clients = _words(args.clients)
+    language = chosen_language(args.outputLanguage, main_language, graphics.LANGUAGES)
+    clients = comma_words(args.clients)
     if not clients:
         raise UserError("No client or source given: use -c name1,name2.")
-    machines = _words(args.machines) if args.machines is not None else [this_host()]
+    machines = comma_words(args.machines) if args.machines is not None else [this_host()]
     if not machines:
         raise UserError("No machine given: use -m machine1,machine2.")
-    products = (_words(args.products) if args.products is not None
+    products = (comma_words(args.products) if args.products is not None
                 else [graphics.ALL_WORDS[main_language]]) or ["All"]
     return dict(date=date, span=args.span, file_type=file_type, group=group, types=types,
                 language=language, clients=clients, machines=machines, products=products)

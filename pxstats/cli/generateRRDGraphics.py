@@ -6,12 +6,12 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-from .. import timeutil
 from ..config import ConfigError
-from ..paths import check_name, this_host
+from ..paths import this_host
 from ..pickling import client_names
 from ..rrd import graphs, schema, windows
-from .common import (EXIT_USAGE, UserError, add_root_option, fail, load_settings, make_paths,
+from .common import (EXIT_USAGE, UserError, add_fixed_options, add_root_option, check_names,
+                     chosen_period, comma_words, date_option, fail, load_settings, make_paths,
                      setup_logging)
 
 PROGRAM = "generateRRDGraphics"
@@ -41,12 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
                              "the hour. Default: now.")
     parser.add_argument("-f", "--fileType", default="tx",
                         help="Clients (tx, default) or sources (rx).")
-    parser.add_argument("--fixedPrevious", action="store_true",
-                        help="The calendar day, week (Sunday to Sunday), month or year before "
-                             "the one holding the date.")
-    parser.add_argument("--fixedCurrent", action="store_true",
-                        help="The calendar day, week (Sunday to Sunday), month or year holding "
-                             "the date.")
+    add_fixed_options(parser)
     parser.add_argument("--havingRun", action="store_true",
                         help="With -c ALL: only the clients/sources whose databases were "
                              "updated during the period. Configured group names "
@@ -85,10 +80,6 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _words(text: str) -> list[str]:
-    return [w for w in text.replace(" ", "").split(",") if w]
-
-
 def _span(text) -> int:
     try:
         span = int(str(text).strip())
@@ -106,11 +97,7 @@ def validate_options(args, default_language: str = "en") -> dict:
     if language not in LANGUAGES:
         raise UserError("The specified language is not currently supported. "
                         "Supported languages are : en, fr")
-    periods = [p for p, on in zip(windows.PERIODS,
-                                  (args.daily, args.weekly, args.monthly, args.yearly)) if on]
-    if len(periods) > 1:
-        raise UserError("Only one of the daily, weekly and yearly options can be use at a time")
-    period = periods[0] if periods else None
+    period = chosen_period(args)
     if period and args.span is not None:
         raise UserError("When using the daily, the weekly or the yearly options "
                         "timespan cannot be specified.")
@@ -124,10 +111,7 @@ def validate_options(args, default_language: str = "en") -> dict:
                         "either fixedPrevious or fixedCurrent.")
     if args.individual and args.totals:
         raise UserError("Cannot use the individual and the totals options at the same time.")
-    try:
-        date = timeutil.parse_user_date(args.date) if args.date else timeutil.now()
-    except timeutil.BadDate:
-        raise UserError("The date format must be YYYY-MM-DD HH:MM:SS") from None
+    date = date_option(args.date or None)
     span = _span(args.span) if args.span is not None else (None if period else 12)
     start, end, span = windows.graph_window(date, period, span, args.fixedCurrent,
                                             args.fixedPrevious)
@@ -137,19 +121,14 @@ def validate_options(args, default_language: str = "en") -> dict:
     if file_type not in schema.DATA_TYPES:
         raise UserError(f"File type must be either tx or rx. Specified file type was : "
                         f"{file_type}")
-    clients = _words(args.clients)
+    clients = comma_words(args.clients)
     all_clients = not clients or clients[0].upper() in ALL_CLIENTS
     if args.havingRun and not all_clients:
         raise UserError("Cannot use the havingRun option while specifying client/source "
                         "names. To use havingRun, do not use -c|--client option.")
-    machines = _words(args.machines) if args.machines is not None else [this_host()]
-    try:
-        for name in machines:
-            check_name("machine", name)
-        for name in ([] if all_clients else clients):
-            check_name("client", name)
-    except ValueError as exc:
-        raise UserError(str(exc)) from None
+    machines = comma_words(args.machines) if args.machines is not None else [this_host()]
+    check_names("machine", machines)
+    check_names("client", [] if all_clients else clients)
     if not machines:
         raise UserError("no machine given")
     return dict(language=language, period=period, start=start, end=end, span=span,
@@ -159,7 +138,7 @@ def validate_options(args, default_language: str = "en") -> dict:
 
 def data_types(text: str, file_type: str) -> tuple[str, ...]:
     valid = schema.DATA_TYPES[file_type]
-    asked = [FRENCH_TYPES.get(t, t) for t in _words(text)]
+    asked = [FRENCH_TYPES.get(t, t) for t in comma_words(text)]
     if not asked or asked[0].upper() in ALL_TYPES:
         return tuple(valid)
     bad = [t for t in asked if t not in valid]

@@ -7,9 +7,9 @@ import os
 import sys
 
 from .. import timeutil
-from ..paths import check_name, this_host
+from ..paths import this_host
 from ..samples import ROTATED_KEPT, write_logs
-from .common import UserError, add_root_option, make_paths, run
+from .common import UserError, add_root_option, check_names, comma_words, make_paths, run
 
 PROGRAM = "generateSampleLogs"
 
@@ -43,14 +43,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _names(kind: str, text: str, allow_empty: bool = False) -> list[str]:
-    names = list(dict.fromkeys(n for n in text.replace(" ", "").split(",") if n))
+    names = list(dict.fromkeys(comma_words(text)))
     if not names and not allow_empty:
         raise UserError(f"no {kind} given")
-    try:
-        for name in names:
-            check_name(kind, name)
-    except ValueError as exc:
-        raise UserError(str(exc)) from None
+    check_names(kind, names)
     return names
 
 

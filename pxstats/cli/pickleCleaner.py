@@ -5,10 +5,9 @@ from __future__ import annotations
 import argparse
 import sys
 
-from .. import timeutil
 from ..tools import DEFAULT_DAYS_TO_KEEP, clean_pickles
-from .common import (OneLineParser, EXIT_FAILURE, EXIT_USAGE, UserError, add_root_option, fail, make_paths,
-                     setup_logging)
+from .common import (EXIT_FAILURE, EXIT_USAGE, OneLineParser, UserError, add_root_option,
+                     date_option, fail, make_paths, setup_logging)
 
 PROGRAM = "pickleCleaner"
 
@@ -36,10 +35,7 @@ def validated(args) -> dict:
         days = 0
     if days < 1:
         raise UserError(f"daysToKeep must be an integer of at least 1 (got {args.days!r})")
-    try:
-        today = timeutil.parse_user_date(args.date) if args.date else timeutil.now()
-    except timeutil.BadDate:
-        raise UserError("The date format must be YYYY-MM-DD HH:MM:SS") from None
+    today = date_option(args.date or None)
     return dict(days=days, today=today)
 
 

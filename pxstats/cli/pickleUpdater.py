@@ -7,9 +7,10 @@ import sys
 
 from .. import timeutil
 from ..collector import ALL_WORDS, STATS_BY_FILE_TYPE
-from ..paths import check_name, this_host
+from ..paths import this_host
 from ..pickling import client_names, update_clients
-from .common import OneLineParser, EXIT_USAGE, UserError, add_root_option, fail, make_paths, setup_logging
+from .common import (EXIT_USAGE, OneLineParser, UserError, add_root_option, check_names,
+                     comma_words, date_option, fail, make_paths, setup_logging)
 
 PROGRAM = "pickleUpdater"
 FRENCH_TYPES = {"erreurs": "errors", "latence": "latency", "nbreDeBytes": "bytecount"}
@@ -50,10 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def validated(args) -> dict:
     """Options checked in the original's order; raises UserError with one clear line."""
-    try:
-        moment = timeutil.parse_user_date(args.date) if args.date else timeutil.now()
-    except timeutil.BadDate:
-        raise UserError("The date format must be YYYY-MM-DD HH:MM:SS") from None
+    moment = date_option(args.date or None)
     until = timeutil.minute_start(moment) if args.now else timeutil.hour_start(moment)
     if args.interval < 1 or 60 % args.interval:
         raise UserError("The interval value needs to be an integer above 0 that divides 60.")
@@ -61,7 +59,7 @@ def validated(args) -> dict:
     if file_type not in STATS_BY_FILE_TYPE:
         raise UserError("File type must be either tx or rx. Multiple types are not accepted.")
     valid = STATS_BY_FILE_TYPE[file_type]
-    asked = [FRENCH_TYPES.get(t, t) for t in args.types.replace(" ", "").split(",") if t]
+    asked = [FRENCH_TYPES.get(t, t) for t in comma_words(args.types)]
     if not asked or asked[0] in ALL_WORDS:
         types = list(valid)
     else:
@@ -71,14 +69,9 @@ def validated(args) -> dict:
                             f"{', '.join(valid)} (got {', '.join(bad)})")
         types = list(dict.fromkeys(asked))
     machine = (args.machine or this_host()).replace(" ", "")
-    clients = [c for c in args.clients.replace(" ", "").split(",") if c]
-    try:
-        check_name("machine", machine)
-        for client in clients:
-            if client not in ALL_WORDS:
-                check_name("client", client)
-    except ValueError as exc:
-        raise UserError(str(exc)) from None
+    clients = comma_words(args.clients)
+    check_names("machine", [machine])
+    check_names("client", [c for c in clients if c not in ALL_WORDS])
     if not clients:
         raise UserError("no client given")
     return dict(until=until, interval=args.interval * 60, file_type=file_type, types=types,

@@ -7,9 +7,10 @@ import sys
 
 from .. import timeutil
 from ..collector import ALL_WORDS, STATS_BY_FILE_TYPE
-from ..paths import check_name, this_host
+from ..paths import this_host
 from ..pickling import LockBusy, LogFolderMissing, client_names, recollect_client
-from .common import OneLineParser, EXIT_USAGE, UserError, add_root_option, fail, make_paths, setup_logging
+from .common import (EXIT_USAGE, OneLineParser, UserError, add_root_option, check_names,
+                     comma_words, fail, make_paths, setup_logging)
 
 PROGRAM = "recollectData"
 
@@ -59,13 +60,10 @@ def main(argv=None) -> int:
             raise UserError("--to must be later than --from")
         if args.interval < 1 or 60 % args.interval:
             raise UserError("The interval value needs to be an integer above 0 that divides 60.")
-        machines = [m for m in (args.machines or this_host()).replace(" ", "").split(",") if m]
-        clients = [c for c in args.clients.replace(" ", "").split(",") if c]
-        for name in machines:
-            check_name("machine", name)
-        for name in clients:
-            if name not in ALL_WORDS:
-                check_name("client", name)
+        machines = comma_words(args.machines or this_host())
+        clients = comma_words(args.clients)
+        check_names("machine", machines)
+        check_names("client", [c for c in clients if c not in ALL_WORDS])
         paths = make_paths(args.root)
         setup_logging(paths, PROGRAM, args.verbose)
     except (UserError, ValueError) as exc:

@@ -8,10 +8,9 @@ import sys
 
 from .. import timeutil
 from ..collector import ALL_WORDS, FILE_TYPES
-from ..paths import check_name
 from ..tools import NOT_AVAILABLE, set_times_of_last_updates
-from .common import (OneLineParser, EXIT_FAILURE, EXIT_USAGE, UserError, add_root_option, fail, make_paths,
-                     setup_logging)
+from .common import (EXIT_FAILURE, EXIT_USAGE, OneLineParser, UserError, add_root_option,
+                     check_names, comma_words, date_option, fail, make_paths, setup_logging)
 
 PROGRAM = "setTimeOfLastUpdates"
 
@@ -40,25 +39,17 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def validated(args) -> dict:
-    try:
-        moment = timeutil.parse_user_date(args.date)
-    except timeutil.BadDate:
-        raise UserError("The date format must be YYYY-MM-DD HH:MM:SS") from None
+    moment = date_option(args.date)
     machine = args.machine.strip() if args.machine is not None else None
     clients = None
     if args.clients is not None:
-        clients = [c for c in args.clients.replace(" ", "").split(",") if c]
+        clients = comma_words(args.clients)
         if not clients:
             raise UserError("no client given")
         if any(c in ALL_WORDS for c in clients):
             clients = None
-    try:
-        if machine is not None:
-            check_name("machine", machine)
-        for client in clients or []:
-            check_name("client", client)
-    except ValueError as exc:
-        raise UserError(str(exc)) from None
+    check_names("machine", [] if machine is None else [machine])
+    check_names("client", clients or [])
     file_types = [args.fileType] if args.fileType else None
     return dict(moment=moment, machine=machine, clients=clients, file_types=file_types)
 

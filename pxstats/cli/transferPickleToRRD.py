@@ -8,7 +8,8 @@ import sys
 from .. import timeutil
 from ..paths import check_name, this_host
 from ..rrd import transfer
-from .common import OneLineParser, EXIT_USAGE, UserError, add_root_option, fail, make_paths, setup_logging
+from .common import (EXIT_USAGE, OneLineParser, UserError, add_root_option, comma_words,
+                     date_option, fail, make_paths, setup_logging)
 
 PROGRAM = "transferPickleToRRD"
 ALL_CLIENTS = ("ALL", "TOUS")
@@ -55,25 +56,19 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _split(text: str) -> list[str]:
-    return [item for item in text.replace(" ", "").split(",") if item]
-
-
 def validated(args) -> dict:
     """Options checked in the original's order (spec rrd.md §2.2); raises UserError."""
-    try:
-        moment = timeutil.parse_user_date(args.end) if args.end else timeutil.now()
-    except timeutil.BadDate:
-        raise UserError("Error. The endind date format must be YYYY-MM-DD HH:MM:SS") from None
+    moment = date_option(args.end or None,
+                         "Error. The endind date format must be YYYY-MM-DD HH:MM:SS")
     end = timeutil.hour_start(moment)
     group = args.group.strip()
-    products = _split(args.products)
+    products = comma_words(args.products)
     if transfer.products_filter(products) and not group:
         raise UserError("Error. Products can only be specified when using special groups.")
-    clients = _split(args.clients)
+    clients = comma_words(args.clients)
     if not clients:
         raise UserError("Error. No client was specified.")
-    file_types = _split(args.fileTypes)
+    file_types = comma_words(args.fileTypes)
     if len(file_types) == 1 and len(clients) > 1:
         file_types = file_types * len(clients)
     everyone = len(clients) == 1 and clients[0].upper() in ALL_CLIENTS
@@ -95,7 +90,7 @@ def validated(args) -> dict:
             raise UserError("Error. A group needs its members: list them with -c.")
         if len(set(file_types)) > 1:
             raise UserError("Error. All the members of a group must have the same file type.")
-    machines = _split(args.machines) if args.machines is not None else [this_host()]
+    machines = comma_words(args.machines) if args.machines is not None else [this_host()]
     if not machines:
         raise UserError("Error. No machine was specified.")
     try:
