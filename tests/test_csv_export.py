@@ -17,7 +17,7 @@ from pxstats.paths import StatsPaths
 from pxstats.rrd import schema
 
 from manpage import assert_manual_page_matches_help
-from conftest import REPO, T
+from conftest import REPO, T, make_client
 
 TX_HEADER = ("clients,latency min,latency max,latency mean,latency total,bytecount min,"
              "bytecount max,bytecount mean,bytecount total,errors min,errors max,errors mean,"
@@ -34,26 +34,6 @@ T28 = ["-w", "--fixedPrevious", "--date", "2008-01-09 10:00:00", "-f", "tx",
 
 
 # -- helpers --------------------------------------------------------------------------------------
-
-def make_db(paths, data_type, name, machines, first, minutes, value, file_type="tx",
-            time_of_update=None):
-    """A database holding value(minute start) (None = unknown) for `minutes` minutes from
-    `first`; the minute starting at m is stored at m + 60, as the transfer does."""
-    path = schema.db_path(paths, data_type, name, machines)
-    schema.create(path, data_type, first)
-    schema.update(path, [(first + 60 * (i + 1), value(first + 60 * i)) for i in range(minutes)])
-    if time_of_update is not None:
-        schema.write_time_of_update(schema.time_of_update_path(paths, file_type, path),
-                                    time_of_update)
-    return path
-
-
-def make_name(paths, name, machines, first, minutes, value, file_type="tx", time_of_update=None,
-              types=None):
-    for data_type in types or schema.DATA_TYPES[file_type]:
-        make_db(paths, data_type, name, machines, first, minutes, value, file_type,
-                time_of_update)
-
 
 def by_day(t):
     """Weekly fixture value: 1 on the first day of the week, ..., 7 on the last."""
@@ -102,17 +82,17 @@ def week_template(tmp_path_factory):
     write_config(root, "G = tag1 tx c1,c3 *\nH = tag2 tx c3 *\nR = tag1 rx s1 *\n")
     minutes = 7 * 1440
     m12 = ["machine1", "machine2"]
-    make_name(paths, "c1", m12, WEEK_START, minutes, by_day, time_of_update=WEEK_END)
-    make_name(paths, "c2", m12, WEEK_START, minutes, by_day,
+    make_client(paths, "c1", m12, WEEK_START, minutes, by_day, time_of_update=WEEK_END)
+    make_client(paths, "c2", m12, WEEK_START, minutes, by_day,
               time_of_update=WEEK_START - 86400)
-    make_name(paths, "c3", m12, WEEK_START, minutes, by_day, time_of_update=WEEK_END,
+    make_client(paths, "c3", m12, WEEK_START, minutes, by_day, time_of_update=WEEK_END,
               types=["latency", "bytecount", "filesOverMaxLatency", "filecount"])
-    make_name(paths, "c3", ["machine3"], WEEK_START, minutes, lambda t: 2.0,
+    make_client(paths, "c3", ["machine3"], WEEK_START, minutes, lambda t: 2.0,
               time_of_update=WEEK_END)
-    make_name(paths, "G", m12, WEEK_START, minutes, lambda t: 5.0, time_of_update=WEEK_END)
-    make_name(paths, "H", ["machine3"], WEEK_START, minutes, lambda t: 3.0,
+    make_client(paths, "G", m12, WEEK_START, minutes, lambda t: 5.0, time_of_update=WEEK_END)
+    make_client(paths, "H", ["machine3"], WEEK_START, minutes, lambda t: 3.0,
               time_of_update=WEEK_END)
-    make_name(paths, "R", m12, WEEK_START, minutes, lambda t: 1.0, file_type="rx",
+    make_client(paths, "R", m12, WEEK_START, minutes, lambda t: 1.0, file_type="rx",
               time_of_update=WEEK_END)
     return root
 
@@ -296,7 +276,7 @@ def test_daily_figures_ten_minute_points(root):
             return None
         return 1.0 if minute < 720 else 3.0
 
-    make_name(paths, "a", ["m1"], day, 1440, value, time_of_update=day + 86400,
+    make_client(paths, "a", ["m1"], day, 1440, value, time_of_update=day + 86400,
               types=["latency", "bytecount", "errors", "filesOverMaxLatency", "filecount"])
     assert run(root, "-d", "--fixedPrevious", "--date", "2024-01-16 05:00:00",
                "--machines", "m1") == 0
@@ -311,7 +291,7 @@ def test_yearly_figures_daily_points(root):
     """Yearly: daily rows; days without data are no points; total = sum x 1440."""
     paths = StatsPaths(root)
     first = T("2007-01-01 00:00:00")
-    make_name(paths, "s1", ["m1"], first, 3 * 1440, lambda t: float((t - first) // 86400 + 1),
+    make_client(paths, "s1", ["m1"], first, 3 * 1440, lambda t: float((t - first) // 86400 + 1),
               file_type="rx", time_of_update=first + 3 * 86400)
     assert run(root, "-y", "--fixedPrevious", "--date", "2008-03-01 12:00:00", "-f", "rx",
                "--machines", "m1", "-l", "fr") == 0
@@ -369,7 +349,7 @@ def test_no_language_option_uses_the_main_language(week, root, capsys):
 
 def test_value_that_is_no_tag_is_a_machine(week, root, capsys):
     paths = StatsPaths(root)
-    make_name(paths, "a", ["m9"], WEEK_START, 60, lambda t: 1.0, time_of_update=WEEK_END)
+    make_client(paths, "a", ["m9"], WEEK_START, 60, lambda t: 1.0, time_of_update=WEEK_END)
     assert run(root, *T28[:-3], "--machines", "m9", "--machinesAreClusters", "-v") == 0
     assert "m9 is not a machine tag of configForMachines" in capsys.readouterr().err
     assert csv_lines(root / "data/csvFiles/weekly/tx/m9/2007/52.csv")[1].startswith("a on m9,")
@@ -377,7 +357,7 @@ def test_value_that_is_no_tag_is_a_machine(week, root, capsys):
 
 def test_no_configuration_at_all(root, capsys):
     paths = StatsPaths(root)
-    make_name(paths, "a", ["m1"], WEEK_START, 60, lambda t: 1.0, time_of_update=WEEK_END)
+    make_client(paths, "a", ["m1"], WEEK_START, 60, lambda t: 1.0, time_of_update=WEEK_END)
     assert run(root, *T28[:-3], "--machines", "m1") == 0
     assert csv_lines(root / "data/csvFiles/weekly/tx/m1/2007/52.csv")[1].startswith("a on m1,")
 

@@ -1,7 +1,6 @@
 """A pickleUpdater run killed with SIGKILL at random instants, then run again normally,
 leaves exactly the pickles, pointers and update times of an uninterrupted run."""
 
-import os
 import random
 import shutil
 import signal

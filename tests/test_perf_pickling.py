@@ -6,30 +6,18 @@ import threading
 
 import pytest
 
-from pxstats import pickling, timeutil
+from pxstats import pickling
 from pxstats.cli import pickleUpdater
 from pxstats.collector import FileStatsCollector
 from pxstats.store import pickles, updates
 
-from conftest import T, write_log
-
-
-def hourly_lines(first_hour: str, hours: int):
-    lines = []
-    for h in range(hours):
-        base = T(first_hour) + h * 3600
-        for minute in (0, 30):
-            t = base + minute * 60
-            stamp = timeutil.iso(t + 20).replace("-", "").replace(" ", "").replace(":", "")
-            lines.append(f"{timeutil.iso(t + 30)},000 [INFO] ({100 + minute} Bytes) Bulletin "
-                         f"SACN{h:02d}_CWAO:ncp1:CWAO:SA:3:Direct:{stamp}  delivered")
-    return lines
+from conftest import T, hourly_lines, write_log
 
 
 @pytest.fixture
 def root(tmp_path):
     write_log(tmp_path / "data" / "logFiles" / "m1" / "tx_c.log",
-              hourly_lines("2008-04-30 10:00:00", 6))
+              hourly_lines("2008-04-30 10:00:00", 6, noise=False))
     updates.write(tmp_path / "data" / "picklesTimeOfUpdates" / "tx_c_m1", T("2008-04-30 10:00:00"))
     return tmp_path
 

@@ -1,6 +1,5 @@
 """pickleUpdater end to end: spec §9 T12-T15, validation of §3.2, catch-up and locking."""
 
-import os
 import subprocess
 import sys
 
@@ -11,22 +10,8 @@ from pxstats.logs import cursor
 from pxstats.cli import pickleUpdater
 from pxstats.store import pickles, updates
 
-from conftest import REPO, T, write_log
+from conftest import REPO, T, hourly_lines, write_log
 from manpage import assert_manual_page_matches_help
-
-
-def hourly_lines(first_hour: str, hours: int):
-    """Per hour: a noise line then a delivery at minute 0, the same at minute 30."""
-    lines = []
-    for h in range(hours):
-        base = T(first_hour) + h * 3600
-        for minute in (0, 30):
-            t = base + minute * 60
-            lines.append(f"{timeutil.iso(t + 5)},000 [INFO] 3 new bulletins will be sent")
-            stamp = timeutil.iso(t + 20).replace("-", "").replace(" ", "").replace(":", "")
-            lines.append(f"{timeutil.iso(t + 30)},000 [INFO] ({100 + minute} Bytes) Bulletin "
-                         f"SACN{h:02d}_CWAO:ncp1:CWAO:SA:3:Direct:{stamp}  delivered")
-    return lines
 
 
 @pytest.fixture

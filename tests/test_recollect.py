@@ -6,7 +6,8 @@ from pxstats.cli import pickleUpdater, recollectData
 
 from conftest import REPO, write_log
 from manpage import assert_manual_page_matches_help
-from test_pickle_updater import hourly_lines, pickle_of
+from test_pickle_updater import pickle_of
+from conftest import hourly_lines
 
 
 @pytest.fixture

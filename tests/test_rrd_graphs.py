@@ -16,7 +16,7 @@ from pxstats.paths import StatsPaths
 from pxstats.rrd import graphs, legend, schema, windows
 from pxstats.rrd.legend import Figures
 
-from conftest import REPO, T
+from conftest import REPO, T, make_client, make_db
 from manpage import assert_manual_page_matches_help
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -32,27 +32,6 @@ def png_size(path: Path) -> tuple[int, int]:
     assert head[:8] == PNG_MAGIC, f"{path} is not a PNG"
     assert head[12:16] == b"IHDR"
     return struct.unpack(">II", head[16:24])
-
-
-def make_db(paths, data_type, client, machines, first, minutes, value, file_type="tx",
-            time_of_update=None, combined=False):
-    """A per-client database holding `value(minute_start)` for `minutes` minutes from `first`
-    (the bucket starting at m is stored at m + 60, as the transfer does)."""
-    path = (schema.combined_db_path if combined else schema.db_path)(
-        paths, data_type, client, machines)
-    schema.create(path, data_type, first)
-    schema.update(path, [(first + 60 * (i + 1), value(first + 60 * i)) for i in range(minutes)])
-    if time_of_update is not None:
-        schema.write_time_of_update(schema.time_of_update_path(paths, file_type, path),
-                                    time_of_update)
-    return path
-
-
-def make_client(paths, client, machines, first, minutes, value=lambda t: 1.0, file_type="tx",
-                time_of_update=None, types=None):
-    for data_type in types or schema.DATA_TYPES[file_type]:
-        make_db(paths, data_type, client, machines, first, minutes, value, file_type,
-                time_of_update)
 
 
 def run(root, *argv):
