@@ -142,10 +142,12 @@ class PickleWriter:
 
 @dataclass
 class Cursors:
-    """Resume offsets known during one run: the saved pointer plus every file read since."""
+    """What one run knows of the log files: resume offsets (the saved pointer plus every
+    file read since) and the first/last record times of the files."""
     saved: cursor.Pointer | None = None
     seen: dict = field(default_factory=dict)  # path -> (offset, end)
     last: cursor.Pointer | None = None
+    record_times: selection.RecordTimes = field(default_factory=selection.RecordTimes)
 
     def start_offset(self, path: Path, start: int) -> int:
         known = self.seen.get(path)
@@ -170,7 +172,7 @@ def collect_period(folder: Path, file_type: str, name: str, start: int, end: int
                                    interval=interval, total_width=timeutil.HOUR)
     cursors = cursors or Cursors()
     result = ScanResult()
-    files = selection.select_files(folder, file_type, name, start, end)
+    files = selection.select_files(folder, file_type, name, start, end, cursors.record_times)
     columns = []   # the rows as int64 arrays, for the statistics
     for path in files:
         offset = cursors.start_offset(path, start)

@@ -8,7 +8,9 @@ from pxstats.collector import FileStatsCollector, is_interesting_product
 from pxstats.pickling import Cursors, collect_period
 from pxstats.logs import cursor
 from pxstats.logs.formats import is_log_line, line_time
-from pxstats.logs.selection import candidate_files, first_log_time, last_log_time, select_files
+from pxstats.logs import selection
+from pxstats.logs.selection import (RecordTimes, candidate_files, first_log_time, last_log_time,
+                                     select_files)
 
 from conftest import T, write_log
 
@@ -276,6 +278,29 @@ def test_first_and_last_log_times_past_long_garbage(tmp_path, head_bytes, tail_b
     times = [line_time(x) for x in path.read_bytes().split(b"\n") if is_log_line(x)]
     assert first_log_time(path) == times[0] == T("2008-04-30 12:00:00")
     assert last_log_time(path) == times[-1] == T("2008-04-30 12:02:00")
+
+
+def test_record_times_are_read_once_per_version_of_a_file(tmp_path, monkeypatch):
+    """A catch-up asks every hour about the same files: each is read again only once it
+    has changed (a live log growing), and then the new last record is seen."""
+    reads = []
+    for name in ("first_log_time", "last_log_time"):
+        real = getattr(selection, name)
+        monkeypatch.setattr(selection, name,
+                            lambda path, real=real, name=name: reads.append(name) or real(path))
+    path = write_log(tmp_path / "tx_c.log", [_line("2008-04-30 12:00:00")])
+    times = RecordTimes()
+    for _ in range(3):
+        assert (times.first(path), times.last(path)) == (T("2008-04-30 12:00:00"),) * 2
+    assert reads == ["first_log_time", "last_log_time"]
+    with open(path, "a") as handle:
+        handle.write(_line("2008-04-30 12:10:00") + "\n")
+    assert (times.first(path), times.last(path)) == (T("2008-04-30 12:00:00"),
+                                                      T("2008-04-30 12:10:00"))
+    assert len(reads) == 4
+    assert select_files(tmp_path, "tx", "c", T("2008-04-30 12:05:00"),
+                        T("2008-04-30 13:00:00"), times) == [path]
+    assert len(reads) == 4
 
 
 def test_numeric_rotation_order(tmp_path):

@@ -92,14 +92,38 @@ def _time_if_log(line: bytes) -> int | None:
     return line_time(line) if is_log_line(line) else None
 
 
-def select_files(folder: Path, file_type: str, name: str, start: int, end: int) -> list[Path]:
+class RecordTimes:
+    """First and last record times of log files, read once per version of each file
+    (inode, size, modification time) by whoever keeps this object: hour after hour of a
+    catch-up asks about the same files."""
+
+    def __init__(self):
+        self._known: dict = {}
+
+    def first(self, path: Path) -> int | None:
+        return self._read(path, "first", first_log_time)
+
+    def last(self, path: Path) -> int | None:
+        return self._read(path, "last", last_log_time)
+
+    def _read(self, path: Path, which: str, reader) -> int | None:
+        status = os.stat(path)
+        key = (path, which, status.st_ino, status.st_size, status.st_mtime_ns)
+        if key not in self._known:
+            self._known[key] = reader(path)
+        return self._known[key]
+
+
+def select_files(folder: Path, file_type: str, name: str, start: int, end: int,
+                 times: RecordTimes | None = None) -> list[Path]:
     """Files holding records in [start, end), in reading order."""
+    times = times or RecordTimes()
     chosen = []
     for path in candidate_files(folder, file_type, name):
-        first = first_log_time(path)
+        first = times.first(path)
         if first is None or first >= end:
             continue
-        last = last_log_time(path)
+        last = times.last(path)
         if last is not None and last >= start:
             chosen.append(path)
     return chosen
