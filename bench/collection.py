@@ -22,11 +22,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from pxstats import timeutil  # noqa: E402
+from pxstats.util import timeutil  # noqa: E402
 from pxstats.cli import pickleUpdater  # noqa: E402
-from pxstats.collector import FileStatsCollector  # noqa: E402
-from pxstats.logs.formats import ScanResult  # noqa: E402
-from pxstats.pickling import read_file  # noqa: E402
+from pxstats.stats.collector import FileStatsCollector  # noqa: E402
+from pxstats.collect.formats import ScanResult  # noqa: E402
+from pxstats.actions.update import read_file  # noqa: E402
 from pxstats.samples import write_bench_day  # noqa: E402
 from pxstats.store import updates  # noqa: E402
 

@@ -31,7 +31,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from pxstats import dailygraphics, graphics, timeutil  # noqa: E402
+from pxstats.actions import daily_graphics as dailygraphics, graphics
+from pxstats.util import timeutil  # noqa: E402
 from pxstats.gnuplot import render, script  # noqa: E402
 from pxstats.paths import StatsPaths  # noqa: E402
 from pxstats.store import pickles  # noqa: E402

@@ -6,7 +6,7 @@ from __future__ import annotations
 import copy
 import random
 
-from pxstats.collector import FileStatsCollector
+from pxstats.stats.collector import FileStatsCollector
 
 
 def template_hour(rng: random.Random, hour: int) -> FileStatsCollector:

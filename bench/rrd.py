@@ -31,9 +31,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from pxstats import timeutil  # noqa: E402
+from pxstats.util import timeutil  # noqa: E402
 from pxstats.paths import StatsPaths  # noqa: E402
-from pxstats.rrd import schema, transfer  # noqa: E402
+from pxstats.rrd import schema
+from pxstats.actions import transfer  # noqa: E402
 from pxstats.store import pickles  # noqa: E402
 from hourly_data import shifted, template_hour  # noqa: E402
 

@@ -32,7 +32,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from pxstats import timeutil  # noqa: E402
+from pxstats.util import timeutil  # noqa: E402
 from pxstats.cli import generateRRDGraphics  # noqa: E402
 from pxstats.paths import StatsPaths  # noqa: E402
 from pxstats.rrd import graphs, schema  # noqa: E402

@@ -12,7 +12,7 @@ import socket
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import timeutil
+from pxstats.util import timeutil
 
 NAME_MAX = 255
 

@@ -30,8 +30,8 @@ import time
 from operator import itemgetter
 from pathlib import Path
 
-from . import atomic
-from .timeutil import DAY, HOUR
+from pxstats.util import atomic
+from pxstats.util.timeutil import DAY, HOUR
 
 ROTATED_KEPT = 5  # Sundew: TimedRotatingFileHandler(when='midnight', backupCount=5)
 PX = "/apps/px"

@@ -14,13 +14,13 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import timeutil
-from .collector import FILE_TYPES, Bucket, FileStatsCollector
-from .paths import StatsPaths
-from .pickling import LockBusy, exclusive_lock
-from .store import updates
+from pxstats.util import timeutil
+from pxstats.stats.collector import FILE_TYPES, Bucket, FileStatsCollector
+from pxstats.paths import StatsPaths
+from pxstats.actions.update import LockBusy, exclusive_lock
+from pxstats.store import updates
 
-log = logging.getLogger("pxstats.tools")
+log = logging.getLogger(__name__)
 
 NOT_AVAILABLE = "Not available."
 BOX_WIDTH = 70

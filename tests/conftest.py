@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from pxstats import timeutil
-from pxstats.collector import FileStatsCollector
+from pxstats.util import timeutil
+from pxstats.stats.collector import FileStatsCollector
 from pxstats.paths import StatsPaths
 from pxstats.rrd import schema
 from pxstats.store import pickles

@@ -3,14 +3,19 @@
 import pytest
 from hypothesis import given, strategies as st
 
-from pxstats import timeutil
-from pxstats.collector import FileStatsCollector, is_interesting_product
-from pxstats.pickling import Cursors, collect_period
-from pxstats.logs import cursor
-from pxstats.logs.formats import is_log_line, line_time
-from pxstats.logs import selection
-from pxstats.logs.selection import (RecordTimes, candidate_files, first_log_time, last_log_time,
-                                     select_files)
+from pxstats.util import timeutil
+from pxstats.stats.collector import FileStatsCollector, is_interesting_product
+from pxstats.actions.update import Cursors, collect_period
+from pxstats.collect import cursor
+from pxstats.collect.formats import is_log_line, line_time
+from pxstats.collect import selection
+from pxstats.collect.selection import (
+    RecordTimes,
+    candidate_files,
+    first_log_time,
+    last_log_time,
+    select_files,
+)
 
 from conftest import T, write_log
 

@@ -6,9 +6,20 @@ from pathlib import Path
 
 import pytest
 
-from pxstats.config import (CollectionSettings, ConfigError, Frequency, load_config,
-                            load_general, load_machines, load_monitoring, parse_groups,
-                            parse_ini, parse_machines, read_ini, split_list)
+from pxstats.config import (
+    CollectionSettings,
+    ConfigError,
+    Frequency,
+    load_config,
+    load_general,
+    load_machines,
+    load_monitoring,
+    parse_groups,
+    parse_ini,
+    parse_machines,
+    read_ini,
+    split_list,
+)
 
 ETC = Path(__file__).resolve().parent.parent / "etc"
 

@@ -11,7 +11,8 @@ import sys
 
 import pytest
 
-from pxstats import csvexport, timeutil
+from pxstats.actions import csv_export as csvexport
+from pxstats.util import timeutil
 from pxstats.cli import csvDataConversion as cli
 from pxstats.paths import StatsPaths
 from pxstats.rrd import schema

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from pxstats import dailygraphics, graphics
+from pxstats.actions import daily_graphics as dailygraphics, graphics
 from pxstats.cli import generateAllGnuGraphicsForMachines as cli
 from pxstats.config import load_config
 from pxstats.gnuplot import render

@@ -10,11 +10,11 @@ import random
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from pxstats import timeutil
-from pxstats.collector import FileStatsCollector
-from pxstats.logs.fastscan import scan_buffer
-from pxstats.logs.formats import ScanResult, scan
-from pxstats.pickling import read_file
+from pxstats.util import timeutil
+from pxstats.stats.collector import FileStatsCollector
+from pxstats.collect.fastscan import scan_buffer
+from pxstats.collect.formats import ScanResult, scan
+from pxstats.actions.update import read_file
 from pxstats.samples import rx_lines, tx_lines, write_bench_day
 
 from conftest import T
@@ -482,7 +482,7 @@ def _heads(rng, count, same_minute):
 @pytest.mark.parametrize("seed", range(4))
 def test_prefix_clock_by_minute_runs_matches_row_by_row(seed, same_minute):
     import numpy as np
-    from pxstats.logs import fastscan
+    from pxstats.collect import fastscan
     heads = _heads(random.Random(seed), 5000, same_minute)
     head = np.frombuffer(b"".join(heads), np.uint8).reshape(-1, 56).copy()
     valid, times = fastscan._row_clock(head)
@@ -494,7 +494,7 @@ def test_prefix_clock_by_minute_runs_matches_row_by_row(seed, same_minute):
 
 def test_read_file_blocks_match_scan(bench_day, monkeypatch):
     """read_file over the whole day with several block sizes: the blocks change nothing."""
-    from pxstats import pickling
+    from pxstats.actions import update as pickling
     day = T("2008-04-30 00:00:00")
     data = bench_day.read_bytes()
     expected = outcome(reference, [data], "tx", day, day + timeutil.DAY, STATS[0], 60,

@@ -14,11 +14,11 @@ from pathlib import Path
 
 import pytest
 
-from pxstats import graphics
+from pxstats.actions import graphics
 from pxstats.cli import generateGraphics as cli
-from pxstats.collector import Bucket, FileStatsCollector
+from pxstats.stats.collector import Bucket, FileStatsCollector
 from pxstats.gnuplot import render, script
-from pxstats.merging import merge_sources
+from pxstats.stats.merging import merge_sources
 from pxstats.paths import StatsPaths
 from pxstats.store import pickles
 

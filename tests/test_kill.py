@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from pxstats import timeutil
+from pxstats.util import timeutil
 from pxstats.store import updates
 
 from conftest import T, write_log

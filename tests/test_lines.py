@@ -3,7 +3,7 @@
 import pytest
 from hypothesis import given, strategies as st
 
-from pxstats.logs.formats import ERROR, INFO, classify, parse_line
+from pxstats.collect.formats import ERROR, INFO, classify, parse_line
 
 from conftest import T
 
@@ -143,7 +143,7 @@ names = st.text(alphabet="ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.", min_size=1, m
        t=st.integers(T("2000-01-01 00:00:00"), T("2030-01-01 00:00:00")),
        form=st.sampled_from(["bulletin", "file", "message", "lat"]))
 def test_wellformed_tx_line_round_trip(nbytes, name, delay, t, form):
-    from pxstats import timeutil
+    from pxstats.util import timeutil
     arrival = t - delay
     ingest = f"{name}:ncp1:CWAO:SA:3:Direct:{timeutil.iso(arrival).replace('-', '').replace(' ', '').replace(':', '')}"
     body = {

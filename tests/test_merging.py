@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from pxstats import merging
-from pxstats.collector import FileStatsCollector
+from pxstats.stats import merging
+from pxstats.stats.collector import FileStatsCollector
 from pxstats.paths import StatsPaths
 from pxstats.store import pickles
-from pxstats.timeutil import parse_iso
+from pxstats.util.timeutil import parse_iso
 
 DAY = "2008-04-30 "
 H12, H13, H14 = (parse_iso(DAY + f"{h}:00:00") for h in (12, 13, 14))
@@ -218,7 +218,7 @@ def test_unreadable_version_file_means_remerge(paths, caplog):
     version = paths.version_file("clientA", "remote1,remote2")
     version.parent.mkdir(parents=True)
     version.write_text("{not json")
-    with caplog.at_level(logging.WARNING, logger="pxstats.merging"):
+    with caplog.at_level(logging.WARNING, logger="pxstats.stats.merging"):
         result = merging.merge_sources(paths, H12, H13, ["clientA"], "tx", ["remote1", "remote2"])
     assert "ignored" in caplog.text
     assert result.buckets[0].rows == 3
@@ -276,7 +276,7 @@ def test_different_layout_is_skipped_not_blanking_the_hour(paths, caplog):
     pickles.save(other_type, build(H12, [ok("12:03:00", "r1", 500)], "rx"))
     corrupt = paths.hourly_pickle("c", H12, "tx", "m4")
     corrupt.write_bytes(b"\x80\x04garbage")
-    with caplog.at_level(logging.ERROR, logger="pxstats.merging"):
+    with caplog.at_level(logging.ERROR, logger="pxstats.stats.merging"):
         result = merging.merge_same_hour([five_minutes, other_type, corrupt, good], H12, "tx", None)
     assert result.nb_entries == 60
     assert result.buckets[3].products == ["g1"] and result.buckets[3].totals["bytecount"] == 5.0
@@ -355,7 +355,7 @@ def test_merge_hours_other_interval_keeps_hours_aligned(paths):
 def test_merge_hours_mismatching_hour_left_empty(paths, caplog):
     store(paths, "c", "m", H12, [ok("12:01:00", "a", 1, 1)])
     store(paths, "c", "m", H13, [ok("13:01:00", "b", 1)], stats_types=["errors", "bytecount"])
-    with caplog.at_level(logging.ERROR, logger="pxstats.merging"):
+    with caplog.at_level(logging.ERROR, logger="pxstats.stats.merging"):
         result = merging.merge_hours(paths, H12, H14, "c", "m", "tx")
     assert result.buckets[1].products == ["a"]
     assert result.buckets[61].rows == 0 and "latency" in result.buckets[61].totals

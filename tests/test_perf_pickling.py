@@ -6,9 +6,9 @@ import threading
 
 import pytest
 
-from pxstats import pickling
+from pxstats.actions import update as pickling
 from pxstats.cli import pickleUpdater
-from pxstats.collector import FileStatsCollector
+from pxstats.stats.collector import FileStatsCollector
 from pxstats.store import pickles, updates
 
 from conftest import T, hourly_lines, write_log

@@ -9,8 +9,8 @@ import random
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from pxstats import collector as collector_module
-from pxstats.collector import FileStatsCollector
+from pxstats.stats import collector as collector_module
+from pxstats.stats.collector import FileStatsCollector
 from pxstats.samples import write_bench_day
 
 from conftest import T
@@ -161,8 +161,8 @@ def test_empty_collector_and_no_buckets():
 
 def test_bench_day(tmp_path):
     """A realistic day (the benchmark log) collected hour by hour."""
-    from pxstats.logs.formats import ScanResult
-    from pxstats.pickling import read_file
+    from pxstats.collect.formats import ScanResult
+    from pxstats.actions.update import read_file
     day = T("2008-04-30 00:00:00")
     log = tmp_path / "tx_bench.log"
     write_bench_day(log, day, 30_000)
@@ -189,7 +189,7 @@ def test_collect_period_with_scanner_columns(tmp_path, monkeypatch, chunk, file_
     """collect_period hands the scanner's arrays to the statistics: same pickles as the
     reference, with one block, many small blocks, and rows of a bucket spread over two
     files (rotated log, then current log, in time disorder)."""
-    from pxstats import pickling
+    from pxstats.actions import update as pickling
     from pxstats.samples import rx_lines, tx_lines
     if chunk:
         monkeypatch.setattr(pickling, "CHUNK", chunk)

@@ -5,8 +5,8 @@ import sys
 
 import pytest
 
-from pxstats import timeutil
-from pxstats.logs import cursor
+from pxstats.util import timeutil
+from pxstats.collect import cursor
 from pxstats.cli import pickleUpdater
 from pxstats.store import pickles, updates
 

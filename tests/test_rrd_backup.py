@@ -11,8 +11,9 @@ import pytest
 
 from pxstats.cli import backupRRDDatabases, restoreRoundRobinDatabases
 from pxstats.paths import StatsPaths
-from pxstats.pickling import exclusive_lock
-from pxstats.rrd import backup, schema
+from pxstats.actions.update import exclusive_lock
+from pxstats.actions import backup
+from pxstats.rrd import schema
 
 from conftest import BIN, REPO, T
 from manpage import assert_manual_page_matches_help

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from pxstats import timeutil
+from pxstats.util import timeutil
 from pxstats.cli import generateRRDGraphics as cli
 from pxstats.paths import StatsPaths
 from pxstats.rrd import graphs, legend, schema, windows

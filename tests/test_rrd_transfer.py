@@ -17,12 +17,14 @@ import sys
 
 import pytest
 
-from pxstats import merging, timeutil
+from pxstats.stats import merging
+from pxstats.util import timeutil
 from pxstats.cli import transferPickleToRRD as cli
-from pxstats.collector import FileStatsCollector
+from pxstats.stats.collector import FileStatsCollector
 from pxstats.paths import StatsPaths
-from pxstats.pickling import exclusive_lock
-from pxstats.rrd import schema, transfer
+from pxstats.actions.update import exclusive_lock
+from pxstats.rrd import schema
+from pxstats.actions import transfer
 from pxstats.store import pickles
 
 from conftest import REPO, T

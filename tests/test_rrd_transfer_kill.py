@@ -25,7 +25,8 @@ from pathlib import Path
 import pytest
 
 from pxstats.paths import StatsPaths
-from pxstats.rrd import schema, transfer
+from pxstats.rrd import schema
+from pxstats.actions import transfer
 
 from conftest import T
 from test_rrd_transfer import random_rows, save

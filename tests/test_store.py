@@ -10,8 +10,8 @@ import sys
 
 import pytest
 
-from pxstats import atomic, timeutil
-from pxstats.collector import FileStatsCollector
+from pxstats.util import atomic, timeutil
+from pxstats.stats.collector import FileStatsCollector
 from pxstats.store import legacy, pickles, updates
 from pxstats.store.pickles import PickleError
 

@@ -10,10 +10,15 @@ import sys
 import pytest
 
 from pxstats import tools
-from pxstats.cli import pickleCleaner, pickleViewer, picklesTimeOfUpdatesViewer, setTimeOfLastUpdates
-from pxstats.collector import FileStatsCollector
+from pxstats.cli import (
+    pickleCleaner,
+    pickleViewer,
+    picklesTimeOfUpdatesViewer,
+    setTimeOfLastUpdates,
+)
+from pxstats.stats.collector import FileStatsCollector
 from pxstats.paths import StatsPaths
-from pxstats.pickling import exclusive_lock
+from pxstats.actions.update import exclusive_lock
 from pxstats.store import pickles, updates
 
 from conftest import BIN, REPO, T

@@ -5,11 +5,20 @@ from __future__ import annotations
 import argparse
 import sys
 
-from .. import config as _config
-from ..paths import StatsPaths
-from ..rrd import backup
-from .common import (EXIT_FAILURE, EXIT_USAGE, OneLineParser, UserError, add_root_option,
-                     date_option, fail, make_paths, setup_logging)
+from pxstats import config as _config
+from pxstats.paths import StatsPaths
+from pxstats.actions import backup
+from pxstats.cli.common import (
+    EXIT_FAILURE,
+    EXIT_USAGE,
+    OneLineParser,
+    UserError,
+    add_root_option,
+    date_option,
+    fail,
+    make_paths,
+    setup_logging,
+)
 
 PROGRAM = "backupRRDDatabases"
 

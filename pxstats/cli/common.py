@@ -8,10 +8,10 @@ import logging.handlers
 import sys
 from pathlib import Path
 
-from .. import config as _config
-from .. import timeutil
-from ..paths import StatsPaths, check_name, root_from
-from ..rrd.windows import PERIODS
+from pxstats import config as _config
+from pxstats.util import timeutil
+from pxstats.paths import StatsPaths, check_name, root_from
+from pxstats.rrd.windows import PERIODS
 
 EXIT_USAGE = 2
 EXIT_FAILURE = 1

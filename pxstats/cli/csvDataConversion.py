@@ -8,13 +8,25 @@ import argparse
 import logging
 import sys
 
-from .. import csvexport
-from ..config import ConfigError, load_machines
-from ..paths import this_host
-from ..rrd import schema
-from .common import (EXIT_USAGE, OneLineParser, UserError, add_fixed_options, add_root_option,
-                     check_names, chosen_period, comma_words, date_option, fail, load_config_file,
-                     make_paths, setup_logging)
+from pxstats.actions import csv_export as csvexport
+from pxstats.config import ConfigError, load_machines
+from pxstats.paths import this_host
+from pxstats.rrd import schema
+from pxstats.cli.common import (
+    EXIT_USAGE,
+    OneLineParser,
+    UserError,
+    add_fixed_options,
+    add_root_option,
+    check_names,
+    chosen_period,
+    comma_words,
+    date_option,
+    fail,
+    load_config_file,
+    make_paths,
+    setup_logging,
+)
 
 PROGRAM = "csvDataConversion"
 LANGUAGES = csvexport.LANGUAGES

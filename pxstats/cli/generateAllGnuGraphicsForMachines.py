@@ -6,12 +6,25 @@ from __future__ import annotations
 import argparse
 import sys
 
-from .. import dailygraphics, graphics, timeutil
-from ..config import ConfigError
-from ..paths import this_host
-from .common import (EXIT_FAILURE, EXIT_USAGE, OneLineParser, UserError, add_root_option,
-                     check_names, chosen_language, comma_words, date_option, fail,
-                     load_settings, make_paths, setup_logging)
+from pxstats.actions import daily_graphics as dailygraphics, graphics
+from pxstats.util import timeutil
+from pxstats.config import ConfigError
+from pxstats.paths import this_host
+from pxstats.cli.common import (
+    EXIT_FAILURE,
+    EXIT_USAGE,
+    OneLineParser,
+    UserError,
+    add_root_option,
+    check_names,
+    chosen_language,
+    comma_words,
+    date_option,
+    fail,
+    load_settings,
+    make_paths,
+    setup_logging,
+)
 
 PROGRAM = "generateAllGnuGraphicsForMachines"
 

@@ -6,12 +6,23 @@ from __future__ import annotations
 import argparse
 import sys
 
-from .. import graphics
-from ..config import ConfigError
-from ..paths import this_host
-from .common import (EXIT_FAILURE, EXIT_USAGE, OneLineParser, UserError, add_root_option,
-                     chosen_language, comma_words, date_option, fail, load_settings,
-                     make_paths, setup_logging)
+from pxstats.actions import graphics
+from pxstats.config import ConfigError
+from pxstats.paths import this_host
+from pxstats.cli.common import (
+    EXIT_FAILURE,
+    EXIT_USAGE,
+    OneLineParser,
+    UserError,
+    add_root_option,
+    chosen_language,
+    comma_words,
+    date_option,
+    fail,
+    load_settings,
+    make_paths,
+    setup_logging,
+)
 
 PROGRAM = "generateGraphics"
 ALL_TYPES = ("All", "Tous", "ALL", "TOUS", "all", "tous")

@@ -6,13 +6,24 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-from ..config import ConfigError
-from ..paths import this_host
-from ..pickling import client_names
-from ..rrd import graphs, schema, windows
-from .common import (EXIT_USAGE, UserError, add_fixed_options, add_root_option, check_names,
-                     chosen_period, comma_words, date_option, fail, load_settings, make_paths,
-                     setup_logging)
+from pxstats.config import ConfigError
+from pxstats.paths import this_host
+from pxstats.actions.update import client_names
+from pxstats.rrd import graphs, schema, windows
+from pxstats.cli.common import (
+    EXIT_USAGE,
+    UserError,
+    add_fixed_options,
+    add_root_option,
+    check_names,
+    chosen_period,
+    comma_words,
+    date_option,
+    fail,
+    load_settings,
+    make_paths,
+    setup_logging,
+)
 
 PROGRAM = "generateRRDGraphics"
 LANGUAGES = ("en", "fr")

@@ -6,10 +6,10 @@ import argparse
 import os
 import sys
 
-from .. import timeutil
-from ..paths import this_host
-from ..samples import ROTATED_KEPT, write_logs
-from .common import UserError, add_root_option, check_names, comma_words, make_paths, run
+from pxstats.util import timeutil
+from pxstats.paths import this_host
+from pxstats.samples import ROTATED_KEPT, write_logs
+from pxstats.cli.common import UserError, add_root_option, check_names, comma_words, make_paths, run
 
 PROGRAM = "generateSampleLogs"
 

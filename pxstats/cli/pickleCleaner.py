@@ -5,9 +5,18 @@ from __future__ import annotations
 import argparse
 import sys
 
-from ..tools import DEFAULT_DAYS_TO_KEEP, clean_pickles
-from .common import (EXIT_FAILURE, EXIT_USAGE, OneLineParser, UserError, add_root_option,
-                     date_option, fail, make_paths, setup_logging)
+from pxstats.tools import DEFAULT_DAYS_TO_KEEP, clean_pickles
+from pxstats.cli.common import (
+    EXIT_FAILURE,
+    EXIT_USAGE,
+    OneLineParser,
+    UserError,
+    add_root_option,
+    date_option,
+    fail,
+    make_paths,
+    setup_logging,
+)
 
 PROGRAM = "pickleCleaner"
 

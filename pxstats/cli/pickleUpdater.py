@@ -5,12 +5,22 @@ from __future__ import annotations
 import argparse
 import sys
 
-from .. import timeutil
-from ..collector import ALL_WORDS, STATS_BY_FILE_TYPE
-from ..paths import this_host
-from ..pickling import client_names, update_clients
-from .common import (EXIT_USAGE, OneLineParser, UserError, add_root_option, check_names,
-                     comma_words, date_option, fail, make_paths, setup_logging)
+from pxstats.util import timeutil
+from pxstats.stats.collector import ALL_WORDS, STATS_BY_FILE_TYPE
+from pxstats.paths import this_host
+from pxstats.actions.update import client_names, update_clients
+from pxstats.cli.common import (
+    EXIT_USAGE,
+    OneLineParser,
+    UserError,
+    add_root_option,
+    check_names,
+    comma_words,
+    date_option,
+    fail,
+    make_paths,
+    setup_logging,
+)
 
 PROGRAM = "pickleUpdater"
 FRENCH_TYPES = {"erreurs": "errors", "latence": "latency", "nbreDeBytes": "bytecount"}

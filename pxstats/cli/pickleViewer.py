@@ -7,10 +7,17 @@ import json
 import sys
 from pathlib import Path
 
-from .. import atomic
-from ..store.pickles import PickleError, load_collector
-from ..tools import collector_to_dict, format_collector
-from .common import OneLineParser, EXIT_FAILURE, UserError, add_root_option, fail, make_paths
+from pxstats.util import atomic
+from pxstats.store.pickles import PickleError, load_collector
+from pxstats.tools import collector_to_dict, format_collector
+from pxstats.cli.common import (
+    OneLineParser,
+    EXIT_FAILURE,
+    UserError,
+    add_root_option,
+    fail,
+    make_paths,
+)
 
 PROGRAM = "pickleViewer"
 

@@ -6,10 +6,17 @@ import argparse
 import json
 import sys
 
-from .. import timeutil
-from ..paths import this_host
-from ..tools import format_times_box, times_of_updates, times_to_dict
-from .common import OneLineParser, EXIT_FAILURE, UserError, add_root_option, fail, make_paths
+from pxstats.util import timeutil
+from pxstats.paths import this_host
+from pxstats.tools import format_times_box, times_of_updates, times_to_dict
+from pxstats.cli.common import (
+    OneLineParser,
+    EXIT_FAILURE,
+    UserError,
+    add_root_option,
+    fail,
+    make_paths,
+)
 
 PROGRAM = "picklesTimeOfUpdatesViewer"
 

@@ -5,12 +5,21 @@ from __future__ import annotations
 import argparse
 import sys
 
-from .. import timeutil
-from ..collector import ALL_WORDS, STATS_BY_FILE_TYPE
-from ..paths import this_host
-from ..pickling import LockBusy, LogFolderMissing, client_names, recollect_client
-from .common import (EXIT_USAGE, OneLineParser, UserError, add_root_option, check_names,
-                     comma_words, fail, make_paths, setup_logging)
+from pxstats.util import timeutil
+from pxstats.stats.collector import ALL_WORDS, STATS_BY_FILE_TYPE
+from pxstats.paths import this_host
+from pxstats.actions.update import LockBusy, LogFolderMissing, client_names, recollect_client
+from pxstats.cli.common import (
+    EXIT_USAGE,
+    OneLineParser,
+    UserError,
+    add_root_option,
+    check_names,
+    comma_words,
+    fail,
+    make_paths,
+    setup_logging,
+)
 
 PROGRAM = "recollectData"
 

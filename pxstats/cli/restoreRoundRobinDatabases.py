@@ -5,12 +5,20 @@ from __future__ import annotations
 import argparse
 import sys
 
-from .. import config as _config
-from .. import timeutil
-from ..rrd import backup
-from .backupRRDDatabases import keep_from_config
-from .common import (OneLineParser, EXIT_FAILURE, EXIT_USAGE, UserError, add_root_option, fail, make_paths,
-                     setup_logging)
+from pxstats import config as _config
+from pxstats.util import timeutil
+from pxstats.actions import backup
+from pxstats.cli.backupRRDDatabases import keep_from_config
+from pxstats.cli.common import (
+    OneLineParser,
+    EXIT_FAILURE,
+    EXIT_USAGE,
+    UserError,
+    add_root_option,
+    fail,
+    make_paths,
+    setup_logging,
+)
 
 PROGRAM = "restoreRoundRobinDatabases"
 

@@ -6,11 +6,22 @@ from __future__ import annotations
 import argparse
 import sys
 
-from .. import timeutil
-from ..collector import ALL_WORDS, FILE_TYPES
-from ..tools import NOT_AVAILABLE, set_times_of_last_updates
-from .common import (EXIT_FAILURE, EXIT_USAGE, OneLineParser, UserError, add_root_option,
-                     check_names, comma_words, date_option, fail, make_paths, setup_logging)
+from pxstats.util import timeutil
+from pxstats.stats.collector import ALL_WORDS, FILE_TYPES
+from pxstats.tools import NOT_AVAILABLE, set_times_of_last_updates
+from pxstats.cli.common import (
+    EXIT_FAILURE,
+    EXIT_USAGE,
+    OneLineParser,
+    UserError,
+    add_root_option,
+    check_names,
+    comma_words,
+    date_option,
+    fail,
+    make_paths,
+    setup_logging,
+)
 
 PROGRAM = "setTimeOfLastUpdates"
 

@@ -5,11 +5,20 @@ from __future__ import annotations
 import argparse
 import sys
 
-from .. import timeutil
-from ..paths import check_name, this_host
-from ..rrd import transfer
-from .common import (EXIT_USAGE, OneLineParser, UserError, add_root_option, comma_words,
-                     date_option, fail, make_paths, setup_logging)
+from pxstats.util import timeutil
+from pxstats.paths import check_name, this_host
+from pxstats.actions import transfer
+from pxstats.cli.common import (
+    EXIT_USAGE,
+    OneLineParser,
+    UserError,
+    add_root_option,
+    comma_words,
+    date_option,
+    fail,
+    make_paths,
+    setup_logging,
+)
 
 PROGRAM = "transferPickleToRRD"
 ALL_CLIENTS = ("ALL", "TOUS")

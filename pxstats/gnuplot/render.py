@@ -19,10 +19,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from .. import atomic
-from . import script
+from pxstats.util import atomic
+from pxstats.gnuplot import script
 
-log = logging.getLogger("pxstats.gnuplot")
+log = logging.getLogger(__name__)
 
 TIMEOUT = 60.0                  # seconds allowed to one gnuplot run
 TEMP_PREFIX = ".gnuplot-"

@@ -35,14 +35,14 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .. import timeutil
-from ..locks import waiting_lock
-from ..paths import StatsPaths, combined_name, safe_component
-from . import schema
-from .legend import Figures, comment_texts, figures_from_rows, format_figures
-from .windows import intervals, span_parts
+from pxstats.util import timeutil
+from pxstats.util.locks import waiting_lock
+from pxstats.paths import StatsPaths, combined_name, safe_component
+from pxstats.rrd import schema
+from pxstats.rrd.legend import Figures, comment_texts, figures_from_rows, format_figures
+from pxstats.rrd.windows import intervals, span_parts
 
-log = logging.getLogger("pxstats.rrd.graphs")
+log = logging.getLogger(__name__)
 
 GRAPH_TIMEOUT = schema.GRAPH_TIMEOUT     # seconds allowed to one `rrdtool graph`
 WIDTH, HEIGHT = 800, 200

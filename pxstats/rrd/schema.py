@@ -17,8 +17,8 @@ from pathlib import Path
 
 import rrdtool
 
-from .. import atomic
-from ..paths import StatsPaths, check_name, safe_component
+from pxstats.util import atomic
+from pxstats.paths import StatsPaths, check_name, safe_component
 
 DATA_TYPES = {
     "tx": ("latency", "bytecount", "errors", "filesOverMaxLatency", "filecount"),

@@ -9,7 +9,7 @@ from __future__ import annotations
 import calendar
 import time
 
-from .. import timeutil
+from pxstats.util import timeutil
 
 PERIODS = ("daily", "weekly", "monthly", "yearly")
 # Floating window length per period, hours.

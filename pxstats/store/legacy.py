@@ -13,8 +13,8 @@ from __future__ import annotations
 import io
 import pickle
 
-from .. import timeutil
-from ..collector import STATS_BY_FILE_TYPE, FileStatsCollector
+from pxstats.util import timeutil
+from pxstats.stats.collector import STATS_BY_FILE_TYPE, FileStatsCollector
 
 # Python 2 keyed its pickles on the class name; older files name other modules
 # (pre-2007 layouts), so only the class name is trusted.
@@ -57,7 +57,7 @@ class _Invalid(Exception):
 
 def loads(data: bytes, origin: str = "<bytes>") -> FileStatsCollector:
     """Unpickle an original pxStats collector pickle and convert it to the new model."""
-    from .pickles import PickleError  # pickles imports this module lazily: avoid a cycle
+    from pxstats.store.pickles import PickleError  # pickles imports this module lazily: avoid a cycle
 
     try:
         # latin1 turns Python 2 byte strings into str one-to-one, as the spec says.

@@ -11,15 +11,15 @@ import io
 import pickle
 from pathlib import Path
 
-from .. import atomic
-from ..collector import Bucket, FileStatsCollector
+from pxstats.util import atomic
+from pxstats.stats.collector import PICKLED_MODULE, Bucket, FileStatsCollector
 
 PROTOCOL = 4
 
 # The only globals a pickle may name. Everything else is refused.
 _ALLOWED = {
-    ("pxstats.collector", "FileStatsCollector"): FileStatsCollector,
-    ("pxstats.collector", "Bucket"): Bucket,
+    (PICKLED_MODULE, "FileStatsCollector"): FileStatsCollector,
+    (PICKLED_MODULE, "Bucket"): Bucket,
 }
 
 
@@ -42,7 +42,7 @@ class _RestrictedUnpickler(pickle.Unpickler):
 def loads(data: bytes, origin: str = "<bytes>"):
     """Unpickle `data` allowing only pxStats data classes and builtins."""
     if _looks_legacy(data):
-        from . import legacy  # only needed for files from the original program
+        from pxstats.store import legacy  # only needed for files from the original program
         return legacy.loads(data, origin)
     try:
         return _RestrictedUnpickler(io.BytesIO(data)).load()

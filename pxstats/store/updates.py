@@ -11,7 +11,7 @@ import pickletools
 import re
 from pathlib import Path
 
-from .. import atomic, timeutil
+from pxstats.util import atomic, timeutil
 
 _CONTENT = re.compile(rb"^[SV]'?(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d)'?\n")
 

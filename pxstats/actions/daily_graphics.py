@@ -27,12 +27,12 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import graphics
-from .paths import StatsPaths
-from .pickling import client_names
-from .workers import die_with_parent, log_through
+from pxstats.actions import graphics
+from pxstats.paths import StatsPaths
+from pxstats.actions.update import client_names
+from pxstats.util.pool import die_with_parent, log_through
 
-log = logging.getLogger("pxstats.dailygraphics")
+log = logging.getLogger(__name__)
 
 MAX_DEFAULT_PROCESSES = 10      # the original's batch size; the default is also capped by CPUs
 DAILY_SPAN = 24

@@ -6,7 +6,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 
-from .paths import StatsPaths
+from pxstats.paths import StatsPaths
 
 
 @contextlib.contextmanager

@@ -26,13 +26,13 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import atomic, timeutil
-from .locks import waiting_lock
-from .paths import StatsPaths, check_name, safe_component
-from .rrd import graphs, schema, windows
-from .rrd.legend import Figures
+from pxstats.util import atomic, timeutil
+from pxstats.util.locks import waiting_lock
+from pxstats.paths import StatsPaths, check_name, safe_component
+from pxstats.rrd import graphs, schema, windows
+from pxstats.rrd.legend import Figures
 
-log = logging.getLogger("pxstats.csvexport")
+log = logging.getLogger(__name__)
 
 LANGUAGES = ("en", "fr")
 PERIODS = windows.PERIODS

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import fnmatch
 import operator
+import sys
 from itertools import chain, compress
 
 import numpy as np
 
-from . import timeutil
+from pxstats.util import timeutil
 
 STATS_BY_FILE_TYPE = {
     "tx": ("errors", "latency", "bytecount"),
@@ -454,3 +455,11 @@ def _flat(buckets, name: str, last):
 
 _RESULT_DICTS = ("totals", "means", "medians", "minimums", "maximums", "files_where_min",
                  "times_where_min", "files_where_max", "times_where_max")
+
+
+# The stored pickle format names these classes `pxstats.collector.<class>` (every pickle
+# written since the first release, on every machine); keep that name so pickles stay
+# byte-identical and readable by other pxStats installations.
+PICKLED_MODULE = "pxstats.collector"
+Bucket.__module__ = FileStatsCollector.__module__ = PICKLED_MODULE
+sys.modules.setdefault(PICKLED_MODULE, sys.modules[__name__])

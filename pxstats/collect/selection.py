@@ -14,7 +14,7 @@ import os
 import re
 from pathlib import Path
 
-from .formats import is_log_line, line_time
+from pxstats.collect.formats import is_log_line, line_time
 
 _SUFFIX = re.compile(r"(?:\.(\d{4}-\d\d-\d\d)|\.(\d+))?\Z")
 _FIRST_READ, _LARGEST_READ = 4096, 64 * 1024

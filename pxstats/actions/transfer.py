@@ -32,15 +32,16 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .. import merging, timeutil
-from ..collector import ALL_WORDS
-from ..gcpause import cyclic_gc_paused
-from ..paths import StatsPaths, safe_component
-from ..pickling import LockBusy, exclusive_lock
-from ..workers import die_with_parent, log_through
-from . import schema
+from pxstats.stats import merging
+from pxstats.util import timeutil
+from pxstats.stats.collector import ALL_WORDS
+from pxstats.util.gcpause import cyclic_gc_paused
+from pxstats.paths import StatsPaths, safe_component
+from pxstats.actions.update import LockBusy, exclusive_lock
+from pxstats.util.pool import die_with_parent, log_through
+from pxstats.rrd import schema
 
-log = logging.getLogger("pxstats.rrd.transfer")
+log = logging.getLogger(__name__)
 
 PROGRAM = "transferPickleToRRD"
 CHUNK_HOURS = 24

@@ -31,12 +31,12 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .. import timeutil
-from ..paths import StatsPaths
-from ..pickling import LockBusy, exclusive_lock
-from . import schema
+from pxstats.util import timeutil
+from pxstats.paths import StatsPaths
+from pxstats.actions.update import LockBusy, exclusive_lock
+from pxstats.rrd import schema
 
-log = logging.getLogger("pxstats.rrd.backup")
+log = logging.getLogger(__name__)
 
 DEFAULT_KEEP = 20
 LOCK_NAME = "rrdArchive"

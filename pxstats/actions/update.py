@@ -21,16 +21,16 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import timeutil
-from .collector import FileStatsCollector
-from .gcpause import cyclic_gc_paused
-from .logs import cursor, selection
-from .logs.fastscan import Block, scan_block  # columnar equivalent of formats.scan
-from .logs.formats import ScanResult
-from .paths import StatsPaths
-from .store import pickles, updates
+from pxstats.util import timeutil
+from pxstats.stats.collector import FileStatsCollector
+from pxstats.util.gcpause import cyclic_gc_paused
+from pxstats.collect import cursor, selection
+from pxstats.collect.fastscan import Block, scan_block  # columnar equivalent of formats.scan
+from pxstats.collect.formats import ScanResult
+from pxstats.paths import StatsPaths
+from pxstats.store import pickles, updates
 
-log = logging.getLogger("pxstats.pickling")
+log = logging.getLogger(__name__)
 
 CHUNK = 512 * 1024
 STATE_EVERY_HOURS = 24
@@ -214,7 +214,7 @@ def client_names(paths: StatsPaths, file_type: str, machine: str) -> list[str]:
 
 
 def _this_host() -> str:
-    from .paths import this_host
+    from pxstats.paths import this_host
     return this_host()
 
 

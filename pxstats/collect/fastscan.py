@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .formats import ScanResult, scan
+from pxstats.collect.formats import ScanResult, scan
 
 U64 = np.uint64
 _WIDTHS = (128, 1024)      # window widths when seeking a byte; a longer field -> reference

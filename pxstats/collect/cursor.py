@@ -13,7 +13,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from .. import atomic, timeutil
+from pxstats.util import atomic, timeutil
 
 _FIRST_LINE_MAX = 64 * 1024
 

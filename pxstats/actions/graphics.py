@@ -21,15 +21,15 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import timeutil
-from .collector import Bucket, FileStatsCollector
-from .gcpause import cyclic_gc_paused
-from .gnuplot import render as _render
-from .gnuplot import script
-from .merging import merge_hours
-from .paths import NAME_MAX, StatsPaths, check_name, safe_component
+from pxstats.util import timeutil
+from pxstats.stats.collector import Bucket, FileStatsCollector
+from pxstats.util.gcpause import cyclic_gc_paused
+from pxstats.gnuplot import render as _render
+from pxstats.gnuplot import script
+from pxstats.stats.merging import merge_hours
+from pxstats.paths import NAME_MAX, StatsPaths, check_name, safe_component
 
-log = logging.getLogger("pxstats.graphics")
+log = logging.getLogger(__name__)
 
 LANGUAGES = ("en", "fr")
 FILE_TYPES = ("tx", "rx")
@@ -210,7 +210,7 @@ def expand_names(paths: StatsPaths, names, file_type: str, machines, date: int, 
             result.append(name)
             continue
         if having_run is None:
-            from .rrd import graphs, schema    # rrdtool is needed only for wildcards
+            from pxstats.rrd import graphs, schema  # rrdtool is needed only for wildcards
             having_run = graphs.names_having_run(
                 paths, file_type, schema.machines_name(machines),
                 int(date) - span * timeutil.HOUR, groups)

@@ -21,12 +21,12 @@ import os
 from pathlib import Path
 from typing import Iterable
 
-from . import atomic, timeutil
-from .collector import STATS_BY_FILE_TYPE, FileStatsCollector
-from .paths import StatsPaths, combined_name
-from .store import pickles
+from pxstats.util import atomic, timeutil
+from pxstats.stats.collector import STATS_BY_FILE_TYPE, FileStatsCollector
+from pxstats.paths import StatsPaths, combined_name
+from pxstats.store import pickles
 
-log = logging.getLogger("pxstats.merging")
+log = logging.getLogger(__name__)
 
 HOUR = timeutil.HOUR
 

@@ -1,1 +1,0 @@
-"""Sundew log files: line formats, file selection, resume pointers."""
