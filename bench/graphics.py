@@ -32,7 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from pxstats.actions import daily_graphics as dailygraphics, graphics
-from pxstats.util import timeutil  # noqa: E402
+from pxstats.util import atomic, timeutil  # noqa: E402
 from pxstats.gnuplot import render, script  # noqa: E402
 from pxstats.paths import StatsPaths  # noqa: E402
 from pxstats.store import pickles  # noqa: E402
@@ -78,7 +78,7 @@ def one_client(paths: StatsPaths, client: str) -> dict:
     t1 = time.perf_counter()
     render.render(the_plan.program, the_plan.png, size=the_plan.picture.size)
     for target in (the_plan.archive, the_plan.columbo):
-        render.copy_atomically(the_plan.png, target)
+        atomic.copy_file(the_plan.png, target)
     t2 = time.perf_counter()
     return {"total": t2 - t0, "data_and_program": t1 - t0, "gnuplot_and_copies": t2 - t1,
             "program_kbytes": len(the_plan.program) / 1000}

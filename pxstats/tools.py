@@ -17,7 +17,7 @@ from pathlib import Path
 from pxstats.util import timeutil
 from pxstats.stats.collector import FILE_TYPES, Bucket, FileStatsCollector
 from pxstats.paths import StatsPaths
-from pxstats.actions.update import LockBusy, exclusive_lock
+from pxstats.util.locks import LockBusy, file_lock
 from pxstats.store import updates
 
 log = logging.getLogger(__name__)
@@ -237,7 +237,7 @@ def set_times_of_last_updates(paths: StatsPaths, moment: int, file_types=None, c
         time_file = paths.times_of_updates / name
         pointer = paths.log_file_access / name
         try:
-            with exclusive_lock(paths.lock_file("pickleUpdater_" + name)):
+            with file_lock(paths.lock_file("pickleUpdater_" + name), wait=False):
                 if time_file.is_file():
                     try:
                         old = updates.read(time_file)

@@ -11,7 +11,7 @@ import pytest
 
 from pxstats.cli import backupRRDDatabases, restoreRoundRobinDatabases
 from pxstats.paths import StatsPaths
-from pxstats.actions.update import exclusive_lock
+from pxstats.util.locks import file_lock
 from pxstats.actions import backup
 from pxstats.rrd import schema
 
@@ -194,7 +194,7 @@ def test_backup_of_a_missing_live_archive_is_empty(stats_root):
 
 
 def test_backup_refused_while_the_archive_lock_is_held(archive, capsys):
-    with exclusive_lock(archive.lock_file("rrdArchive")):
+    with file_lock(archive.lock_file("rrdArchive"), wait=False):
         assert backup_cli(archive, "--date", "2024-01-15 12:35:41") == 1
     assert "another backup or restore" in one_line(capsys.readouterr().err)
     assert all_tags(archive) == ([], [])
@@ -343,7 +343,7 @@ def test_interrupted_restore_is_undone_by_the_next_run(archive):
 def test_restore_refused_while_the_archive_lock_is_held(archive, capsys):
     make_old_backups(archive, TAGS[:1])
     live = live_state(archive)
-    with exclusive_lock(archive.lock_file("rrdArchive")):
+    with file_lock(archive.lock_file("rrdArchive"), wait=False):
         assert restore_cli(archive, backup.iso_from_tag(TAGS[0])) == 1
     assert "another backup or restore" in one_line(capsys.readouterr().err)
     assert live_state(archive) == live and all_tags(archive) == ([TAGS[0]], [TAGS[0]])

@@ -22,7 +22,7 @@ from pxstats.util import timeutil
 from pxstats.cli import transferPickleToRRD as cli
 from pxstats.stats.collector import FileStatsCollector
 from pxstats.paths import StatsPaths
-from pxstats.actions.update import exclusive_lock
+from pxstats.util.locks import file_lock
 from pxstats.rrd import schema
 from pxstats.actions import transfer
 from pxstats.store import pickles
@@ -639,7 +639,7 @@ def test_missing_statistic_fails_that_client_only(paths, capsys):
 def test_locked_database_set_fails_with_one_line(paths, capsys):
     save(paths, "c", "m1", T0 + 10 * H, [])
     save(paths, "d", "m1", T0 + 10 * H, [])
-    with exclusive_lock(transfer.lock_file(paths, "c", ["m1"])):
+    with file_lock(transfer.lock_file(paths, "c", ["m1"]), wait=False):
         status, lines = run(paths, "-c", "c,d", "-f", "tx", "-m", "m1", "-e",
                             "2024-01-15 11:00:00", capsys=capsys)
     assert status == 1

@@ -18,7 +18,7 @@ from pxstats.cli import (
 )
 from pxstats.stats.collector import FileStatsCollector
 from pxstats.paths import StatsPaths
-from pxstats.actions.update import exclusive_lock
+from pxstats.util.locks import file_lock
 from pxstats.store import pickles, updates
 
 from conftest import BIN, REPO, T
@@ -317,7 +317,7 @@ def test_set_times_no_match_and_busy_lock(update_root, capsys):
     assert setTimeOfLastUpdates.main(["--root", str(update_root.root), "2008-04-30 12:00:00",
                                       "-c", "nobody"]) == 1
     assert len(stderr_lines(capsys.readouterr())) == 1
-    with exclusive_lock(update_root.lock_file("pickleUpdater_tx_clientA_m1")):
+    with file_lock(update_root.lock_file("pickleUpdater_tx_clientA_m1"), wait=False):
         status = setTimeOfLastUpdates.main(["--root", str(update_root.root),
                                             "2008-04-30 12:00:00", "-c", "clientA", "-m", "m1"])
     captured = capsys.readouterr()

@@ -33,7 +33,7 @@ from pathlib import Path
 
 from pxstats.util import timeutil
 from pxstats.paths import StatsPaths
-from pxstats.actions.update import LockBusy, exclusive_lock
+from pxstats.util.locks import LockBusy, file_lock
 from pxstats.rrd import schema
 
 log = logging.getLogger(__name__)
@@ -220,7 +220,7 @@ def _archive_lock(paths: StatsPaths):
         for name, holder in ((LOCK_NAME, "another backup or restore of the RRD archive"),
                              (TRANSFER_LOCK_NAME, "a transferPickleToRRD run")):
             try:
-                stack.enter_context(exclusive_lock(paths.lock_file(name)))
+                stack.enter_context(file_lock(paths.lock_file(name), wait=False))
             except LockBusy:
                 raise BackupError(f"{holder} is running (lock {paths.lock_file(name)})") from None
         yield

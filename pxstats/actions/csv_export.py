@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pxstats.util import atomic, timeutil
-from pxstats.util.locks import waiting_lock
+from pxstats.util.locks import named_lock
 from pxstats.paths import StatsPaths, check_name, safe_component
 from pxstats.rrd import graphs, schema, windows
 from pxstats.rrd.legend import Figures
@@ -278,7 +278,7 @@ def export(paths: StatsPaths, request: Request, now: int | None = None,
     """Compute the CSV and replace its file atomically (temp file, fsync, rename)."""
     path, text = build(paths, request, now, rows)
     try:
-        with waiting_lock(paths, "csvDataConversion"):
+        with named_lock(paths, "csvDataConversion"):
             atomic.write_text(path, text)
     except OSError as exc:
         raise ExportError(f"cannot write {path}: {exc.strerror or exc}") from None

@@ -21,7 +21,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pxstats.util import timeutil
+from pxstats.util import atomic, timeutil
 from pxstats.stats.collector import Bucket, FileStatsCollector
 from pxstats.util.gcpause import cyclic_gc_paused
 from pxstats.gnuplot import render as _render
@@ -628,7 +628,7 @@ def produce(paths: StatsPaths, request: GraphicRequest, *,
         if copy is None:
             continue
         try:
-            done.copies.append(_render.copy_atomically(the_plan.png, copy))
+            done.copies.append(atomic.copy_file(the_plan.png, copy))
         except OSError as exc:
             raise GraphicError(f"cannot copy the graphic to {copy}: "
                                f"{exc.strerror or exc}") from None

@@ -37,7 +37,7 @@ from pxstats.util import timeutil
 from pxstats.stats.collector import ALL_WORDS
 from pxstats.util.gcpause import cyclic_gc_paused
 from pxstats.paths import StatsPaths, safe_component
-from pxstats.actions.update import LockBusy, exclusive_lock
+from pxstats.util.locks import LockBusy, file_lock
 from pxstats.util.pool import die_with_parent, log_through
 from pxstats.rrd import schema
 
@@ -251,7 +251,7 @@ def transfer(paths: StatsPaths, task: Task) -> Outcome:
     LockBusy, schema.RRDError or OSError when it cannot."""
     databases = database_paths(paths, task.file_type, task.name, task.machines)
     tou_file = time_of_update_file(paths, task.file_type, task.name, task.machines)
-    with exclusive_lock(lock_file(paths, task.name, task.machines)):
+    with file_lock(lock_file(paths, task.name, task.machines), wait=False):
         other = owner(paths, task.name, task.machines)
         if other not in (None, task.file_type):
             raise TransferError(collision_message(task.name, task.machines, task.file_type, other))
@@ -366,10 +366,7 @@ def _init_worker(records, level: int, parent: int) -> None:
 def run_lock(paths: StatsPaths):
     """Shared lock held for a whole run: any number of transfers may run together, and a
     caller (pxStatsStartup) that cannot take it exclusively knows one is running."""
-    path = run_lock_file(paths)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_SH)
+    with file_lock(run_lock_file(paths), shared=True):
         yield
 
 

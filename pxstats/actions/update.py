@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pxstats.util import timeutil
+from pxstats.util.locks import LockBusy, file_lock
 from pxstats.stats.collector import FileStatsCollector
 from pxstats.util.gcpause import cyclic_gc_paused
 from pxstats.collect import cursor, selection
@@ -36,27 +37,8 @@ CHUNK = 512 * 1024
 STATE_EVERY_HOURS = 24
 
 
-class LockBusy(Exception):
-    pass
-
-
 class LogFolderMissing(Exception):
     pass
-
-
-@contextmanager
-def exclusive_lock(path: Path):
-    """fcntl lock on `path`; raises LockBusy when another process holds it."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle = open(path, "a")
-    try:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise LockBusy(str(path)) from None
-        yield
-    finally:
-        handle.close()
 
 
 def read_file(path: Path, offset: int, collector: FileStatsCollector, result: ScanResult,
@@ -229,7 +211,7 @@ def update_client(paths: StatsPaths, file_type: str, client: str, machine: str, 
                   stats_types, interval: int) -> ClientOutcome:
     """Collect every hour from the client's last update up to `until` (exclusive)."""
     lock = paths.lock_file(f"pickleUpdater_{file_type}_{client}_{machine}")
-    with exclusive_lock(lock), cyclic_gc_paused():
+    with file_lock(lock, wait=False), cyclic_gc_paused():
         time_file = paths.time_of_update_file(file_type, client, machine)
         last = updates.read(time_file)
         if last is None:  # first run: collect the hour before the requested one
@@ -294,7 +276,7 @@ def recollect_client(paths: StatsPaths, file_type: str, client: str, machine: st
     Times of last update and saved pointers are neither used nor changed: the regular
     pickleUpdater schedule goes on exactly as before."""
     lock = paths.lock_file(f"pickleUpdater_{file_type}_{client}_{machine}")
-    with exclusive_lock(lock), cyclic_gc_paused():
+    with file_lock(lock, wait=False), cyclic_gc_paused():
         folder = paths.log_dir_for(machine)
         if not folder.is_dir():
             raise LogFolderMissing(f"log folder {folder} does not exist")

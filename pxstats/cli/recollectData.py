@@ -8,7 +8,8 @@ import sys
 from pxstats.util import timeutil
 from pxstats.stats.collector import ALL_WORDS, STATS_BY_FILE_TYPE
 from pxstats.paths import this_host
-from pxstats.actions.update import LockBusy, LogFolderMissing, client_names, recollect_client
+from pxstats.actions.update import LogFolderMissing, client_names, recollect_client
+from pxstats.util.locks import LockBusy
 from pxstats.cli.common import (
     EXIT_USAGE,
     OneLineParser,

@@ -110,12 +110,6 @@ def render(program: str | bytes, destination: Path | str, *, timeout: float = TI
     return destination
 
 
-def copy_atomically(source: Path | str, destination: Path | str) -> Path:
-    """A complete copy of `source` as `destination` (temp file in the same folder + rename)."""
-    atomic.write_bytes(destination, Path(source).read_bytes())
-    return Path(destination)
-
-
 def _clean_stale(folder: Path) -> None:
     """Remove private folders that killed runs left behind (never a running one's)."""
     limit = time.time() - STALE_AFTER

@@ -35,8 +35,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pxstats.util import timeutil
-from pxstats.util.locks import waiting_lock
+from pxstats.util import atomic, timeutil
+from pxstats.util.locks import named_lock
 from pxstats.paths import StatsPaths, combined_name, safe_component
 from pxstats.rrd import schema
 from pxstats.rrd.legend import Figures, comment_texts, figures_from_rows, format_figures
@@ -47,7 +47,6 @@ log = logging.getLogger(__name__)
 GRAPH_TIMEOUT = schema.GRAPH_TIMEOUT     # seconds allowed to one `rrdtool graph`
 WIDTH, HEIGHT = 800, 200
 MONTHLY_X_GRID = "HOUR:24:DAY:1:DAY:1:0:%d"
-TEMP_MAX_AGE = 600          # a temp PNG older than this was left by a killed run
 
 REGULAR = "regular"
 TOTAL_FOR_MACHINE = "totalForMachine"
@@ -680,73 +679,24 @@ def _render(job: GraphJob, timeout: float, draw) -> Outcome:
     folder = job.png.parent
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=folder, prefix=_temp_prefix(job.png), suffix=".tmp")
-        os.close(fd)
+        tmp = atomic.new_temp(job.png)
     except OSError as exc:
         return Outcome(job.png, False, f"cannot write {folder}: {exc.strerror}")
     try:
         size = draw([tmp] + job.args[1:], timeout)
-        with open(tmp, "rb") as handle:
-            os.fsync(handle.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, job.png)
+        atomic.commit_temp(tmp, job.png, stale_after=atomic.COPY_TEMP_MAX_AGE)
     except (schema.RRDError, OSError) as exc:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
+        atomic.discard_temp(tmp)
         message = str(exc) if isinstance(exc, schema.RRDError) else exc.strerror
         return Outcome(job.png, False, message.replace(tmp, str(job.png)))
-    _clean_stale_temps(job.png)
     outcome = Outcome(job.png, True, size=size)
     if job.copy_to is not None:
         try:
-            copy_atomically(job.png, job.copy_to)
+            atomic.copy_file(job.png, job.copy_to)
             outcome.copy = job.copy_to
         except OSError as exc:
             outcome.message = f"cannot copy to {job.copy_to}: {exc.strerror}"
     return outcome
-
-
-def _temp_prefix(path: Path) -> str:
-    return "." + path.name[:200] + "."
-
-
-def copy_atomically(source: Path, destination: Path) -> None:
-    """Copy through a temp file in the destination folder, fsynced then renamed: readers of
-    the web archive see the old PNG or the new one. Only temps older than TEMP_MAX_AGE are
-    cleaned up, so two runs copying the same graphic never remove each other's temp."""
-    destination.parent.mkdir(parents=True, exist_ok=True)
-    data = source.read_bytes()
-    fd, tmp = tempfile.mkstemp(dir=destination.parent, prefix=_temp_prefix(destination),
-                               suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, destination)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
-    _clean_stale_temps(destination)
-
-
-def _clean_stale_temps(path: Path) -> None:
-    """Remove the temp files a killed run left next to `path` (`.<name>.*.tmp`, older than
-    TEMP_MAX_AGE)."""
-    limit = time.time() - TEMP_MAX_AGE
-    prefix = _temp_prefix(path)
-    try:
-        entries = list(os.scandir(path.parent))
-    except OSError:
-        return
-    for entry in entries:
-        name = entry.name
-        if name.startswith(prefix) and name.endswith(".tmp") and len(name) >= len(prefix) + 4:
-            with contextlib.suppress(OSError):
-                if entry.stat(follow_symlinks=False).st_mtime < limit:
-                    os.unlink(entry.path)
 
 
 def iter_plan(paths: StatsPaths, request: GraphRequest, now: int):
@@ -812,7 +762,7 @@ def produce(paths: StatsPaths, request: GraphRequest, now: int | None = None,
         name, db_name = totals_names(request)
         outcomes = []
         for machine in request.machines:
-            with waiting_lock(paths, f"rrd_totals_{request.file_type}_{db_name}_{machine}"):
+            with named_lock(paths, f"rrd_totals_{request.file_type}_{db_name}_{machine}"):
                 merged = merge_totals(paths, request.file_type, request.data_types,
                                       request.clients, machine, request.start, request.end,
                                       request.period, db_name)
