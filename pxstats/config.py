@@ -16,13 +16,14 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from pxstats import i18n
+
 log = logging.getLogger(__name__)
 
 DEFAULT_PX_ROOT = "/apps/px/"
-LANGUAGES = ("en", "fr")
 TIME_UNITS = {"minutes": 1, "hours": 60, "days": 1440, "months": 43200}  # a month = 30 days
 WEB_FREQUENCIES = ("hourly", "daily", "weekly", "monthly", "yearly")
-FILE_TYPES = ("tx", "rx", "trx")
+GROUP_FILE_TYPES = (*i18n.FILE_TYPES, "trx")
 
 
 class ConfigError(Exception):
@@ -160,7 +161,7 @@ def _text(ini: IniFile, section: str, key: str) -> str:
 
 
 def _language(ini: IniFile, section: str, key: str, text: str) -> str:
-    if text not in LANGUAGES:
+    if text not in i18n.LANGUAGES:
         raise ini.error(section, key, f"unknown language {text!r} (expected en or fr)")
     return text
 
@@ -400,7 +401,7 @@ def parse_groups(text: str, machines: MachineConfig, source: str = "<text>") -> 
         if name in groups:
             log.warning("%s: [specialGroups] group %s already defined, line ignored", where, name)
             continue
-        if file_type not in FILE_TYPES:
+        if file_type not in GROUP_FILE_TYPES:
             raise ConfigError(f"{where}: [specialGroups] {name}: unknown file type "
                               f"{file_type!r} (expected tx, rx or trx)")
         machine_tags = split_list(tags)

@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pxstats.util import timeutil
-from pxstats.stats.collector import FILE_TYPES, Bucket, FileStatsCollector
+from pxstats.i18n import FILE_TYPES
+from pxstats.stats.collector import Bucket, FileStatsCollector
 from pxstats.paths import StatsPaths
 from pxstats.util.locks import LockBusy, file_lock
 from pxstats.store import updates

@@ -26,6 +26,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from pxstats import i18n
 from pxstats.util import atomic, timeutil
 from pxstats.util.locks import named_lock
 from pxstats.paths import StatsPaths, check_name, safe_component
@@ -34,7 +35,6 @@ from pxstats.rrd.legend import Figures
 
 log = logging.getLogger(__name__)
 
-LANGUAGES = ("en", "fr")
 PERIODS = windows.PERIODS
 
 # The column order is normative (the one Python 2.7 gave the original's dictionaries).
@@ -199,7 +199,7 @@ def row_figures(paths: StatsPaths, request: Request, name: str, machine: str,
 # -- text -----------------------------------------------------------------------------------------
 
 def header(file_type: str, language: str = "en", data_types=None) -> str:
-    names = graphs.TYPE_NAMES[language]
+    names = i18n.TYPE_NAMES[language]
     cells = [FIRST_COLUMN[file_type]]
     for data_type in data_types or COLUMN_TYPES[file_type]:
         cells += [f"{names[data_type]} {word}" for word in FIGURES]
@@ -242,7 +242,7 @@ def csv_path(paths: StatsPaths, period: str, file_type: str, machines_value: str
     folder = check_name("machines", machines_string(machines_value))
     tm = time.gmtime(start)
     year = time.strftime("%Y", tm)
-    month = graphs.MONTHS[language][tm.tm_mon - 1]
+    month = i18n.MONTHS[language][tm.tm_mon - 1]
     if period == "daily":
         tail = Path(year, month, time.strftime("%d", tm) + ".csv")
     elif period == "weekly":
@@ -253,7 +253,7 @@ def csv_path(paths: StatsPaths, period: str, file_type: str, machines_value: str
         tail = Path(year + ".csv")
     else:
         raise ValueError(f"unknown period {period!r}")
-    return (csv_root(paths) / graphs.PERIOD_FOLDERS[language][period] / file_type
+    return (csv_root(paths) / i18n.PERIOD_FOLDERS[language][period] / file_type
             / safe_component(folder) / tail)
 
 

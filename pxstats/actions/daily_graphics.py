@@ -27,6 +27,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from pxstats import i18n
 from pxstats.actions import graphics
 from pxstats.paths import StatsPaths
 from pxstats.actions.update import client_names
@@ -92,11 +93,11 @@ def jobs_for(paths: StatsPaths, machines, individual: bool = False, combine: boo
     jobs: list[Job] = []
     if do_individual:
         for machine in machines:
-            for file_type in graphics.FILE_TYPES:
+            for file_type in i18n.FILE_TYPES:
                 jobs += [Job(file_type, name, (machine,))
                          for name in names(paths, file_type, machine)]
     if do_combined:
-        for file_type in graphics.FILE_TYPES:
+        for file_type in i18n.FILE_TYPES:
             jobs += [Job(file_type, name, machines)
                      for name in names(paths, file_type, machines[0])]
     return jobs
@@ -118,7 +119,7 @@ def web_jobs(paths: StatsPaths, config, date: int, names=names_of) -> list[Job]:
         jobs += [job for job in jobs_for(paths, machines, names=names) if job not in jobs]
     group_names = tuple(g.name for g in config.groups)
     for group in config.groups:
-        if group.file_type not in graphics.FILE_TYPES:
+        if group.file_type not in i18n.FILE_TYPES:
             log.warning("Group %s (%s) left out of the daily graphics: a graphic is of tx "
                         "or rx data.", group.name, group.file_type)
             continue

@@ -21,6 +21,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from pxstats import i18n
+from pxstats.i18n import ALL, is_all_products
 from pxstats.util import atomic, timeutil
 from pxstats.stats.collector import Bucket, FileStatsCollector
 from pxstats.util.gcpause import cyclic_gc_paused
@@ -31,25 +33,10 @@ from pxstats.paths import NAME_MAX, StatsPaths, check_name, safe_component
 
 log = logging.getLogger(__name__)
 
-LANGUAGES = ("en", "fr")
-FILE_TYPES = ("tx", "rx")
 # Valid types per file type, in the order *All* stands for (spec §1.2 step 5).
 TYPES = {"tx": ("errors", "filecount", "bytecount", "latency"),
          "rx": ("errors", "filecount", "bytecount")}
 LINE_TYPES = {"latency": 1, "bytecount": 2, "filecount": 3, "errors": 4}
-TYPE_NAMES = {
-    "en": {t: t for t in LINE_TYPES},
-    "fr": {"latency": "latence", "bytecount": "nbreDeBytes", "filecount": "nbreDeFichiers",
-           "errors": "erreurs"},
-}
-ALL_WORDS = {"en": "All", "fr": "Tous"}
-ALL_PRODUCTS = frozenset({"All", "all", "ALL", "Tous", "tous", "TOUS", "*", ""})
-MONTHS = {
-    "en": ("January", "February", "March", "April", "May", "June", "July", "August",
-           "September", "October", "November", "December"),
-    "fr": ("Janvier", "Fevrier", "Mars", "Avril", "Mai", "Juin", "Juillet", "Aout",
-           "Septembre", "Octobre", "Novembre", "Decembre"),
-}
 LATENCY_FILE_WIDTH = 50        # longer file names go on a line of their own
 BYTECOUNT_FILE_WIDTH = 65
 PRODUCTS_WIDTH = 25
@@ -146,14 +133,14 @@ class GraphicRequest:
         set_(self, "machines", tuple(self.machines))
         set_(self, "products", tuple(self.products) or ("All",))
         set_(self, "end", timeutil.hour_start(int(self.end)))
-        if self.file_type not in FILE_TYPES:
+        if self.file_type not in i18n.FILE_TYPES:
             raise ValueError(f"file type must be tx or rx, not {self.file_type!r}")
         set_(self, "types", tuple(self.types) if self.types else TYPES[self.file_type])
         bad = [t for t in self.types if t not in TYPES[self.file_type]]
         if bad:
             raise ValueError(f"with {self.file_type} the data types are "
                              f"{', '.join(TYPES[self.file_type])}, not {', '.join(bad)}")
-        if self.language not in LANGUAGES:
+        if self.language not in i18n.LANGUAGES:
             raise ValueError(f"language must be en or fr, not {self.language!r}")
         if not isinstance(self.span, int) or self.span < 1:
             raise ValueError("the span must be a whole number of hours, at least 1")
@@ -177,7 +164,7 @@ class GraphicRequest:
 
     @property
     def all_products(self) -> bool:
-        return self.products[0] in ALL_PRODUCTS
+        return is_all_products(self.products[0])
 
     @property
     def entity(self) -> str:
@@ -409,7 +396,7 @@ def panel_figures(buckets: list[Bucket], data_type: str, max_latency: float = 15
 # -- texts (§1.6, §6) ---------------------------------------------------------------------------
 
 def type_word(data_type: str, language: str) -> str:
-    return TYPE_NAMES[language][data_type]
+    return i18n.TYPE_NAMES[language][data_type]
 
 
 def title_lines(fig: Figures, entity: str, span: int, end: int, language: str) -> tuple[str, ...]:
@@ -485,7 +472,7 @@ def picture(request: GraphicRequest, series: list[Series]) -> script.Picture:
         kind = "group"
     else:
         kind = request.file_type
-    products = ALL_WORDS[language] if request.all_products else request.products[0]
+    products = ALL[language] if request.all_products else request.products[0]
     panels = []
     for one in series:
         title_entity = request.group or one.clients[0]          # B-07 kept: first client only
@@ -537,7 +524,7 @@ def file_name(request: GraphicRequest) -> str:
     parts = {
         "entity": _strip(request.entity),
         "machines": _strip(",".join(request.machines)),
-        "products": ALL_WORDS[language] if request.all_products
+        "products": ALL[language] if request.all_products
         else _strip("_".join(request.products)),
     }
     common = dict(ft=request.file_type,
@@ -569,7 +556,7 @@ def archive_path(paths: StatsPaths, request: GraphicRequest) -> Path:
     language = request.language
     return (paths.graphics_archives / TEXT[language]["daily"] / request.file_type
             / safe_component(_folder(request.entity)) / f"{tm.tm_year:04d}"
-            / MONTHS[language][tm.tm_mon - 1] / f"{tm.tm_mday:02d}.png")
+            / i18n.MONTHS[language][tm.tm_mon - 1] / f"{tm.tm_mday:02d}.png")
 
 
 def columbo_path(paths: StatsPaths, request: GraphicRequest) -> Path:

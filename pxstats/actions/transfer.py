@@ -34,7 +34,7 @@ from pathlib import Path
 
 from pxstats.stats import merging
 from pxstats.util import timeutil
-from pxstats.stats.collector import ALL_WORDS
+from pxstats.i18n import is_all_products
 from pxstats.util.gcpause import cyclic_gc_paused
 from pxstats.paths import StatsPaths, safe_component
 from pxstats.util.locks import LockBusy, file_lock
@@ -48,7 +48,6 @@ CHUNK_HOURS = 24
 WILDCARD_LOOKBACK = 1000 * timeutil.HOUR
 # Statistics each file type's databases are computed from.
 NEEDED_STATS = {"tx": ("latency", "bytecount", "errors"), "rx": ("bytecount", "errors")}
-ALL_PRODUCTS = {w.upper() for w in ALL_WORDS} | {"", "*"}  # compared upper-cased
 
 
 class TransferError(Exception):
@@ -229,7 +228,7 @@ def group_values(paths: StatsPaths, task: Task, start: int, end: int) -> dict[st
 def products_filter(products) -> tuple[str, ...]:
     """() when the list means every product (ALL/TOUS/All/Tous/*/empty)."""
     products = [p for p in products]
-    if not products or any(p.upper() in ALL_PRODUCTS for p in products):
+    if not products or any(map(is_all_products, products)):
         return ()
     return tuple(products)
 

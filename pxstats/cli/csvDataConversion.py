@@ -8,6 +8,8 @@ import argparse
 import logging
 import sys
 
+from pxstats import i18n
+from pxstats.i18n import is_all
 from pxstats.actions import csv_export as csvexport
 from pxstats.config import ConfigError, load_machines
 from pxstats.paths import this_host
@@ -29,8 +31,6 @@ from pxstats.cli.common import (
 )
 
 PROGRAM = "csvDataConversion"
-LANGUAGES = csvexport.LANGUAGES
-ALL_CLIENTS = ("ALL", "TOUS")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -95,7 +95,7 @@ def validate_options(args) -> dict:
     if file_type not in schema.DATA_TYPES:
         raise UserError(f"File type must be either tx or rx. Specified file type was : "
                         f"{file_type}")
-    if args.language is not None and args.language.strip() not in LANGUAGES:
+    if args.language is not None and args.language.strip() not in i18n.LANGUAGES:
         raise UserError("The specified language is not currently supported. "
                         "Supported languages are : en, fr")
     machines_value = args.machines if args.machines is not None else this_host()
@@ -103,7 +103,7 @@ def validate_options(args) -> dict:
     if not machines:
         raise UserError("no machine given")
     clients = comma_words(args.clients)
-    all_clients = not clients or clients[0].upper() in ALL_CLIENTS
+    all_clients = not clients or is_all(clients[0])
     check_names("machine", machines)
     check_names("machines", [csvexport.machines_string(machines_value)])
     check_names("client", [] if all_clients else clients)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from pxstats import i18n
 from pxstats.actions import daily_graphics as dailygraphics, graphics
 from pxstats.util import timeutil
 from pxstats.config import ConfigError
@@ -85,7 +86,7 @@ def validated(args, main_language: str = "en") -> dict:
     if len(logins) != len(machines):
         raise UserError("Number of logins does not match number of machines. "
                         "Use -l 'login1,login2,loginX' for multiple machines.")
-    language = chosen_language(args.outputLanguage, main_language, graphics.LANGUAGES)
+    language = chosen_language(args.outputLanguage, main_language, i18n.LANGUAGES)
     if args.processes is not None and args.processes < 1:
         raise UserError("The number of processes must be an integer above 0.")
     check_names("machine", machines)

@@ -6,6 +6,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from pxstats import i18n
+from pxstats.i18n import is_all
 from pxstats.actions import graphics
 from pxstats.config import ConfigError
 from pxstats.paths import this_host
@@ -25,9 +27,7 @@ from pxstats.cli.common import (
 )
 
 PROGRAM = "generateGraphics"
-ALL_TYPES = ("All", "Tous", "ALL", "TOUS", "all", "tous")
 # Type names are accepted in both languages; error messages list the main language's.
-FROM_FRENCH = {fr: en for en, fr in graphics.TYPE_NAMES["fr"].items()}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -90,9 +90,9 @@ def data_types(text: str | None, file_type: str, language: str) -> tuple[str, ..
     """Types in drawing order; *All* (first word) stands for every type of the file type."""
     valid = graphics.TYPES[file_type]
     asked = comma_words(text) if text is not None else []
-    if not asked or asked[0] in ALL_TYPES:
+    if not asked or is_all(asked[0]):
         return valid
-    asked = [FROM_FRENCH.get(t, t) for t in asked]
+    asked = [i18n.FROM_FRENCH_TYPES.get(t, t) for t in asked]
     if any(t not in valid for t in asked):
         names = [graphics.type_word(t, language) for t in valid]
         raise UserError(f"With {file_type} fileType, possible data types values are : "
@@ -107,14 +107,14 @@ def validated(args, main_language: str = "en") -> dict:
     if args.span < 1:
         raise UserError("The timespan value needs to be an integer one above 0.")
     file_type = args.fileType.replace("'", "").strip()
-    if file_type not in graphics.FILE_TYPES:
+    if file_type not in i18n.FILE_TYPES:
         raise UserError("File type must be either tx or rx. Multiple types are not accepted.")
     group = args.groupName.replace(" ", "")
     if group and not args.combineClients:
         raise UserError("-g|--groupName option requires the --combineClients options. "
                         "Group names are otherwise irrelevant.")
     types = data_types(args.types, file_type, main_language)
-    language = chosen_language(args.outputLanguage, main_language, graphics.LANGUAGES)
+    language = chosen_language(args.outputLanguage, main_language, i18n.LANGUAGES)
     clients = comma_words(args.clients)
     if not clients:
         raise UserError("No client or source given: use -c name1,name2.")
@@ -122,7 +122,7 @@ def validated(args, main_language: str = "en") -> dict:
     if not machines:
         raise UserError("No machine given: use -m machine1,machine2.")
     products = (comma_words(args.products) if args.products is not None
-                else [graphics.ALL_WORDS[main_language]]) or ["All"]
+                else [i18n.ALL[main_language]]) or ["All"]
     return dict(date=date, span=args.span, file_type=file_type, group=group, types=types,
                 language=language, clients=clients, machines=machines, products=products)
 

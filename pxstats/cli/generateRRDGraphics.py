@@ -6,6 +6,8 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+from pxstats import i18n
+from pxstats.i18n import is_all
 from pxstats.config import ConfigError
 from pxstats.paths import this_host
 from pxstats.actions.update import client_names
@@ -26,10 +28,6 @@ from pxstats.cli.common import (
 )
 
 PROGRAM = "generateRRDGraphics"
-LANGUAGES = ("en", "fr")
-ALL_CLIENTS = ("ALL", "TOUS")
-ALL_TYPES = ("ALL", "TOUS")
-FRENCH_TYPES = {french: english for english, french in graphs.TYPE_NAMES["fr"].items()}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -105,7 +103,7 @@ def validate_options(args, default_language: str = "en") -> dict:
     """Checks that need no file, in the original's order (spec §3.2 steps 1-12)."""
     language = args.language if args.language is not None else default_language
     language = language.strip()
-    if language not in LANGUAGES:
+    if language not in i18n.LANGUAGES:
         raise UserError("The specified language is not currently supported. "
                         "Supported languages are : en, fr")
     period = chosen_period(args)
@@ -133,7 +131,7 @@ def validate_options(args, default_language: str = "en") -> dict:
         raise UserError(f"File type must be either tx or rx. Specified file type was : "
                         f"{file_type}")
     clients = comma_words(args.clients)
-    all_clients = not clients or clients[0].upper() in ALL_CLIENTS
+    all_clients = not clients or is_all(clients[0])
     if args.havingRun and not all_clients:
         raise UserError("Cannot use the havingRun option while specifying client/source "
                         "names. To use havingRun, do not use -c|--client option.")
@@ -149,8 +147,8 @@ def validate_options(args, default_language: str = "en") -> dict:
 
 def data_types(text: str, file_type: str) -> tuple[str, ...]:
     valid = schema.DATA_TYPES[file_type]
-    asked = [FRENCH_TYPES.get(t, t) for t in comma_words(text)]
-    if not asked or asked[0].upper() in ALL_TYPES:
+    asked = [i18n.FROM_FRENCH_TYPES.get(t, t) for t in comma_words(text)]
+    if not asked or is_all(asked[0]):
         return tuple(valid)
     bad = [t for t in asked if t not in valid]
     if bad:

@@ -6,7 +6,8 @@ import argparse
 import sys
 
 from pxstats.util import timeutil
-from pxstats.stats.collector import ALL_WORDS, STATS_BY_FILE_TYPE
+from pxstats.i18n import is_all
+from pxstats.stats.collector import STATS_BY_FILE_TYPE
 from pxstats.paths import this_host
 from pxstats.actions.update import client_names, update_clients
 from pxstats.cli.common import (
@@ -70,7 +71,7 @@ def validated(args) -> dict:
         raise UserError("File type must be either tx or rx. Multiple types are not accepted.")
     valid = STATS_BY_FILE_TYPE[file_type]
     asked = [FRENCH_TYPES.get(t, t) for t in comma_words(args.types)]
-    if not asked or asked[0] in ALL_WORDS:
+    if not asked or is_all(asked[0]):
         types = list(valid)
     else:
         bad = [t for t in asked if t not in valid]
@@ -81,7 +82,7 @@ def validated(args) -> dict:
     machine = (args.machine or this_host()).replace(" ", "")
     clients = comma_words(args.clients)
     check_names("machine", [machine])
-    check_names("client", [c for c in clients if c not in ALL_WORDS])
+    check_names("client", [c for c in clients if not is_all(c)])
     if not clients:
         raise UserError("no client given")
     return dict(until=until, interval=args.interval * 60, file_type=file_type, types=types,
@@ -97,7 +98,7 @@ def main(argv=None) -> int:
     except UserError as exc:
         return fail(PROGRAM, str(exc), EXIT_USAGE)
     clients = options["clients"]
-    if clients[0] in ALL_WORDS:
+    if is_all(clients[0]):
         clients = client_names(paths, options["file_type"], options["machine"])
     outcomes = update_clients(paths, options["file_type"], clients, options["machine"],
                               options["until"], options["types"], options["interval"])

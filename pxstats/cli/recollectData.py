@@ -6,7 +6,8 @@ import argparse
 import sys
 
 from pxstats.util import timeutil
-from pxstats.stats.collector import ALL_WORDS, STATS_BY_FILE_TYPE
+from pxstats.i18n import is_all
+from pxstats.stats.collector import STATS_BY_FILE_TYPE
 from pxstats.paths import this_host
 from pxstats.actions.update import LogFolderMissing, client_names, recollect_client
 from pxstats.util.locks import LockBusy
@@ -73,7 +74,7 @@ def main(argv=None) -> int:
         machines = comma_words(args.machines or this_host())
         clients = comma_words(args.clients)
         check_names("machine", machines)
-        check_names("client", [c for c in clients if c not in ALL_WORDS])
+        check_names("client", [c for c in clients if not is_all(c)])
         paths = make_paths(args.root)
         setup_logging(paths, PROGRAM, args.verbose)
     except (UserError, ValueError) as exc:
@@ -83,7 +84,7 @@ def main(argv=None) -> int:
     for machine in machines:
         for file_type in file_types:
             names = clients
-            if clients[0] in ALL_WORDS:
+            if is_all(clients[0]):
                 names = client_names(paths, file_type, machine)
             for client in names:
                 try:

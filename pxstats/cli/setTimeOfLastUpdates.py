@@ -7,7 +7,7 @@ import argparse
 import sys
 
 from pxstats.util import timeutil
-from pxstats.stats.collector import ALL_WORDS, FILE_TYPES
+from pxstats.i18n import FILE_TYPES, is_all
 from pxstats.tools import NOT_AVAILABLE, set_times_of_last_updates
 from pxstats.cli.common import (
     EXIT_FAILURE,
@@ -57,7 +57,7 @@ def validated(args) -> dict:
         clients = comma_words(args.clients)
         if not clients:
             raise UserError("no client given")
-        if any(c in ALL_WORDS for c in clients):
+        if any(map(is_all, clients)):
             clients = None
     check_names("machine", [] if machine is None else [machine])
     check_names("client", clients or [])

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from pxstats import i18n
+from pxstats.i18n import is_all
 from pxstats.util import timeutil
 from pxstats.paths import check_name, this_host
 from pxstats.actions import transfer
@@ -21,8 +23,6 @@ from pxstats.cli.common import (
 )
 
 PROGRAM = "transferPickleToRRD"
-ALL_CLIENTS = ("ALL", "TOUS")
-FILE_TYPES = ("tx", "rx")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -80,7 +80,7 @@ def validated(args) -> dict:
     file_types = comma_words(args.fileTypes)
     if len(file_types) == 1 and len(clients) > 1:
         file_types = file_types * len(clients)
-    everyone = len(clients) == 1 and clients[0].upper() in ALL_CLIENTS
+    everyone = len(clients) == 1 and is_all(clients[0])
     if everyone and file_types:
         raise UserError("Error. Filetypes cannot be specified when all clients are to be "
                         "updated.")
@@ -91,7 +91,7 @@ def validated(args) -> dict:
         if len(clients) != len(file_types):
             raise UserError("Error. The number of file types must be one, or the number of "
                             "clients.")
-        bad = [t for t in file_types if t not in FILE_TYPES]
+        bad = [t for t in file_types if t not in i18n.FILE_TYPES]
         if bad:
             raise UserError(f"Error. File types must be tx or rx (got {bad[0]}).")
     if group:

@@ -35,6 +35,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from pxstats import i18n
 from pxstats.util import atomic, timeutil
 from pxstats.util.locks import named_lock
 from pxstats.paths import StatsPaths, combined_name, safe_component
@@ -76,23 +77,6 @@ STYLES = {
                     {"en": "Errors/Minute", "fr": "Erreurs/Minute"}, "#54DE4F", "#1C4A1A"),
 }
 
-# Output-language names (spec rrd.md §1.2, §3.9-3.11; graphics_web.md §6.4).
-TYPE_NAMES = {
-    "en": {t: t for t in STYLES},
-    "fr": {"latency": "latence", "bytecount": "nbreDeBytes", "filecount": "nbreDeFichiers",
-           "errors": "erreurs", "filesOverMaxLatency": "fichiersAvecLatenceInnacceptable"},
-}
-PERIOD_FOLDERS = {
-    "en": {p: p for p in ("daily", "weekly", "monthly", "yearly")},
-    "fr": {"daily": "journalier", "weekly": "hebdomadaire", "monthly": "mensuel",
-           "yearly": "annuel"},
-}
-MONTHS = {
-    "en": ("January", "February", "March", "April", "May", "June", "July", "August",
-           "September", "October", "November", "December"),
-    "fr": ("Janvier", "Fevrier", "Mars", "Avril", "Mai", "Juin", "Juillet", "Aout",
-           "Septembre", "Octobre", "Novembre", "Decembre"),
-}
 TEXT = {
     "en": {"for": "for", "span": "for a span of", "ending": "ending at", "others": "others",
            "on": "on", "totals": "totals", "plotted": "Plotted",
@@ -162,7 +146,7 @@ def image_path(paths: StatsPaths, file_type: str, name: str, end: int, data_type
     words = TEXT[language]
     n, unit = span_parts(span_hours)
     date = timeutil.iso(end).replace("-", "").replace(" ", "_")
-    file_name = (f"{file_type}_{name}_{date}_{TYPE_NAMES[language][data_type]}_"
+    file_name = (f"{file_type}_{name}_{date}_{i18n.TYPE_NAMES[language][data_type]}_"
                  f"{n}{words['name_units'][unit]}_{words['on']}_{machine}.png")
     return (paths.graphics / words["others"] / "rrd" / safe_component(_strip(name))
             / safe_component(_strip(file_name)))
@@ -176,8 +160,8 @@ def archive_path(paths: StatsPaths, period: str, file_type: str, name: str, data
     archives/<period>/<ft>/<name>/ or, for machine totals, archives/<period>/totals/<M>/<ft>/."""
     tm = time.gmtime(start)
     year = time.strftime("%Y", tm)
-    month = MONTHS[language][tm.tm_mon - 1]
-    kind = TYPE_NAMES[language][data_type]
+    month = i18n.MONTHS[language][tm.tm_mon - 1]
+    kind = i18n.TYPE_NAMES[language][data_type]
     if period == "daily":
         tail = Path(year, month, kind, time.strftime("%d", tm) + ".png")
     elif period == "weekly":
@@ -188,7 +172,7 @@ def archive_path(paths: StatsPaths, period: str, file_type: str, name: str, data
         tail = Path(kind, year + ".png")
     else:
         raise ValueError("archive copies exist only for daily, weekly, monthly and yearly graphics")
-    base = paths.graphics_archives / PERIOD_FOLDERS[language][period]
+    base = paths.graphics_archives / i18n.PERIOD_FOLDERS[language][period]
     if totals_machine is not None:
         base = base / TEXT[language]["totals"] / safe_component(totals_machine) / file_type
     else:

@@ -23,7 +23,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-LANGUAGES = ("en", "fr")
 
 
 @dataclass(frozen=True)

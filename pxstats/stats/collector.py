@@ -15,16 +15,15 @@ from itertools import chain, compress
 
 import numpy as np
 
+from pxstats.i18n import is_all, is_all_products
 from pxstats.util import timeutil
 
 STATS_BY_FILE_TYPE = {
     "tx": ("errors", "latency", "bytecount"),
     "rx": ("errors", "bytecount"),
 }
-FILE_TYPES = tuple(STATS_BY_FILE_TYPE)
 DEFAULT_MAX_LATENCY = 15
 FORMAT_VERSION = 1
-ALL_WORDS = ("All", "Tous", "ALL", "TOUS")  # the original used both spellings
 
 
 class Bucket:
@@ -150,12 +149,12 @@ def _median(values) -> float:
 
 
 def _matches_everything(patterns) -> bool:
-    return any(p in ALL_WORDS or p in ("", "*") for p in patterns)
+    return any(map(is_all_products, patterns))
 
 
 def _build_pattern(pattern: str) -> str:
     """Original buildPattern: 'SA' means 'contains SA'; '*'/'?' at an end anchor nothing."""
-    if pattern == "" or pattern in ALL_WORDS:
+    if pattern == "" or is_all(pattern):
         return "*"
     if not pattern.startswith(("*", "?")):
         pattern = "*" + pattern
@@ -165,7 +164,7 @@ def _build_pattern(pattern: str) -> str:
 
 
 def is_interesting_product(product: str, patterns) -> bool:
-    if any(p in ALL_WORDS for p in patterns):
+    if any(map(is_all, patterns)):
         return True
     return any(fnmatch.fnmatchcase(product, _build_pattern(p)) for p in patterns)
 
