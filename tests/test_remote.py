@@ -1,0 +1,170 @@
+"""Log mirroring through a real sshd and rsync: the normal case, a log rotated during the
+mirror, a host that is down, a refused key, an rsync killed in the middle of a file."""
+
+import os
+import shutil
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from sshd import start_world
+
+from pxstats.actions import sync
+from pxstats.paths import StatsPaths
+from pxstats.remote.commands import Host
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory):
+    w = start_world(tmp_path_factory.mktemp("ssh"))
+    yield w
+    w.stop()
+
+
+@pytest.fixture
+def machines(world):
+    """Every machine's Sundew log/etc folders and pxStats data emptied before a test."""
+    for machine in world.machines.values():
+        for folder in (machine.px_log, machine.px_root / "etc", machine.stats_root / "data"):
+            shutil.rmtree(folder, ignore_errors=True)
+        for sub in ("log", "etc/rx", "etc/tx"):
+            (machine.px_root / sub).mkdir(parents=True, exist_ok=True)
+    return world.machines
+
+
+@pytest.fixture
+def here(tmp_path) -> StatsPaths:
+    paths = StatsPaths(tmp_path / "graphics")
+    paths.etc.mkdir(parents=True)
+    return paths
+
+
+def files_of(folder: Path) -> dict[str, bytes]:
+    """Contents of the files of a folder, rsync's temporary files (.name.XXXXXX) left out."""
+    return {p.name: p.read_bytes() for p in sorted(Path(folder).iterdir())
+            if p.is_file() and not p.name.startswith(".")}
+
+
+def test_mirror_copies_the_log_folder_and_deletes_what_the_source_deleted(world, machines,
+                                                                          here):
+    log_dir = machines["px-src1"].px_log
+    (log_dir / "tx_alpha.log").write_bytes(b"line 1\nline 2\n")
+    (log_dir / "tx_alpha.log.2026-12-02").write_bytes(b"old\n")
+    mirror = here.log_files / "px-src1"
+    mirror.mkdir(parents=True)
+    (mirror / "tx_gone.log.2026-11-20").write_bytes(b"rotated away on the source\n")
+    with sync.SyncContext.open(here, world.settings()) as context:
+        [outcome] = sync.run(context, sync.MirrorLogs(Host("px-src1")))
+    assert outcome.ok, outcome.line()
+    assert outcome.passes == 1
+    assert files_of(mirror) == files_of(log_dir)
+
+
+def test_mirror_on_a_remote_pickling_machine(world, machines, here):
+    (machines["px-src2"].px_log / "rx_feed.log").write_bytes(b"x" * 1000)
+    with sync.SyncContext.open(here, world.settings()) as context:
+        [outcome] = sync.run(context, sync.MirrorLogs(Host("px-src2"), Host("px-pick1")))
+    assert outcome.ok, outcome.line()
+    mirror = machines["px-pick1"].stats_root / "data" / "logFiles" / "px-src2"
+    assert files_of(mirror) == {"rx_feed.log": b"x" * 1000}
+    assert not (here.log_files / "px-src2").exists()
+
+
+def test_a_log_rotated_during_the_mirror_is_caught_by_a_second_pass(world, machines, here):
+    log_dir = machines["px-src1"].px_log
+    (log_dir / "rx_big.log").write_bytes(os.urandom(1_500_000))   # copied first, slowly
+    (log_dir / "tx_alpha.log").write_bytes(b"day 1 line\n" * 100)
+    mirror = here.log_files / "px-src1"
+    outcomes = []
+    settings = world.settings(bwlimit_kbps=1000)
+    with sync.SyncContext.open(here, settings) as context:
+        worker = threading.Thread(target=lambda: outcomes.extend(
+            sync.run(context, sync.MirrorLogs(Host("px-src1")))))
+        worker.start()
+        deadline = time.monotonic() + 20
+        while not any(p.name.startswith(".rx_big.log.") for p in mirror.glob(".*")):
+            assert time.monotonic() < deadline, "rsync never started copying rx_big.log"
+            time.sleep(0.01)
+        # rsync has its file list; Sundew rotates tx_alpha.log at midnight
+        os.rename(log_dir / "tx_alpha.log", log_dir / "tx_alpha.log.2026-12-03")
+        (log_dir / "tx_alpha.log").write_bytes(b"day 2 line\n")
+        worker.join(60)
+    [outcome] = outcomes
+    assert outcome.ok, outcome.line()
+    assert outcome.passes == 2
+    assert files_of(mirror) == files_of(log_dir)
+    assert not [p for p in mirror.iterdir() if p.name.startswith(".")]
+
+
+@pytest.mark.parametrize("machine, expected", [
+    ("px-down", "connection refused"),
+    ("px-badkey", "authentication refused"),
+])
+def test_unreachable_machine_fails_its_step_with_one_line_and_keeps_its_mirror(
+        world, machines, here, machine, expected):
+    mirror = here.log_files / machine
+    mirror.mkdir(parents=True)
+    (mirror / "tx_alpha.log").write_bytes(b"mirrored by an earlier run\n")
+    with sync.SyncContext.open(here, world.settings()) as context:
+        [outcome] = sync.run(context, sync.MirrorLogs(Host(machine)))
+    assert not outcome.ok
+    line = outcome.line()
+    assert "\n" not in line and line.startswith(f"{machine}: mirror logs: ")
+    assert expected in line.lower()
+    assert files_of(mirror) == {"tx_alpha.log": b"mirrored by an earlier run\n"}
+
+
+def test_rsync_refused_by_ssh_reports_its_exit_status_and_ssh_message(world, machines, here):
+    # the root is known (no paramiko round trip): the failure is rsync's own ssh
+    overrides = {("px-badkey", "PXROOT"): str(machines["px-src1"].px_root)}
+    with sync.SyncContext.open(here, world.settings(), overrides) as context:
+        [outcome] = sync.run(context, sync.MirrorLogs(Host("px-badkey")))
+    assert not outcome.ok
+    assert "exit status 255" in outcome.message
+    assert "Permission denied (publickey)" in outcome.message
+    assert "\n" not in outcome.line()
+
+
+def test_rsync_killed_mid_transfer_leaves_the_previous_mirror_then_the_next_run_repairs(
+        world, machines, here):
+    log_dir = machines["px-src1"].px_log
+    (log_dir / "rx_big.log").write_bytes(b"version 1\n" * 1000)
+    (log_dir / "tx_alpha.log").write_bytes(b"a\n")
+    mirror = here.log_files / "px-src1"
+    with sync.SyncContext.open(here, world.settings()) as context:
+        assert sync.run(context, sync.MirrorLogs(Host("px-src1")))[0].ok
+    before = files_of(mirror)
+    (log_dir / "rx_big.log").write_bytes(os.urandom(3_000_000))
+    (log_dir / "tx_alpha.log").write_bytes(b"a\nb\n")
+    slow = world.settings(bwlimit_kbps=500, command_timeout=1)
+    with sync.SyncContext.open(here, slow) as context:
+        [outcome] = sync.run(context, sync.MirrorLogs(Host("px-src1")))
+    assert not outcome.ok
+    assert "timed out" in outcome.line()
+    assert files_of(mirror) == before            # the old versions, whole
+    with sync.SyncContext.open(here, world.settings()) as context:
+        [outcome] = sync.run(context, sync.MirrorLogs(Host("px-src1")))
+    assert outcome.ok, outcome.line()
+    assert files_of(mirror) == files_of(log_dir)
+    assert not [p for p in mirror.iterdir() if p.name.startswith(".")]
+
+
+def test_remote_roots_come_from_the_conf_file_then_the_environment_then_the_default():
+    from pxstats.remote.roots import KINDS, MARKER, parse_answer, parse_conf
+    kind = KINDS["PXROOT"]
+    assert parse_conf("# PXROOT=/no\nPXLIB=/x\nexport PXROOT = '/apps/sundew'\n",
+                      "PXROOT") == "/apps/sundew"
+    assert parse_answer(f"PXROOT=/opt/px\n\n{MARKER}/env/px\n", kind) == (
+        "/opt/px/", "/etc/px/px.conf")
+    assert parse_answer(f"\n{MARKER}/env/px\n", kind) == ("/env/px/", "$PXROOT")
+    assert parse_answer(f"\n{MARKER}\n", kind) == ("/apps/px/", "default")
+
+
+def test_remote_roots_are_discovered_once_per_machine(world, machines, here):
+    with sync.SyncContext.open(here, world.settings()) as context:
+        first = context.roots.px_log(Host("px-src2"))
+        context.sessions.close()          # a second lookup would need a new connection
+        context.sessions._config = None   # ... which could not even find the machine
+        assert context.roots.px_log(Host("px-src2")) == first
+    assert first == f"{machines['px-src2'].px_root}/log/"
