@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pxstats import i18n
+from pxstats.paths import StatsPaths
 
 log = logging.getLogger(__name__)
 
@@ -433,9 +434,13 @@ def load_config(etc_dir: Path) -> Config:
     """Read etc_dir/config (mandatory) and etc_dir/configForMachines."""
     path = Path(etc_dir) / "config"
     text = _read_text(path)
-    ini = parse_ini(text, str(path))
-    machines = load_machines(Path(etc_dir) / "configForMachines")
-    return Config(_general(ini), _time(ini), parse_groups(text, machines, str(path)), machines)
+    return _config_from(text, parse_ini(text, str(path)), Path(etc_dir))
+
+
+def _config_from(text: str, ini: IniFile, etc_dir: Path) -> Config:
+    machines = load_machines(etc_dir / "configForMachines")
+    return Config(_general(ini), _time(ini), parse_groups(text, machines, str(etc_dir / "config")),
+                  machines)
 
 
 def load_general(path: Path) -> CollectionSettings:
@@ -446,6 +451,41 @@ def load_general(path: Path) -> CollectionSettings:
         return CollectionSettings()
     root = _px_root(parse_ini(text, str(path)))
     return CollectionSettings(root / "log", root / "etc")
+
+
+class Context:
+    """What one run reads once: the folders under the root, and etc/config parsed once.
+
+    Collection needs only Sundew's folders (`pxRoot`, optional); the full validation of
+    etc/config and etc/configForMachines runs the first time `config` is asked for."""
+
+    def __init__(self, root: Path | str):
+        etc = Path(root) / "etc"
+        self._text = _read_text(etc / "config", missing_ok=True)
+        self._ini = None if self._text is None else parse_ini(self._text, str(etc / "config"))
+        px_root = Path(DEFAULT_PX_ROOT) if self._ini is None else _px_root(self._ini)
+        self.paths = StatsPaths(root, px_log_dir=px_root / "log", px_etc_dir=px_root / "etc")
+        self._config: Config | None = None
+
+    @property
+    def config(self) -> Config | None:
+        """The whole configuration, None when etc/config does not exist; ConfigError when
+        it is invalid."""
+        if self._ini is None:
+            return None
+        if self._config is None:
+            self._config = _config_from(self._text, self._ini, self.paths.etc)
+        return self._config
+
+    @property
+    def main_language(self) -> str:
+        config = self.config
+        return (config.general.main_application_language or "en") if config else "en"
+
+    @property
+    def group_names(self) -> tuple[str, ...]:
+        config = self.config
+        return tuple(g.name for g in config.groups) if config else ()
 
 
 # -- etc/monitoringConf --------------------------------------------------------------------------

@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from pxstats import tools
+from pxstats.actions import cleaners, times
 from pxstats.cli import (
     pickleCleaner,
     pickleViewer,
@@ -330,14 +330,14 @@ def test_set_times_no_match_and_busy_lock(update_root, capsys):
 
 
 def test_name_matches_never_splits_on_underscores():
-    assert tools.name_matches("tx_a_b_c", ["tx"], ["a"], None)
-    assert tools.name_matches("tx_a_b_c", ["tx"], ["a_b"], "c")
-    assert not tools.name_matches("tx_a_b_c", ["tx"], ["a"], "c")
-    assert tools.name_matches("tx_a_b_c", None, None, "b_c")
-    assert not tools.name_matches("tx_a_m", ["rx"], None, None)
-    assert not tools.name_matches("tx__m", None, None, "m")  # empty client
-    assert not tools.name_matches("tx_m", None, None, None)
-    assert not tools.name_matches("default", None, None, None)
+    assert times.name_matches("tx_a_b_c", ["tx"], ["a"], None)
+    assert times.name_matches("tx_a_b_c", ["tx"], ["a_b"], "c")
+    assert not times.name_matches("tx_a_b_c", ["tx"], ["a"], "c")
+    assert times.name_matches("tx_a_b_c", None, None, "b_c")
+    assert not times.name_matches("tx_a_m", ["rx"], None, None)
+    assert not times.name_matches("tx__m", None, None, "m")  # empty client
+    assert not times.name_matches("tx_m", None, None, None)
+    assert not times.name_matches("default", None, None, None)
 
 
 def test_set_times_through_the_installed_executable(update_root, run_env):
@@ -414,7 +414,7 @@ def test_cleaner_default_keeps_21_days(stats_root, capsys):
     assert pickleCleaner.main(["-d", "2008-04-30 00:00:00", "--root", str(stats_root.root)]) == 0
     assert capsys.readouterr().out == f"deleted : {stats_root.pickles / 'clientA' / '20080409'}\n"
     assert (stats_root.pickles / "clientA" / "20080410").is_dir()
-    assert tools.days_kept(T("2008-03-01 23:59:59"), 3) == ["20080301", "20080229", "20080228"]
+    assert cleaners.days_kept(T("2008-03-01 23:59:59"), 3) == ["20080301", "20080229", "20080228"]
 
 
 @pytest.mark.parametrize("args", [["abc"], ["0"], ["-3"], ["2.5"], [""], ["3", "-d", "2008-02-30 00:00:00"]])

@@ -16,7 +16,8 @@ from pxstats.cli.common import (
     add_root_option,
     date_option,
     fail,
-    make_paths,
+    load_config_file,
+    make_context,
     setup_logging,
 )
 
@@ -53,14 +54,10 @@ def parse_keep(text: str) -> int:
     return keep
 
 
-def keep_from_config(paths: StatsPaths) -> int:
+def keep_from_config(context: _config.Context) -> int:
     """nbDbBackupsToKeep of <root>/etc/config when the file exists, else 20."""
-    if not paths.config_file.exists():
-        return backup.DEFAULT_KEEP
-    try:
-        return _config.load_config(paths.etc).general.nb_db_backups_to_keep
-    except _config.ConfigError as exc:
-        raise UserError(str(exc)) from None
+    config = load_config_file(context)
+    return config.general.nb_db_backups_to_keep if config else backup.DEFAULT_KEEP
 
 
 def main(argv=None) -> int:
@@ -68,9 +65,10 @@ def main(argv=None) -> int:
     try:
         keep = parse_keep(args.keep) if args.keep is not None else None
         when = date_option(args.date or None)
-        paths = make_paths(args.root)
+        context = make_context(args.root)
+        paths = context.paths
         if keep is None:
-            keep = keep_from_config(paths)
+            keep = keep_from_config(context)
         setup_logging(paths, PROGRAM, args.verbose)
     except (UserError, _config.ConfigError) as exc:
         return fail(PROGRAM, str(exc), EXIT_USAGE)

@@ -34,14 +34,17 @@ def add_root_option(parser: argparse.ArgumentParser) -> None:
                         help="pxStats root folder (default: $PXSTATS_ROOT, else the installation)")
 
 
-def make_paths(root_option: str | None) -> StatsPaths:
-    """StatsPaths for the root, with Sundew's folders taken from <root>/etc/config if present."""
-    root = root_from(root_option)
+def make_context(root_option: str | None) -> _config.Context:
+    """The run's context: the root's folders and etc/config, read once."""
     try:
-        settings = _config.load_general(Path(root) / "etc" / "config")
+        return _config.Context(root_from(root_option))
     except _config.ConfigError as exc:
         raise UserError(str(exc)) from None
-    return StatsPaths(root, px_log_dir=settings.px_log_dir, px_etc_dir=settings.px_etc_dir)
+
+
+def make_paths(root_option: str | None) -> StatsPaths:
+    """StatsPaths for the root, with Sundew's folders taken from <root>/etc/config if present."""
+    return make_context(root_option).paths
 
 
 def setup_logging(paths: StatsPaths, program: str, verbose: bool = False) -> logging.Logger:
@@ -83,23 +86,24 @@ def run(program: str, body, argv=None) -> int:
         return fail(program, "interrupted", 130)
 
 
-def load_config_file(paths: StatsPaths):
-    """ROOT/etc/config (and the files it names) read, None when it does not exist."""
-    if not paths.config_file.exists():
-        return None
+def _context(source) -> _config.Context:
+    return source if isinstance(source, _config.Context) else _config.Context(source.root)
+
+
+def load_config_file(source):
+    """The whole configuration of a Context (or of the root of a StatsPaths), None when
+    ROOT/etc/config does not exist; UserError when it is invalid."""
     try:
-        return _config.load_config(paths.etc)
+        return _context(source).config
     except (_config.ConfigError, OSError) as exc:
         raise UserError(str(exc)) from None
 
 
-def load_settings(paths: StatsPaths) -> tuple[str, tuple[str, ...]]:
+def load_settings(source) -> tuple[str, tuple[str, ...]]:
     """(main application language, group names) from ROOT/etc/config; ("en", ()) without it."""
-    config = load_config_file(paths)
-    if config is None:
-        return "en", ()
-    return (config.general.main_application_language or "en",
-            tuple(g.name for g in config.groups))
+    context = _context(source)
+    load_config_file(context)
+    return context.main_language, context.group_names
 
 
 # -- option values shared by several scripts ---------------------------------------------

@@ -23,7 +23,7 @@ from pxstats.cli.common import (
     date_option,
     fail,
     load_settings,
-    make_paths,
+    make_context,
     setup_logging,
 )
 
@@ -100,8 +100,9 @@ def validated(args, main_language: str = "en") -> dict:
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        paths = make_paths(args.root)
-        main_language, _groups = load_settings(paths)
+        context = make_context(args.root)
+        paths = context.paths
+        main_language, _groups = load_settings(context)
         options = validated(args, main_language)
         setup_logging(paths, PROGRAM, args.verbose)
     except (UserError, ConfigError) as exc:

@@ -22,7 +22,7 @@ from pxstats.cli.common import (
     date_option,
     fail,
     load_settings,
-    make_paths,
+    make_context,
     setup_logging,
 )
 
@@ -149,8 +149,9 @@ def build_request(args, paths, main_language: str = "en", groups=()) -> graphics
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        paths = make_paths(args.root)
-        language, groups = load_settings(paths)
+        context = make_context(args.root)
+        paths = context.paths
+        language, groups = load_settings(context)
         request = build_request(args, paths, language, groups)
         setup_logging(paths, PROGRAM, args.verbose)
     except (UserError, ConfigError) as exc:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from pxstats.tools import DEFAULT_DAYS_TO_KEEP, clean_pickles
+from pxstats.actions.cleaners import DEFAULT_DAYS_TO_KEEP, clean_pickles
 from pxstats.cli.common import (
     EXIT_FAILURE,
     EXIT_USAGE,

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from pxstats.util import atomic
 from pxstats.store.pickles import PickleError, load_collector
-from pxstats.tools import collector_to_dict, format_collector
+from pxstats.actions.viewers import collector_to_dict, format_collector
 from pxstats.cli.common import (
     OneLineParser,
     EXIT_FAILURE,

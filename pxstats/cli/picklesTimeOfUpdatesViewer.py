@@ -8,7 +8,7 @@ import sys
 
 from pxstats.util import timeutil
 from pxstats.paths import this_host
-from pxstats.tools import format_times_box, times_of_updates, times_to_dict
+from pxstats.actions.viewers import format_times_box, times_of_updates, times_to_dict
 from pxstats.cli.common import (
     OneLineParser,
     EXIT_FAILURE,

@@ -16,7 +16,7 @@ from pxstats.cli.common import (
     UserError,
     add_root_option,
     fail,
-    make_paths,
+    make_context,
     setup_logging,
 )
 
@@ -47,8 +47,9 @@ def main(argv=None) -> int:
             tag = backup.tag_from_iso(args.date)
         except timeutil.BadDate:
             raise UserError("Date must be of the following format YYYY-MM-DD HH:MM:SS") from None
-        paths = make_paths(args.root)
-        keep = keep_from_config(paths)
+        context = make_context(args.root)
+        paths = context.paths
+        keep = keep_from_config(context)
         setup_logging(paths, PROGRAM, args.verbose)
     except (UserError, _config.ConfigError) as exc:
         return fail(PROGRAM, str(exc), EXIT_USAGE)

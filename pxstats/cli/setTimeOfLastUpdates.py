@@ -8,7 +8,8 @@ import sys
 
 from pxstats.util import timeutil
 from pxstats.i18n import FILE_TYPES, is_all
-from pxstats.tools import NOT_AVAILABLE, set_times_of_last_updates
+from pxstats.actions.times import set_times_of_last_updates
+from pxstats.actions.viewers import NOT_AVAILABLE
 from pxstats.cli.common import (
     EXIT_FAILURE,
     EXIT_USAGE,

@@ -76,6 +76,12 @@ def copy_file(source: Path | str, destination: Path | str,
     return Path(destination)
 
 
+def visible_entries(folder: Path) -> list[Path]:
+    """Entries of `folder` sorted by name, without hidden ones (temp files of atomic writes)."""
+    return sorted((p for p in Path(folder).iterdir() if not p.name.startswith(".")),
+                  key=lambda p: p.name)
+
+
 def glob_escape(text: str) -> str:
     return glob.escape(text)
 
