@@ -213,6 +213,12 @@ def _count(result: Result) -> int:
     return sum(1 for c in rsync.changes(result) if c.name != "./" and (c.is_file or c.deleted))
 
 
+def _absent(result: Result) -> bool:
+    """rsync failed only because the folder to copy does not exist (yet) there."""
+    return (result.status == rsync.PARTIAL and "change_dir" in result.stderr
+            and "No such file or directory" in result.stderr)
+
+
 def _rsync_failure(result: Result) -> str:
     return f"rsync {result.describe()}"
 
@@ -380,7 +386,9 @@ def sync_pickles(context: SyncContext, request: SyncPickles) -> list[Outcome]:
         result = rsync.pull(context.settings, host, src, dest, sessions=context.sessions,
                             delete=bool(request.delete_days), filters=filters)
         what = f"{step} {client}".strip()
-        if not result.ok:
+        if _absent(result):
+            log.info("%s: %s: nothing there yet (%s)", host.machine, what, src)
+        elif not result.ok:
             outcomes.append(_failed(host.machine, what, _rsync_failure(result), started,
                                     passes=1))
         else:
@@ -450,8 +458,7 @@ def retrieve_installation(context: SyncContext, request: RetrieveInstallation) -
                                 context.paths.data / folder, delete=True)
             step = f"retrieve {folder}"
             if not result.ok:
-                if result.status == rsync.PARTIAL and "No such file" in result.stderr \
-                        and number == 1 and "change_dir" in result.stderr:
+                if _absent(result) and number == 1:
                     outcomes.append(Outcome(host.machine, step, True, "absent there",
                                             passes=number, skipped=True))
                 else:
