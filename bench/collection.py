@@ -26,7 +26,7 @@ from pxstats.util import timeutil  # noqa: E402
 from pxstats.cli import pickleUpdater  # noqa: E402
 from pxstats.stats.collector import FileStatsCollector  # noqa: E402
 from pxstats.collect.formats import ScanResult  # noqa: E402
-from pxstats.actions.update import read_file  # noqa: E402
+from pxstats.collect.period import read_file  # noqa: E402
 from pxstats.samples import write_bench_day  # noqa: E402
 from pxstats.store import updates  # noqa: E402
 

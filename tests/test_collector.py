@@ -5,7 +5,7 @@ from hypothesis import given, strategies as st
 
 from pxstats.util import timeutil
 from pxstats.stats.collector import FileStatsCollector, is_interesting_product
-from pxstats.actions.update import Cursors, collect_period
+from pxstats.collect.period import Cursors, collect_period
 from pxstats.collect import cursor
 from pxstats.collect.formats import is_log_line, line_time
 from pxstats.collect import selection

@@ -14,7 +14,7 @@ from pxstats.util import timeutil
 from pxstats.stats.collector import FileStatsCollector
 from pxstats.collect.fastscan import scan_buffer
 from pxstats.collect.formats import ScanResult, scan
-from pxstats.actions.update import read_file
+from pxstats.collect.period import read_file
 from pxstats.samples import rx_lines, tx_lines, write_bench_day
 
 from conftest import T
@@ -494,7 +494,7 @@ def test_prefix_clock_by_minute_runs_matches_row_by_row(seed, same_minute):
 
 def test_read_file_blocks_match_scan(bench_day, monkeypatch):
     """read_file over the whole day with several block sizes: the blocks change nothing."""
-    from pxstats.actions import update as pickling
+    from pxstats.collect import period as pickling
     day = T("2008-04-30 00:00:00")
     data = bench_day.read_bytes()
     expected = outcome(reference, [data], "tx", day, day + timeutil.DAY, STATS[0], 60,

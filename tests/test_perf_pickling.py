@@ -1,4 +1,4 @@
-"""Pickles written on a background thread (pickling.PickleWriter): same files, same order
+"""Pickles written on a background thread (PickleWriter): same files, same order
 guarantees as writing them in line, and a failure stops the run where it happened."""
 
 import pickle
@@ -6,7 +6,8 @@ import threading
 
 import pytest
 
-from pxstats.actions import update as pickling
+from pxstats.collect.period import collect_period
+from pxstats.store.writer import PickleWriter
 from pxstats.cli import pickleUpdater
 from pxstats.stats.collector import FileStatsCollector
 from pxstats.store import pickles, updates
@@ -35,7 +36,7 @@ def test_same_pickles_as_saving_in_line(root):
     for hour in range(10, 16):
         stored = pickle_of(root, hour).read_bytes()
         start = T(f"2008-04-30 {hour:02d}:00:00")
-        again = pickling.collect_period(root / "data" / "logFiles" / "m1", "tx", "c", start,
+        again = collect_period(root / "data" / "logFiles" / "m1", "tx", "c", start,
                                         start + 3600, ["errors", "latency", "bytecount"], 60)
         assert stored == pickle.dumps(again, protocol=pickles.PROTOCOL)
     assert not any(t.name == "pickle-writer" for t in threading.enumerate())
@@ -62,7 +63,7 @@ def test_writer_waits_raises_and_skips_after_a_failure(tmp_path):
     c = FileStatsCollector("tx", T("2008-04-30 12:00:00"))
     (tmp_path / "dir").mkdir()
     with pytest.raises(OSError):
-        with pickling.PickleWriter() as writer:
+        with PickleWriter() as writer:
             writer.save(tmp_path / "a", c, "saved %s")
             writer.wait()
             assert (tmp_path / "a").is_file()
@@ -75,7 +76,7 @@ def test_writer_waits_raises_and_skips_after_a_failure(tmp_path):
 def test_writer_drains_when_the_caller_fails(tmp_path):
     c = FileStatsCollector("tx", T("2008-04-30 12:00:00"))
     with pytest.raises(KeyError):
-        with pickling.PickleWriter() as writer:
+        with PickleWriter() as writer:
             writer.save(tmp_path / "a", c, "saved %s")
             raise KeyError("collection failed")
     assert pickles.load_collector(tmp_path / "a").start == c.start

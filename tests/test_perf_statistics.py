@@ -162,7 +162,7 @@ def test_empty_collector_and_no_buckets():
 def test_bench_day(tmp_path):
     """A realistic day (the benchmark log) collected hour by hour."""
     from pxstats.collect.formats import ScanResult
-    from pxstats.actions.update import read_file
+    from pxstats.collect.period import read_file
     day = T("2008-04-30 00:00:00")
     log = tmp_path / "tx_bench.log"
     write_bench_day(log, day, 30_000)
@@ -189,7 +189,7 @@ def test_collect_period_with_scanner_columns(tmp_path, monkeypatch, chunk, file_
     """collect_period hands the scanner's arrays to the statistics: same pickles as the
     reference, with one block, many small blocks, and rows of a bucket spread over two
     files (rotated log, then current log, in time disorder)."""
-    from pxstats.actions import update as pickling
+    from pxstats.collect import period as pickling
     from pxstats.samples import rx_lines, tx_lines
     if chunk:
         monkeypatch.setattr(pickling, "CHUNK", chunk)

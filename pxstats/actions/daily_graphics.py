@@ -30,7 +30,7 @@ from pathlib import Path
 from pxstats import i18n
 from pxstats.actions import graphics
 from pxstats.paths import StatsPaths
-from pxstats.actions.update import client_names
+from pxstats.collect.names import client_names
 from pxstats.util.pool import die_with_parent, log_through
 
 log = logging.getLogger(__name__)

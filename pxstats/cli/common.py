@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from pxstats import config as _config
+from pxstats.actions.errors import RequestError
 from pxstats.util import timeutil
 from pxstats.paths import StatsPaths, check_name, root_from
 from pxstats.rrd.windows import PERIODS
@@ -25,8 +26,9 @@ class OneLineParser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
 
 
-class UserError(Exception):
-    """An error the user can fix: printed as one line, no traceback, non-zero exit."""
+# An error the user can fix: printed as one line, no traceback, non-zero exit. The actions
+# raise it for a request they refuse; the scripts raise it for an option they cannot read.
+UserError = RequestError
 
 
 def add_root_option(parser: argparse.ArgumentParser) -> None:

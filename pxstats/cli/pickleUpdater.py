@@ -6,16 +6,13 @@ import argparse
 import sys
 
 from pxstats.util import timeutil
-from pxstats.i18n import is_all
-from pxstats.stats.collector import STATS_BY_FILE_TYPE
 from pxstats.paths import this_host
-from pxstats.actions.update import client_names, update_clients
+from pxstats.actions import update
 from pxstats.cli.common import (
     EXIT_USAGE,
     OneLineParser,
     UserError,
     add_root_option,
-    check_names,
     comma_words,
     date_option,
     fail,
@@ -24,7 +21,6 @@ from pxstats.cli.common import (
 )
 
 PROGRAM = "pickleUpdater"
-FRENCH_TYPES = {"erreurs": "errors", "latence": "latency", "nbreDeBytes": "bytecount"}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -60,49 +56,23 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def validated(args) -> dict:
-    """Options checked in the original's order; raises UserError with one clear line."""
+def request_from(args) -> update.UpdateRequest:
+    """The checked request of the options (one UserError line when one is wrong)."""
     moment = date_option(args.date or None)
     until = timeutil.minute_start(moment) if args.now else timeutil.hour_start(moment)
-    if args.interval < 1 or 60 % args.interval:
-        raise UserError("The interval value needs to be an integer above 0 that divides 60.")
-    file_type = args.fileType.strip()
-    if file_type not in STATS_BY_FILE_TYPE:
-        raise UserError("File type must be either tx or rx. Multiple types are not accepted.")
-    valid = STATS_BY_FILE_TYPE[file_type]
-    asked = [FRENCH_TYPES.get(t, t) for t in comma_words(args.types)]
-    if not asked or is_all(asked[0]):
-        types = list(valid)
-    else:
-        bad = [t for t in asked if t not in valid]
-        if bad:
-            raise UserError(f"With {file_type} fileType, possible data types values are : "
-                            f"{', '.join(valid)} (got {', '.join(bad)})")
-        types = list(dict.fromkeys(asked))
-    machine = (args.machine or this_host()).replace(" ", "")
-    clients = comma_words(args.clients)
-    check_names("machine", [machine])
-    check_names("client", [c for c in clients if not is_all(c)])
-    if not clients:
-        raise UserError("no client given")
-    return dict(until=until, interval=args.interval * 60, file_type=file_type, types=types,
-                machine=machine, clients=clients)
+    return update.update_request(until, args.fileType, (args.machine or this_host()).replace(" ", ""),
+                                 comma_words(args.clients), comma_words(args.types), args.interval)
 
 
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        options = validated(args)
+        request = request_from(args)
         paths = make_paths(args.root)
         setup_logging(paths, PROGRAM, args.verbose)
     except UserError as exc:
         return fail(PROGRAM, str(exc), EXIT_USAGE)
-    clients = options["clients"]
-    if is_all(clients[0]):
-        clients = client_names(paths, options["file_type"], options["machine"])
-    outcomes = update_clients(paths, options["file_type"], clients, options["machine"],
-                              options["until"], options["types"], options["interval"])
-    failed = [o for o in outcomes if o.status == "failed"]
+    failed = [o for o in update.run(paths, request) if o.status == "failed"]
     for outcome in failed:
         print(f"{PROGRAM}: error: {outcome.message}", file=sys.stderr)
     return 1 if failed else 0

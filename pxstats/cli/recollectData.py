@@ -6,17 +6,13 @@ import argparse
 import sys
 
 from pxstats.util import timeutil
-from pxstats.i18n import is_all
-from pxstats.stats.collector import STATS_BY_FILE_TYPE
 from pxstats.paths import this_host
-from pxstats.actions.update import LogFolderMissing, client_names, recollect_client
-from pxstats.util.locks import LockBusy
+from pxstats.actions import recollect
 from pxstats.cli.common import (
     EXIT_USAGE,
     OneLineParser,
     UserError,
     add_root_option,
-    check_names,
     comma_words,
     fail,
     make_paths,
@@ -65,40 +61,26 @@ def _date(text: str, what: str) -> int:
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        start = timeutil.hour_start(_date(args.start, "--from"))
-        end = timeutil.minute_start(_date(args.end, "--to"))
-        if end <= start:
-            raise UserError("--to must be later than --from")
-        if args.interval < 1 or 60 % args.interval:
-            raise UserError("The interval value needs to be an integer above 0 that divides 60.")
-        machines = comma_words(args.machines or this_host())
-        clients = comma_words(args.clients)
-        check_names("machine", machines)
-        check_names("client", [c for c in clients if not is_all(c)])
+        request = recollect.recollect_request(
+            _date(args.start, "--from"), _date(args.end, "--to"),
+            comma_words(args.machines or this_host()), args.fileType, comma_words(args.clients),
+            args.interval)
         paths = make_paths(args.root)
         setup_logging(paths, PROGRAM, args.verbose)
-    except (UserError, ValueError) as exc:
+    except UserError as exc:
         return fail(PROGRAM, str(exc), EXIT_USAGE)
-    file_types = ("tx", "rx") if args.fileType == "both" else (args.fileType,)
     failures = total = 0
-    for machine in machines:
-        for file_type in file_types:
-            names = clients
-            if is_all(clients[0]):
-                names = client_names(paths, file_type, machine)
-            for client in names:
-                try:
-                    written = recollect_client(paths, file_type, client, machine, start, end,
-                                               STATS_BY_FILE_TYPE[file_type], args.interval * 60)
-                except (LockBusy, LogFolderMissing, OSError) as exc:
-                    failures += 1
-                    reason = "another pickleUpdater holds its lock" if isinstance(exc, LockBusy) else exc
-                    print(f"{PROGRAM}: error: {file_type} {client} of {machine}: {reason}",
-                          file=sys.stderr)
-                    continue
-                total += len(written)
-                print(f"{file_type} {client} {machine}: {len(written)} pickle(s) rebuilt")
-    print(f"{total} pickle(s) rebuilt from {timeutil.iso(start)} to {timeutil.iso(end)}")
+    for outcome in recollect.run(paths, request):
+        where = f"{outcome.file_type} {outcome.client} {outcome.machine}"
+        if not outcome.ok:
+            failures += 1
+            print(f"{PROGRAM}: error: {outcome.file_type} {outcome.client} of {outcome.machine}: "
+                  f"{outcome.message}", file=sys.stderr)
+            continue
+        total += len(outcome.pickles)
+        print(f"{where}: {len(outcome.pickles)} pickle(s) rebuilt")
+    print(f"{total} pickle(s) rebuilt from {timeutil.iso(request.start)} to "
+          f"{timeutil.iso(request.end)}")
     return 1 if failures else 0
 
 

@@ -1,0 +1,100 @@
+"""Reading a period of Sundew logs into a collector: which files, from which offset, and the
+scan of each file's blocks (`collect_period`). A line still being written (no newline yet)
+is left for a later run."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pxstats.collect import cursor, selection
+from pxstats.collect.fastscan import Block, scan_block  # columnar equivalent of formats.scan
+from pxstats.collect.formats import ScanResult
+from pxstats.stats.collector import FileStatsCollector
+from pxstats.util import timeutil
+from pxstats.util.gcpause import cyclic_gc_paused
+
+log = logging.getLogger(__name__)
+
+CHUNK = 512 * 1024
+
+
+class LogFolderMissing(Exception):
+    """The machine's log folder does not exist (nothing is collected, nothing advances)."""
+
+
+def read_file(path: Path, offset: int, collector: FileStatsCollector, result: ScanResult,
+              columns: list | None = None) -> int:
+    """Scan `path` from `offset`; return the offset of the first line not consumed.
+
+    Reading stops at the first interesting line at or after the collector's end. A last
+    line without its newline is still being written: it is not consumed either.
+    `columns`: see fastscan.scan_buffer."""
+    with open(path, "rb") as handle, cyclic_gc_paused():
+        handle.seek(offset)
+        position, pending = offset, b""
+        while True:
+            # scan_block has a cost per call: blocks of 1 MB (about an hour of a busy log).
+            block = handle.read(2 * CHUNK)
+            if not block:
+                return position
+            cut = block.rfind(b"\n")
+            if cut < 0:
+                pending += block
+                continue
+            lines = Block(pending, memoryview(block)[:cut + 1])
+            pending = block[cut + 1:]
+            result.stop_index = None
+            stop = scan_block(lines, collector, result, columns)
+            if stop is not None:
+                return position + stop
+            position += lines.size
+
+
+@dataclass
+class Cursors:
+    """What one run knows of the log files: resume offsets (the saved pointer plus every
+    file read since) and the first/last record times of the files."""
+    saved: cursor.Pointer | None = None
+    seen: dict = field(default_factory=dict)  # path -> (offset, end)
+    last: cursor.Pointer | None = None
+    record_times: selection.RecordTimes = field(default_factory=selection.RecordTimes)
+
+    def start_offset(self, path: Path, start: int) -> int:
+        known = self.seen.get(path)
+        if known and known[1] <= start:
+            return known[0]
+        if self.saved is not None:
+            head = cursor.first_line(path)
+            if self.saved.usable_for(path, start, head):
+                return self.saved.offset
+        return 0
+
+    def record(self, path: Path, offset: int, end: int) -> None:
+        self.seen[path] = (offset, end)
+        self.last = cursor.Pointer(cursor.first_line(path), offset, end)
+
+
+def collect_period(folder: Path, file_type: str, name: str, start: int, end: int,
+                   stats_types, interval: int, cursors: Cursors | None = None) -> FileStatsCollector:
+    """Collector of the hour holding `start`, filled with the rows of [start, end)."""
+    hour = timeutil.hour_start(start)
+    collector = FileStatsCollector(file_type, hour, end, stats_types=stats_types,
+                                   interval=interval, total_width=timeutil.HOUR)
+    cursors = cursors or Cursors()
+    result = ScanResult()
+    files = selection.select_files(folder, file_type, name, start, end, cursors.record_times)
+    columns = []   # the rows as int64 arrays, for the statistics
+    for path in files:
+        offset = cursors.start_offset(path, start)
+        stop = read_file(path, offset, collector, result, columns)
+        cursors.record(path, stop, end)
+    collector.log_files = [str(p) for p in files]
+    if result.malformed:
+        log.warning("%s %s: skipped %d malformed line(s) between %s and %s, first: %r",
+                    file_type, name, result.malformed, timeutil.iso(start), timeutil.iso(end),
+                    result.first_malformed[:200])
+    collector.note_filled()
+    collector.compute_statistics(columns=columns)
+    return collector
