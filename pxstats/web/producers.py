@@ -11,18 +11,17 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from pxstats.actions import csv_export
 from pxstats.actions import graphics as gnu
 from pxstats.paths import StatsPaths
-from pxstats.rrd import graphs as rrd_graphs
+from pxstats.rrd import graph as rrd_graph
 from pxstats.rrd import schema, windows
+from pxstats.store import inventory
 
 GraphicRequest = gnu.GraphicRequest
 GNU_TYPES = gnu.TYPES
-names_having_run = rrd_graphs.names_having_run
+names_having_run = inventory.names_having_run
 machines_name = schema.machines_name
 window = windows.window
-csv_root = csv_export.csv_root
 
 
 def daily_archive(paths: StatsPaths, file_type: str, name: str, group: bool, date: int,
@@ -44,14 +43,20 @@ def period_start(period: str, date: int) -> int:
 def rrd_archive(paths: StatsPaths, period: str, file_type: str, name: str, data_type: str,
                 date: int, language: str, totals_machine: str | None = None) -> Path:
     """The archive copy of generateRRDGraphics --copy --fixedCurrent --date <date>."""
-    return rrd_graphs.archive_path(paths, period, file_type, name, data_type,
+    return rrd_graph.archive_path(paths, period, file_type, name, data_type,
                                    period_start(period, date), language, totals_machine)
+
+
+def csv_root(paths: StatsPaths) -> Path:
+    from pxstats.actions import csv_export      # imported when needed (it reads the RRDs)
+    return csv_export.csv_root(paths)
 
 
 def csv_file(paths: StatsPaths, period: str, file_type: str, machines_value: str, date: int,
              language: str) -> Path:
     """The CSV of csvDataConversion for the calendar period holding `date` (what
     --fixedCurrent writes at `date`, and --fixedPrevious one period later)."""
+    from pxstats.actions import csv_export
     return csv_export.csv_path(paths, period, file_type, machines_value,
                                period_start(period, date), language)
 

@@ -46,11 +46,12 @@ def request_cache(paths: StatsPaths) -> Path:
     return paths.graphics / "requests"
 
 
-def published(paths: StatsPaths, languages=LANGUAGES) -> dict[str, Path]:
+def published(paths: StatsPaths, languages=LANGUAGES, main_language: str = "en") -> dict[str, Path]:
     """URL path (no leading '/') -> file or folder. Longest prefixes win when serving."""
     root = web_root(paths)
     table = {
         "index.html": root / "index.html",
+        "top.html": root / f"top_{main_language}.html",
         "bottom.html": root / "bottom.html",
         "static": static_folder(paths),
         REQUESTS_URL: request_cache(paths),
