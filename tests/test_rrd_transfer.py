@@ -574,8 +574,8 @@ def test_all_lists_tx_then_rx_names_having_pickles(paths, capsys):
     save(paths, "old", "m1", T0 - 86400, [])                   # before the period
     save(paths, "elsewhere", "m9", T0 + 10 * H, [])            # another machine
     save(paths, "s1", "m1", T0 + 10 * H, [ok(T0 + 10 * H + 1, 1)], "rx")
-    tasks, refused = cli.tasks_for(paths, cli.validated(cli.build_parser().parse_args(
-        ["-m", "m1,m2", "-e", timeutil.iso(end)])), logging.getLogger("t"))
+    tasks, refused = transfer.tasks_for(paths, cli.request_from(cli.build_parser().parse_args(
+        ["-m", "m1,m2", "-e", timeutil.iso(end)])))
     assert [(t.name, t.file_type) for t in tasks] == [("c1", "tx"), ("c2", "tx"), ("s1", "rx")]
     assert refused == []
     # A name whose databases lag behind is listed for the whole lag.

@@ -29,14 +29,15 @@ import multiprocessing
 import os
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from pxstats.stats import merging
 from pxstats.util import timeutil
-from pxstats.i18n import is_all_products
+from pxstats.actions.errors import RequestError
+from pxstats.i18n import FILE_TYPES, is_all, is_all_products
 from pxstats.util.gcpause import cyclic_gc_paused
-from pxstats.paths import StatsPaths, safe_component
+from pxstats.paths import StatsPaths, check_name, safe_component
 from pxstats.util.locks import LockBusy, file_lock
 from pxstats.util.pool import die_with_parent, log_through
 from pxstats.rrd import schema
@@ -479,3 +480,103 @@ def plan(paths: StatsPaths, clients, file_types, machines, end: int):
         else:
             tasks.append(task)
     return tasks, refused
+
+
+# -- the request -------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class TransferRequest:
+    """Transfer up to `end` the pickles of `clients` (None: every name having pickles on the
+    machines), one file type per client, or the clients as one `group`."""
+    end: int
+    machines: tuple[str, ...]
+    clients: tuple[str, ...] | None = None
+    file_types: tuple[str, ...] = ()
+    group: str = ""
+    products: tuple[str, ...] = ()
+    processes: int = 5
+
+
+def transfer_request(end: int, clients, file_types, machines, group: str = "", products=(),
+                     processes: int = 5) -> TransferRequest:
+    """A checked TransferRequest, the options checked in the original's order (spec rrd.md
+    §2.2); RequestError with the original's messages."""
+    group = group.strip()
+    products = list(products)
+    if products_filter(products) and not group:
+        raise RequestError("Error. Products can only be specified when using special groups.")
+    clients = list(clients)
+    if not clients:
+        raise RequestError("Error. No client was specified.")
+    file_types = list(file_types)
+    if len(file_types) == 1 and len(clients) > 1:
+        file_types = file_types * len(clients)
+    everyone = len(clients) == 1 and is_all(clients[0])
+    if everyone and file_types:
+        raise RequestError("Error. Filetypes cannot be specified when all clients are to be "
+                           "updated.")
+    if not everyone:
+        if not file_types:
+            raise RequestError("Error. File types (-f tx or rx) must be specified with the "
+                               "clients.")
+        if len(clients) != len(file_types):
+            raise RequestError("Error. The number of file types must be one, or the number of "
+                               "clients.")
+        bad = [t for t in file_types if t not in FILE_TYPES]
+        if bad:
+            raise RequestError(f"Error. File types must be tx or rx (got {bad[0]}).")
+    if group:
+        if everyone:
+            raise RequestError("Error. A group needs its members: list them with -c.")
+        if len(set(file_types)) > 1:
+            raise RequestError("Error. All the members of a group must have the same file type.")
+    machines = list(machines)
+    if not machines:
+        raise RequestError("Error. No machine was specified.")
+    if processes < 1:
+        raise RequestError("Error. The number of processes must be an integer above 0.")
+    try:
+        for machine in machines:
+            check_name("machine", machine)
+        if group:
+            check_name("group", group)
+        for client in clients:
+            if not everyone and not is_pattern(client):
+                check_name("client", client)
+    except ValueError as exc:
+        raise RequestError(f"Error. {str(exc)[0].upper()}{str(exc)[1:]}.") from None
+    return TransferRequest(timeutil.hour_start(end), tuple(machines),
+                           None if everyone else tuple(clients), tuple(file_types), group,
+                           products_filter(products), processes)
+
+
+def tasks_for(paths: StatsPaths, request: TransferRequest) -> tuple[list, list]:
+    """(tasks to run, outcomes already failed) for a request."""
+    end, machines = request.end, request.machines
+    if request.clients is None:
+        names, types = all_names(paths, machines, end)
+        return plan(paths, names, types, machines, end)
+    names, types = expand_clients(paths, request.clients, request.file_types, machines, end)
+    if not request.group:
+        return plan(paths, names, types, machines, end)
+    task = Task(request.group, request.file_types[0], machines, end, members=tuple(names),
+                products=request.products, group=True)
+    if not names:
+        message = "none of its members has pickles on these machines"
+        log.error("%s not transferred: %s", task.label, message)
+        return [], [Outcome(task, "failed", message)]
+    return [task], []
+
+
+def run(paths: StatsPaths, request: TransferRequest, now: int | None = None) -> list[Outcome]:
+    """transferPickleToRRD: every task of the request, under the run's shared lock. An end
+    after the current hour is brought back to it: minutes not collected yet would be stored
+    as zeros and never stored again."""
+    latest = timeutil.hour_start(timeutil.now() if now is None else now)
+    if request.end > latest:
+        log.warning("End %s is in the future; the transfer stops at %s.",
+                    timeutil.iso(request.end), timeutil.iso(latest))
+        request = replace(request, end=latest)
+    with run_lock(paths):
+        tasks, refused = tasks_for(paths, request)
+        return refused + transfer_all(paths, tasks, request.processes)

@@ -5,10 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from pxstats import i18n
-from pxstats.i18n import is_all
 from pxstats.util import timeutil
-from pxstats.paths import check_name, this_host
+from pxstats.paths import this_host
 from pxstats.actions import transfer
 from pxstats.cli.common import (
     EXIT_USAGE,
@@ -65,103 +63,28 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def validated(args) -> dict:
-    """Options checked in the original's order (spec rrd.md §2.2); raises UserError."""
-    moment = date_option(args.end or None,
-                         "Error. The endind date format must be YYYY-MM-DD HH:MM:SS")
-    end = timeutil.hour_start(moment)
-    group = args.group.strip()
-    products = comma_words(args.products)
-    if transfer.products_filter(products) and not group:
-        raise UserError("Error. Products can only be specified when using special groups.")
-    clients = comma_words(args.clients)
-    if not clients:
-        raise UserError("Error. No client was specified.")
-    file_types = comma_words(args.fileTypes)
-    if len(file_types) == 1 and len(clients) > 1:
-        file_types = file_types * len(clients)
-    everyone = len(clients) == 1 and is_all(clients[0])
-    if everyone and file_types:
-        raise UserError("Error. Filetypes cannot be specified when all clients are to be "
-                        "updated.")
-    if not everyone:
-        if not file_types:
-            raise UserError("Error. File types (-f tx or rx) must be specified with the "
-                            "clients.")
-        if len(clients) != len(file_types):
-            raise UserError("Error. The number of file types must be one, or the number of "
-                            "clients.")
-        bad = [t for t in file_types if t not in i18n.FILE_TYPES]
-        if bad:
-            raise UserError(f"Error. File types must be tx or rx (got {bad[0]}).")
-    if group:
-        if everyone:
-            raise UserError("Error. A group needs its members: list them with -c.")
-        if len(set(file_types)) > 1:
-            raise UserError("Error. All the members of a group must have the same file type.")
-    machines = comma_words(args.machines) if args.machines is not None else [this_host()]
-    if not machines:
-        raise UserError("Error. No machine was specified.")
+def request_from(args) -> transfer.TransferRequest:
+    """The checked request of the options (one UserError line when one is wrong)."""
+    end = date_option(args.end or None, "Error. The endind date format must be YYYY-MM-DD HH:MM:SS")
     try:
         processes = int(args.processes)
     except ValueError:
         processes = 0
-    if processes < 1:
-        raise UserError("Error. The number of processes must be an integer above 0.")
-    try:
-        for machine in machines:
-            check_name("machine", machine)
-        if group:
-            check_name("group", group)
-        for client in clients:
-            if not everyone and not transfer.is_pattern(client):
-                check_name("client", client)
-    except ValueError as exc:
-        raise UserError(f"Error. {str(exc)[0].upper()}{str(exc)[1:]}.") from None
-    return dict(end=end, group=group, products=transfer.products_filter(products),
-                clients=None if everyone else clients, file_types=file_types,
-                machines=tuple(machines), processes=processes)
-
-
-def tasks_for(paths, options, log) -> tuple[list, list]:
-    """(tasks to run, outcomes already failed) for the validated options."""
-    end, machines = options["end"], options["machines"]
-    if options["clients"] is None:
-        names, types = transfer.all_names(paths, machines, end)
-        return transfer.plan(paths, names, types, machines, end)
-    names, types = transfer.expand_clients(paths, options["clients"], options["file_types"],
-                                           machines, end)
-    if not options["group"]:
-        return transfer.plan(paths, names, types, machines, end)
-    file_type = options["file_types"][0]
-    task = transfer.Task(options["group"], file_type, machines, end, members=tuple(names),
-                         products=options["products"], group=True)
-    if not names:
-        message = "none of its members has pickles on these machines"
-        log.error("%s not transferred: %s", task.label, message)
-        return [], [transfer.Outcome(task, "failed", message)]
-    return [task], []
+    machines = comma_words(args.machines) if args.machines is not None else [this_host()]
+    return transfer.transfer_request(end, comma_words(args.clients), comma_words(args.fileTypes),
+                                     machines, args.group, comma_words(args.products), processes)
 
 
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        options = validated(args)
+        request = request_from(args)
         paths = make_paths(args.root)
-        logger = setup_logging(paths, PROGRAM, args.verbose)
+        setup_logging(paths, PROGRAM, args.verbose)
     except UserError as exc:
         return fail(PROGRAM, str(exc), EXIT_USAGE)
-    log = logger.getChild("transferPickleToRRD")
-    latest = timeutil.hour_start(timeutil.now())
-    if options["end"] > latest:
-        # Minutes not collected yet would be stored as zeros and never stored again.
-        log.warning("End %s is in the future; the transfer stops at %s.",
-                    timeutil.iso(options["end"]), timeutil.iso(latest))
-        options["end"] = latest
     try:
-        with transfer.run_lock(paths):
-            tasks, refused = tasks_for(paths, options, log)
-            outcomes = refused + transfer.transfer_all(paths, tasks, options["processes"])
+        outcomes = transfer.run(paths, request)
     except KeyboardInterrupt:
         return fail(PROGRAM, "interrupted", 130)
     except OSError as exc:
