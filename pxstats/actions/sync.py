@@ -476,3 +476,41 @@ def retrieve_installation(context: SyncContext, request: RetrieveInstallation) -
         if not pending:
             break
     return outcomes
+
+
+# -- machines of the configuration -------------------------------------------------------------------
+
+def host_of(machines, name: str) -> Host:
+    """Host for a machine name with its login from configForMachines (none: ssh's default)."""
+    return Host(name, machines.login_of(name) if machines is not None else "")
+
+
+def machine_pairs(config) -> list[tuple[Host, Host]]:
+    """(source, pickling machine) pairs of etc/config: the n-th machine of the n-th
+    sourceMachinesTags tag is pickled by the n-th machine of the n-th picklingMachines tag.
+    ValueError (one line) when the lists do not pair up."""
+    general, machines = config.general, config.machines
+    if len(general.source_machines_tags) != len(general.pickling_machines):
+        raise ValueError(f"{len(general.source_machines_tags)} sourceMachinesTags but "
+                         f"{len(general.pickling_machines)} picklingMachines")
+    pairs, seen = [], set()
+    for tag, pick_tag in zip(general.source_machines_tags, general.pickling_machines):
+        sources = list(dict.fromkeys(machines.machines_of(tag)))
+        picklers = machines.machines_of(pick_tag)
+        if not sources:
+            raise ValueError(f"unknown source machine tag {tag!r}")
+        if len(sources) != len(picklers):
+            raise ValueError(f"tag {tag} has {len(sources)} machine(s) ({','.join(sources)}) "
+                             f"but pickling tag {pick_tag} has {len(picklers)} "
+                             f"({','.join(picklers) or 'none'})")
+        for source, pickler in zip(sources, picklers):
+            if source not in seen:
+                seen.add(source)
+                pairs.append((host_of(machines, source), host_of(machines, pickler)))
+    return pairs
+
+
+def sources_pickled_by(config, machine: str) -> list[Host]:
+    """Sources (other than `machine` itself) whose pickling machine is `machine`."""
+    return [source for source, pickler in machine_pairs(config)
+            if pickler.machine == machine and source.machine != machine]
