@@ -35,7 +35,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from pxstats.util import timeutil  # noqa: E402
 from pxstats.cli import generateRRDGraphics  # noqa: E402
 from pxstats.paths import StatsPaths  # noqa: E402
-from pxstats.rrd import graphs, schema  # noqa: E402
+from pxstats.rrd import runner, schema  # noqa: E402
 
 FIRST = timeutil.parse_iso("2024-01-08 00:00:00")
 END = timeutil.parse_iso("2024-01-16 00:00:00")
@@ -56,13 +56,13 @@ def build(root: Path, clients: int) -> None:
         schema.write_time_of_update(schema.time_of_update_path(paths, "tx", db), END)
 
 
-def timed(root: Path, argv: list[str], workers: int | None) -> dict:
+def timed(root: Path, argv: list[str], workers: int | None, pipe_mode: bool = True) -> dict:
     out = io.StringIO()
     before = os.times()
     started = time.perf_counter()
     with contextlib.redirect_stdout(out):
         status = generateRRDGraphics.main(["--root", str(root), "--turnOffLogging", *argv],
-                                          workers=workers)
+                                          workers=workers, pipe_mode=pipe_mode)
     elapsed = time.perf_counter() - started
     after = os.times()
     own = sum(after[:2]) - sum(before[:2])
@@ -90,7 +90,6 @@ def main() -> None:
                         help="time each mode this many times on the same databases and report "
                              "the median run, with every run's rate (default: 1)")
     options = parser.parse_args()
-    graphs.PIPE_MODE = not options.one_shot
     unknown = set(options.only.split(",") if options.only else ()) - set(MODES)
     if unknown:
         parser.error(f"unknown mode(s): {', '.join(sorted(unknown))}")
@@ -112,7 +111,8 @@ def main() -> None:
         only = options.only.split(",") if options.only else list(modes)
         results = {}
         for name in only:
-            runs = [timed(base, [*modes[name], *machines], options.workers)
+            runs = [timed(base, [*modes[name], *machines], options.workers,
+                          pipe_mode=not options.one_shot)
                     for _ in range(options.repeat)]
             ranked = sorted(runs, key=lambda r: r["pngs_per_second"] or 0)
             results[name] = dict(ranked[(len(ranked) - 1) // 2])      # the median run
@@ -127,7 +127,7 @@ def main() -> None:
             "benchmark": "generateRRDGraphics",
             "cpus": os.cpu_count(),
             "load_average_before": round(load, 2),
-            "workers": options.workers or graphs.default_workers(),
+            "workers": options.workers or runner.default_workers(),
             "drawing": "one rrdtool graph process per PNG" if options.one_shot
                        else "pipe-mode rrdtool children",
             "clients": options.clients,

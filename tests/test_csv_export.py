@@ -315,13 +315,13 @@ def test_t30_previous_month_of_january(week, root, capsys):
 def test_resolution_follows_the_period_not_the_type(week, root, monkeypatch):
     """B-30: the original gave the data type where the period was expected."""
     seen = []
-    real = csvexport.graphs.fetch_figures
+    real = csvexport.graph.fetch_figures
 
     def spy(db, start, end, fetch_minutes, plot_minutes, now):
         seen.append((db.parent.name, fetch_minutes, plot_minutes))
         return real(db, start, end, fetch_minutes, plot_minutes, now)
 
-    monkeypatch.setattr(csvexport.graphs, "fetch_figures", spy)
+    monkeypatch.setattr(csvexport.graph, "fetch_figures", spy)
     assert run(root, *T28, "-c", "c1") == 0
     assert sorted(seen) == sorted((t, 60, 60) for t in schema.DATA_TYPES["tx"])
 

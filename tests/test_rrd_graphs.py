@@ -13,7 +13,9 @@ import pytest
 from pxstats.util import timeutil
 from pxstats.cli import generateRRDGraphics as cli
 from pxstats.paths import StatsPaths
-from pxstats.rrd import graphs, legend, schema, windows
+from pxstats.actions import rrd_graphics
+from pxstats.rrd import graph, legend, runner, schema, totals, windows
+from pxstats.store import inventory
 from pxstats.rrd.legend import Figures
 
 from conftest import REPO, T, make_client, make_db
@@ -38,7 +40,7 @@ def run(root, *argv):
     return cli.main(["--root", str(root), *argv])
 
 
-def request_for(root, *argv) -> graphs.GraphRequest:
+def request_for(root, *argv) -> rrd_graphics.GraphRequest:
     args = cli.build_parser().parse_args(["--root", str(root), *argv])
     return cli.build_request(args, StatsPaths(root))
 
@@ -155,7 +157,7 @@ def test_hourly_consolidation_total_counts_files(root):
     (_, _, _), maxima = schema.fetch(db, "MAX", 3600, T("2024-01-15 10:00:00"),
                                      T("2024-01-15 10:00:00"))
     assert maxima[0] == 1.0
-    figures = graphs.fetch_figures(db, first, first + 86400, 60, 60, now=T("2025-01-01 00:00:00"))
+    figures = graph.fetch_figures(db, first, first + 86400, 60, 60, now=T("2025-01-01 00:00:00"))
     assert figures.total == pytest.approx(60.0)
     assert figures.max == 1.0
 
@@ -230,9 +232,9 @@ def golden_args(data_type, case, client="satnet", machines=("pds5", "pds6"), lan
                                             fixed == "previous")
     _, plot = windows.intervals(start, T(tou), period)
     machine = "".join(machines)
-    png = graphs.image_path(GOLDEN_ROOT, "tx", client, end, data_type, span, machine, language)
+    png = graph.image_path(GOLDEN_ROOT, "tx", client, end, data_type, span, machine, language)
     db = schema.db_path(GOLDEN_ROOT, data_type, client, [machine])
-    return graphs.graph_args(png, db, data_type, client, start, end, span, plot, period,
+    return graph.graph_args(png, db, data_type, client, start, end, span, plot, period,
                              FIGURES[data_type], language)
 
 
@@ -311,8 +313,8 @@ def test_colons_escaped(data_type, case, client, language):
 
 
 def test_escape_colons_is_the_one_function():
-    assert graphs.escape_colons("Min: 1 a:b") == "Min\\: 1 a\\:b"
-    assert graphs.escape_colons("no colon") == "no colon"
+    assert graph.escape_colons("Min: 1 a:b") == "Min\\: 1 a\\:b"
+    assert graph.escape_colons("no colon") == "no colon"
 
 
 # -- CLI: behaviours 15-17, names, copies, PNGs ---------------------------------------------------
@@ -323,7 +325,7 @@ def test_b15_weekly_fixed(satnet, root, capsys):
     request = request_for(root, *argv)
     assert (timeutil.iso(request.start), timeutil.iso(request.end)) == (
         "2006-10-08 00:00:00", "2006-10-15 00:00:00")
-    job, = graphs.plan(satnet, request, now=T("2024-01-01 00:00:00"))
+    job, = rrd_graphics.plan(satnet, request, now=T("2024-01-01 00:00:00"))
     assert arg_after(job.args, "--step") == "3600"
     assert arg_after(job.args, "--title") == ("Averaged latency per minute for satnet for a span "
                                               "of 7 day(s) ending at 2006-10-15 00:00:00.")
@@ -346,7 +348,7 @@ def test_b16_monthly_previous(root, capsys):
     request = request_for(root, *argv)
     assert (timeutil.iso(request.start), timeutil.iso(request.end), request.span) == (
         "2006-09-01 00:00:00", "2006-10-01 00:00:00", 720)
-    job, = graphs.plan(paths, request, now=T("2024-01-01 00:00:00"))
+    job, = rrd_graphics.plan(paths, request, now=T("2024-01-01 00:00:00"))
     assert arg_after(job.args, "--step") == "14400"
     assert arg_after(job.args, "--x-grid") == "HOUR:24:DAY:1:DAY:1:0:%d"
     assert "for a span of 1 month(s) ending at 2006-10-01 00:00:00." in arg_after(job.args, "--title")
@@ -359,7 +361,7 @@ def test_b16_monthly_previous(root, capsys):
     assert (timeutil.iso(january.start), timeutil.iso(january.end)) == (
         "2006-12-01 00:00:00", "2007-01-01 00:00:00")
     assert january.span == 744
-    job, = graphs.plan(paths, january, now=T("2024-01-01 00:00:00"))[:1]
+    job, = rrd_graphics.plan(paths, january, now=T("2024-01-01 00:00:00"))[:1]
     assert "31 day(s)" in arg_after(job.args, "--title") and "_31days_" in job.png.name
 
 
@@ -371,7 +373,7 @@ def test_b17_default_span(root):
     request = request_for(root, *argv)
     assert (timeutil.iso(request.start), timeutil.iso(request.end), request.span) == (
         "2006-10-10 03:13:00", "2006-10-10 15:00:00", 12)
-    job, = graphs.plan(paths, request, now=T("2024-01-01 00:00:00"))
+    job, = rrd_graphics.plan(paths, request, now=T("2024-01-01 00:00:00"))
     assert arg_after(job.args, "--step") == "600"
     assert "for a span of 12 hours ending at 2006-10-10 15:00:00." in arg_after(job.args, "--title")
     assert job.png.name == "tx_c_20061010_15:00:00_filecount_12hours_on_m1.png"
@@ -379,7 +381,7 @@ def test_b17_default_span(root):
     db = schema.db_path(paths, "filecount", "c", ["m1"])
     schema.write_time_of_update(schema.time_of_update_path(paths, "tx", db),
                                 T("2006-11-09 15:00:00"))
-    job, = graphs.plan(paths, request, now=T("2024-01-01 00:00:00"))
+    job, = rrd_graphics.plan(paths, request, now=T("2024-01-01 00:00:00"))
     assert arg_after(job.args, "--step") == "14400"
 
 
@@ -404,12 +406,12 @@ def test_french_output_names(satnet, root, capsys):
     assert (root / "data/graphics/webGraphics/archives/hebdomadaire/tx/satnet/2006/latence/40.png").exists()
     request = request_for(root, "-l", "fr", "-m", "--fixedPrevious", "--date", "2006-10-10 01:00:00",
                           "-c", "satnet", "--machines", "pds5,pds6", "-t", "latence")
-    job, = graphs.plan(StatsPaths(root), request, now=T("2024-01-01 00:00:00"))
+    job, = rrd_graphics.plan(StatsPaths(root), request, now=T("2024-01-01 00:00:00"))
     assert arg_after(job.args, "--title") == ("Latence moyenne par minute pour satnet pour une duree "
                                               "de 1 mois se terminant le 2006-10-01 00:00:00.")
     assert arg_after(job.args, "--vertical-label") == "Latence(en secondes)"
     assert "DEF:latency=" in " ".join(job.args)         # data names stay English
-    assert graphs.archive_path(StatsPaths(root), "monthly", "tx", "satnet", "latency",
+    assert graph.archive_path(StatsPaths(root), "monthly", "tx", "satnet", "latency",
                                request.start, "fr").parts[-4:] == ("satnet", "2006", "latence",
                                                                     "Septembre.png")
 
@@ -440,7 +442,7 @@ def test_legacy_unescaped_comment_cannot_kill_the_caller(satnet, root):
         "Total: 2455 Files\\c",
         "COMMENT:Note(s): Graphics generated using 10 minute(s) averages. \\c"]
     assert any(str(db) in a for a in args)
-    outcome = graphs.render(graphs.GraphJob(png, args))
+    outcome = runner.render(runner.GraphJob(png, args))
     assert not outcome.ok and outcome.message
     assert not png.exists() and not [p for p in root.iterdir() if p.name.startswith(".legacy")]
 
@@ -542,12 +544,12 @@ def test_b21_totals(root, capsys):
 
 
 def test_merge_values_and_resample():
-    assert graphs.merge_values("latency", [[10.0, None, 5.0, 1.0]], [[2.0, 3.0, None, 0.0]]) == [
+    assert totals.merge_values("latency", [[10.0, None, 5.0, 1.0]], [[2.0, 3.0, None, 0.0]]) == [
         10.0, None, None, 0.0]
-    assert graphs.merge_values("filecount", [[1.0, None], [2.0, None]]) == [3.0, None]
+    assert totals.merge_values("filecount", [[1.0, None], [2.0, None]]) == [3.0, None]
     stamps = [120, 240]
-    assert graphs.resample(0, 60, [1.0, 3.0, None, 5.0, 9.0], stamps, 120) == [2.0, 5.0]
-    assert graphs.resample(0, 240, [7.0], stamps, 120) == [7.0, 7.0]
+    assert totals.resample(0, 60, [1.0, 3.0, None, 5.0, 9.0], stamps, 120) == [2.0, 5.0]
+    assert totals.resample(0, 240, [7.0], stamps, 120) == [7.0, 7.0]
 
 
 # -- having run (behaviour 22) --------------------------------------------------------------------
@@ -563,10 +565,10 @@ def test_b22_having_run(root, capsys):
     make_client(paths, "c", ["m1", "m2"], first, 60, time_of_update=recent,
                 types=["latency", "bytecount"])
     start = now - 365 * 86400
-    assert graphs.names_having_run(paths, "tx", "m1", start) == ["G", "Gx", "a"]
-    assert graphs.names_having_run(paths, "tx", "m1", start, groups=["G"]) == ["Gx", "a"]
-    assert graphs.names_having_run(paths, "tx", "m1m2", start) == ["c"]
-    assert graphs.names_having_run(paths, "rx", "m1", start) == []
+    assert inventory.names_having_run(paths, "tx", "m1", start) == ["G", "Gx", "a"]
+    assert inventory.names_having_run(paths, "tx", "m1", start, groups=["G"]) == ["Gx", "a"]
+    assert inventory.names_having_run(paths, "tx", "m1m2", start) == ["c"]
+    assert inventory.names_having_run(paths, "rx", "m1", start) == []
     # The CLI takes the group names from etc/config.
     (root / "etc").mkdir()
     config = (REPO / "etc/config.sample").read_text()
@@ -593,9 +595,9 @@ def test_legend_stops_at_the_current_hour(root):
     day = T("2024-01-15 00:00:00")
     db = make_db(paths, "filecount", "c", ["m1"], day, 1440, lambda t: 1.0)
     now = T("2024-01-15 06:30:00")
-    figures = graphs.fetch_figures(db, day, day + 86400, 1, 10, now=now)
+    figures = graph.fetch_figures(db, day, day + 86400, 1, 10, now=now)
     assert figures.total == pytest.approx(6 * 60)
-    assert graphs.fetch_figures(db, day, day + 86400, 1, 10, now=day + 600) == Figures.empty()
+    assert graph.fetch_figures(db, day, day + 86400, 1, 10, now=day + 600) == Figures.empty()
 
 
 def test_graph_timeout_is_a_failed_graphic(root, monkeypatch):
@@ -605,7 +607,7 @@ def test_graph_timeout_is_a_failed_graphic(root, monkeypatch):
     monkeypatch.setattr(schema, "RRDTOOL", str(slow))
     png = root / "out" / "slow.png"
     started = time.monotonic()
-    outcome = graphs.render(graphs.GraphJob(png, [str(png), "--start", "0"]), timeout=0.5)
+    outcome = runner.render(runner.GraphJob(png, [str(png), "--start", "0"]), timeout=0.5)
     assert time.monotonic() - started < 10
     assert not outcome.ok and "no answer after 0.5 s" in outcome.message
     assert list(png.parent.iterdir()) == []
@@ -642,7 +644,7 @@ def test_pipe_quote_is_read_back_exactly():
     rrdtool itself echoes each quoted argument back (as the file name `info` cannot open)."""
     import subprocess
     samples = PIPE_SAMPLES + ["y" * 30000, "in step"]   # a line longer than any buffer
-    lines = b"".join(b"info " + graphs.pipe_quote("/nowhere/" + s) + b"\n" for s in samples)
+    lines = b"".join(b"info " + runner.pipe_quote("/nowhere/" + s) + b"\n" for s in samples)
     done = subprocess.run([schema.RRDTOOL, "-"], input=lines, capture_output=True, timeout=60)
     answers = done.stdout.decode().split("\n")[:-1]
     assert len(answers) == len(samples)
@@ -650,10 +652,10 @@ def test_pipe_quote_is_read_back_exactly():
                             for s in PIPE_SAMPLES]
     assert answers[-2].startswith("ERROR: opening '/nowhere/" + "y" * 4000)  # message cut at 4 kB
     assert answers[-1] == "ERROR: opening '/nowhere/in step': No such file or directory"
-    assert graphs.pipe_quote('a"b') == b'"a"\'"\'"b"' and graphs.pipe_quote("") == b'""'
+    assert runner.pipe_quote('a"b') == b'"a"\'"\'"b"' and runner.pipe_quote("") == b'""'
     for bad in ("a\nb", "a\0b"):
         with pytest.raises(ValueError):
-            graphs.pipe_quote(bad)
+            runner.pipe_quote(bad)
 
 
 def real_args(root, png, data_type, case, language="en"):
@@ -668,7 +670,7 @@ def test_pipe_mode_draws_the_same_pngs(satnet, root):
     cases = [(t, "weekly", "en") for t in FIGURES] + [
         ("filecount", c, "en") for c in ("daily", "monthly", "yearly", "span")] + [
         ("latency", "weekly", "fr")]
-    server = graphs.GraphServer()
+    server = runner.GraphServer()
     try:
         for k, (data_type, case, language) in enumerate(cases):
             piped, alone = root / f"piped{k}.png", root / f"alone{k}.png"
@@ -696,7 +698,7 @@ def test_pipe_child_crash_or_error_fails_that_graphic_only(satnet, root, monkeyp
         "COMMENT:Note(s): Graphics generated using 10 minute(s) averages. \\c"]
     missing = [a.replace("satnet_pds5pds6", "ghost_pds5pds6")
                for a in real_args(root, root / "ghost.png", "errors", "weekly")]
-    with graphs.GraphServers() as servers:
+    with runner.GraphServers() as servers:
         with monkeypatch.context() as patch:
             patch.setattr(schema, "RRDTOOL", str(crasher))
             with pytest.raises(schema.RRDError, match=r"^rrdtool graph: killed by signal 11$"):
@@ -721,8 +723,8 @@ def test_pipe_child_timeout_kills_the_child(root, monkeypatch):
     monkeypatch.setattr(schema, "RRDTOOL", str(slow))
     png = root / "out" / "slow.png"
     started = time.monotonic()
-    with graphs.GraphServers() as servers:
-        outcome = graphs.render(graphs.GraphJob(png, [str(png), "--start", "0"]), 0.5,
+    with runner.GraphServers() as servers:
+        outcome = runner.render(runner.GraphJob(png, [str(png), "--start", "0"]), 0.5,
                                 servers.graph)
     assert time.monotonic() - started < 10
     assert not outcome.ok and outcome.message == "rrdtool graph: no answer after 0.5 s"
@@ -734,7 +736,7 @@ def test_pipe_child_timeout_kills_the_child(root, monkeypatch):
 
 
 def test_pipe_child_replaced_after_max_graphs_and_newline_goes_to_a_one_off_child(satnet, root):
-    server = graphs.GraphServer(max_graphs=2)
+    server = runner.GraphServer(max_graphs=2)
     try:
         pids = []
         for k in range(3):
@@ -750,15 +752,14 @@ def test_pipe_child_replaced_after_max_graphs_and_newline_goes_to_a_one_off_chil
         server.close()
 
 
-def test_pipe_mode_off_draws_one_process_per_graphic(satnet, root, monkeypatch, capsys):
-    """PIPE_MODE = False (benchmarks) gives the same PNGs through `rrdtool graph` children."""
+def test_pipe_mode_off_draws_one_process_per_graphic(satnet, root, capsys):
+    """pipe_mode=False (benchmarks) gives the same PNGs through `rrdtool graph` children."""
     argv = ["-w", "--fixedCurrent", "--date", "2006-10-11 12:00:00", "-c", "satnet",
             "--machines", "pds5,pds6"]
     assert run(root, *argv) == 0
     out = capsys.readouterr().out.splitlines()
     pngs = {line: Path(line.split(" : ", 1)[1]).read_bytes() for line in out}
-    monkeypatch.setattr(graphs, "PIPE_MODE", False)
-    assert run(root, *argv) == 0
+    assert cli.main(["--root", str(root), *argv], pipe_mode=False) == 0
     again = capsys.readouterr().out.splitlines()
     assert again == out and len(out) == 5
     assert {line: Path(line.split(" : ", 1)[1]).read_bytes() for line in again} == pngs
@@ -777,7 +778,7 @@ def test_b19_legend_figures_from_the_data(root):
                 types=["bytecount", "latency"])
     request = request_for(root, "-d", "--fixedCurrent", "--date", "2024-01-15 12:00:00",
                           "-c", "c", "--machines", "m1", "-t", "bytecount,latency")
-    bytecount, latency = graphs.plan(paths, request, now=T("2024-02-01 00:00:00"))
+    bytecount, latency = rrd_graphics.plan(paths, request, now=T("2024-02-01 00:00:00"))
     assert arg_after(bytecount.args, "--step") == "600"
     assert comments(bytecount.args) == [
         "COMMENT: Min\\: 1.00 KB/Min   Max\\: 1.23 MB/Min   Mean\\: 9.57 KB/Min   "
@@ -791,6 +792,6 @@ def test_b19_legend_figures_from_the_data(root):
         "COMMENT: Min\\: 1000.00 Avg/Min   Max\\: 1234567.00 Avg/Min   Mean\\: 9566.44 Avg/Min   \\c")
     assert "AREA:realValue#cd5c5c:latency" in latency.args
     assert "LINE1:realValue#8b0000:latency" in latency.args
-    outcomes = graphs.run_jobs([bytecount, latency])
+    outcomes = runner.run_jobs([bytecount, latency])
     assert [o.ok for o in outcomes] == [True, True]
     assert png_size(bytecount.png) == png_size(latency.png) == (897, 282)

@@ -4,8 +4,11 @@ csvDataConversion).
 One CSV per (period, file type, --machines value): one line per (client or source, machine
 set) with the min, max, mean and total of every data type over a day, week, month or year.
 
-* `machine_sets` resolves the --machines values (machine tags with --machinesAreClusters);
-* `select_rows` says which (name, machines) lines the file has: the names whose databases
+* `build_request` validates the options (`CsvOptions`) in the original's order, with its
+  messages, raising `RequestError`; `machine_sets` resolves the --machines values (machine
+  tags with --machinesAreClusters);
+* `plan` gives the lines of the file (`select_rows`), refusing explicit names without a
+  database; `select_rows` says which (name, machines) lines the file has: the names whose databases
   were updated during the period on the whole machine set, plus, with --includeGroups, the
   configured groups of the file type whose machines hold the searched ones;
 * `row_figures` fetches each database at the resolution of the period (the original passed
@@ -27,11 +30,22 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pxstats import i18n
+from pxstats.actions.errors import RequestError
+from pxstats.actions.options import (
+    FIXED_BOTH_ERROR,
+    LANGUAGE_ERROR,
+    all_names,
+    check_names,
+    date_value,
+    file_type_value,
+    one_period,
+)
+from pxstats.paths import StatsPaths, check_name, safe_component, this_host
+from pxstats.rrd import graph, schema, windows
+from pxstats.rrd.legend import Figures
+from pxstats.store import inventory
 from pxstats.util import atomic, timeutil
 from pxstats.util.locks import named_lock
-from pxstats.paths import StatsPaths, check_name, safe_component
-from pxstats.rrd import graphs, schema, windows
-from pxstats.rrd.legend import Figures
 
 log = logging.getLogger(__name__)
 
@@ -79,6 +93,7 @@ class Request:
     include_groups: bool = False
     groups: tuple = ()                          # config.Group objects
     clients: tuple[str, ...] | None = None      # None = every name having run
+    unknown_tags: tuple[str, ...] = ()          # --machinesAreClusters values that are no tag
 
     def types(self) -> tuple[str, ...]:
         return COLUMN_TYPES[self.file_type]
@@ -125,6 +140,94 @@ def unknown_tags(values, clusters: bool, tags: dict) -> list[str]:
     return [v for v in values if clusters and v not in tags]
 
 
+# -- the request ----------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class CsvOptions:
+    """The options of csvDataConversion as typed values, before validation."""
+    clients: tuple[str, ...] = ()           # () or All first: every name having run
+    periods: tuple[str, ...] = ()           # daily / weekly / monthly / yearly asked for
+    date: str | None = None                 # None: now
+    file_type: str = "tx"
+    fixed_previous: bool = False
+    fixed_current: bool = False
+    include_groups: bool = False
+    language: str | None = None             # None: the main application language
+    machines: str | None = None             # --machines as given; None: this host
+    machines_are_clusters: bool = False
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What csvDataConversion takes from the configuration files."""
+    language: str = "en"                    # mainApplicationLanguage
+    groups: tuple = ()                      # config.Group objects
+    tags: dict | None = None                # machine tag -> machines (configForMachines)
+
+
+def validate_options(options: CsvOptions) -> dict:
+    """Checks that need no file, in the original's order (fixed options, period options,
+    date, file type), then the names; raises RequestError."""
+    if options.fixed_previous and options.fixed_current:
+        raise RequestError(FIXED_BOTH_ERROR)
+    period = one_period(options.periods)
+    if period is None:
+        raise RequestError("Please use either the -d -m -w or -y options.")
+    date = date_value(options.date)
+    start, end = period_window(date, period, options.fixed_current, options.fixed_previous)
+    file_type = file_type_value(options.file_type)
+    if options.language is not None and options.language.strip() not in i18n.LANGUAGES:
+        raise RequestError(LANGUAGE_ERROR)
+    machines_value = options.machines if options.machines is not None else this_host()
+    machines = split_machines(machines_value)
+    if not machines:
+        raise RequestError("no machine given")
+    clients = list(options.clients)
+    all_clients = all_names(clients)
+    check_names("machine", machines)
+    check_names("machines", [machines_string(machines_value)])
+    check_names("client", [] if all_clients else clients)
+    return dict(period=period, start=start, end=end, file_type=file_type,
+                machines_value=machines_value, machines=machines,
+                clients=None if all_clients else tuple(dict.fromkeys(clients)))
+
+
+def build_request(options: CsvOptions, settings) -> Request:
+    """The whole validation, raising RequestError; writes nothing. `settings(need_tags)`
+    gives the `Settings` of the configuration; it is called once the options are valid (so
+    an option error is reported before a configuration error), `need_tags` being whether
+    the machine tags are needed (--machinesAreClusters)."""
+    o = validate_options(options)
+    found = settings(options.machines_are_clusters)
+    tags = found.tags or {}
+    language = options.language.strip() if options.language is not None else found.language
+    return Request(
+        period=o["period"], file_type=o["file_type"], start=o["start"], end=o["end"],
+        machines_value=o["machines_value"],
+        machine_sets=machine_sets(o["machines"], options.machines_are_clusters, tags),
+        language=language, include_groups=options.include_groups, groups=tuple(found.groups),
+        clients=o["clients"],
+        unknown_tags=tuple(unknown_tags(o["machines"], options.machines_are_clusters, tags)))
+
+
+def plan(paths: StatsPaths, request: Request) -> dict[str, list[str]]:
+    """The lines of the request's file (`select_rows`); RequestError when an explicitly
+    named client/source has no database on the searched machines. Warns first about the
+    --machinesAreClusters values that are no tag."""
+    for value in request.unknown_tags:
+        log.warning("%s is not a machine tag of configForMachines; used as a machine name",
+                    value)
+    rows = select_rows(paths, request)
+    if request.clients is not None:
+        missing = [c for c in request.clients if c not in rows]
+        if missing:
+            where = ", ".join(m.name for m in request.machine_sets)
+            raise RequestError(f"No database found for {', '.join(missing)} on {where}")
+    return rows
+
+
+# -- rows -----------------------------------------------------------------------------------------
+
 def _is_group_of(group, file_type: str, mset: MachineSet) -> bool:
     """A group of the file type (or trx) whose machines hold the searched ones (the searched
     name may also be the group's machines already concatenated)."""
@@ -136,7 +239,7 @@ def _is_group_of(group, file_type: str, mset: MachineSet) -> bool:
 
 def _has_database(paths: StatsPaths, file_type: str, name: str, machine: str) -> bool:
     first_type = COLUMN_TYPES[file_type][0]
-    return graphs.database_for(paths, first_type, name, machine).is_file()
+    return schema.database_for(paths, first_type, name, machine).is_file()
 
 
 def select_rows(paths: StatsPaths, request: Request) -> dict[str, list[str]]:
@@ -151,8 +254,8 @@ def select_rows(paths: StatsPaths, request: Request) -> dict[str, list[str]]:
     rows: dict[str, set[str]] = {}
     for mset in request.machine_sets:
         if request.clients is None:
-            names = graphs.names_having_run(paths, request.file_type, mset.name,
-                                            request.start, group_names)
+            names = inventory.names_having_run(paths, request.file_type, mset.name,
+                                               request.start, group_names)
         else:
             names = [c for c in request.clients
                      if _has_database(paths, request.file_type, c, mset.name)]
@@ -184,15 +287,16 @@ def row_figures(paths: StatsPaths, request: Request, name: str, machine: str,
     now = timeutil.now() if now is None else now
     figures = {}
     for data_type in request.types():
-        db = graphs.database_for(paths, data_type, name, machine)
+        db = schema.database_for(paths, data_type, name, machine)
         if not db.is_file():
             log.warning("no database %s: figures left empty", db)
             figures[data_type] = Figures.empty()
             continue
         fetch_minutes, plot_minutes = windows.intervals(
-            request.start, graphs.time_of_update(paths, request.file_type, db), request.period)
-        figures[data_type] = graphs.fetch_figures(db, request.start, request.end,
-                                                  fetch_minutes, plot_minutes, now)
+            request.start, inventory.time_of_update(paths, request.file_type, db),
+            request.period)
+        figures[data_type] = graph.fetch_figures(db, request.start, request.end,
+                                                 fetch_minutes, plot_minutes, now)
     return figures
 
 

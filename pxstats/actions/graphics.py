@@ -197,8 +197,9 @@ def expand_names(paths: StatsPaths, names, file_type: str, machines, date: int, 
             result.append(name)
             continue
         if having_run is None:
-            from pxstats.rrd import graphs, schema  # rrdtool is needed only for wildcards
-            having_run = graphs.names_having_run(
+            from pxstats.rrd import schema  # rrdtool is needed only for wildcards
+            from pxstats.store import inventory
+            having_run = inventory.names_having_run(
                 paths, file_type, schema.machines_name(machines),
                 int(date) - span * timeutil.HOUR, groups)
         matches = [n for n in having_run if fnmatch.fnmatchcase(n, name)]

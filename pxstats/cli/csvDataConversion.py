@@ -8,27 +8,23 @@ import argparse
 import logging
 import sys
 
-from pxstats import i18n
-from pxstats.i18n import is_all
 from pxstats.actions import csv_export as csvexport
-from pxstats.config import ConfigError, load_machines
-from pxstats.paths import this_host
-from pxstats.rrd import schema
+from pxstats.actions.errors import RequestError
 from pxstats.cli.common import (
     EXIT_USAGE,
     OneLineParser,
     UserError,
     add_fixed_options,
     add_root_option,
-    check_names,
-    chosen_period,
     comma_words,
-    date_option,
     fail,
     load_config_file,
-    make_paths,
+    make_context,
     setup_logging,
 )
+from pxstats.config import ConfigError, load_machines
+from pxstats.rrd import schema
+from pxstats.rrd.windows import PERIODS
 
 PROGRAM = "csvDataConversion"
 
@@ -80,64 +76,36 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def validate_options(args) -> dict:
-    """Checks that need no file, in the original's order (fixed options, period options,
-    date, file type), then the names; raises UserError."""
-    if args.fixedPrevious and args.fixedCurrent:
-        raise UserError("Please use only one of the fixed options, "
-                        "either fixedPrevious or fixedCurrent.")
-    period = chosen_period(args)
-    if period is None:
-        raise UserError("Please use either the -d -m -w or -y options.")
-    date = date_option(args.date)
-    start, end = csvexport.period_window(date, period, args.fixedCurrent, args.fixedPrevious)
-    file_type = args.fileType.strip()
-    if file_type not in schema.DATA_TYPES:
-        raise UserError(f"File type must be either tx or rx. Specified file type was : "
-                        f"{file_type}")
-    if args.language is not None and args.language.strip() not in i18n.LANGUAGES:
-        raise UserError("The specified language is not currently supported. "
-                        "Supported languages are : en, fr")
-    machines_value = args.machines if args.machines is not None else this_host()
-    machines = csvexport.split_machines(machines_value)
-    if not machines:
-        raise UserError("no machine given")
-    clients = comma_words(args.clients)
-    all_clients = not clients or is_all(clients[0])
-    check_names("machine", machines)
-    check_names("machines", [csvexport.machines_string(machines_value)])
-    check_names("client", [] if all_clients else clients)
-    return dict(period=period, start=start, end=end, file_type=file_type,
-                machines_value=machines_value, machines=machines,
-                clients=None if all_clients else tuple(dict.fromkeys(clients)))
+def options_from(args) -> csvexport.CsvOptions:
+    """The parsed command line as the action's typed options."""
+    periods = [period for period, on in
+               zip(PERIODS, (args.daily, args.weekly, args.monthly, args.yearly)) if on]
+    return csvexport.CsvOptions(
+        clients=tuple(comma_words(args.clients)), periods=tuple(periods), date=args.date,
+        file_type=args.fileType, fixed_previous=args.fixedPrevious,
+        fixed_current=args.fixedCurrent, include_groups=args.includeGroups,
+        language=args.language, machines=args.machines,
+        machines_are_clusters=args.machinesAreClusters)
 
 
-def load_settings(paths, need_tags: bool):
-    """(main language, groups, machine tags) from ROOT/etc/config and configForMachines."""
-    config = load_config_file(paths)
+def load_settings(context, need_tags: bool) -> csvexport.Settings:
+    """Main language, groups and machine tags from the run's context: ROOT/etc/config, and
+    configForMachines on its own when there is no etc/config."""
+    config = load_config_file(context)
     if config is not None:
-        return (config.general.main_application_language or "en", config.groups,
-                config.machines.tags)
+        return csvexport.Settings(config.general.main_application_language or "en",
+                                  tuple(config.groups), config.machines.tags)
     try:
-        tags = load_machines(paths.etc / "configForMachines").tags if need_tags else {}
+        tags = load_machines(context.paths.etc / "configForMachines").tags if need_tags else {}
     except (ConfigError, OSError) as exc:
         raise UserError(str(exc)) from None
-    return "en", (), tags
+    return csvexport.Settings("en", (), tags)
 
 
-def build_request(args, paths) -> tuple[csvexport.Request, list[str]]:
-    """The whole validation; reads configuration files, writes nothing. Also returns the
-    --machinesAreClusters values that are no tag, to be logged."""
-    o = validate_options(args)
-    language, groups, tags = load_settings(paths, args.machinesAreClusters)
-    language = args.language.strip() if args.language is not None else language
-    unknown = csvexport.unknown_tags(o["machines"], args.machinesAreClusters, tags)
-    return csvexport.Request(
-        period=o["period"], file_type=o["file_type"], start=o["start"], end=o["end"],
-        machines_value=o["machines_value"],
-        machine_sets=csvexport.machine_sets(o["machines"], args.machinesAreClusters, tags),
-        language=language, include_groups=args.includeGroups, groups=tuple(groups),
-        clients=o["clients"]), unknown
+def build_request(args, context) -> csvexport.Request:
+    """The whole validation, by the action; reads configuration files, writes nothing."""
+    return csvexport.build_request(options_from(args),
+                                   lambda need_tags: load_settings(context, need_tags))
 
 
 def _quiet_logging() -> None:
@@ -154,22 +122,15 @@ def main(argv=None) -> int:
     except SystemExit as done:                  # --help (0) or a usage error (2, one line)
         return done.code if isinstance(done.code, int) else EXIT_USAGE
     try:
-        paths = make_paths(args.root)
-        request, unknown = build_request(args, paths)
+        context = make_context(args.root)
+        paths = context.paths
+        request = build_request(args, context)
         if args.turnOffLogging:
             _quiet_logging()
         else:
             setup_logging(paths, PROGRAM, args.verbose)
-        for value in unknown:
-            logging.getLogger("pxstats").warning(
-                "%s is not a machine tag of configForMachines; used as a machine name", value)
-        rows = csvexport.select_rows(paths, request)
-        if request.clients is not None:
-            missing = [c for c in request.clients if c not in rows]
-            if missing:
-                where = ", ".join(m.name for m in request.machine_sets)
-                raise UserError(f"No database found for {', '.join(missing)} on {where}")
-    except (UserError, ConfigError) as exc:
+        rows = csvexport.plan(paths, request)
+    except (UserError, RequestError, ConfigError) as exc:
         return fail(PROGRAM, str(exc), EXIT_USAGE)
     try:
         path = csvexport.export(paths, request, rows=rows)

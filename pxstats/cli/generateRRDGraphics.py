@@ -6,26 +6,23 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-from pxstats import i18n
-from pxstats.i18n import is_all
-from pxstats.config import ConfigError
-from pxstats.paths import this_host
-from pxstats.actions.update import client_names
-from pxstats.rrd import graphs, schema, windows
+
+from pxstats.actions import rrd_graphics
+from pxstats.actions.errors import RequestError
 from pxstats.cli.common import (
     EXIT_USAGE,
     UserError,
     add_fixed_options,
     add_root_option,
-    check_names,
-    chosen_period,
     comma_words,
-    date_option,
     fail,
     load_settings,
-    make_paths,
+    make_context,
     setup_logging,
 )
+from pxstats.config import ConfigError
+from pxstats.rrd import schema
+from pxstats.rrd.windows import PERIODS
 
 PROGRAM = "generateRRDGraphics"
 
@@ -89,106 +86,33 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _span(text) -> int:
-    try:
-        span = int(str(text).strip())
-    except ValueError:
-        span = 0
-    if span < 1:
-        raise UserError("The timespan value needs to be an integer one above 0.")
-    return span
+def options_from(args) -> rrd_graphics.RRDGraphicsOptions:
+    """The parsed command line as the action's typed options."""
+    periods = [period for period, on in
+               zip(PERIODS, (args.daily, args.weekly, args.monthly, args.yearly)) if on]
+    return rrd_graphics.RRDGraphicsOptions(
+        clients=tuple(comma_words(args.clients)), copy=args.copy, periods=tuple(periods),
+        date=args.date, file_type=args.fileType, fixed_previous=args.fixedPrevious,
+        fixed_current=args.fixedCurrent, having_run=args.havingRun, individual=args.individual,
+        language=args.language,
+        machines=tuple(comma_words(args.machines)) if args.machines is not None else None,
+        span=args.span, types=tuple(comma_words(args.types)), totals=args.totals)
 
 
-def validate_options(args, default_language: str = "en") -> dict:
-    """Checks that need no file, in the original's order (spec §3.2 steps 1-12)."""
-    language = args.language if args.language is not None else default_language
-    language = language.strip()
-    if language not in i18n.LANGUAGES:
-        raise UserError("The specified language is not currently supported. "
-                        "Supported languages are : en, fr")
-    period = chosen_period(args)
-    if period and args.span is not None:
-        raise UserError("When using the daily, the weekly or the yearly options "
-                        "timespan cannot be specified.")
-    if not period and (args.fixedPrevious or args.fixedCurrent):
-        raise UserError("When using one of the fixed options, please use either "
-                        "the -d -m -w or -y options.")
-    if not period and args.copy:
-        raise UserError("Copying can only be used with the -m -w or -y options.")
-    if args.fixedPrevious and args.fixedCurrent:
-        raise UserError("Please use only one of the fixed options, "
-                        "either fixedPrevious or fixedCurrent.")
-    if args.individual and args.totals:
-        raise UserError("Cannot use the individual and the totals options at the same time.")
-    date = date_option(args.date or None)
-    span = _span(args.span) if args.span is not None else (None if period else 12)
-    start, end, span = windows.graph_window(date, period, span, args.fixedCurrent,
-                                            args.fixedPrevious)
-    if span < 1:
-        raise UserError("The timespan value needs to be an integer one above 0.")
-    file_type = args.fileType.strip()
-    if file_type not in schema.DATA_TYPES:
-        raise UserError(f"File type must be either tx or rx. Specified file type was : "
-                        f"{file_type}")
-    clients = comma_words(args.clients)
-    all_clients = not clients or is_all(clients[0])
-    if args.havingRun and not all_clients:
-        raise UserError("Cannot use the havingRun option while specifying client/source "
-                        "names. To use havingRun, do not use -c|--client option.")
-    machines = comma_words(args.machines) if args.machines is not None else [this_host()]
-    check_names("machine", machines)
-    check_names("client", [] if all_clients else clients)
-    if not machines:
-        raise UserError("no machine given")
-    return dict(language=language, period=period, start=start, end=end, span=span,
-                file_type=file_type, clients=None if all_clients else clients,
-                machines=machines)
+def build_request(args, paths, default_language: str = "en",
+                  groups=()) -> rrd_graphics.GraphRequest:
+    """The whole validation (spec §3.2), by the action; raises RequestError."""
+    return rrd_graphics.build_request(options_from(args), paths, default_language, groups)
 
 
-def data_types(text: str, file_type: str) -> tuple[str, ...]:
-    valid = schema.DATA_TYPES[file_type]
-    asked = [i18n.FROM_FRENCH_TYPES.get(t, t) for t in comma_words(text)]
-    if not asked or is_all(asked[0]):
-        return tuple(valid)
-    bad = [t for t in asked if t not in valid]
-    if bad:
-        raise UserError(f"With {file_type} fileType, possible data types values are : "
-                        f"{', '.join(valid)} (got {', '.join(bad)})")
-    return tuple(dict.fromkeys(asked))
-
-
-def build_request(args, paths, default_language: str = "en", groups=()) -> graphs.GraphRequest:
-    """The whole validation (spec §3.2), raising UserError; reads databases but writes nothing."""
-    o = validate_options(args, default_language)
-    file_type, machines = o["file_type"], o["machines"]
-    if o["clients"] is not None:
-        clients = o["clients"]
-        merger = graphs.REGULAR if args.totals else None
-    elif args.totals or args.havingRun:
-        clients = graphs.names_having_run(paths, file_type, schema.machines_name(machines),
-                                          o["start"], groups)
-        merger = graphs.TOTAL_FOR_MACHINE if args.totals else None
-    else:
-        clients = client_names(paths, file_type, machines[0])
-        merger = None
-    types = data_types(args.types, file_type)
-    if not args.individual:
-        machines = [schema.machines_name(machines)]
-    if not clients:
-        raise UserError("No client/sources were found that matched the specified parameters")
-    if args.totals and len(clients) == 1:
-        raise UserError("Cannot use totals option with only one client/source name.")
-    return graphs.GraphRequest(file_type=file_type, data_types=types, clients=tuple(clients),
-                               machines=tuple(machines), start=o["start"], end=o["end"],
-                               span=o["span"], period=o["period"], language=o["language"],
-                               copy=args.copy, totals=args.totals, merger=merger)
-
-
-def main(argv=None, workers: int | None = None) -> int:
+def main(argv=None, workers: int | None = None, pipe_mode: bool = True) -> int:
+    """The command; `workers` and `pipe_mode` (False: one `rrdtool graph` child per graphic)
+    are for the benchmarks."""
     args = build_parser().parse_args(argv)
     try:
-        paths = make_paths(args.root)
-        language, groups = load_settings(paths)
+        context = make_context(args.root)
+        paths = context.paths
+        language, groups = load_settings(context)
         request = build_request(args, paths, language, groups)
         if args.turnOffLogging:
             logger = logging.getLogger("pxstats")
@@ -198,13 +122,13 @@ def main(argv=None, workers: int | None = None) -> int:
             logger.addHandler(logging.NullHandler())     # and no last-resort stderr output
         else:
             setup_logging(paths, PROGRAM, args.verbose)
-    except (UserError, ConfigError) as exc:
+    except (UserError, RequestError, ConfigError) as exc:
         return fail(PROGRAM, str(exc), EXIT_USAGE)
     try:
-        outcomes = graphs.produce(paths, request, workers=workers)
+        outcomes = rrd_graphics.produce(paths, request, workers=workers, pipe_mode=pipe_mode)
     except (schema.RRDError, OSError) as exc:
         return fail(PROGRAM, str(exc))
-    plotted = graphs.TEXT[request.language]["plotted"]
+    plotted = rrd_graphics.plotted_word(request.language)
     failed = 0
     for outcome in outcomes:
         if outcome.ok:

@@ -58,6 +58,17 @@ def combined_db_path(paths: StatsPaths, data_type: str, name: str, machines) -> 
             / safe_component(f"{name}_{machines_name(machines)}"))
 
 
+def database_for(paths: StatsPaths, data_type: str, client: str, machine: str) -> Path:
+    """<type>/<client>_<M>; a group's database has the same form. When it is missing but an
+    ad-hoc combination of exactly that name exists under combined/, that one."""
+    regular = db_path(paths, data_type, client, [machine])
+    if not regular.exists():
+        combined = combined_db_path(paths, data_type, client, [machine])
+        if combined.exists():
+            return combined
+    return regular
+
+
 def time_of_update_path(paths: StatsPaths, file_type: str, database: Path) -> Path:
     """currentDatabasesTimeOfUpdates/<fileType>/<basename>: shared by all data types."""
     return paths.current_databases_updates / file_type / database.name
