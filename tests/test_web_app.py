@@ -111,7 +111,8 @@ def test_valid_gnuplot_request(world):
     served = call(app, f"/requestGraphics/{name}")
     assert served.code == 200 and served.headers["Content-Type"] == "image/png"
     assert served.body == png.read_bytes()
-    assert "script-src 'self'" in served.headers["Content-Security-Policy"]
+    assert served.headers["X-Content-Type-Options"] == "nosniff"
+    assert "script-src 'self'" in answer.headers["Content-Security-Policy"]
     # a second identical request gets its own file
     again = broker(app, VALID).text.strip()
     assert again != line

@@ -162,9 +162,11 @@ class App:
             response = Response("500 Internal Server Error", "Internal error.\n")
         headers = [("Content-Type", response.content_type),
                    ("Content-Length", str(len(response.body))),
-                   ("Content-Security-Policy", CSP),
                    ("X-Content-Type-Options", "nosniff"),
                    ("Referrer-Policy", "same-origin")] + response.headers
+        if not response.content_type.startswith("image/"):
+            # (an image shown alone gets the browser's own viewer page, which styles inline)
+            headers.append(("Content-Security-Policy", CSP))
         if not any(h[0] == "Cache-Control" for h in response.headers):
             headers.append(("Cache-Control", "no-cache"))
         start_response(response.status, headers)
