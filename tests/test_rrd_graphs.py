@@ -604,7 +604,7 @@ def test_graph_timeout_is_a_failed_graphic(root, monkeypatch):
     slow = root / "slow-rrdtool"
     slow.write_text("#!/bin/sh\nexec sleep 30\n")
     slow.chmod(0o755)
-    monkeypatch.setattr(schema, "RRDTOOL", str(slow))
+    monkeypatch.setattr(runner, "RRDTOOL", str(slow))
     png = root / "out" / "slow.png"
     started = time.monotonic()
     outcome = runner.render(runner.GraphJob(png, [str(png), "--start", "0"]), timeout=0.5)
@@ -645,7 +645,7 @@ def test_pipe_quote_is_read_back_exactly():
     import subprocess
     samples = PIPE_SAMPLES + ["y" * 30000, "in step"]   # a line longer than any buffer
     lines = b"".join(b"info " + runner.pipe_quote("/nowhere/" + s) + b"\n" for s in samples)
-    done = subprocess.run([schema.RRDTOOL, "-"], input=lines, capture_output=True, timeout=60)
+    done = subprocess.run([runner.RRDTOOL, "-"], input=lines, capture_output=True, timeout=60)
     answers = done.stdout.decode().split("\n")[:-1]
     assert len(answers) == len(samples)
     assert answers[:-2] == [f"ERROR: opening '/nowhere/{s}': No such file or directory"
@@ -675,7 +675,7 @@ def test_pipe_mode_draws_the_same_pngs(satnet, root):
         for k, (data_type, case, language) in enumerate(cases):
             piped, alone = root / f"piped{k}.png", root / f"alone{k}.png"
             assert server.graph(real_args(root, piped, data_type, case, language)) == (897, 282)
-            assert schema.graph(real_args(root, alone, data_type, case, language)) == (897, 282)
+            assert runner.graph(real_args(root, alone, data_type, case, language)) == (897, 282)
             assert piped.read_bytes() == alone.read_bytes(), (data_type, case, language)
             if k == 0:
                 child = server._process.pid
@@ -700,7 +700,7 @@ def test_pipe_child_crash_or_error_fails_that_graphic_only(satnet, root, monkeyp
                for a in real_args(root, root / "ghost.png", "errors", "weekly")]
     with runner.GraphServers() as servers:
         with monkeypatch.context() as patch:
-            patch.setattr(schema, "RRDTOOL", str(crasher))
+            patch.setattr(runner, "RRDTOOL", str(crasher))
             with pytest.raises(schema.RRDError, match=r"^rrdtool graph: killed by signal 11$"):
                 servers.graph(real_args(root, root / "crash.png", "latency", "weekly"))
         assert servers.graph(real_args(root, root / "c.png", "latency", "weekly")) == (897, 282)
@@ -720,7 +720,7 @@ def test_pipe_child_timeout_kills_the_child(root, monkeypatch):
     pid_file = root / "pid"
     slow.write_text(f"#!/bin/sh\necho $$ > {pid_file}\nexec sleep 30\n")
     slow.chmod(0o755)
-    monkeypatch.setattr(schema, "RRDTOOL", str(slow))
+    monkeypatch.setattr(runner, "RRDTOOL", str(slow))
     png = root / "out" / "slow.png"
     started = time.monotonic()
     with runner.GraphServers() as servers:

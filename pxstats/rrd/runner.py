@@ -5,7 +5,7 @@
 few long-lived `rrdtool -` children in pipe mode (`GraphServer`), one command line per
 graphic, which saves the ~40 ms start-up (exec, libraries, fonts) that a new `rrdtool graph`
 process costs per PNG; `pipe_mode=False` draws each graphic in a new `rrdtool graph` child
-instead (benchmarks compare the two). The threads of `run_jobs` only drive those children.
+(`graph`) instead (benchmarks compare the two). The threads of `run_jobs` only drive those children.
 Each PNG is written to a temp name then renamed, copied atomically into the web archive
 when the job says so; failures are reported, never hidden.
 """
@@ -29,7 +29,34 @@ from pxstats.util import atomic
 
 log = logging.getLogger(__name__)
 
-GRAPH_TIMEOUT = schema.GRAPH_TIMEOUT     # seconds allowed to one `rrdtool graph`
+RRDTOOL = "rrdtool"
+GRAPH_TIMEOUT = 60          # seconds allowed to one `rrdtool graph`
+
+
+def graph(args: list[str], timeout: float = GRAPH_TIMEOUT) -> tuple[int, int]:
+    """`rrdtool graph <args>` in a child process (a crash in librrd cannot kill the caller),
+    as an argument list, with a timeout and TZ=UTC (axis labels in UTC). Returns the image
+    (width, height); raises RRDError with rrdtool's message, the signal or the timeout."""
+    env = dict(os.environ, TZ="UTC")
+    try:
+        done = subprocess.run([RRDTOOL, "graph", *args], capture_output=True, text=True,
+                              errors="replace", timeout=timeout, env=env,
+                              stdin=subprocess.DEVNULL)
+    except subprocess.TimeoutExpired:
+        raise schema.RRDError(f"rrdtool graph: no answer after {timeout} s") from None
+    except OSError as exc:
+        raise schema.RRDError(f"cannot run {RRDTOOL}: {exc.strerror}") from None
+    if done.returncode != 0:
+        if done.returncode < 0:
+            why = f"killed by signal {-done.returncode}"
+        else:
+            why = (done.stderr.strip() or done.stdout.strip() or
+                   f"exit status {done.returncode}").splitlines()[-1]
+        raise schema.RRDError(f"rrdtool graph: {why}")
+    size = re.search(r"(\d+)x(\d+)", done.stdout)
+    if not size:
+        raise schema.RRDError(f"rrdtool graph: unexpected answer {done.stdout.strip()!r}")
+    return int(size.group(1)), int(size.group(2))
 
 
 @dataclass
@@ -90,11 +117,11 @@ class GraphServer:
         self._max = max_graphs
 
     def graph(self, args: list, timeout: float = GRAPH_TIMEOUT) -> tuple[int, int]:
-        """Same contract as schema.graph: the image (width, height), or RRDError."""
+        """Same contract as `graph`: the image (width, height), or RRDError."""
         try:
             line = b"graph " + b" ".join(pipe_quote(str(a)) for a in args) + b"\n"
         except ValueError:
-            return schema.graph([str(a) for a in args], timeout)
+            return graph([str(a) for a in args], timeout)
         if (self._process is None or self._process.poll() is not None
                 or self._count >= self._max):
             self.close()
@@ -127,11 +154,11 @@ class GraphServer:
     def _start(self) -> None:
         try:
             self._process = subprocess.Popen(
-                [schema.RRDTOOL, "-"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                [RRDTOOL, "-"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                 stderr=subprocess.DEVNULL, env=dict(os.environ, TZ="UTC"), bufsize=0)
         except OSError as exc:
             self._process = None
-            raise schema.RRDError(f"cannot run {schema.RRDTOOL}: {exc.strerror}") from None
+            raise schema.RRDError(f"cannot run {RRDTOOL}: {exc.strerror}") from None
         os.set_blocking(self._process.stdin.fileno(), False)
         os.set_blocking(self._process.stdout.fileno(), False)
         self._selector = selectors.DefaultSelector()
@@ -263,9 +290,9 @@ def render(job: GraphJob, timeout: float = GRAPH_TIMEOUT, draw=None) -> Outcome:
     """Draw one PNG; any failure becomes a failed Outcome, never an exception.
 
     `draw(args, timeout)` runs the rrdtool graph call in a child process: GraphServers.graph
-    (long-lived children), by default schema.graph (a new `rrdtool graph` child)."""
+    (long-lived children), by default `graph` (a new `rrdtool graph` child)."""
     try:
-        return _render(job, timeout, draw or schema.graph)
+        return _render(job, timeout, draw or graph)
     except Exception as exc:                # noqa: BLE001 - one graphic must not stop the others
         log.exception("unexpected error while drawing %s", job.png)
         return Outcome(job.png, False, f"unexpected error: {exc}")

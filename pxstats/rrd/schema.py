@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import subprocess
 import tempfile
 from pathlib import Path
 
@@ -203,36 +202,6 @@ def create_merged(path: Path, data_type: str, start: int, step: int, rows: int) 
             f"DS:{data_type}:GAUGE:{int(step)}:U:U"]
     args += [f"RRA:{cf}:0:1:{int(rows)}" for cf in CONSOLIDATIONS]
     _call(rrdtool.create, str(path), *args)
-
-
-RRDTOOL = "rrdtool"
-GRAPH_TIMEOUT = 60
-
-
-def graph(args: list[str], timeout: float = GRAPH_TIMEOUT) -> tuple[int, int]:
-    """`rrdtool graph <args>` in a child process (a crash in librrd cannot kill the caller),
-    as an argument list, with a timeout and TZ=UTC (axis labels in UTC). Returns the image
-    (width, height); raises RRDError with rrdtool's message, the signal or the timeout."""
-    env = dict(os.environ, TZ="UTC")
-    try:
-        done = subprocess.run([RRDTOOL, "graph", *args], capture_output=True, text=True,
-                              errors="replace", timeout=timeout, env=env,
-                              stdin=subprocess.DEVNULL)
-    except subprocess.TimeoutExpired:
-        raise RRDError(f"rrdtool graph: no answer after {timeout} s") from None
-    except OSError as exc:
-        raise RRDError(f"cannot run {RRDTOOL}: {exc.strerror}") from None
-    if done.returncode != 0:
-        if done.returncode < 0:
-            why = f"killed by signal {-done.returncode}"
-        else:
-            why = (done.stderr.strip() or done.stdout.strip() or
-                   f"exit status {done.returncode}").splitlines()[-1]
-        raise RRDError(f"rrdtool graph: {why}")
-    size = re.search(r"(\d+)x(\d+)", done.stdout)
-    if not size:
-        raise RRDError(f"rrdtool graph: unexpected answer {done.stdout.strip()!r}")
-    return int(size.group(1)), int(size.group(2))
 
 
 def _number(value) -> str:
