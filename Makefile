@@ -38,6 +38,7 @@ bench: setup
 	$(BIN)/python bench/rrd.py
 	$(BIN)/python bench/rrd_graphs.py
 	$(BIN)/python bench/graphics.py
+	$(BIN)/python bench/remote.py
 
 clean:
 	rm -rf $(VENV) demo-root .pytest_cache .hypothesis

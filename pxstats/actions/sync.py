@@ -247,9 +247,10 @@ def mirror_logs(context: SyncContext, request: MirrorLogs) -> list[Outcome]:
                 return [_failed(source.machine, step, _rsync_failure(result), started,
                                 passes=number)]
             changed += _count(result)
-            wanted = listing.list_remote(context.sessions, source, src_dir)
-            have = (listing.list_local(Path(dest)) if run_on is None
-                    else listing.list_remote(context.sessions, run_on, dest))
+            wanted, have = _parallel(
+                lambda: listing.list_remote(context.sessions, source, src_dir),
+                lambda: (listing.list_local(Path(dest)) if run_on is None
+                         else listing.list_remote(context.sessions, run_on, dest)))
             missing = listing.differences(wanted, have)
             if not missing and result.ok:
                 return [_done(source.machine, step, started, passes=number, changed=changed)]
@@ -400,24 +401,39 @@ def sync_pickles(context: SyncContext, request: SyncPickles) -> list[Outcome]:
 
 # -- the hourly chain for one pair ------------------------------------------------------------------
 
+def _parallel(*calls) -> list[list[Outcome]]:
+    """Run independent steps (one per ssh connection) at the same time; results in order."""
+    if len(calls) == 1:
+        return [calls[0]()]
+    with ThreadPoolExecutor(max_workers=len(calls)) as pool:
+        return [future.result() for future in [pool.submit(call) for call in calls]]
+
+
 def collect_remote(context: SyncContext, request: CollectRemote) -> list[Outcome]:
+    """Configuration copies (one per file type) and the log mirror run side by side; then
+    pickleUpdater for rx and tx side by side (they never touch the same files)."""
     source, pickler = request.source, request.pickler
     same = pickler is not None and pickler.machine == source.machine
     remote_pickler = not context.is_local(pickler)
     outcomes: list[Outcome] = []
     if not same:
-        outcomes += copy_configs(context, CopyConfigs(source, pickler, request.file_types))
-        mirrored = mirror_logs(context, MirrorLogs(source, pickler))
-        outcomes += mirrored
-        if not mirrored[-1].ok:
+        steps = [lambda ft=ft: copy_configs(context, CopyConfigs(source, pickler, (ft,)))
+                 for ft in request.file_types]
+        steps.append(lambda: mirror_logs(context, MirrorLogs(source, pickler)))
+        results = _parallel(*steps)
+        outcomes += [o for result in results for o in result]
+        if not results[-1][-1].ok:
             if remote_pickler:
                 outcomes.append(Outcome(source.machine, f"remote pickling on {pickler.machine}",
                                         False, "skipped: the logs could not be mirrored",
                                         skipped=True))
             return outcomes
     if remote_pickler:
-        outcomes += pickle_remotely(context, PickleRemotely(
-            source, pickler, request.date, request.file_types, updater=request.updater))
+        results = _parallel(*[
+            lambda ft=ft: pickle_remotely(context, PickleRemotely(
+                source, pickler, request.date, (ft,), updater=request.updater))
+            for ft in request.file_types])
+        outcomes += [o for result in results for o in result]
     return outcomes
 
 

@@ -177,11 +177,14 @@ class Sessions:
             self._clients[key] = client
         return client
 
-    def run(self, host: Host, argv, timeout: float | None = None) -> Result:
-        """Run argv on host (quoted, bounded by `timeout` there too); RemoteError when the host
-        cannot be reached; a Result (possibly failed) otherwise."""
+    def run(self, host: Host, argv, timeout: float | None = None, before=None) -> Result:
+        """Run argv on host (quoted, bounded by `timeout` there too), after the command
+        `before` (an argument list too, e.g. a mkdir) when given and only if it succeeds;
+        RemoteError when the host cannot be reached; a Result (possibly failed) otherwise."""
         timeout = self.settings.command_timeout if timeout is None else timeout
         command = remote_command(argv, timeout)
+        if before:
+            command = f"{remote_command(before)} && {command}"
         client = self.client(host)
         started = time.monotonic()
         try:

@@ -49,9 +49,31 @@ def parse_conf(text: str, key: str) -> str | None:
 
 def discovery_argv(kind: Kind) -> list[str]:
     """One remote command printing the conf file (if any), then the variable after a marker."""
-    script = (f"cat {kind.conf_file} 2>/dev/null; "
-              f"printf '\\n{MARKER}%s\\n' \"${{{kind.key}-}}\"")
-    return ["sh", "-c", script]
+    return ["sh", "-c", _script(kind)]
+
+
+def _script(kind: Kind) -> str:
+    return (f"cat {kind.conf_file} 2>/dev/null; "
+            f"printf '\\n{MARKER}%s\\n' \"${{{kind.key}-}}\"")
+
+
+def discovery_all_argv() -> list[str]:
+    """Every kind in one round trip: each kind's answer after a line '@@KEY@@'."""
+    return ["sh", "-c", "; ".join(f"echo @@{kind.key}@@; {_script(kind)}"
+                                  for kind in KINDS.values())]
+
+
+def split_answers(output: str) -> dict[str, str]:
+    answers, current = {}, None
+    for line in output.splitlines(keepends=True):
+        key = line.strip()[2:-2] if line.startswith("@@") and line.strip().endswith("@@") \
+            and line.strip()[2:-2] in KINDS else None
+        if key:
+            current = key
+            answers[key] = ""
+        elif current is not None:
+            answers[current] += line
+    return answers
 
 
 def parse_answer(output: str, kind: Kind) -> tuple[str, str]:
@@ -69,27 +91,30 @@ class RootFinder:
     """Cached remote roots of one run; `overrides` maps (machine, KEY) to a root."""
     sessions: Sessions
     overrides: dict[tuple[str, str], str] = field(default_factory=dict)
-    _cache: dict[tuple[str, str], str] = field(default_factory=dict)
+    _cache: dict[str, dict[str, str]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    _machine_locks: dict[str, threading.Lock] = field(default_factory=dict)
 
     def root(self, host: Host, key: str) -> str:
-        kind = KINDS[key]
-        cache_key = (host.machine, key)
+        """The root `key` of the machine; every kind is asked in the same round trip, once
+        per machine per run (threads asking at the same time wait for the first)."""
+        override = self.overrides.get((host.machine, key))
+        if override is not None:
+            return check_remote_path(f"{key} of {host.machine}", override)
         with self._lock:
-            if cache_key in self._cache:
-                return self._cache[cache_key]
-        if cache_key in self.overrides:
-            root = check_remote_path(f"{key} of {host.machine}", self.overrides[cache_key])
-        else:
-            result = self.sessions.run(host, discovery_argv(kind), timeout=60)
-            if not result.ok:
-                raise RemoteError(f"{host.machine}: cannot read {key}: {result.describe()}")
-            try:
-                root, _origin = parse_answer(result.stdout, kind)
-            except BadName as exc:
-                raise RemoteError(f"{host.machine}: {exc}") from None
-        with self._lock:
-            self._cache[cache_key] = root
+            lock = self._machine_locks.setdefault(host.machine, threading.Lock())
+        with lock:
+            if host.machine not in self._cache:
+                result = self.sessions.run(host, discovery_all_argv(), timeout=60)
+                if not result.ok:
+                    raise RemoteError(f"{host.machine}: cannot read {key}: "
+                                      f"{result.describe()}")
+                self._cache[host.machine] = split_answers(result.stdout)
+            answer = self._cache[host.machine].get(key, "")
+        try:
+            root, _origin = parse_answer(answer, KINDS[key])
+        except BadName as exc:
+            raise RemoteError(f"{host.machine}: {exc}") from None
         return root
 
     def px_log(self, host: Host) -> str:

@@ -140,7 +140,4 @@ def pull(settings: RemoteSettings, source: Host, source_path: str, dest: Path | 
         Path(dest).mkdir(parents=True, exist_ok=True)
         return run_local(argv, timeout)
     mkdir = ["mkdir", "-p", "--", check_remote_path("destination", str(dest))]
-    made = sessions.run(run_on, mkdir, timeout=60)
-    if not made.ok:
-        return made
-    return sessions.run(run_on, argv, timeout=timeout)
+    return sessions.run(run_on, argv, timeout=timeout, before=mkdir)
