@@ -11,7 +11,7 @@ import urllib.parse
 from wsgiref.util import setup_testing_defaults
 
 import pytest
-from conftest import T, save_hour
+from conftest import T, make_client, save_hour
 from pngimage import png_pixels, png_size
 from webfixtures import write_config
 
@@ -132,6 +132,24 @@ def test_rrd_request_for_long_spans(world):
     weekly = web_request.parse(dict(VALID, preDeterminedSpan="weekly", span=""), config,
                                inventory, NOW)
     assert weekly.plotter == "rrd" and weekly.period == "weekly" and weekly.span == 168
+
+
+def test_rrd_request_draws_one_png_per_client_and_type(tmp_path):
+    """A 48-hour request: RRD graphics, each copied into the cache under its own name."""
+    config = write_config(tmp_path, tags=("tag1",), machines="tag1 m1,m2 u1,u2")
+    paths = StatsPaths(tmp_path)
+    end = T("2008-01-05 14:00:00")
+    for client in ("a", "b"):
+        make_client(paths, client, ["m1"], end - 50 * 3600, 50 * 60, time_of_update=end)
+    app = web_app.App(paths, config)
+    answer = broker(app, dict(VALID, preDeterminedSpan="", span="48", statsTypes="latency"))
+    images = answer.text.strip()[len("images="):-len(";error=")].split("+")
+    assert len(images) == 2 and all(i.startswith("../../requestGraphics/") for i in images)
+    for image in images:
+        png = site.request_cache(paths) / image.rsplit("/", 1)[1]
+        assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    unknown = broker(app, dict(VALID, preDeterminedSpan="", span="48", sourLients="zz"))
+    assert unknown.text.startswith("images=;error=Error. Unknown")
 
 
 @pytest.mark.parametrize("fixed, end", [("Previous day.", "2008-01-05 00:00:00"),
