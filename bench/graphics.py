@@ -9,7 +9,7 @@ clients (default 150) on 2 machines over one day, then times:
     of the time between the data and program (load, merge, statistics, gnuplot program)
     and gnuplot with the copies;
   * batch: the daily graphics of every client with archive and Columbo copies, drawn as
-    generateAllGnuGraphicsForMachines draws them (`dailygraphics.draw_names`, 2 worker
+    generateAllGnuGraphicsForMachines draws them (`dailygraphics.draw_all`, 2 worker
     processes), cold then warm.
 Targets (2-core machine): one_client <= 0.5 s, batch of 150 clients <= 60 s.
 """
@@ -87,8 +87,9 @@ def one_client(paths: StatsPaths, client: str) -> dict:
 def batch(root: Path, clients: list[str], workers: int) -> dict:
     """The daily graphics of every client as generateAllGnuGraphicsForMachines draws them."""
     started = time.perf_counter()
-    outcomes = dailygraphics.draw_names(StatsPaths(root), "tx", clients, MACHINES, END,
-                                        processes=workers)
+    jobs = [dailygraphics.Job("tx", name, tuple(MACHINES)) for name in clients]
+    drawn = dailygraphics.draw_all(StatsPaths(root), jobs, END, processes=workers)
+    outcomes = {o.job.name: o for o in drawn}
     wall = time.perf_counter() - started
     failed = [name for name, o in outcomes.items() if not o.ok]
     return {"wall_s": round(wall, 2), "failed": len(failed),

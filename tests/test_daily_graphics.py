@@ -47,6 +47,15 @@ def rows():
             result += [(k * 60 + 30, "", 0, 0, 1)] * 3
     return result
 
+def draw_names(paths, file_type, names, machines, date, *, processes=None, language="en",
+               span=dailygraphics.DAILY_SPAN, copy=True):
+    """The daily graphics of `names` (one file type) over `machines`: {name: Outcome}."""
+    jobs = [dailygraphics.Job(file_type, name, tuple(machines)) for name in dict.fromkeys(names)]
+    outcomes = dailygraphics.draw_all(paths, jobs, date, language=language, span=span,
+                                      processes=processes, copy=copy)
+    return {o.job.name: o for o in outcomes}
+
+
 
 def configure(paths: StatsPaths, names=NAMES) -> None:
     """Copies of the machines' Sundew configuration: etc/pxConfigFiles/<ft>/<machine>/*.conf."""
@@ -268,7 +277,7 @@ def test_web_daily_family_machine_tags_then_groups(paths):
 def test_draw_names_uses_at_most_n_worker_processes(paths):
     """The function the benchmark calls: per-name outcomes, a bounded pool."""
     names = ["c1", "c2", "c3", "c4", "c1"]
-    outcomes = dailygraphics.draw_names(paths, "tx", names, ["m1"], T(DATE), processes=2,
+    outcomes = draw_names(paths, "tx", names, ["m1"], T(DATE), processes=2,
                                         span=1, copy=False)
     assert list(outcomes) == ["c1", "c2", "c3", "c4"]
     assert all(o.ok and o.seconds > 0 for o in outcomes.values())
@@ -283,12 +292,12 @@ def test_draw_names_uses_at_most_n_worker_processes(paths):
         assert outcome.copies == []
     assert not paths.graphics_archives.exists()
     # one process: drawn here
-    single = dailygraphics.draw_names(paths, "rx", ["s1"], ["m1"], T(DATE), processes=1,
+    single = draw_names(paths, "rx", ["s1"], ["m1"], T(DATE), processes=1,
                                       span=1)
     assert single["s1"].pid == os.getpid() and decoded_size(single["s1"].png) == (1280, 921)
     assert len(single["s1"].copies) == 2
     with pytest.raises(ValueError):
-        dailygraphics.draw_names(paths, "tx", ["c1"], ["m1"], T(DATE), processes=0)
+        draw_names(paths, "tx", ["c1"], ["m1"], T(DATE), processes=0)
 
 
 def test_a_worker_that_dies_fails_only_its_own_graphic(paths, monkeypatch):
@@ -302,7 +311,7 @@ def test_a_worker_that_dies_fails_only_its_own_graphic(paths, monkeypatch):
         return real(paths, request, **kwargs)
 
     monkeypatch.setattr(graphics, "produce", crashing)
-    outcomes = dailygraphics.draw_names(paths, "tx", ["c1", "c2", "c3"], ["m1"], T(DATE),
+    outcomes = draw_names(paths, "tx", ["c1", "c2", "c3"], ["m1"], T(DATE),
                                         processes=2, span=1, copy=False)
     assert [o.status for o in outcomes.values()] == ["drawn", "failed", "drawn"]
     assert outcomes["c2"].message == "worker process died (killed by signal 9)"

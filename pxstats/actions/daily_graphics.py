@@ -7,11 +7,10 @@ graphics_web.md §3).
 its tx names then its rx names (individual), or the first machine's names over all the
 machines (combined) (§3.2). `draw_all` draws the jobs (`request_for`, then
 `graphics.produce`), at most `processes` at a time in worker processes, and returns one
-`Outcome` per job in job order: a failing name never stops the others. `draw_names` is the same for a plain list of names (what
-the benchmark calls). `web_jobs` lists the daily family of the web pages: the graphics of
+`Outcome` per job in job order: a failing name never stops the others. `web_jobs` lists the daily family of the web pages: the graphics of
 every source machine tag and of every configured group (§3.3).
 
-The names of a machine are those of `pickling.client_names`, the list pickleUpdater uses for
+The names of a machine are those of `collect.names.client_names`, the list pickleUpdater uses for
 `-c All`: Sundew's `*.conf` files (this host's etc folder, or the copies under
 etc/pxConfigFiles/<ft>/<machine>/ for another machine), else the names of its log files.
 """
@@ -19,19 +18,17 @@ etc/pxConfigFiles/<ft>/<machine>/ for another machine), else the names of its lo
 from __future__ import annotations
 
 import logging
-import multiprocessing
-import multiprocessing.connection
 import os
-import signal
 import time
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 from pxstats import i18n
 from pxstats.actions import graphics
 from pxstats.paths import StatsPaths
 from pxstats.collect.names import client_names
-from pxstats.util.pool import die_with_parent, log_through
+from pxstats.util import pool
 
 log = logging.getLogger(__name__)
 
@@ -193,120 +190,20 @@ def draw_all(paths: StatsPaths, jobs, date: int, *, language: str = "en",
              span: int = DAILY_SPAN, processes: int | None = None,
              copy: bool = True) -> list[Outcome]:
     """Every job, at most `processes` at a time (default: `default_processes()`); outcomes in
-    job order.
-
-    With more than one process, each graphic is drawn in a child process of its own (forked,
-    no shell, no exec), so a child that crashes or is killed fails only its own graphic. A
-    child sends back its outcome and its log records through a pipe (the records are logged
-    here, after its graphic); it ignores SIGINT and dies with this process
-    (PR_SET_PDEATHSIG). An interrupted run terminates its children; PNGs are always replaced
-    atomically, so none is ever left half written."""
-    jobs = list(jobs)
+    job order. With more than one process, each graphic is drawn in a forked child of its own
+    (util.pool), so a child that crashes or is killed fails only its own graphic; an
+    interrupted run terminates its children (PNGs are always replaced atomically)."""
     processes = default_processes() if processes is None else processes
-    if processes < 1:
-        raise ValueError("the number of processes must be at least 1")
-    if not jobs:
-        return []
-    if processes == 1 or len(jobs) == 1:
-        return [draw(paths, job, date, language, span, copy) for job in jobs]
-    context = multiprocessing.get_context("fork")
-    level = logging.getLogger("pxstats").getEffectiveLevel()
-    outcomes: list[Outcome | None] = [None] * len(jobs)
-    running: dict = {}              # reading end -> (job index, process)
-    waiting = iter(range(len(jobs)))
-    try:
-        while True:
-            while len(running) < processes:
-                index = next(waiting, None)
-                if index is None:
-                    break
-                reader, writer = context.Pipe(duplex=False)
-                child = context.Process(
-                    target=_child, name=f"dailygraphics-{index}", daemon=True,
-                    args=(writer, os.getpid(), level, paths, jobs[index], date, language,
-                          span, copy))
-                child.start()
-                writer.close()      # the child holds the only writing end
-                running[reader] = (index, child)
-            if not running:
-                break
-            for reader in multiprocessing.connection.wait(list(running)):
-                index, child = running.pop(reader)
-                outcomes[index] = _collect(reader, child, jobs[index])
-    finally:
-        for reader, (_index, child) in running.items():   # interrupted: stop the others
-            child.terminate()
-            child.join(5)
-            reader.close()
-    return outcomes
+    return pool.run_each(partial(_draw_job, paths, date, language, span, copy), jobs, processes,
+                         _failed, name="dailygraphics")
 
 
-def _collect(reader, child, job: Job) -> Outcome:
-    """The outcome a child sent (its log records are logged now), or a failed outcome when
-    it died without sending one."""
-    try:
-        outcome, records = reader.recv()
-    except (EOFError, OSError):
-        outcome, records = None, []
-    finally:
-        reader.close()
-    child.join(30)
-    if child.is_alive():            # sent its outcome but does not exit: not our problem any more
-        child.kill()
-        child.join()
-    for record in records:
-        logging.getLogger(record.name).handle(record)
-    if outcome is None:
-        code = child.exitcode
-        why = (f"killed by signal {-code}" if code is not None and code < 0
-               else f"exit status {code}")
-        outcome = Outcome(job, "failed", message=f"worker process died ({why})")
-        log.error("No graphic for %s: %s", job.label, outcome.message)
+def _draw_job(paths: StatsPaths, date: int, language: str, span: int, copy: bool,
+              job: Job) -> Outcome:
+    return draw(paths, job, date, language, span, copy)
+
+
+def _failed(job: Job, message: str) -> Outcome:
+    outcome = Outcome(job, "failed", message=message)
+    log.error("No graphic for %s: %s", job.label, outcome.message)
     return outcome
-
-
-def draw_names(paths: StatsPaths, file_type: str, names, machines, date: int, *,
-               processes: int | None = None, language: str = "en", span: int = DAILY_SPAN,
-               copy: bool = True) -> dict[str, Outcome]:
-    """The daily graphics of `names` (one file type) over `machines`, with `processes`
-    workers: {name: Outcome}, in the order of `names` (a repeated name is drawn once)."""
-    unique = list(dict.fromkeys(names))
-    jobs = [Job(file_type, name, tuple(machines)) for name in unique]
-    outcomes = draw_all(paths, jobs, date, language=language, span=span,
-                        processes=processes, copy=copy)
-    return {o.job.name: o for o in outcomes}
-
-
-class _Records(logging.Handler):
-    """Keeps a child's log records, made picklable, to send them back with its outcome."""
-
-    def __init__(self):
-        super().__init__()
-        self.records: list[logging.LogRecord] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        try:
-            msg = self.format(record)
-        except Exception:  # a bad format string must not cost the graphic
-            msg = str(record.msg)
-        record = logging.makeLogRecord(dict(record.__dict__, msg=msg, args=None,
-                                            exc_info=None, exc_text=None))
-        self.records.append(record)
-
-    def format(self, record: logging.LogRecord) -> str:
-        text = record.getMessage()
-        if record.exc_info:
-            text += "\n" + logging.Formatter().formatException(record.exc_info)
-        return text
-
-
-def _child(writer, parent: int, level: int, paths: StatsPaths, job: Job, date: int,
-           language: str, span: int, copy: bool) -> None:
-    """Body of a child process: draw one job, send (outcome, log records) to the parent."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)      # the parent decides on Ctrl-C
-    die_with_parent(parent)
-    keeper = _Records()
-    log_through(keeper, level)
-    outcome = draw(paths, job, date, language, span, copy)
-    writer.send((outcome, keeper.records))
-    writer.close()

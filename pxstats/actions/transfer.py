@@ -21,15 +21,13 @@ brings one set up to an end hour (§2.4, §2.7), with the fixes of §6:
 
 from __future__ import annotations
 
-import fcntl
 import fnmatch
 import logging
 import logging.handlers
-import multiprocessing
 import os
-from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
+from functools import partial
 from pathlib import Path
 
 from pxstats.stats import merging
@@ -39,7 +37,7 @@ from pxstats.i18n import FILE_TYPES, is_all, is_all_products
 from pxstats.util.gcpause import cyclic_gc_paused
 from pxstats.paths import StatsPaths, check_name, safe_component
 from pxstats.util.locks import LockBusy, file_lock
-from pxstats.util.pool import die_with_parent, log_through
+from pxstats.util import pool
 from pxstats.rrd import schema
 
 log = logging.getLogger(__name__)
@@ -319,47 +317,16 @@ def transfer_safely(paths: StatsPaths, task: Task) -> Outcome:
 # -- many database sets -------------------------------------------------------------------------
 
 def transfer_all(paths: StatsPaths, tasks, processes: int = 5) -> list[Outcome]:
-    """Every task, at most `processes` at a time, in worker processes; outcomes in task order.
-
-    Worker log records travel through a queue to this process' handlers; a worker dies with
-    this process (PR_SET_PDEATHSIG), so a killed run leaves no orphan writing behind."""
-    tasks = list(tasks)
-    if not tasks:
-        return []
-    if processes <= 1 or len(tasks) == 1:
-        return [transfer_safely(paths, task) for task in tasks]
-    context = multiprocessing.get_context("fork")
-    records = context.Queue()
-    root = logging.getLogger("pxstats")
-    executor = ProcessPoolExecutor(
-        max_workers=min(processes, len(tasks)), mp_context=context,
-        initializer=_init_worker, initargs=(records, root.level, os.getpid()))
-    listener = None
-    outcomes: list[Outcome | None] = [None] * len(tasks)
-    try:
-        futures = [executor.submit(transfer_safely, paths, task) for task in tasks]
-        # Started after the workers were forked: no thread is running at fork time.
-        listener = logging.handlers.QueueListener(records, *root.handlers,
-                                                  respect_handler_level=True)
-        listener.start()
-        for index, future in enumerate(futures):
-            try:
-                outcomes[index] = future.result()
-            except Exception as exc:  # a worker died (killed, out of memory)
-                message = f"worker process failed: {type(exc).__name__}: {exc}"
-                log.error("%s not transferred: %s", tasks[index].label, message)
-                outcomes[index] = Outcome(tasks[index], "failed", message)
-    finally:
-        executor.shutdown(wait=True, cancel_futures=True)
-        if listener is not None:
-            listener.stop()
-        records.close()
-    return outcomes
+    """Every task, at most `processes` at a time, each in a worker process of its own
+    (util.pool); outcomes in task order. A worker that dies fails only its own task; an
+    interrupted run lets the running tasks finish their database set."""
+    return pool.run_each(partial(transfer_safely, paths), tasks, processes, _worker_failed,
+                         name="transfer", wait_on_interrupt=True)
 
 
-def _init_worker(records, level: int, parent: int) -> None:
-    die_with_parent(parent)
-    log_through(logging.handlers.QueueHandler(records), level)
+def _worker_failed(task: Task, message: str) -> Outcome:
+    log.error("%s not transferred: %s", task.label, message)
+    return Outcome(task, "failed", message)
 
 
 @contextmanager
