@@ -39,6 +39,7 @@ bench: setup
 	$(BIN)/python bench/rrd_graphs.py
 	$(BIN)/python bench/graphics.py
 	$(BIN)/python bench/remote.py
+	$(BIN)/python bench/web.py
 
 clean:
 	rm -rf $(VENV) demo-root .pytest_cache .hypothesis

@@ -106,6 +106,7 @@ def serve(app, threads: int = 8):
     try:
         yield f"http://127.0.0.1:{port}"
     finally:
+        server.task_dispatcher.shutdown(timeout=10)     # let running requests finish
         server.close()
         thread.join(5)
 
