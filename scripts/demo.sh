@@ -47,3 +47,23 @@ generateGraphics -c satnet -m "$machines" -s 24 -d "$end" | sed 's/^/   /'
 echo "   group AllWeather = satnet + weather + amis, combined into one panel per type:"
 generateGraphics -c satnet,weather,amis --combineClients -g AllWeather -m "$machines" -s 24 \
   -d "$end" | sed 's/^/   /'
+
+echo
+echo "== Web pages: generateWebPages writes them, pxStatsWeb serves them"
+if [ ! -f "$root/etc/config" ]; then
+  mkdir -p "$root/etc"
+  sed -e "s/^sourceMachinesTags .*/sourceMachinesTags      = demo/" \
+      -e "s/^picklingMachines .*/picklingMachines        = demo/" \
+      -e "s/^machinesToBackupInDb .*/machinesToBackupInDb    = demo/" \
+      -e "s|^statsRoot .*|statsRoot               = $root/|" \
+      -e "s/^webPagesLanguages .*/webPagesLanguages       = en:en,fr:en/" \
+      -e "/^\[specialGroups\]/,\$d" "$(dirname "$0")/../etc/config.sample" > "$root/etc/config"
+  printf '[specialGroups]\nAllWeather = demo tx satnet,weather,amis *\n' >> "$root/etc/config"
+  echo "demo ${machines} pds,pds" > "$root/etc/configForMachines"
+fi
+generateGraphics -c satnet -m "$machines" -s 24 -d "$end" --copy >/dev/null
+generateRRDGraphics -w --copy --fixedCurrent -c satnet -f tx --machines "$machines" \
+  --date "$end" -t filecount,latency >/dev/null
+generateWebPages -d "$end"
+echo "   serve them with:  PXSTATS_ROOT=$root pxStatsWeb --listen 127.0.0.1:8080"
+echo "   then open:        http://127.0.0.1:8080/index.html"
