@@ -114,7 +114,8 @@ def _download(paths: StatsPaths, config, request: Request, limits: Thresholds) -
         login = config.machines.login_of(machine)
         problems = fetch(machine, login, state.folder(paths))
         if not problems:
-            section.lines.clear()
+            # The machines tried before are still named, under the "downloaded" heading.
+            section.problems = False
             section.values["machine"] = machine
             return section
         section.lines += [f"{machine} : {problem}" for problem in problems]
