@@ -27,15 +27,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
-from hourly_data import shifted, template_hour  # noqa: E402
-from webfixtures import put_png, ran, serve, write_config  # noqa: E402
+from hourly_data import shifted, template_hour
+from webfixtures import put_png, ran, serve, write_config
 
-from pxstats.actions import web_pages, web_request  # noqa: E402
-from pxstats.paths import StatsPaths  # noqa: E402
-from pxstats.store import pickles  # noqa: E402
-from pxstats.util import timeutil  # noqa: E402
-from pxstats.web import app as web_app  # noqa: E402
-from pxstats.web import producers  # noqa: E402
+from pxstats.actions import web_pages, web_request
+from pxstats.paths import StatsPaths
+from pxstats.store import pickles
+from pxstats.util import timeutil
+from pxstats.web import app as web_app
+from pxstats.web import producers
 
 CLIENTS = 150
 NOW = timeutil.parse_iso("2008-01-09 10:00:00")
@@ -55,16 +55,23 @@ def build_site(root: Path):
 
 
 def bench_pages(paths, config) -> dict:
-    request = web_pages.Request(now=NOW, pairs=(("en", "en"), ("fr", "en")),
-                                only=("daily", "weekly", "monthly", "yearly"))
+    request = web_pages.Request(
+        now=NOW, pairs=(("en", "en"), ("fr", "en")), only=("daily", "weekly", "monthly", "yearly")
+    )
     times = []
     for _ in range(5):
         started = time.perf_counter()
         outcome = web_pages.run(paths, config, request)
         times.append(time.perf_counter() - started)
-    return {"clients": CLIENTS, "periods": 4, "languages": 2, "files": len(outcome.written),
-            "first_s": round(times[0], 3), "median_s": round(statistics.median(times[1:]), 3),
-            "target_s": 2.0}
+    return {
+        "clients": CLIENTS,
+        "periods": 4,
+        "languages": 2,
+        "files": len(outcome.written),
+        "first_s": round(times[0], 3),
+        "median_s": round(statistics.median(times[1:]), 3),
+        "target_s": 2.0,
+    }
 
 
 def post(url: str, form: dict) -> str:
@@ -78,7 +85,7 @@ def post(url: str, form: dict) -> str:
 def round_trip(base: str, form: dict) -> tuple[float, bool]:
     started = time.perf_counter()
     reply = post(base + "/scripts/cgi-bin/graphicsRequestBroker.py", form)
-    images = reply.split(";")[0][len("images="):]
+    images = reply.split(";")[0][len("images=") :]
     ok = False
     if images:
         png_url = base + "/" + images.split("+")[0].replace("../../", "")
@@ -95,31 +102,47 @@ def main() -> None:
         template = template_hour(random.Random(1), timeutil.hour_start(NOW))
         for h in range(25):
             hour = timeutil.hour_start(NOW) - h * 3600
-            pickles.save(paths.hourly_pickle("satnet", hour, "tx", "m1"),
-                         shifted(template, hour))
-        form = {"lang": "en", "fileType": "tx", "machines": "m1",
-                "statsTypes": "latency,bytecount,filecount,errors", "sourLients": "satnet",
-                "preDeterminedSpan": "daily", "fixedSpan": "Past 24 hours",
-                "endTime": "09-01-2008 10:00:00", "span": "", "combineSourlients": "false",
-                "products": ""}
-        app = web_app.App(paths, config, broker=web_request.Broker(paths, config,
-                                                                   max_concurrent=4))
+            pickles.save(paths.hourly_pickle("satnet", hour, "tx", "m1"), shifted(template, hour))
+        form = {
+            "lang": "en",
+            "fileType": "tx",
+            "machines": "m1",
+            "statsTypes": "latency,bytecount,filecount,errors",
+            "sourLients": "satnet",
+            "preDeterminedSpan": "daily",
+            "fixedSpan": "Past 24 hours",
+            "endTime": "09-01-2008 10:00:00",
+            "span": "",
+            "combineSourlients": "false",
+            "products": "",
+        }
+        app = web_app.App(paths, config, broker=web_request.Broker(paths, config, max_concurrent=4))
         with serve(app, threads=24) as base:
             trips = [round_trip(base, form) for _ in range(6)]
             started = time.perf_counter()
             with ThreadPoolExecutor(max_workers=20) as pool:
                 results = list(pool.map(lambda _: round_trip(base, form), range(20)))
             wall = time.perf_counter() - started
-    print(json.dumps({
-        "pages": pages,
-        "round_trip_24h_one_client": {
-            "first_s": round(trips[0][0], 3),
-            "median_s": round(statistics.median(t for t, _ in trips[1:]), 3),
-            "all_png": all(ok for _, ok in trips), "target_s": 0.5},
-        "concurrent_20": {"answered_with_png": sum(ok for _, ok in results),
-                          "slowest_s": round(max(t for t, _ in results), 3),
-                          "wall_s": round(wall, 3), "graphics_at_once": 4},
-    }, indent=2))
+    print(
+        json.dumps(
+            {
+                "pages": pages,
+                "round_trip_24h_one_client": {
+                    "first_s": round(trips[0][0], 3),
+                    "median_s": round(statistics.median(t for t, _ in trips[1:]), 3),
+                    "all_png": all(ok for _, ok in trips),
+                    "target_s": 0.5,
+                },
+                "concurrent_20": {
+                    "answered_with_png": sum(ok for _, ok in results),
+                    "slowest_s": round(max(t for t, _ in results), 3),
+                    "wall_s": round(wall, 3),
+                    "graphics_at_once": 4,
+                },
+            },
+            indent=2,
+        )
+    )
 
 
 if __name__ == "__main__":

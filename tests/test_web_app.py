@@ -11,7 +11,7 @@ import urllib.parse
 from wsgiref.util import setup_testing_defaults
 
 import pytest
-from conftest import T, make_client, save_hour
+from helpers import T, make_client, save_hour
 from pngimage import png_pixels, png_size
 from webfixtures import write_config
 
@@ -38,10 +38,19 @@ class Answer:
 
 
 def call(app, path, method="GET", query="", form=None, origin=ORIGIN, raw_body=None):
-    environ = {"REQUEST_METHOD": method, "PATH_INFO": path, "QUERY_STRING": query,
-               "HTTP_HOST": "testserver:80", "SERVER_NAME": "testserver", "SERVER_PORT": "80"}
-    body = raw_body if raw_body is not None else (
-        urllib.parse.urlencode(form).encode() if form is not None else b"")
+    environ = {
+        "REQUEST_METHOD": method,
+        "PATH_INFO": path,
+        "QUERY_STRING": query,
+        "HTTP_HOST": "testserver:80",
+        "SERVER_NAME": "testserver",
+        "SERVER_PORT": "80",
+    }
+    body = (
+        raw_body
+        if raw_body is not None
+        else (urllib.parse.urlencode(form).encode() if form is not None else b"")
+    )
     environ["wsgi.input"] = io.BytesIO(body)
     environ["CONTENT_LENGTH"] = str(len(body))
     environ["CONTENT_TYPE"] = "application/x-www-form-urlencoded"
@@ -52,6 +61,7 @@ def call(app, path, method="GET", query="", form=None, origin=ORIGIN, raw_body=N
 
     def start_response(status, headers):
         seen["status"], seen["headers"] = status, headers
+
     body = b"".join(app(environ, start_response))
     return Answer(seen["status"], seen["headers"], body)
 
@@ -75,10 +85,20 @@ def world(tmp_path_factory):
     return paths, config, web_app.App(paths, config, broker=broker)
 
 
-VALID = {"querier": "graphicsRequestPage.py", "fileType": "tx", "machines": "m1",
-         "statsTypes": "latency,bytecount", "sourLients": "a,b", "preDeterminedSpan": "daily",
-         "fixedSpan": "Past 24 hours", "endTime": "05-01-2008 14:22:00", "span": "",
-         "combineSourlients": "false", "products": "", "lang": "en"}
+VALID = {
+    "querier": "graphicsRequestPage.py",
+    "fileType": "tx",
+    "machines": "m1",
+    "statsTypes": "latency,bytecount",
+    "sourLients": "a,b",
+    "preDeterminedSpan": "daily",
+    "fixedSpan": "Past 24 hours",
+    "endTime": "05-01-2008 14:22:00",
+    "span": "",
+    "combineSourlients": "false",
+    "products": "",
+    "lang": "en",
+}
 
 
 def tree(root):
@@ -103,11 +123,11 @@ def test_valid_gnuplot_request(world):
     assert answer.headers["Cache-Control"] == "no-cache"
     line = answer.text.strip()
     assert line.startswith("images=../../requestGraphics/") and line.endswith(";error=")
-    name = line[len("images=../../requestGraphics/"):-len(";error=")]
+    name = line[len("images=../../requestGraphics/") : -len(";error=")]
     png = site.request_cache(paths) / name
     assert png_size(png) == (1280, 1228)
     top = png_pixels(png)[:307]
-    assert any((255, 0, 0) in row for row in top)          # latency impulses in the top band
+    assert any((255, 0, 0) in row for row in top)  # latency impulses in the top band
     served = call(app, f"/requestGraphics/{name}")
     assert served.code == 200 and served.headers["Content-Type"] == "image/png"
     assert served.body == png.read_bytes()
@@ -123,14 +143,18 @@ def test_rrd_request_for_long_spans(world):
     without any file); the span limit of gnuplot is enforced."""
     paths, config, _ = world
     inventory = web_request.Inventory(paths, config)
-    parsed = web_request.parse(dict(VALID, preDeterminedSpan="", span="37"), config,
-                               inventory, NOW)
+    parsed = web_request.parse(dict(VALID, preDeterminedSpan="", span="37"), config, inventory, NOW)
     assert parsed.plotter == "rrd" and parsed.span == 37
-    assert web_request.parse(dict(VALID, preDeterminedSpan="", span="36"), config, inventory,
-                             NOW).plotter == "gnuplot"
+    assert (
+        web_request.parse(
+            dict(VALID, preDeterminedSpan="", span="36"), config, inventory, NOW
+        ).plotter
+        == "gnuplot"
+    )
     assert web_request.parse(dict(VALID, span=""), config, inventory, NOW).plotter == "gnuplot"
-    weekly = web_request.parse(dict(VALID, preDeterminedSpan="weekly", span=""), config,
-                               inventory, NOW)
+    weekly = web_request.parse(
+        dict(VALID, preDeterminedSpan="weekly", span=""), config, inventory, NOW
+    )
     assert weekly.plotter == "rrd" and weekly.period == "weekly" and weekly.span == 168
 
 
@@ -143,7 +167,7 @@ def test_rrd_request_draws_one_png_per_client_and_type(tmp_path):
         make_client(paths, client, ["m1"], end - 50 * 3600, 50 * 60, time_of_update=end)
     app = web_app.App(paths, config)
     answer = broker(app, dict(VALID, preDeterminedSpan="", span="48", statsTypes="latency"))
-    images = answer.text.strip()[len("images="):-len(";error=")].split("+")
+    images = answer.text.strip()[len("images=") : -len(";error=")].split("+")
     assert len(images) == 2 and all(i.startswith("../../requestGraphics/") for i in images)
     for image in images:
         png = site.request_cache(paths) / image.rsplit("/", 1)[1]
@@ -152,21 +176,28 @@ def test_rrd_request_draws_one_png_per_client_and_type(tmp_path):
     assert unknown.text.startswith("images=;error=Error. Unknown")
 
 
-@pytest.mark.parametrize("fixed, end", [("Previous day.", "2008-01-05 00:00:00"),
-                                        ("Current day.", "2008-01-06 00:00:00"),
-                                        ("Past 24 hours", "2008-01-05 14:22:00")])
+@pytest.mark.parametrize(
+    "fixed, end",
+    [
+        ("Previous day.", "2008-01-05 00:00:00"),
+        ("Current day.", "2008-01-06 00:00:00"),
+        ("Past 24 hours", "2008-01-05 14:22:00"),
+    ],
+)
 def test_end_time(world, fixed, end):
     """T-24 (the graphic then ends at the hour of `end`)."""
     paths, config, _ = world
-    parsed = web_request.parse(dict(VALID, fixedSpan=fixed), config,
-                               web_request.Inventory(paths, config), NOW)
+    parsed = web_request.parse(
+        dict(VALID, fixedSpan=fixed), config, web_request.Inventory(paths, config), NOW
+    )
     assert parsed.end == T(end)
 
 
 def test_end_time_defaults_to_the_server_clock(world):
     paths, config, _ = world
-    parsed = web_request.parse(dict(VALID, endTime=""), config,
-                               web_request.Inventory(paths, config), NOW)
+    parsed = web_request.parse(
+        dict(VALID, endTime=""), config, web_request.Inventory(paths, config), NOW
+    )
     assert parsed.end == NOW
 
 
@@ -175,11 +206,14 @@ def test_language_errors(world):
     _, _, app = world
     form = dict(VALID)
     del form["lang"]
-    assert broker(app, form).text == ("images=;error=Error in query broker. Cannot proceed "
-                                      "with query. No language was specified.\n")
+    assert broker(app, form).text == (
+        "images=;error=Error in query broker. Cannot proceed "
+        "with query. No language was specified.\n"
+    )
     assert broker(app, dict(VALID, lang="de")).text == (
         "images=;error=Error in query broker. Cannot proceed with query. de is not a "
-        "supported language.\n")
+        "supported language.\n"
+    )
 
 
 HOSTILE = [
@@ -190,7 +224,7 @@ HOSTILE = [
     ("sourLients", "nobody"),
     ("sourLients", "../../etc"),
     ("sourLients", "<script>alert(1)</script>"),
-    ("sourLients", "a\"b"),
+    ("sourLients", 'a"b'),
     ("sourLients", "a'b"),
     ("sourLients", "a\0b"),
     ("sourLients", "`touch /tmp/pwned`"),
@@ -226,7 +260,7 @@ def test_hostile_inputs_are_refused_without_side_effect(world, key, value):
     answer = broker(app, dict(VALID, **{key: value}))
     after = {p for p in tree(paths.root) if "/data/logs/" not in p[0]}
     line = answer.text
-    if answer.code == 413:                  # 10,000 names: the body is refused as too large
+    if answer.code == 413:  # 10,000 names: the body is refused as too large
         line = "images=;error=Error\n"
     assert answer.code in (200, 413) and line.startswith("images=;error=Error")
     assert line.count("\n") == 1 and line.count(";") == 1
@@ -237,8 +271,9 @@ def test_hostile_inputs_are_refused_without_side_effect(world, key, value):
 
 def test_panel_cap(world):
     _, _, app = world
-    form = dict(VALID, statsTypes="latency,bytecount,filecount,errors",
-                sourLients=",".join(["a", "b"] * 21))
+    form = dict(
+        VALID, statsTypes="latency,bytecount,filecount,errors", sourLients=",".join(["a", "b"] * 21)
+    )
     assert broker(app, form).text.startswith("images=;error=Error. Too many")
 
 
@@ -251,14 +286,21 @@ def test_writes_need_post_and_the_same_origin(world):
     for origin in ("http://evil.example", "null", "", "http://testserver:8080"):
         refused = broker(app, VALID, origin=origin)
         assert refused.code == 403 and "Cross-site" in refused.text
-    referer_only = call(app, "/scripts/cgi-bin/updateWordsInDB.py", "POST",
-                        form={"wordType": "products", "word": "W1", "lang": "en"}, origin="")
+    referer_only = call(
+        app,
+        "/scripts/cgi-bin/updateWordsInDB.py",
+        "POST",
+        form={"wordType": "products", "word": "W1", "lang": "en"},
+        origin="",
+    )
     assert referer_only.code == 403
-    words = call(app, "/scripts/cgi-bin/updateWordsInDB.py", "GET",
-                 query="wordType=products&word=W2&lang=en")
+    words = call(
+        app, "/scripts/cgi-bin/updateWordsInDB.py", "GET", query="wordType=products&word=W2&lang=en"
+    )
     assert words.code == 405
-    assert (tree(site.request_cache(paths)) if site.request_cache(paths).exists()
-            else set()) == before
+    assert (
+        tree(site.request_cache(paths)) if site.request_cache(paths).exists() else set()
+    ) == before
     assert "W2" not in web_request.words(paths, "en")
 
 
@@ -268,7 +310,7 @@ def test_remembered_words(world):
     for word in ("WXB", "WXB", "GRIB*"):
         assert broker_like(app, word).text == "images=;error=\n"
     assert web_request.words(paths, "en") == ["WXB", "GRIB*"]
-    for word in ('</script><script>alert(1)</script>', "a'b", "x\ny"):
+    for word in ("</script><script>alert(1)</script>", "a'b", "x\ny"):
         assert "error=Error" in broker_like(app, word).text
     site.words_file(paths, "en").write_text("WXB\n</script><script>alert(2)</script>\n")
     page = call(app, "/scripts/cgi-bin/graphicsRequestPage.py", query="lang=en").text
@@ -276,8 +318,12 @@ def test_remembered_words(world):
 
 
 def broker_like(app, word):
-    return call(app, "/scripts/cgi-bin/updateWordsInDB.py", "POST",
-                form={"wordType": "products", "word": word, "lang": "en"})
+    return call(
+        app,
+        "/scripts/cgi-bin/updateWordsInDB.py",
+        "POST",
+        form={"wordType": "products", "word": word, "lang": "en"},
+    )
 
 
 def test_form_page(world):
@@ -292,8 +338,11 @@ def test_form_page(world):
     assert data["choices"]["other_machines"] == ["m1", "m2"]
     assert "latence,nbreDeBytes" in data["choices"]["stats_types"]["tx"]
     assert data["choices"]["periods"] == ["journalier", "hebdomadaire", "mensuel", "annuel"]
-    echoed = call(app, "/scripts/cgi-bin/graphicsRequestPage.py",
-                  query="lang=%3Cscript%3Ealert(1)%3C/script%3E").text
+    echoed = call(
+        app,
+        "/scripts/cgi-bin/graphicsRequestPage.py",
+        query="lang=%3Cscript%3Ealert(1)%3C/script%3E",
+    ).text
     assert "<script>alert" not in echoed and 'lang="en"' in echoed
     assert "onclick" not in text.lower() and "<script>" not in text
 
@@ -301,25 +350,33 @@ def test_form_page(world):
 def test_chooser(world):
     """T-27: names of the file type on the machines; an injected machine gives nothing."""
     _, _, app = world
-    got = call(app, "/scripts/cgi-bin/popupSourlientAdder.py",
-               query="fileType=tx&machines=m1&lang=en")
+    got = call(
+        app, "/scripts/cgi-bin/popupSourlientAdder.py", query="fileType=tx&machines=m1&lang=en"
+    )
     assert json.loads(got.text) == {"groups": ["G1"], "names": ["a", "b"]}
     rx = call(app, "/scripts/cgi-bin/popupSourlientAdder.py", query="fileType=rx&machines=m1")
     assert json.loads(rx.text)["names"] == ["r1"]
     for machines in ("x;touch /tmp/p", "../../x", "m1,m1"):
-        bad = call(app, "/scripts/cgi-bin/popupSourlientAdder.py",
-                   query=urllib.parse.urlencode({"fileType": "tx", "machines": machines}))
+        bad = call(
+            app,
+            "/scripts/cgi-bin/popupSourlientAdder.py",
+            query=urllib.parse.urlencode({"fileType": "tx", "machines": machines}),
+        )
         assert json.loads(bad.text) == {"groups": [], "names": []}
     assert not os.path.exists("/tmp/p")
 
 
 def test_combined_image_page_shows_only_cache_images(world):
-    paths, _, app = world
+    _, _, app = world
     line = broker(app, VALID).text.strip()
     name = line.split("/")[-1].split(";")[0]
-    page = call(app, "/scripts/cgi-bin/generateImageWebPage.py",
-                query=urllib.parse.urlencode({"lang": "en", "images": f"{name}+../../etc/x+"
-                                              '"><script>alert(1)</script>'})).text
+    page = call(
+        app,
+        "/scripts/cgi-bin/generateImageWebPage.py",
+        query=urllib.parse.urlencode(
+            {"lang": "en", "images": f'{name}+../../etc/x+"><script>alert(1)</script>'}
+        ),
+    ).text
     assert f'src="../../requestGraphics/{name}"' in page
     assert "etc/x" not in page and "alert(1)" not in page
 
@@ -328,13 +385,20 @@ def test_static_files_only_from_published_folders(world):
     paths, _, app = world
     assert call(app, "/html_en/dailyGraphs_en.html").code == 200
     assert call(app, "/html_fr/weeklyGraphs_fr.html").text.count("Graphiques hebdomadaires") == 2
-    assert call(app, "/static/request.js").headers["Content-Type"].startswith(
-        "text/javascript")
+    assert call(app, "/static/request.js").headers["Content-Type"].startswith("text/javascript")
     (paths.etc / "secret").write_text("secret")
-    for bad in ("/etc/config", "/html_en/../../../etc/config", "/html_en/%2e%2e/x",
-                "/static/../../paths.py", "/data/pickles", "/pxStats/etc/config",
-                "/html_en/archives/../../../../etc/secret", "/requestGraphics/../x",
-                "/html_en/\0", "/.git/config"):
+    for bad in (
+        "/etc/config",
+        "/html_en/../../../etc/config",
+        "/html_en/%2e%2e/x",
+        "/static/../../paths.py",
+        "/data/pickles",
+        "/pxStats/etc/config",
+        "/html_en/archives/../../../../etc/secret",
+        "/requestGraphics/../x",
+        "/html_en/\0",
+        "/.git/config",
+    ):
         got = call(app, bad)
         assert got.code == 404, bad
         assert b"secret" not in got.body and b"generalConfig" not in got.body
@@ -351,7 +415,7 @@ def test_static_files_only_from_published_folders(world):
 def test_internal_errors_are_generic(world, caplog):
     paths, config, _ = world
     failing = web_request.Broker(paths, config)
-    failing._draw = lambda parsed, now: 1 / 0          # an unexpected failure inside
+    failing._draw = lambda parsed, now: 1 / 0  # an unexpected failure inside
     app = web_app.App(paths, config, broker=failing)
     answer = broker(app, VALID)
     assert answer.text == "images=;error=Error. The graphic could not be produced.\n"

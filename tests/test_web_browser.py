@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 
 import pytest
-from conftest import T, save_hour
+from helpers import T, save_hour
 from webfixtures import (
     browser_available,
     chromium,
@@ -21,8 +21,9 @@ from pxstats.paths import StatsPaths
 from pxstats.web import app as web_app
 from pxstats.web import site
 
-pytestmark = pytest.mark.skipif(not browser_available(),
-                                reason="Debian chromium and chromium-driver are not installed")
+pytestmark = pytest.mark.skipif(
+    not browser_available(), reason="Debian chromium and chromium-driver are not installed"
+)
 
 NOW = T("2008-01-05 14:22:00")
 EVIL_GROUP = '"><svg/onload=alert(1)>'
@@ -38,12 +39,14 @@ def site_url(tmp_path_factory):
         save_hour(paths, "a", "m1", hour, [(300 + 10, "WXB", 3, 1000, 0)])
         save_hour(paths, "b", "m1", hour, [(600 + 10, "WXB", 1, 2000, 0)])
     ran(paths, "tx", "a", ["m1", "m2"], NOW - 60)
-    graphics.produce(paths, graphics.GraphicRequest(clients=("a",), machines=("m1",), end=NOW,
-                                                    span=24, copy=True))
+    graphics.produce(
+        paths,
+        graphics.GraphicRequest(clients=("a",), machines=("m1",), end=NOW, span=24, copy=True),
+    )
     web_pages.run(paths, config, web_pages.Request(now=NOW, pairs=(("en", "en"), ("fr", "en"))))
     words = site.words_file(paths, "en")
     words.parent.mkdir(parents=True, exist_ok=True)
-    words.write_text(f"WXB\n{EVIL_WORD}\n")          # stored behind the validation's back
+    words.write_text(f"WXB\n{EVIL_WORD}\n")  # stored behind the validation's back
     app = web_app.App(paths, config, broker=web_request.Broker(paths, config))
     with serve(app) as url:
         yield url
@@ -57,10 +60,14 @@ def browser(tmp_path_factory):
 
 def no_alert_no_console_error(driver):
     from selenium.common.exceptions import NoAlertPresentException
+
     with pytest.raises(NoAlertPresentException):
-        driver.switch_to.alert.text
-    errors = [e for e in driver.get_log("browser")
-              if e["level"] == "SEVERE" and "favicon" not in e["message"]]
+        _ = driver.switch_to.alert.text
+    errors = [
+        e
+        for e in driver.get_log("browser")
+        if e["level"] == "SEVERE" and "favicon" not in e["message"]
+    ]
     assert errors == []
 
 
@@ -76,10 +83,10 @@ def wait_for(condition, timeout=20.0):
 
 def test_daily_page_and_its_png(site_url, browser, tmp_path):
     from selenium.webdriver.common.by import By
+
     browser.get(site_url + "/html_en/dailyGraphs_en.html")
     assert "Daily graphics for TX clients from MetPx." in browser.page_source
-    links = [a for a in browser.find_elements(By.CSS_SELECTOR, "td.links a")
-             if a.text == "Sat"]
+    links = [a for a in browser.find_elements(By.CSS_SELECTOR, "td.links a") if a.text == "Sat"]
     assert len(links) == 1
     href = links[0].get_attribute("href")
     assert href.endswith("/html_en/archives/daily/tx/a/2008/January/05.png")
@@ -94,9 +101,13 @@ def test_daily_page_and_its_png(site_url, browser, tmp_path):
 
 def test_hostile_description_does_not_execute(site_url, browser, tmp_path):
     from selenium.webdriver.common.by import By
+
     browser.get(site_url + "/html_en/dailyGraphs_en.html")
-    row = [r for r in browser.find_elements(By.CSS_SELECTOR, "tr")
-           if r.find_elements(By.CSS_SELECTOR, "td.name") and EVIL_GROUP in r.text]
+    row = [
+        r
+        for r in browser.find_elements(By.CSS_SELECTOR, "tr")
+        if r.find_elements(By.CSS_SELECTOR, "td.name") and EVIL_GROUP in r.text
+    ]
     assert len(row) == 1
     row[0].find_element(By.CSS_SELECTOR, "a.describe").click()
     dialog = browser.find_element(By.ID, "description")
@@ -108,27 +119,36 @@ def test_hostile_description_does_not_execute(site_url, browser, tmp_path):
     no_alert_no_console_error(browser)
 
 
-@pytest.mark.parametrize("lang, showing", [("en", "Now showing image {} of 4."),
-                                           ("fr", "Image {} de 4.")])
-def test_request_form_two_clients_step_through_panels(site_url, browser, tmp_path, lang,
-                                                      showing):
+@pytest.mark.parametrize(
+    "lang, showing", [("en", "Now showing image {} of 4."), ("fr", "Image {} de 4.")]
+)
+def test_request_form_two_clients_step_through_panels(site_url, browser, tmp_path, lang, showing):
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import Select
+
     browser.get(f"{site_url}/scripts/cgi-bin/graphicsRequestPage.py?lang={lang}")
     # remembered words are offered; the stored hostile one is not, and nothing runs
-    offered = [o.get_attribute("value")
-               for o in browser.find_elements(By.CSS_SELECTOR, "#productWords option")]
+    offered = [
+        o.get_attribute("value")
+        for o in browser.find_elements(By.CSS_SELECTOR, "#productWords option")
+    ]
     assert offered == (["WXB"] if lang == "en" else [])
     no_alert_no_console_error(browser)
     Select(browser.find_element(By.ID, "fileType")).select_by_value("tx")
     Select(browser.find_element(By.ID, "machines")).select_by_value("m1")
     types = "latency,bytecount" if lang == "en" else "latence,nbreDeBytes"
     Select(browser.find_element(By.ID, "statsTypes")).select_by_visible_text(types)
-    Select(browser.find_element(By.ID, "preDeterminedSpan")).select_by_index(1)   # daily
+    Select(browser.find_element(By.ID, "preDeterminedSpan")).select_by_index(1)  # daily
     browser.find_element(By.ID, "addNames").click()
-    available = Select(wait_for(lambda: browser.find_element(By.ID, "available")
-                                if browser.find_element(By.ID, "chooser").is_displayed()
-                                else None))
+    available = Select(
+        wait_for(
+            lambda: (
+                browser.find_element(By.ID, "available")
+                if browser.find_element(By.ID, "chooser").is_displayed()
+                else None
+            )
+        )
+    )
     assert [o.text for o in available.options] == [EVIL_GROUP, "a", "b"]
     available.select_by_visible_text("a")
     available.select_by_visible_text("b")
@@ -156,6 +176,7 @@ def test_request_form_two_clients_step_through_panels(site_url, browser, tmp_pat
 def test_client_side_check_in_french(site_url, browser):
     """B-37: the checks work in French too (no English placeholder test)."""
     from selenium.webdriver.common.by import By
+
     browser.get(f"{site_url}/scripts/cgi-bin/graphicsRequestPage.py?lang=fr")
     browser.find_element(By.ID, "generate").click()
     status = browser.find_element(By.ID, "status")

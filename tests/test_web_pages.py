@@ -11,7 +11,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-from conftest import REPO, T
+from helpers import REPO, T
 from manpage import assert_manual_page_matches_help
 from webfixtures import put_png, ran, write_config
 
@@ -20,7 +20,7 @@ from pxstats.cli import generateWebPages
 from pxstats.paths import StatsPaths
 from pxstats.web import producers, site
 
-NOW = T("2008-01-09 10:00:00")      # a Wednesday
+NOW = T("2008-01-09 10:00:00")  # a Wednesday
 
 
 class Links(HTMLParser):
@@ -57,7 +57,7 @@ def row_links(html: str, row_name: str, file_type: str = "tx") -> list[tuple[str
     for row in section.split("<tr id=")[1:]:
         name = row.split('<td class="name">')[1].split(" <a")[0]
         if name == row_name:
-            return [(h, t) for h, t, _ in links_of(row) if h.startswith(("archives/"))]
+            return [(h, t) for h, t, _ in links_of(row) if h.startswith("archives/")]
     raise AssertionError(f"no row {row_name}")
 
 
@@ -70,8 +70,9 @@ def web(tmp_path):
 
 
 def build(paths, config, pairs=(("en", "en"), ("fr", "en")), only=web_pages.PARTS, now=NOW):
-    return web_pages.run(paths, config, web_pages.Request(now=now, pairs=tuple(pairs),
-                                                          only=tuple(only)))
+    return web_pages.run(
+        paths, config, web_pages.Request(now=now, pairs=tuple(pairs), only=tuple(only))
+    )
 
 
 def page(paths, name: str, lang: str = "en") -> str:
@@ -90,7 +91,8 @@ def test_daily_page_links_exactly_the_existing_days(web):
     assert row_links(html, "c1") == [
         ("archives/daily/tx/c1/2008/January/03.png", "Thu"),
         ("archives/daily/tx/c1/2008/January/05.png", "Sat"),
-        ("archives/daily/tx/c1/2008/January/09.png", "Wed")]
+        ("archives/daily/tx/c1/2008/January/09.png", "Wed"),
+    ]
     assert "Daily graphics for RX sources from MetPx." in html
     assert "Daily graphics for TX clients from MetPx." in html
     assert "*updated hourly" in html
@@ -135,39 +137,48 @@ def test_weekly_monthly_yearly_links_and_csv(web):
     # 2008-01-06 (00: before the year's first Monday); "now - k weeks" would give 01
     put_png(arch / "weekly/tx/c1/2007/latency/52.png")
     put_png(arch / "weekly/tx/c1/2008/latency/00.png")
-    put_png(arch / "weekly/tx/c1/2008/latency/01.png")        # next week: not shown
+    put_png(arch / "weekly/tx/c1/2008/latency/01.png")  # next week: not shown
     put_png(arch / "monthly/tx/c1/2007/errors/November.png")
     put_png(arch / "monthly/tx/c1/2008/errors/January.png")
     put_png(arch / "yearly/tx/c1/bytecount/2008.png")
-    put_png(arch / "yearly/tx/c1/bytecount/2005.png")        # 3 years shown: 2006-2008
+    put_png(arch / "yearly/tx/c1/bytecount/2005.png")  # 3 years shown: 2006-2008
     csv = producers.csv_root(paths)
-    for rel in ("weekly/tx/tag1/2007/52.csv", "monthly/tx/tag1/2008/January.csv",
-                "yearly/tx/tag1/2007.csv", "weekly/tx/tag1/2007/40.csv"):
+    for rel in (
+        "weekly/tx/tag1/2007/52.csv",
+        "monthly/tx/tag1/2008/January.csv",
+        "yearly/tx/tag1/2007.csv",
+        "weekly/tx/tag1/2007/40.csv",
+    ):
         (csv / rel).parent.mkdir(parents=True, exist_ok=True)
         (csv / rel).write_text("clients\n")
     build(paths, config)
     weekly = page(paths, "weeklyGraphs_en.html")
-    assert row_links(weekly, "c1") == [("archives/weekly/tx/c1/2007/latency/52.png", "52"),
-                                       ("archives/weekly/tx/c1/2008/latency/00.png", "00")]
+    assert row_links(weekly, "c1") == [
+        ("archives/weekly/tx/c1/2007/latency/52.png", "52"),
+        ("archives/weekly/tx/c1/2008/latency/00.png", "00"),
+    ]
     assert [(h, t) for h, t, _ in links_of(weekly) if h.startswith("csvFiles/")] == [
-        ("csvFiles/weekly/tx/tag1/2007/52.csv", "52.csv")]
+        ("csvFiles/weekly/tx/tag1/2007/52.csv", "52.csv")
+    ]
     monthly = page(paths, "monthlyGraphs_en.html")
-    assert row_links(monthly, "c1") == [("archives/monthly/tx/c1/2007/errors/November.png",
-                                         "Nov"),
-                                        ("archives/monthly/tx/c1/2008/errors/January.png",
-                                         "Jan")]
+    assert row_links(monthly, "c1") == [
+        ("archives/monthly/tx/c1/2007/errors/November.png", "Nov"),
+        ("archives/monthly/tx/c1/2008/errors/January.png", "Jan"),
+    ]
     assert ("csvFiles/monthly/tx/tag1/2008/January.csv", "Jan.csv") in [
-        (h, t) for h, t, _ in links_of(monthly)]
+        (h, t) for h, t, _ in links_of(monthly)
+    ]
     yearly = page(paths, "yearlyGraphs_en.html")
     assert row_links(yearly, "c1") == [("archives/yearly/tx/c1/bytecount/2008.png", "2008")]
     assert ("csvFiles/yearly/tx/tag1/2007.csv", "2007.csv") in [
-        (h, t) for h, t, _ in links_of(yearly)]
+        (h, t) for h, t, _ in links_of(yearly)
+    ]
     # French page over English files: French texts, English paths
     monthly_fr = page(paths, "monthlyGraphs_fr.html", "fr")
-    assert ("archives/monthly/tx/c1/2007/errors/November.png", "Nov") in row_links(
-        monthly_fr, "c1")
+    assert ("archives/monthly/tx/c1/2007/errors/November.png", "Nov") in row_links(monthly_fr, "c1")
     assert ("csvFiles/monthly/tx/tag1/2008/January.csv", "Jan.csv") in [
-        (h, t) for h, t, _ in links_of(monthly_fr)]
+        (h, t) for h, t, _ in links_of(monthly_fr)
+    ]
     assert "Années" in page(paths, "yearlyGraphs_fr.html", "fr")
     # popup links carry the window size, no inline JavaScript anywhere
     popups = [a for h, _, a in links_of(weekly) if h.startswith("archives/")]
@@ -186,11 +197,14 @@ def test_files_in_french(web):
     csv.write_text("clients\n")
     build(paths, config, pairs=(("en", "fr"),))
     assert ("fichiersCsv/mensuel/tx/tag1/2007/Decembre.csv", "Dec.csv") in [
-        (h, t) for h, t, _ in links_of(page(paths, "monthlyGraphs_en.html"))]
+        (h, t) for h, t, _ in links_of(page(paths, "monthlyGraphs_en.html"))
+    ]
     assert ("archives/mensuel/tx/c1/2008/erreurs/Janvier.png", "Jan") in row_links(
-        page(paths, "monthlyGraphs_en.html"), "c1")
+        page(paths, "monthlyGraphs_en.html"), "c1"
+    )
     assert row_links(page(paths, "dailyGraphs_en.html"), "c1") == [
-        ("archives/journalier/tx/c1/2008/Janvier/08.png", "Tue")]
+        ("archives/journalier/tx/c1/2008/Janvier/08.png", "Tue")
+    ]
 
 
 def test_totals_page(web):
@@ -203,18 +217,28 @@ def test_totals_page(web):
     build(paths, config, only=("totals",))
     html = page(paths, "tag1_en.html")
     assert "<h2>RX totals for TAG1</h2>" in html and "<h2>TX totals for TAG1</h2>" in html
-    for row in ("Daily (upd. hourly)", "Weekly (upd. hourly)", "Monthly (upd. weekly)",
-                "Yearly (upd. monthly)"):
+    for row in (
+        "Daily (upd. hourly)",
+        "Weekly (upd. hourly)",
+        "Monthly (upd. weekly)",
+        "Yearly (upd. monthly)",
+    ):
         assert html.count(f"<td>{row}</td>") == 2
     rx, tx = html.split("<h2>TX totals")
     assert re.findall(r"<th>(\w[\w .]*?) <a", rx) == ["Bytecount", "Filecount", "Errors"]
-    assert re.findall(r"<th>(\w[\w .]*?) <a", tx) == ["Latency", "Files Over Max. Lat.",
-                                                      "Bytecount", "Filecount", "Errors"]
+    assert re.findall(r"<th>(\w[\w .]*?) <a", tx) == [
+        "Latency",
+        "Files Over Max. Lat.",
+        "Bytecount",
+        "Filecount",
+        "Errors",
+    ]
     archive_links = [(h, t) for h, t, _ in links_of(html) if h.startswith("archives/")]
     assert archive_links == [
         ("archives/daily/totals/m1m2/rx/2008/January/bytecount/08.png", "Tue"),
         ("archives/weekly/totals/m1m2/tx/2008/filesOverMaxLatency/00.png", "00"),
-        ("archives/yearly/totals/m1m2/tx/errors/2007.png", "2007")]
+        ("archives/yearly/totals/m1m2/tx/errors/2007.png", "2007"),
+    ]
     assert "Totaux des réceptions(RX) pour TAG1" in page(paths, "tag1_fr.html", "fr")
 
 
@@ -280,24 +304,49 @@ def test_only_and_pairs(web):
 
 def test_cli(tmp_path, run_env):
     write_config(tmp_path)
-    done = subprocess.run([sys.executable, "-m", "pxstats.cli.generateWebPages", "-d",
-                           "2008-01-09 10:00:00", "--language-pairs", "fr:en"],
-                          env=run_env, capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        check=False,
+        args=[
+            sys.executable,
+            "-m",
+            "pxstats.cli.generateWebPages",
+            "-d",
+            "2008-01-09 10:00:00",
+            "--language-pairs",
+            "fr:en",
+        ],
+        env=run_env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode == 0, done.stderr
     assert (tmp_path / "data/webPages/html_fr/dailyGraphs_fr.html").is_file()
     assert not (tmp_path / "data/webPages/html_en").exists()
-    bad = subprocess.run([sys.executable, "-m", "pxstats.cli.generateWebPages",
-                          "--language-pairs", "fr"], env=run_env, capture_output=True,
-                         text=True, timeout=60)
+    bad = subprocess.run(
+        check=False,
+        args=[sys.executable, "-m", "pxstats.cli.generateWebPages", "--language-pairs", "fr"],
+        env=run_env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert bad.returncode == 2 and bad.stderr.count("\n") == 1
     assert "display:files" in bad.stderr
     (tmp_path / "etc" / "config").unlink()
-    missing = subprocess.run([sys.executable, "-m", "pxstats.cli.generateWebPages"],
-                             env=run_env, capture_output=True, text=True, timeout=60)
+    missing = subprocess.run(
+        check=False,
+        args=[sys.executable, "-m", "pxstats.cli.generateWebPages"],
+        env=run_env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert missing.returncode == 2 and "not found" in missing.stderr
     assert "Traceback" not in missing.stderr
 
 
 def test_manual_page():
-    assert_manual_page_matches_help(REPO / "man/man1/generateWebPages.1",
-                                    generateWebPages.build_parser())
+    assert_manual_page_matches_help(
+        REPO / "man/man1/generateWebPages.1", generateWebPages.build_parser()
+    )

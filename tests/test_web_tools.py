@@ -12,31 +12,44 @@ import urllib.error
 import urllib.request
 
 import pytest
-from conftest import REPO, T
+from helpers import REPO, T
 from manpage import assert_manual_page_matches_help
 from webfixtures import free_port, write_config
 
 from pxstats.actions import csv_filter, web_pages
-from pxstats.cli import csvDataFiltersForWebPages, installPxStatsWebInterface, pxStatsWeb
+from pxstats.cli import (
+    csvDataFiltersForWebPages,
+    installPxStatsWebInterface,
+    pxStatsWeb,
+)
 from pxstats.paths import StatsPaths
 from pxstats.web import site
 
 
 def run_cli(module, *args, env=None):
-    return subprocess.run([sys.executable, "-m", f"pxstats.cli.{module}", *args], env=env,
-                          capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        check=False,
+        args=[sys.executable, "-m", f"pxstats.cli.{module}", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
 
 def test_install_publishes_only_pages_graphics_archives_csv(tmp_path, run_env):
     config = write_config(tmp_path)
     paths = StatsPaths(tmp_path)
-    web_pages.run(paths, config, web_pages.Request(now=T("2008-01-09 10:00:00"),
-                                                   pairs=(("en", "en"), ("fr", "en"))))
+    web_pages.run(
+        paths,
+        config,
+        web_pages.Request(now=T("2008-01-09 10:00:00"), pairs=(("en", "en"), ("fr", "en"))),
+    )
     docroot = tmp_path / "www"
     done = run_cli("installPxStatsWebInterface", str(docroot), env=run_env)
     assert done.returncode == 0, done.stderr
     links = {}
-    for folder, dirs, files in os.walk(docroot):      # os.walk does not enter the links
+    for folder, dirs, files in os.walk(docroot):  # os.walk does not enter the links
         for name in dirs + files:
             path = os.path.join(folder, name)
             if os.path.islink(path):
@@ -49,10 +62,9 @@ def test_install_publishes_only_pages_graphics_archives_csv(tmp_path, run_env):
     assert links["html_fr/fichiersCsv"] == data + "/csvFiles"
     assert links["top.html"] == data + "/webPages/top_en.html"
     assert links["requestGraphics"] == data + "/graphics/requests"
-    for target in links.values():       # nothing of etc/, logs, pickles or databases
+    for target in links.values():  # nothing of etc/, logs, pickles or databases
         assert target.startswith(data + "/") and "/etc" not in target
-        assert not target.startswith((data + "/pickles", data + "/databases",
-                                      data + "/logs"))
+        assert not target.startswith((data + "/pickles", data + "/databases", data + "/logs"))
     assert str(paths.etc) not in links.values() and str(tmp_path) not in links.values()
     scripts = sorted(p.name for p in (docroot / "scripts/cgi-bin").iterdir())
     assert scripts == sorted(installPxStatsWebInterface.CGI_SCRIPTS)
@@ -71,37 +83,62 @@ def test_cgi_script_answers_like_the_app(tmp_path, run_env):
     write_config(tmp_path)
     docroot = tmp_path / "www"
     assert run_cli("installPxStatsWebInterface", str(docroot), env=run_env).returncode == 0
-    env = dict(run_env, REQUEST_METHOD="POST", SCRIPT_NAME="/scripts/cgi-bin/"
-               "graphicsRequestBroker.py", PATH_INFO="", QUERY_STRING="", SERVER_NAME="h",
-               SERVER_PORT="80", SERVER_PROTOCOL="HTTP/1.0", HTTP_HOST="h",
-               HTTP_ORIGIN="http://h", CONTENT_LENGTH="7",
-               CONTENT_TYPE="application/x-www-form-urlencoded")
-    done = subprocess.run([str(docroot / "scripts/cgi-bin/graphicsRequestBroker.py")],
-                          input=b"lang=de", env=env, capture_output=True, timeout=60)
+    env = dict(
+        run_env,
+        REQUEST_METHOD="POST",
+        SCRIPT_NAME="/scripts/cgi-bin/graphicsRequestBroker.py",
+        PATH_INFO="",
+        QUERY_STRING="",
+        SERVER_NAME="h",
+        SERVER_PORT="80",
+        SERVER_PROTOCOL="HTTP/1.0",
+        HTTP_HOST="h",
+        HTTP_ORIGIN="http://h",
+        CONTENT_LENGTH="7",
+        CONTENT_TYPE="application/x-www-form-urlencoded",
+    )
+    done = subprocess.run(
+        check=False,
+        args=[str(docroot / "scripts/cgi-bin/graphicsRequestBroker.py")],
+        input=b"lang=de",
+        env=env,
+        capture_output=True,
+        timeout=60,
+    )
     out = done.stdout.decode()
     assert "Status: 200" in out and "Content-Type: text/plain; charset=utf-8" in out
-    assert out.endswith("images=;error=Error in query broker. Cannot proceed with query. "
-                        "de is not a supported language.\n")
-    get = subprocess.run([str(docroot / "scripts/cgi-bin/graphicsRequestBroker.py")],
-                         input=b"", env=dict(env, REQUEST_METHOD="GET"), capture_output=True,
-                         timeout=60)
+    assert out.endswith(
+        "images=;error=Error in query broker. Cannot proceed with query. "
+        "de is not a supported language.\n"
+    )
+    get = subprocess.run(
+        check=False,
+        args=[str(docroot / "scripts/cgi-bin/graphicsRequestBroker.py")],
+        input=b"",
+        env=dict(env, REQUEST_METHOD="GET"),
+        capture_output=True,
+        timeout=60,
+    )
     assert "Status: 405" in get.stdout.decode()
 
 
 def test_pxstatsweb_serves(tmp_path, run_env):
     config = write_config(tmp_path)
-    web_pages.run(StatsPaths(tmp_path), config,
-                  web_pages.Request(now=T("2008-01-09 10:00:00")))
+    web_pages.run(StatsPaths(tmp_path), config, web_pages.Request(now=T("2008-01-09 10:00:00")))
     port = free_port()
-    server = subprocess.Popen([sys.executable, "-m", "pxstats.cli.pxStatsWeb", "--listen",
-                               f"127.0.0.1:{port}"], env=run_env, stdout=subprocess.PIPE,
-                              stderr=subprocess.PIPE)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "pxstats.cli.pxStatsWeb", "--listen", f"127.0.0.1:{port}"],
+        env=run_env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     try:
         body = None
         for _ in range(100):
             try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/index.html", timeout=2) \
-                        as answer:
+                with urllib.request.urlopen(
+                    f"http://127.0.0.1:{port}/index.html", timeout=2
+                ) as answer:
                     body = answer.read().decode()
                     csp = answer.headers["Content-Security-Policy"]
                 break
@@ -133,18 +170,22 @@ def test_filter(tmp_path, run_env):
     done = run_cli("csvDataFiltersForWebPages", "-f", str(path), "-c", "1000", env=run_env)
     assert done.returncode == 0, done.stderr
     lines = path.read_text().splitlines()
-    assert lines[0] == ("clients,latency total,bytecount total,filecount total,"
-                        "cost for bytes, cost for files, total cost")
+    assert lines[0] == (
+        "clients,latency total,bytecount total,filecount total,"
+        "cost for bytes, cost for files, total cost"
+    )
     assert lines[1] == "a on m1,1.0,100.0,10.0,100.0, 150.0, 250.0"
     assert lines[2] == "b on m1,None,300.0,30.0,300.0, 450.0, 750.0"
     assert lines[3] == "G1 on m1,5.0,50.0,5.0,50.0, 75.0, 125.0"
     assert lines[4] == "Total ( without groups ),1.0,400.0,40.0,400.0,600.0,1000.0"
     assert lines[5] == "Means ( without groups ),0.5,200.0,20.0,200.0,300.0,500.0"
     assert not list(tmp_path.glob(".x.csv*"))
-    for args, message in ((["-c", "10"], "existing file"),
-                          (["-f", str(path), "-c", "0"], "above 0"),
-                          (["-f", str(path), "-c", "x"], "above 0"),
-                          (["-f", str(tmp_path / "none.csv"), "-c", "1"], "existing file")):
+    for args, message in (
+        (["-c", "10"], "existing file"),
+        (["-f", str(path), "-c", "0"], "above 0"),
+        (["-f", str(path), "-c", "x"], "above 0"),
+        (["-f", str(tmp_path / "none.csv"), "-c", "1"], "existing file"),
+    ):
         bad = run_cli("csvDataFiltersForWebPages", *args, env=run_env)
         assert bad.returncode == 2 and message in bad.stderr
 
@@ -156,9 +197,14 @@ def test_filter_reads_french_columns():
     assert out[1] == "a on m1,10.0,1.0,40.0, 60.0, 100.0"
 
 
-@pytest.mark.parametrize("name, module", [
-    ("pxStatsWeb", pxStatsWeb), ("installPxStatsWebInterface", installPxStatsWebInterface),
-    ("csvDataFiltersForWebPages", csvDataFiltersForWebPages)])
+@pytest.mark.parametrize(
+    "name, module",
+    [
+        ("pxStatsWeb", pxStatsWeb),
+        ("installPxStatsWebInterface", installPxStatsWebInterface),
+        ("csvDataFiltersForWebPages", csvDataFiltersForWebPages),
+    ],
+)
 def test_manual_pages(name, module):
     assert_manual_page_matches_help(REPO / f"man/man1/{name}.1", module.build_parser())
 

@@ -47,8 +47,13 @@ totalWebPagesUpdatesFrequency = daily
 """
 
 
-def write_config(root: Path, tags=("tag1",), machines="tag1 m1,m2 u1,u2",
-                 pairs="en:en,fr:en", groups="G1 = tag1 tx c1,c2 *"):
+def write_config(
+    root: Path,
+    tags=("tag1",),
+    machines="tag1 m1,m2 u1,u2",
+    pairs="en:en,fr:en",
+    groups="G1 = tag1 tx c1,c2 *",
+):
     etc = Path(root) / "etc"
     etc.mkdir(parents=True, exist_ok=True)
     (etc / "config").write_text(CONFIG.format(tags=",".join(tags), pairs=pairs, groups=groups))
@@ -58,13 +63,22 @@ def write_config(root: Path, tags=("tag1",), machines="tag1 m1,m2 u1,u2",
 
 def png_bytes(width: int = 40, height: int = 20, rgb=(255, 0, 0)) -> bytes:
     """A valid RGB PNG of one colour."""
+
     def chunk(kind: bytes, body: bytes) -> bytes:
-        return (struct.pack(">I", len(body)) + kind + body
-                + struct.pack(">I", zlib.crc32(kind + body) & 0xFFFFFFFF))
+        return (
+            struct.pack(">I", len(body))
+            + kind
+            + body
+            + struct.pack(">I", zlib.crc32(kind + body) & 0xFFFFFFFF)
+        )
+
     row = b"\x00" + bytes(rgb) * width
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2,
-                                                                 0, 0, 0))
-            + chunk(b"IDAT", zlib.compress(row * height)) + chunk(b"IEND", b""))
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
+        + chunk(b"IDAT", zlib.compress(row * height))
+        + chunk(b"IEND", b"")
+    )
 
 
 def put_png(path: Path, **kwargs) -> Path:
@@ -84,6 +98,7 @@ def ran(paths: StatsPaths, file_type: str, name: str, machines, when: int) -> No
 
 # -- server and browser ------------------------------------------------------------------------
 
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -94,6 +109,7 @@ def free_port() -> int:
 def serve(app, threads: int = 8):
     """The WSGI app under waitress on 127.0.0.1:<free port>; yields the base URL."""
     from waitress.server import create_server
+
     port = free_port()
     server = create_server(app, host="127.0.0.1", port=port, threads=threads)
     thread = threading.Thread(target=server.run, daemon=True)
@@ -106,7 +122,7 @@ def serve(app, threads: int = 8):
     try:
         yield f"http://127.0.0.1:{port}"
     finally:
-        server.task_dispatcher.shutdown(timeout=10)     # let running requests finish
+        server.task_dispatcher.shutdown(timeout=10)  # let running requests finish
         server.close()
         thread.join(5)
 
@@ -125,12 +141,21 @@ def chromium(tmp_path: Path):
     os.environ["SE_OFFLINE"] = "true"
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
+
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
-    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu",
-                 "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run", "--disable-dev-shm-usage",
-                 "--window-size=1400,1000", f"--user-data-dir={tmp_path / 'chromium-profile'}"):
+    for flag in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        "--disable-dev-shm-usage",
+        "--window-size=1400,1000",
+        f"--user-data-dir={tmp_path / 'chromium-profile'}",
+    ):
         options.add_argument(flag)
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     driver = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)
@@ -146,6 +171,7 @@ def screenshot_not_blank(driver, path: Path) -> Path:
     a handful of distinct byte values once decompressed (rows of one colour, filtered)."""
     assert driver.save_screenshot(str(path))
     from pngimage import png_chunks
+
     chunks = png_chunks(path)
     raw = zlib.decompress(b"".join(body for kind, body in chunks if kind == b"IDAT"))
     assert len(set(raw)) > 40, f"blank screenshot {path}"

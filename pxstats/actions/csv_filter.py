@@ -16,8 +16,10 @@ from pxstats.util import atomic
 
 BYTES_SHARE = 0.40
 FILES_SHARE = 0.60
-COST_HEADERS = {"en": ["cost for bytes", " cost for files", " total cost"],
-                "fr": ["cout pour les bytes", " cout pour les fichiers", " cout total"]}
+COST_HEADERS = {
+    "en": ["cost for bytes", " cost for files", " total cost"],
+    "fr": ["cout pour les bytes", " cout pour les fichiers", " cout total"],
+}
 TOTAL_LINE = "Total ( without groups )"
 MEANS_LINE = "Means ( without groups )"
 
@@ -73,8 +75,13 @@ def filter_text(text: str, cost: float, groups=()) -> str:
     def column_sum(index):
         if index is None:
             return 0.0
-        return sum(v for row in lines if not is_group(row) and index < len(row)
-                   for v in [_number(row[index])] if v is not None)
+        return sum(
+            v
+            for row in lines
+            if not is_group(row) and index < len(row)
+            for v in [_number(row[index])]
+            if v is not None
+        )
 
     byte_sum, file_sum = column_sum(byte_col), column_sum(file_col)
     out_header = header + COST_HEADERS[language]
@@ -82,23 +89,33 @@ def filter_text(text: str, cost: float, groups=()) -> str:
     for row in lines:
         byte_value = _number(row[byte_col]) if byte_col is not None else None
         file_value = _number(row[file_col]) if file_col is not None else None
-        byte_cost = (byte_value * BYTES_SHARE * cost / byte_sum
-                     if byte_value is not None and byte_sum else 0.0)
-        file_cost = (file_value * FILES_SHARE * cost / file_sum
-                     if file_value is not None and file_sum else 0.0)
-        out_lines.append(row + [_text(byte_cost), " " + _text(file_cost),
-                                " " + _text(byte_cost + file_cost)])
+        byte_cost = (
+            byte_value * BYTES_SHARE * cost / byte_sum
+            if byte_value is not None and byte_sum
+            else 0.0
+        )
+        file_cost = (
+            file_value * FILES_SHARE * cost / file_sum
+            if file_value is not None and file_sum
+            else 0.0
+        )
+        out_lines.append(
+            row + [_text(byte_cost), " " + _text(file_cost), " " + _text(byte_cost + file_cost)]
+        )
     members = [row for row in out_lines if not is_group(row)]
     width = len(out_header)
     sums = []
     for index in range(1, width):
-        values = [v for row in members if index < len(row)
-                  for v in [_number(row[index])] if v is not None]
+        values = [
+            v for row in members if index < len(row) for v in [_number(row[index])] if v is not None
+        ]
         sums.append(sum(values))
     total = [TOTAL_LINE] + [
-        _text(sums[i - 1]) if ("total" in out_header[i] or "cost" in out_header[i]
-                               or "cout" in out_header[i]) else ""
-        for i in range(1, width)]
+        _text(sums[i - 1])
+        if ("total" in out_header[i] or "cost" in out_header[i] or "cout" in out_header[i])
+        else ""
+        for i in range(1, width)
+    ]
     count = len(members)
     means = [MEANS_LINE] + [_text(s / count) if count else "" for s in sums]
     result = [",".join(out_header)] + [",".join(r) for r in out_lines]

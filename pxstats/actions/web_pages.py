@@ -56,7 +56,7 @@ def run(paths: StatsPaths, config, request: Request) -> Outcome:
     now = int(request.now)
     displays = list(dict.fromkeys(display for display, _ in request.pairs))
     with named_lock(paths, "webPages"):
-        entries: dict[str, dict] = {}      # names listed per period, shared by the languages
+        entries: dict[str, dict] = {}  # names listed per period, shared by the languages
         for display, files in request.pairs:
             html = site.html_folder(paths, display)
             for period in PERIODS:
@@ -64,23 +64,30 @@ def run(paths: StatsPaths, config, request: Request) -> Outcome:
                     continue
                 if period not in entries:
                     since = pages.page_start(period, now)
-                    entries[period] = {ft: pages.list_entries(paths, config, ft, since)
-                                       for ft in ("rx", "tx")}
-                context = pages.period_page(paths, config, period, display, files, now,
-                                            entries[period])
+                    entries[period] = {
+                        ft: pages.list_entries(paths, config, ft, since) for ft in ("rx", "tx")
+                    }
+                context = pages.period_page(
+                    paths, config, period, display, files, now, entries[period]
+                )
                 _write(outcome, html / f"{period}Graphs_{display}.html", pages.render(context))
             if "totals" in request.only:
                 for tag in config.general.source_machines_tags:
                     context = pages.totals_page(paths, config, tag, display, files, now)
-                    _write(outcome, html / pages.tag_page_name(tag, display),
-                           pages.render(context))
+                    _write(outcome, html / pages.tag_page_name(tag, display), pages.render(context))
             if "top" in request.only:
-                _write(outcome, site.web_root(paths) / f"top_{display}.html",
-                       pages.render(pages.top_page(config, display, displays)))
+                _write(
+                    outcome,
+                    site.web_root(paths) / f"top_{display}.html",
+                    pages.render(pages.top_page(config, display, displays)),
+                )
                 for name, context in pages.help_pages(display).items():
                     _write(outcome, html / name, pages.render(context))
-                _write(outcome, html / "docPages" / f"listOfDocumentationFiles_{display}.html",
-                       pages.render(pages.doc_page(display)))
+                _write(
+                    outcome,
+                    html / "docPages" / f"listOfDocumentationFiles_{display}.html",
+                    pages.render(pages.doc_page(display)),
+                )
         if "bottom" in request.only:
             main = request.main_language if request.main_language in displays else displays[0]
             root = site.web_root(paths)
@@ -88,6 +95,10 @@ def run(paths: StatsPaths, config, request: Request) -> Outcome:
             _write(outcome, root / "index.html", pages.render(pages.index_page(main)))
             for name, data in pages.static_files().items():
                 _write(outcome, site.static_folder(paths) / name, data)
-    log.info("wrote %d web page file(s) for %s at %s", len(outcome.written),
-             ",".join(f"{d}:{f}" for d, f in request.pairs), timeutil.iso(now))
+    log.info(
+        "wrote %d web page file(s) for %s at %s",
+        len(outcome.written),
+        ",".join(f"{d}:{f}" for d, f in request.pairs),
+        timeutil.iso(now),
+    )
     return outcome

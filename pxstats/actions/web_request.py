@@ -28,8 +28,8 @@ from pathlib import Path
 
 from pxstats import i18n
 from pxstats.actions import graphics as gnu
-from pxstats.gnuplot import render as gnuplot_render
 from pxstats.actions import rrd_graphics
+from pxstats.gnuplot import render as gnuplot_render
 from pxstats.paths import StatsPaths
 from pxstats.rrd import schema, windows
 from pxstats.util import atomic, timeutil
@@ -38,62 +38,73 @@ from pxstats.web import site
 
 log = logging.getLogger(__name__)
 
-GNUPLOT_MAX_SPAN = 36           # hours; longer spans go to the RRD graphics
-RRD_MAX_SPAN = 10 * 8760        # the archive keeps ten years
+GNUPLOT_MAX_SPAN = 36  # hours; longer spans go to the RRD graphics
+RRD_MAX_SPAN = 10 * 8760  # the archive keeps ten years
 MAX_PANELS = 40
 MAX_NAMES = 40
 MAX_PRODUCTS = 10
-MAX_FIELD = 2000                # characters of any one form value
+MAX_FIELD = 2000  # characters of any one form value
 WORD = re.compile(r"[A-Za-z0-9._*?-]{1,64}")
 PRODUCT = re.compile(r"[A-Za-z0-9._*?:+-]{1,64}")
 NAME_PATTERN = re.compile(r"[A-Za-z0-9._*?-]{1,100}")
 LANG_ECHO = re.compile(r"[A-Za-z_-]{1,16}")
 CACHE_NAME = re.compile(r"[0-9a-f]{32}\.png")
 MAX_WORDS = 1000
-PERIOD_WORDS = {"en": {"daily": "daily", "weekly": "weekly", "monthly": "monthly",
-                       "yearly": "yearly"},
-                "fr": {"daily": "journalier", "weekly": "hebdomadaire", "monthly": "mensuel",
-                       "yearly": "annuel"}}
-FIXED_WORDS = {"current": ("current", "courant", "courante"),
-               "previous": ("previous", "précédent", "précédente", "precedent", "precedente")}
-ALSO_ACCEPTED = {"nbreDeFichers": "filecount"}      # the French catalogue's typo (B-35)
+PERIOD_WORDS = {
+    "en": {"daily": "daily", "weekly": "weekly", "monthly": "monthly", "yearly": "yearly"},
+    "fr": {
+        "daily": "journalier",
+        "weekly": "hebdomadaire",
+        "monthly": "mensuel",
+        "yearly": "annuel",
+    },
+}
+FIXED_WORDS = {
+    "current": ("current", "courant", "courante"),
+    "previous": ("previous", "précédent", "précédente", "precedent", "precedente"),
+}
+ALSO_ACCEPTED = {"nbreDeFichers": "filecount"}  # the French catalogue's typo (B-35)
 
 ERRORS = {
-    "en": {"filetype": "Error. File type must be rx or tx.",
-           "machines": "Error. Unknown machine or machine combination.",
-           "types": "Error. Invalid stats type(s) for this file type.",
-           "names": "Error. Please add a client/source to the list or specify a group name.",
-           "unknown_name": "Error. Unknown client/source name.",
-           "group": "Error. Unknown group name for this file type.",
-           "combine": "Error. Combine must be true or false.",
-           "span": "Error. The span must be a whole number of hours between 1 and {max}.",
-           "no_span": "Error. Please specify a span or a determined span.",
-           "period": "Error. Unknown determined span.",
-           "date": "Error. The end time must be a valid date (DD-MM-YYYY HH:MM:SS), not in "
-                   "the future.",
-           "products": "Error. Invalid product pattern(s).",
-           "panels": "Error. Too many graphics requested (at most {max} panels).",
-           "busy": "Error. The server is busy, please try again later.",
-           "failed": "Error. The graphic could not be produced.",
-           "too_long": "Error. Request too long."},
-    "fr": {"filetype": "Erreur. Le type de fichiers doit être rx ou tx.",
-           "machines": "Erreur. Machine ou combinaison de machines inconnue.",
-           "types": "Erreur. Type(s) de statistiques invalide(s) pour ce type de fichiers.",
-           "names": "Erreur. Veuillez ajouter un client/source à la liste ou spécifier un "
-                    "nom de groupe.",
-           "unknown_name": "Erreur. Nom de client/source inconnu.",
-           "group": "Erreur. Nom de groupe inconnu pour ce type de fichiers.",
-           "combine": "Erreur. Combiner doit être true ou false.",
-           "span": "Erreur. La durée doit être un nombre entier d'heures entre 1 et {max}.",
-           "no_span": "Erreur. Veuillez spécifier une durée ou une durée prédéterminée.",
-           "period": "Erreur. Durée prédéterminée inconnue.",
-           "date": "Erreur. L'heure de fin doit être une date valide (JJ-MM-AAAA HH:MM:SS), "
-                   "pas dans le futur.",
-           "products": "Erreur. Patron(s) de produits invalide(s).",
-           "panels": "Erreur. Trop de graphiques demandés (au plus {max} panneaux).",
-           "busy": "Erreur. Le serveur est occupé, veuillez réessayer plus tard.",
-           "failed": "Erreur. Le graphique n'a pas pu être produit.",
-           "too_long": "Erreur. Requête trop longue."},
+    "en": {
+        "filetype": "Error. File type must be rx or tx.",
+        "machines": "Error. Unknown machine or machine combination.",
+        "types": "Error. Invalid stats type(s) for this file type.",
+        "names": "Error. Please add a client/source to the list or specify a group name.",
+        "unknown_name": "Error. Unknown client/source name.",
+        "group": "Error. Unknown group name for this file type.",
+        "combine": "Error. Combine must be true or false.",
+        "span": "Error. The span must be a whole number of hours between 1 and {max}.",
+        "no_span": "Error. Please specify a span or a determined span.",
+        "period": "Error. Unknown determined span.",
+        "date": "Error. The end time must be a valid date (DD-MM-YYYY HH:MM:SS), not in "
+        "the future.",
+        "products": "Error. Invalid product pattern(s).",
+        "panels": "Error. Too many graphics requested (at most {max} panels).",
+        "busy": "Error. The server is busy, please try again later.",
+        "failed": "Error. The graphic could not be produced.",
+        "too_long": "Error. Request too long.",
+    },
+    "fr": {
+        "filetype": "Erreur. Le type de fichiers doit être rx ou tx.",
+        "machines": "Erreur. Machine ou combinaison de machines inconnue.",
+        "types": "Erreur. Type(s) de statistiques invalide(s) pour ce type de fichiers.",
+        "names": "Erreur. Veuillez ajouter un client/source à la liste ou spécifier un "
+        "nom de groupe.",
+        "unknown_name": "Erreur. Nom de client/source inconnu.",
+        "group": "Erreur. Nom de groupe inconnu pour ce type de fichiers.",
+        "combine": "Erreur. Combiner doit être true ou false.",
+        "span": "Erreur. La durée doit être un nombre entier d'heures entre 1 et {max}.",
+        "no_span": "Erreur. Veuillez spécifier une durée ou une durée prédéterminée.",
+        "period": "Erreur. Durée prédéterminée inconnue.",
+        "date": "Erreur. L'heure de fin doit être une date valide (JJ-MM-AAAA HH:MM:SS), "
+        "pas dans le futur.",
+        "products": "Erreur. Patron(s) de produits invalide(s).",
+        "panels": "Erreur. Trop de graphiques demandés (au plus {max} panneaux).",
+        "busy": "Erreur. Le serveur est occupé, veuillez réessayer plus tard.",
+        "failed": "Erreur. Le graphique n'a pas pu être produit.",
+        "too_long": "Erreur. Requête trop longue.",
+    },
 }
 NO_LANGUAGE = "Error in query broker. Cannot proceed with query. No language was specified."
 BAD_LANGUAGE = "Error in query broker. Cannot proceed with query. {} is not a supported language."
@@ -111,13 +122,16 @@ class Reply:
 
     def text(self) -> str:
         """images=<a+b>;error=<text>[;action=<name>] — no ';' or newline inside a field."""
+
         def clean(value: str) -> str:
             return re.sub(r"[;\r\n\0]", " ", value)
+
         line = f"images={'+'.join(clean(i) for i in self.images)};error={clean(self.error)}"
         return line + (f";action={clean(self.action)}" if self.action else "")
 
 
 # -- what is known -------------------------------------------------------------------------------
+
 
 def machine_choices(config) -> tuple[list[str], list[str]]:
     """(main, other) machine choices of the form (§5.2): each source tag's machines joined
@@ -170,8 +184,7 @@ class Inventory:
                 for concatenated, machines in sets.items():
                     suffix = "_" + concatenated
                     if entry.name.endswith(suffix) and len(entry.name) > len(suffix):
-                        found[file_type].setdefault(entry.name[:-len(suffix)], set()).add(
-                            machines)
+                        found[file_type].setdefault(entry.name[: -len(suffix)], set()).add(machines)
         try:
             clients = list(self.paths.pickles.iterdir())
         except OSError:
@@ -192,9 +205,9 @@ class Inventory:
                 if machines:
                     found[file_type].setdefault(client.name, set()).update(machines)
         group_names = {g.name for g in self.config.groups}
-        for file_type in found:
+        for names in found.values():
             for name in group_names | {"rx", "tx"}:
-                found[file_type].pop(name, None)
+                names.pop(name, None)
         return found
 
     def on_machines(self, file_type: str, machines: list[str]) -> list[str]:
@@ -206,23 +219,47 @@ class Inventory:
 def form_choices(config, language: str) -> dict:
     """What the request page offers (§5.2), in the page's language."""
     names = i18n.TYPE_NAMES[language]
-    combos = {"rx": ["bytecount", "filecount", "errors", "bytecount,errors",
-                     "bytecount,filecount", "filecount,errors", "bytecount,filecount,errors"],
-              "tx": ["latency", "bytecount", "filecount", "errors", "bytecount,errors",
-                     "bytecount,filecount", "latency,bytecount", "filecount,errors",
-                     "latency,errors", "latency,filecount", "bytecount,filecount,errors",
-                     "latency,bytecount,filecount", "latency,bytecount,errors",
-                     "latency,bytecount,filecount,errors"]}
+    combos = {
+        "rx": [
+            "bytecount",
+            "filecount",
+            "errors",
+            "bytecount,errors",
+            "bytecount,filecount",
+            "filecount,errors",
+            "bytecount,filecount,errors",
+        ],
+        "tx": [
+            "latency",
+            "bytecount",
+            "filecount",
+            "errors",
+            "bytecount,errors",
+            "bytecount,filecount",
+            "latency,bytecount",
+            "filecount,errors",
+            "latency,errors",
+            "latency,filecount",
+            "bytecount,filecount,errors",
+            "latency,bytecount,filecount",
+            "latency,bytecount,errors",
+            "latency,bytecount,filecount,errors",
+        ],
+    }
     main, other = machine_choices(config)
     return {
-        "main_machines": main, "other_machines": other,
-        "stats_types": {ft: [",".join(names[t] for t in c.split(",")) for c in choices]
-                        for ft, choices in combos.items()},
+        "main_machines": main,
+        "other_machines": other,
+        "stats_types": {
+            ft: [",".join(names[t] for t in c.split(",")) for c in choices]
+            for ft, choices in combos.items()
+        },
         "periods": [PERIOD_WORDS[language][p] for p in windows.PERIODS],
     }
 
 
-# -- parsing ----------------------------------------------------------------------------------------
+# -- parsing --------------------------------------------------------------------------------------
+
 
 @dataclass
 class Parsed:
@@ -236,9 +273,9 @@ class Parsed:
     products: list[str]
     end: int
     span: int
-    period: str | None              # RRD: daily/weekly/monthly/yearly or None
-    plotter: str                    # "gnuplot" or "rrd"
-    fixed: str = ""                 # "", "current" or "previous"
+    period: str | None  # RRD: daily/weekly/monthly/yearly or None
+    plotter: str  # "gnuplot" or "rrd"
+    fixed: str = ""  # "", "current" or "previous"
 
 
 def _fixed(text: str) -> str:
@@ -260,10 +297,19 @@ def _end_time(text: str, fixed: str, now: int, errors: dict) -> int:
             raise Refused(errors["date"])
         day, month, year, hour, minute, second = map(int, match.groups())
         try:
-            end = calendar.timegm(time.struct_time((year, month, day, hour, minute, second,
-                                                    0, 0, 0)))
-            if not (1 <= month <= 12 and 1 <= day <= 31 and hour < 24 and minute < 60
-                    and second < 60) or time.gmtime(end).tm_mday != day:
+            end = calendar.timegm(
+                time.struct_time((year, month, day, hour, minute, second, 0, 0, 0))
+            )
+            if (
+                not (
+                    1 <= month <= 12
+                    and 1 <= day <= 31
+                    and hour < 24
+                    and minute < 60
+                    and second < 60
+                )
+                or time.gmtime(end).tm_mday != day
+            ):
                 raise ValueError
         except (ValueError, OverflowError):
             raise Refused(errors["date"]) from None
@@ -328,12 +374,21 @@ def parse(form: dict[str, str], config, inventory: Inventory, now: int) -> Parse
     group_name = form.get("groupName", "").replace('"', "").strip()
     group = None
     if group_name:
-        group = next((g for g in config.groups if g.name == group_name
-                      and g.file_type in (file_type, "trx")), None)
+        group = next(
+            (
+                g
+                for g in config.groups
+                if g.name == group_name and g.file_type in (file_type, "trx")
+            ),
+            None,
+        )
         if group is None:
             raise Refused(errors["group"])
-    raw = [n.strip() for n in form.get("sourLients", form.get("sourlients", "")).split(",")
-           if n.strip()]
+    raw = [
+        n.strip()
+        for n in form.get("sourLients", form.get("sourlients", "")).split(",")
+        if n.strip()
+    ]
     if not raw and group is not None:
         raw = list(group.members)
     if not raw:
@@ -359,8 +414,7 @@ def parse(form: dict[str, str], config, inventory: Inventory, now: int) -> Parse
     period = next((p for p, word in PERIOD_WORDS[lang].items() if word == period_text), None)
     if period is None:
         period = next((p for p, word in PERIOD_WORDS["en"].items() if word == period_text), None)
-    if period is None and period_text and not period_text.lower().startswith(("select",
-                                                                              "choisi")):
+    if period is None and period_text and not period_text.lower().startswith(("select", "choisi")):
         raise Refused(errors["period"])
     fixed = _fixed(form.get("fixedSpan", ""))
     span_text = form.get("span", "").replace('"', "").strip()
@@ -390,11 +444,25 @@ def parse(form: dict[str, str], config, inventory: Inventory, now: int) -> Parse
     panels = series * len(types)
     if panels > MAX_PANELS:
         raise Refused(errors["panels"].format(max=MAX_PANELS))
-    return Parsed(lang, file_type, machines, types, names, group.name if group else "",
-                  combine, products, end, span, period, plotter, fixed)
+    return Parsed(
+        lang,
+        file_type,
+        machines,
+        types,
+        names,
+        group.name if group else "",
+        combine,
+        products,
+        end,
+        span,
+        period,
+        plotter,
+        fixed,
+    )
 
 
-# -- the cache --------------------------------------------------------------------------------------
+# -- the cache ------------------------------------------------------------------------------------
+
 
 class RequestCache:
     """Request graphics under random names; files older than `max_age` seconds are removed,
@@ -421,8 +489,11 @@ class RequestCache:
                 return
             self._swept = time.monotonic()
         try:
-            files = [(p.stat().st_mtime, p) for p in self.folder.iterdir()
-                     if CACHE_NAME.fullmatch(p.name)]
+            files = [
+                (p.stat().st_mtime, p)
+                for p in self.folder.iterdir()
+                if CACHE_NAME.fullmatch(p.name)
+            ]
         except OSError:
             return
         files.sort()
@@ -432,7 +503,8 @@ class RequestCache:
                 path.unlink(missing_ok=True)
 
 
-# -- the broker ------------------------------------------------------------------------------------
+# -- the broker -----------------------------------------------------------------------------------
+
 
 @dataclass
 class Broker:
@@ -462,7 +534,7 @@ class Broker:
         try:
             self.cache.sweep()
             made = self._draw(parsed, now)
-        except Exception:           # details to the log, a generic text to the requester
+        except Exception:  # details to the log, a generic text to the requester
             log.exception("request failed: %r", parsed)
             return Reply(error=errors["failed"])
         finally:
@@ -472,10 +544,17 @@ class Broker:
     def _draw(self, parsed: Parsed, now: int) -> list[Path]:
         if parsed.plotter == "gnuplot":
             request = gnu.GraphicRequest(
-                clients=tuple(reversed(parsed.names)), machines=tuple(parsed.machines),
-                end=parsed.end, span=parsed.span, file_type=parsed.file_type,
-                types=tuple(reversed(parsed.types)), products=tuple(parsed.products),
-                group=parsed.group, combine=parsed.combine, language=parsed.language)
+                clients=tuple(reversed(parsed.names)),
+                machines=tuple(parsed.machines),
+                end=parsed.end,
+                span=parsed.span,
+                file_type=parsed.file_type,
+                types=tuple(reversed(parsed.types)),
+                products=tuple(parsed.products),
+                group=parsed.group,
+                combine=parsed.combine,
+                language=parsed.language,
+            )
             plan = gnu.plan(self.paths, request)
             target = self.cache.new_path()
             gnuplot_render.render(plan.program, target, size=plan.picture.size)
@@ -486,9 +565,16 @@ class Broker:
     def _draw_rrd(self, parsed: Parsed, now: int) -> list[Path]:
         start, end, span = windows.graph_window(parsed.end, parsed.period, parsed.span)
         request = rrd_graphics.GraphRequest(
-            file_type=parsed.file_type, data_types=tuple(parsed.types),
-            clients=tuple(parsed.names), machines=(schema.machines_name(parsed.machines),),
-            start=start, end=end, span=span, period=parsed.period, language=parsed.language)
+            file_type=parsed.file_type,
+            data_types=tuple(parsed.types),
+            clients=tuple(parsed.names),
+            machines=(schema.machines_name(parsed.machines),),
+            start=start,
+            end=end,
+            span=span,
+            period=parsed.period,
+            language=parsed.language,
+        )
         made = []
         for outcome in rrd_graphics.produce(self.paths, request, now=now, workers=1):
             if not outcome.ok:
@@ -499,7 +585,8 @@ class Broker:
         return made
 
 
-# -- remembered words ------------------------------------------------------------------------------
+# -- remembered words -----------------------------------------------------------------------------
+
 
 def words(paths: StatsPaths, language: str, word_type: str = "products") -> list[str]:
     """Remembered words, each checked again when read."""
@@ -522,6 +609,7 @@ def remember_word(paths: StatsPaths, language: str, word_type: str, word: str) -
     with named_lock(paths, "wordDatabases"):
         known = words(paths, language, name)
         if word not in known and len(known) < MAX_WORDS:
-            atomic.write_text(site.words_file(paths, language, name),
-                              "".join(w + "\n" for w in known + [word]))
+            atomic.write_text(
+                site.words_file(paths, language, name), "".join(w + "\n" for w in known + [word])
+            )
     return Reply()

@@ -26,12 +26,18 @@ def build_parser() -> argparse.ArgumentParser:
     parser = OneLineParser(
         prog=PROGRAM,
         description="Add to a CSV file of csvDataConversion the cost columns (40 % of COST "
-                    "shared by bytes, 60 % by files), a line of totals and a line of means; "
-                    "group lines are left out of both. The file is replaced in place.")
-    parser.add_argument("-f", "--fileName", default=None,
-                        help="The CSV file to rewrite (required, must exist).")
-    parser.add_argument("-c", "--cost", default=None,
-                        help="Operational cost of the period, a number above 0 (required).")
+        "shared by bytes, 60 % by files), a line of totals and a line of means; "
+        "group lines are left out of both. The file is replaced in place.",
+    )
+    parser.add_argument(
+        "-f", "--fileName", default=None, help="The CSV file to rewrite (required, must exist)."
+    )
+    parser.add_argument(
+        "-c",
+        "--cost",
+        default=None,
+        help="Operational cost of the period, a number above 0 (required).",
+    )
     add_root_option(parser)
     return parser
 
@@ -56,8 +62,7 @@ def main(argv=None) -> int:
     except csv_filter.FilterError as exc:
         return fail(PROGRAM, str(exc), EXIT_FAILURE)
     except OSError as exc:
-        return fail(PROGRAM, f"cannot rewrite {args.fileName}: {exc.strerror or exc}",
-                    EXIT_FAILURE)
+        return fail(PROGRAM, f"cannot rewrite {args.fileName}: {exc.strerror or exc}", EXIT_FAILURE)
     print(f"filtered : {path}")
     return 0
 

@@ -22,20 +22,28 @@ from pxstats.web import site
 from pxstats.web.words import LANGUAGES
 
 PROGRAM = "installPxStatsWebInterface"
-CGI_SCRIPTS = ("graphicsRequestPage.py", "graphicsRequestBroker.py", "popupSourlientAdder.py",
-               "updateWordsInDB.py", "generateImageWebPage.py")
+CGI_SCRIPTS = (
+    "graphicsRequestPage.py",
+    "graphicsRequestBroker.py",
+    "popupSourlientAdder.py",
+    "updateWordsInDB.py",
+    "generateImageWebPage.py",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = OneLineParser(
         prog=PROGRAM,
         description="Publish the pxStats web interface under DOCUMENT_ROOT: one symbolic link "
-                    "per published page, graphics, archive and CSV folder, and one CGI "
-                    "script per request-page script under scripts/cgi-bin/. Configuration, "
-                    "logs, pickles and databases are never published.")
-    parser.add_argument("document_root", metavar="DOCUMENT_ROOT",
-                        help="Absolute path of the web server's document root (created if "
-                             "missing).")
+        "per published page, graphics, archive and CSV folder, and one CGI "
+        "script per request-page script under scripts/cgi-bin/. Configuration, "
+        "logs, pickles and databases are never published.",
+    )
+    parser.add_argument(
+        "document_root",
+        metavar="DOCUMENT_ROOT",
+        help="Absolute path of the web server's document root (created if missing).",
+    )
     add_root_option(parser)
     return parser
 
@@ -50,11 +58,13 @@ def _link(target: Path, link: Path) -> None:
 
 
 def cgi_script(root: Path) -> str:
-    return (f"#!{sys.executable}\n"
-            "# pxStats request page (CGI); every script name runs the same application.\n"
-            "import sys\n"
-            "from pxstats.web.cgi import main\n"
-            f"sys.exit(main([{str(root)!r}]))\n")
+    return (
+        f"#!{sys.executable}\n"
+        "# pxStats request page (CGI); every script name runs the same application.\n"
+        "import sys\n"
+        "from pxstats.web.cgi import main\n"
+        f"sys.exit(main([{str(root)!r}]))\n"
+    )
 
 
 def install(paths, config, document_root: Path) -> list[Path]:
@@ -86,8 +96,9 @@ def main(argv=None) -> int:
     try:
         document_root = Path(args.document_root)
         if not document_root.is_absolute():
-            raise UserError(f"the document root must be an absolute path, got "
-                            f"{args.document_root!r}")
+            raise UserError(
+                f"the document root must be an absolute path, got {args.document_root!r}"
+            )
         paths = make_paths(args.root)
         config = load_config_file(paths)
     except UserError as exc:
@@ -97,8 +108,9 @@ def main(argv=None) -> int:
     except UserError as exc:
         return fail(PROGRAM, str(exc), EXIT_FAILURE)
     except OSError as exc:
-        return fail(PROGRAM, f"cannot publish under {document_root}: {exc.strerror or exc}",
-                    EXIT_FAILURE)
+        return fail(
+            PROGRAM, f"cannot publish under {document_root}: {exc.strerror or exc}", EXIT_FAILURE
+        )
     print(f"{len(made)} entries published under {document_root}")
     return 0
 

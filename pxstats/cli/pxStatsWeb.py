@@ -24,19 +24,30 @@ def build_parser() -> argparse.ArgumentParser:
     parser = OneLineParser(
         prog=PROGRAM,
         description="Serve the pxStats web interface with waitress: the pages written by "
-                    "generateWebPages, the graphics and CSV folders they link to, and the "
-                    "graphics request page with its broker. Nothing else of the root is "
-                    "published.")
-    parser.add_argument("--listen", default="127.0.0.1:8080", metavar="HOST:PORT",
-                        help="Address and port to listen on (default: %(default)s).")
-    parser.add_argument("--threads", type=int, default=8,
-                        help="Requests served at once (default: %(default)s).")
-    parser.add_argument("--max-graphics", type=int, default=4, metavar="N",
-                        help="Graphics drawn at once; other requests wait up to a minute "
-                             "(default: %(default)s).")
+        "generateWebPages, the graphics and CSV folders they link to, and the "
+        "graphics request page with its broker. Nothing else of the root is "
+        "published.",
+    )
+    parser.add_argument(
+        "--listen",
+        default="127.0.0.1:8080",
+        metavar="HOST:PORT",
+        help="Address and port to listen on (default: %(default)s).",
+    )
+    parser.add_argument(
+        "--threads", type=int, default=8, help="Requests served at once (default: %(default)s)."
+    )
+    parser.add_argument(
+        "--max-graphics",
+        type=int,
+        default=4,
+        metavar="N",
+        help="Graphics drawn at once; other requests wait up to a minute (default: %(default)s).",
+    )
     add_root_option(parser)
-    parser.add_argument("-v", "--verbose", action="store_true",
-                        help="Also log details on standard error.")
+    parser.add_argument(
+        "-v", "--verbose", action="store_true", help="Also log details on standard error."
+    )
     return parser
 
 
@@ -48,8 +59,9 @@ def listen_address(text: str) -> tuple[str, int]:
         number = int(port)
     except ValueError:
         if host != "localhost" or not port.isdigit():
-            raise UserError(f"--listen must be HOST:PORT with an IP address, got {text!r}") \
-                from None
+            raise UserError(
+                f"--listen must be HOST:PORT with an IP address, got {text!r}"
+            ) from None
         number = int(port)
     if not colon or not 0 < number < 65536:
         raise UserError(f"--listen must be HOST:PORT with a port from 1 to 65535, got {text!r}")
@@ -73,13 +85,13 @@ def main(argv=None) -> int:
 
     from pxstats.actions.web_request import Broker
     from pxstats.web.app import App
+
     app = App(paths, config, broker=Broker(paths, config, max_concurrent=args.max_graphics))
     print(f"pxStatsWeb: serving {paths.root} on http://{host}:{port}/index.html", flush=True)
     try:
         waitress.serve(app, host=host, port=port, threads=args.threads, ident="pxStats")
     except OSError as exc:
-        return fail(PROGRAM, f"cannot listen on {host}:{port}: {exc.strerror or exc}",
-                    EXIT_FAILURE)
+        return fail(PROGRAM, f"cannot listen on {host}:{port}: {exc.strerror or exc}", EXIT_FAILURE)
     except KeyboardInterrupt:
         return 0
     return 0

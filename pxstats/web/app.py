@@ -30,95 +30,135 @@ from pxstats.web.words import TEXT as PAGE_TEXT
 
 log = logging.getLogger(__name__)
 
-CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; "
-       "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
-       "frame-ancestors 'self'")
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; "
+    "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
+    "frame-ancestors 'self'"
+)
 MAX_BODY = 64 * 1024
 CGI = site.CGI + "/"
 
 REQUEST_TEXT = {
-    "en": {"title": "Graphics request", "inputs": "Input fields", "file_type": "FileType",
-           "file_type_placeholder": "Select a file type...", "machines": "Machine(s)",
-           "machines_placeholder": "Select machine(s)...", "main_machines": "Main machine(s):",
-           "other_machines": "Other machine(s):", "stats_types": "Stats type(s)",
-           "stats_placeholder": "Select stats types.", "spans": "Determined spans",
-           "span_placeholder": "Select a span...", "fixed": "Fixed spans",
-           "fixed_texts": {"": ["Select fixed span...", "Current", "Previous"],
-                           "daily": ["Past 24 hours", "Current day.", "Previous day."],
-                           "weekly": ["Past 7 days.", "Current week.", "Previous week."],
-                           "monthly": ["Past 30 days.", "Current month.", "Previous month."],
-                           "yearly": ["Past 365 days.", "Current year.", "Previous year."]},
-           "names": {"rx": "Source(s)", "tx": "Client(s)"},
-           "add": {"rx": "Add sources", "tx": "Add clients"},
-           "delete": {"rx": "Delete sources", "tx": "Delete clients"},
-           "show_advanced": "Show advanced options...",
-           "hide_advanced": "Hide advanced options...",
-           "end_time": "End Time Date", "span": "Span(in hours)", "products": "Products",
-           "combine": "Combine source(s)/client(s).", "generate": "Generate graphic(s)",
-           "status": "Application status : ", "awaiting": "Awaiting request(s).",
-           "working": "Processing request...", "help": "Get Help",
-           "results": "Resulting graphic(s)", "previous": "Previous image result",
-           "all": "View all images", "next": "Next image result",
-           "showing": "Now showing image {i} of {n}.", "available": "Available",
-           "selected": "Selected", "groups": "Groups:", "tx_clients": "TX clients :",
-           "rx_sources": "RX sources :", "done": "Done",
-           "check_filetype": "Error. Please select a file type.",
-           "check_machines": "Error. Please select machine(s).",
-           "check_types": "Error. Please select stats type(s).",
-           "check_fixed": "Error. A fixed span needs a determined span.",
-           "check_names": "Error. Please add a client/source to the list or specify a "
-                          "group name.",
-           "check_span": "Error. The span must be a whole number between 1 and 50000.",
-           "check_determined": "Error. Please select a determined span.",
-           "server_error": "Error. The server did not answer."},
-    "fr": {"title": "Requête de graphiques", "inputs": "Champs d'entrée",
-           "file_type": "Type de fichiers",
-           "file_type_placeholder": "Choisissez un type de fichiers...",
-           "machines": "Machine(s)", "machines_placeholder": "Choisissez des machines...",
-           "main_machines": "Machine(s) principale(s) :",
-           "other_machines": "Autre(s) machine(s) :", "stats_types": "Type(s) de statistiques",
-           "stats_placeholder": "Choisissez des types.", "spans": "Durées prédéterminées",
-           "span_placeholder": "Choisissez une durée...", "fixed": "Durées fixes",
-           "fixed_texts": {"": ["Choisissez une durée fixe...", "Courante", "Précédente"],
-                           "daily": ["Dernières 24 heures", "Journée courante",
-                                     "Journée précédente"],
-                           "weekly": ["7 derniers jours.", "Semaine courante.",
-                                      "Semaine précédente."],
-                           "monthly": ["30 derniers jours.", "Mois courant.",
-                                       "Mois précédent."],
-                           "yearly": ["365 derniers jours.", "Année courante.",
-                                      "Année précédente."]},
-           "names": {"rx": "Source(s)", "tx": "Client(s)"},
-           "add": {"rx": "Ajouter des sources", "tx": "Ajouter des clients"},
-           "delete": {"rx": "Retirer des sources", "tx": "Retirer des clients"},
-           "show_advanced": "Afficher les options avancées...",
-           "hide_advanced": "Cacher les options avancées...",
-           "end_time": "Date de fin", "span": "Durée(en heures)", "products": "Produits",
-           "combine": "Combiner les sources/clients.", "generate": "Générer le(s) graphique(s)",
-           "status": "État de l'application : ", "awaiting": "En attente de requête(s).",
-           "working": "Traitement de la requête...", "help": "Aide",
-           "results": "Graphique(s) résultant(s)", "previous": "Image précédente",
-           "all": "Voir toutes les images", "next": "Image suivante",
-           "showing": "Image {i} de {n}.", "available": "Disponibles",
-           "selected": "Choisis", "groups": "Groupes :", "tx_clients": "Clients TX :",
-           "rx_sources": "Sources RX :", "done": "Terminé",
-           "check_filetype": "Erreur. Veuillez choisir un type de fichiers.",
-           "check_machines": "Erreur. Veuillez choisir des machines.",
-           "check_types": "Erreur. Veuillez choisir des types de statistiques.",
-           "check_fixed": "Erreur. Une durée fixe demande une durée prédéterminée.",
-           "check_names": "Erreur. Veuillez ajouter un client/source à la liste ou "
-                          "spécifier un nom de groupe.",
-           "check_span": "Erreur. La durée doit être un nombre entier entre 1 et 50000.",
-           "check_determined": "Erreur. Veuillez choisir une durée prédéterminée.",
-           "server_error": "Erreur. Le serveur n'a pas répondu."},
+    "en": {
+        "title": "Graphics request",
+        "inputs": "Input fields",
+        "file_type": "FileType",
+        "file_type_placeholder": "Select a file type...",
+        "machines": "Machine(s)",
+        "machines_placeholder": "Select machine(s)...",
+        "main_machines": "Main machine(s):",
+        "other_machines": "Other machine(s):",
+        "stats_types": "Stats type(s)",
+        "stats_placeholder": "Select stats types.",
+        "spans": "Determined spans",
+        "span_placeholder": "Select a span...",
+        "fixed": "Fixed spans",
+        "fixed_texts": {
+            "": ["Select fixed span...", "Current", "Previous"],
+            "daily": ["Past 24 hours", "Current day.", "Previous day."],
+            "weekly": ["Past 7 days.", "Current week.", "Previous week."],
+            "monthly": ["Past 30 days.", "Current month.", "Previous month."],
+            "yearly": ["Past 365 days.", "Current year.", "Previous year."],
+        },
+        "names": {"rx": "Source(s)", "tx": "Client(s)"},
+        "add": {"rx": "Add sources", "tx": "Add clients"},
+        "delete": {"rx": "Delete sources", "tx": "Delete clients"},
+        "show_advanced": "Show advanced options...",
+        "hide_advanced": "Hide advanced options...",
+        "end_time": "End Time Date",
+        "span": "Span(in hours)",
+        "products": "Products",
+        "combine": "Combine source(s)/client(s).",
+        "generate": "Generate graphic(s)",
+        "status": "Application status : ",
+        "awaiting": "Awaiting request(s).",
+        "working": "Processing request...",
+        "help": "Get Help",
+        "results": "Resulting graphic(s)",
+        "previous": "Previous image result",
+        "all": "View all images",
+        "next": "Next image result",
+        "showing": "Now showing image {i} of {n}.",
+        "available": "Available",
+        "selected": "Selected",
+        "groups": "Groups:",
+        "tx_clients": "TX clients :",
+        "rx_sources": "RX sources :",
+        "done": "Done",
+        "check_filetype": "Error. Please select a file type.",
+        "check_machines": "Error. Please select machine(s).",
+        "check_types": "Error. Please select stats type(s).",
+        "check_fixed": "Error. A fixed span needs a determined span.",
+        "check_names": "Error. Please add a client/source to the list or specify a group name.",
+        "check_span": "Error. The span must be a whole number between 1 and 50000.",
+        "check_determined": "Error. Please select a determined span.",
+        "server_error": "Error. The server did not answer.",
+    },
+    "fr": {
+        "title": "Requête de graphiques",
+        "inputs": "Champs d'entrée",
+        "file_type": "Type de fichiers",
+        "file_type_placeholder": "Choisissez un type de fichiers...",
+        "machines": "Machine(s)",
+        "machines_placeholder": "Choisissez des machines...",
+        "main_machines": "Machine(s) principale(s) :",
+        "other_machines": "Autre(s) machine(s) :",
+        "stats_types": "Type(s) de statistiques",
+        "stats_placeholder": "Choisissez des types.",
+        "spans": "Durées prédéterminées",
+        "span_placeholder": "Choisissez une durée...",
+        "fixed": "Durées fixes",
+        "fixed_texts": {
+            "": ["Choisissez une durée fixe...", "Courante", "Précédente"],
+            "daily": ["Dernières 24 heures", "Journée courante", "Journée précédente"],
+            "weekly": ["7 derniers jours.", "Semaine courante.", "Semaine précédente."],
+            "monthly": ["30 derniers jours.", "Mois courant.", "Mois précédent."],
+            "yearly": ["365 derniers jours.", "Année courante.", "Année précédente."],
+        },
+        "names": {"rx": "Source(s)", "tx": "Client(s)"},
+        "add": {"rx": "Ajouter des sources", "tx": "Ajouter des clients"},
+        "delete": {"rx": "Retirer des sources", "tx": "Retirer des clients"},
+        "show_advanced": "Afficher les options avancées...",
+        "hide_advanced": "Cacher les options avancées...",
+        "end_time": "Date de fin",
+        "span": "Durée(en heures)",
+        "products": "Produits",
+        "combine": "Combiner les sources/clients.",
+        "generate": "Générer le(s) graphique(s)",
+        "status": "État de l'application : ",
+        "awaiting": "En attente de requête(s).",
+        "working": "Traitement de la requête...",
+        "help": "Aide",
+        "results": "Graphique(s) résultant(s)",
+        "previous": "Image précédente",
+        "all": "Voir toutes les images",
+        "next": "Image suivante",
+        "showing": "Image {i} de {n}.",
+        "available": "Disponibles",
+        "selected": "Choisis",
+        "groups": "Groupes :",
+        "tx_clients": "Clients TX :",
+        "rx_sources": "Sources RX :",
+        "done": "Terminé",
+        "check_filetype": "Erreur. Veuillez choisir un type de fichiers.",
+        "check_machines": "Erreur. Veuillez choisir des machines.",
+        "check_types": "Erreur. Veuillez choisir des types de statistiques.",
+        "check_fixed": "Erreur. Une durée fixe demande une durée prédéterminée.",
+        "check_names": "Erreur. Veuillez ajouter un client/source à la liste ou "
+        "spécifier un nom de groupe.",
+        "check_span": "Erreur. La durée doit être un nombre entier entre 1 et 50000.",
+        "check_determined": "Erreur. Veuillez choisir une durée prédéterminée.",
+        "server_error": "Erreur. Le serveur n'a pas répondu.",
+    },
 }
 
 
 class Response(Exception):
     """Raised to answer at once (status, body, content type)."""
 
-    def __init__(self, status: str, body: str | bytes = b"", content_type: str = "text/plain",
-                 headers=()):
+    def __init__(
+        self, status: str, body: str | bytes = b"", content_type: str = "text/plain", headers=()
+    ):
         super().__init__(status)
         self.status, self.content_type, self.headers = status, content_type, list(headers)
         self.body = body.encode("utf-8") if isinstance(body, str) else body
@@ -135,13 +175,18 @@ def _not_found() -> Response:
 class App:
     """The WSGI application. `paths`/`config` are read once; `broker` may be shared."""
 
-    def __init__(self, paths: StatsPaths, config, broker: web_request.Broker | None = None,
-                 main_language: str | None = None):
+    def __init__(
+        self,
+        paths: StatsPaths,
+        config,
+        broker: web_request.Broker | None = None,
+        main_language: str | None = None,
+    ):
         self.paths, self.config = paths, config
         self.broker = broker or web_request.Broker(paths, config)
         self.main = main_language or config.general.main_application_language or "en"
         self.folders = site.published(paths, i18n.LANGUAGES, self.main)
-        self.folders["static"] = pages.STATIC          # always the installed package's files
+        self.folders["static"] = pages.STATIC  # always the installed package's files
         self.env = pages.environment()
         self.routes = {
             CGI + "graphicsRequestPage.py": self.form_page,
@@ -160,10 +205,12 @@ class App:
         except Exception:
             log.exception("internal error on %s", environ.get("PATH_INFO", ""))
             response = Response("500 Internal Server Error", "Internal error.\n")
-        headers = [("Content-Type", response.content_type),
-                   ("Content-Length", str(len(response.body))),
-                   ("X-Content-Type-Options", "nosniff"),
-                   ("Referrer-Policy", "same-origin")] + response.headers
+        headers = [
+            ("Content-Type", response.content_type),
+            ("Content-Length", str(len(response.body))),
+            ("X-Content-Type-Options", "nosniff"),
+            ("Referrer-Policy", "same-origin"),
+        ] + response.headers
         if not response.content_type.startswith("image/"):
             # (an image shown alone gets the browser's own viewer page, which styles inline)
             headers.append(("Content-Security-Policy", CSP))
@@ -186,8 +233,9 @@ class App:
         if handler is not None:
             return handler(environ)
         if environ.get("REQUEST_METHOD") not in ("GET", "HEAD"):
-            raise Response("405 Method Not Allowed", "Method not allowed.\n",
-                           headers=[("Allow", "GET, HEAD")])
+            raise Response(
+                "405 Method Not Allowed", "Method not allowed.\n", headers=[("Allow", "GET, HEAD")]
+            )
         return self.static(route)
 
     # -- parameters ---------------------------------------------------------------------------
@@ -198,15 +246,20 @@ class App:
     def form(self, environ) -> dict[str, str]:
         """The body of a POST from this very site (same-origin check), as a dictionary."""
         if environ.get("REQUEST_METHOD") != "POST":
-            raise Response("405 Method Not Allowed",
-                           web_request.Reply(error="Error. Requests must be sent by POST.")
-                           .text() + "\n", headers=[("Allow", "POST")])
+            raise Response(
+                "405 Method Not Allowed",
+                web_request.Reply(error="Error. Requests must be sent by POST.").text() + "\n",
+                headers=[("Allow", "POST")],
+            )
         if not _same_origin(environ):
-            log.warning("refused a cross-site request from %r",
-                        environ.get("HTTP_ORIGIN") or environ.get("HTTP_REFERER"))
-            raise Response("403 Forbidden",
-                           web_request.Reply(error="Error. Cross-site request refused.").text()
-                           + "\n")
+            log.warning(
+                "refused a cross-site request from %r",
+                environ.get("HTTP_ORIGIN") or environ.get("HTTP_REFERER"),
+            )
+            raise Response(
+                "403 Forbidden",
+                web_request.Reply(error="Error. Cross-site request refused.").text() + "\n",
+            )
         try:
             length = int(environ.get("CONTENT_LENGTH") or 0)
         except ValueError:
@@ -226,13 +279,23 @@ class App:
     def form_page(self, environ) -> Response:
         lang = self.language(self.query(environ).get("lang"))
         texts = REQUEST_TEXT[lang]
-        data = {"lang": lang, "texts": texts,
-                "choices": web_request.form_choices(self.config, lang),
-                "words": web_request.words(self.paths, lang),
-                "now": _form_time(timeutil.now()), "panel_pitch": 307.5}
+        data = {
+            "lang": lang,
+            "texts": texts,
+            "choices": web_request.form_choices(self.config, lang),
+            "words": web_request.words(self.paths, lang),
+            "now": _form_time(timeutil.now()),
+            "panel_pitch": 307.5,
+        }
         html = self.env.get_template("request.html").render(
-            lang=lang, words=PAGE_TEXT[lang], t=texts, data=data, static="../../static",
-            descriptions={}, help=f"../../html_{lang}/helpPages/requestHelp_{lang}.html")
+            lang=lang,
+            words=PAGE_TEXT[lang],
+            t=texts,
+            data=data,
+            static="../../static",
+            descriptions={},
+            help=f"../../html_{lang}/helpPages/requestHelp_{lang}.html",
+        )
         return Response("200 OK", html, "text/html; charset=utf-8")
 
     def broker_endpoint(self, environ) -> Response:
@@ -248,29 +311,41 @@ class App:
             body = {"groups": [], "names": []}
         else:
             listed = machines.split(",")
-            body = {"groups": sorted(g.name for g in self.config.groups
-                                     if g.file_type in (file_type, "trx")
-                                     and listed[0] in g.machines),
-                    "names": self.broker.inventory.on_machines(file_type, listed)}
+            body = {
+                "groups": sorted(
+                    g.name
+                    for g in self.config.groups
+                    if g.file_type in (file_type, "trx") and listed[0] in g.machines
+                ),
+                "names": self.broker.inventory.on_machines(file_type, listed),
+            }
         return Response("200 OK", json.dumps(body), "application/json; charset=utf-8")
 
     def update_words(self, environ) -> Response:
         form = self.form(environ)
-        return _reply(web_request.remember_word(self.paths, self.language(form.get("lang")),
-                                                form.get("wordType", ""),
-                                                form.get("word", "")))
+        return _reply(
+            web_request.remember_word(
+                self.paths,
+                self.language(form.get("lang")),
+                form.get("wordType", ""),
+                form.get("word", ""),
+            )
+        )
 
     def image_page(self, environ) -> Response:
         """All the images of one request, one under the other (replaces the shared
         combinedImageWebPage.html of the original: nothing is written)."""
         query = self.query(environ)
         lang = self.language(query.get("lang"))
-        names = [n.rsplit("/", 1)[-1] for n in query.get("images", "").replace(" ", "+")
-                 .split("+")]
+        names = [n.rsplit("/", 1)[-1] for n in query.get("images", "").replace(" ", "+").split("+")]
         images = [n for n in names if self.broker.cache.find(n) is not None][:50]
         html = self.env.get_template("combined.html").render(
-            lang=lang, words=PAGE_TEXT[lang], static="../../static", descriptions={},
-            images=[f"../../{site.REQUESTS_URL}/{n}" for n in images])
+            lang=lang,
+            words=PAGE_TEXT[lang],
+            static="../../static",
+            descriptions={},
+            images=[f"../../{site.REQUESTS_URL}/{n}" for n in images],
+        )
         return Response("200 OK", html, "text/html; charset=utf-8")
 
     # -- static files ---------------------------------------------------------------------------
@@ -283,7 +358,7 @@ class App:
         for prefix in sorted(self.folders, key=len, reverse=True):
             if route == prefix or route.startswith(prefix + "/"):
                 base = Path(self.folders[prefix])
-                rest = route[len(prefix):].lstrip("/")
+                rest = route[len(prefix) :].lstrip("/")
                 target = (base / rest) if rest else base
                 break
         else:
@@ -297,8 +372,11 @@ class App:
             raise _not_found()
         if os.path.isdir(real):
             if not route.endswith("/") and route:
-                raise Response("301 Moved Permanently", "",
-                               headers=[("Location", "/" + urllib.parse.quote(route) + "/")])
+                raise Response(
+                    "301 Moved Permanently",
+                    "",
+                    headers=[("Location", "/" + urllib.parse.quote(route) + "/")],
+                )
             return self.listing(route, Path(real))
         if not os.path.isfile(real):
             raise _not_found()
@@ -312,13 +390,21 @@ class App:
     def listing(self, route: str, folder: Path) -> Response:
         """A plain listing of an archive folder (the top page's Archives link)."""
         try:
-            entries = sorted(e.name + ("/" if e.is_dir() else "") for e in folder.iterdir()
-                             if not e.name.startswith("."))
+            entries = sorted(
+                e.name + ("/" if e.is_dir() else "")
+                for e in folder.iterdir()
+                if not e.name.startswith(".")
+            )
         except OSError:
             raise _not_found() from None
         html = self.env.get_template("listing.html").render(
-            lang=self.main, words=PAGE_TEXT[self.main], route="/" + route, entries=entries,
-            static="/static", descriptions={})
+            lang=self.main,
+            words=PAGE_TEXT[self.main],
+            route="/" + route,
+            entries=entries,
+            static="/static",
+            descriptions={},
+        )
         return Response("200 OK", html, "text/html; charset=utf-8")
 
 
@@ -327,8 +413,9 @@ def _fields(text: str) -> dict[str, str]:
     original's CGI scripts did); '?' removed from keys."""
     fields: dict[str, list[str]] = {}
     try:
-        pairs = urllib.parse.parse_qsl(text, keep_blank_values=True, max_num_fields=100,
-                                       errors="strict")
+        pairs = urllib.parse.parse_qsl(
+            text, keep_blank_values=True, max_num_fields=100, errors="strict"
+        )
     except (ValueError, UnicodeDecodeError):
         raise Response("400 Bad Request", "Bad request.\n") from None
     for key, value in pairs:
@@ -342,8 +429,9 @@ def _origin_of(url: str) -> str:
 
 
 def _same_origin(environ) -> bool:
-    host = environ.get("HTTP_HOST") or (environ.get("SERVER_NAME", "") + ":"
-                                        + environ.get("SERVER_PORT", ""))
+    host = environ.get("HTTP_HOST") or (
+        environ.get("SERVER_NAME", "") + ":" + environ.get("SERVER_PORT", "")
+    )
     ours = f"{environ.get('wsgi.url_scheme', 'http')}://{host}"
     origin = environ.get("HTTP_ORIGIN") or _origin_of(environ.get("HTTP_REFERER", ""))
     return bool(origin) and origin == ours

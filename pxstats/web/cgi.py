@@ -33,10 +33,11 @@ def main(argv=None) -> int:
         if config is None:
             raise _config.ConfigError(f"{paths.config_file} not found")
         app = App(paths, config)
-    except Exception:                   # never a traceback to the browser
+    except Exception:  # never a traceback to the browser
         logger.exception("pxStatsWeb CGI: cannot start")
-        sys.stdout.write("Status: 500 Internal Server Error\r\nContent-Type: text/plain\r\n\r\n"
-                         "Internal error.\n")
+        sys.stdout.write(
+            "Status: 500 Internal Server Error\r\nContent-Type: text/plain\r\n\r\nInternal error.\n"
+        )
         return 0
     wsgiref.handlers.CGIHandler().run(app)
     return 0
@@ -44,6 +45,7 @@ def main(argv=None) -> int:
 
 def _config_root() -> Path:
     import os
+
     return Path(os.environ.get("PXSTATS_ROOT") or Path(__file__).resolve().parents[2])
 
 

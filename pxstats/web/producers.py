@@ -24,13 +24,22 @@ machines_name = schema.machines_name
 window = windows.window
 
 
-def daily_archive(paths: StatsPaths, file_type: str, name: str, group: bool, date: int,
-                  language: str) -> Path:
+def daily_archive(
+    paths: StatsPaths, file_type: str, name: str, group: bool, date: int, language: str
+) -> Path:
     """The daily archive copy a 24-hour gnuplot graphic made at `date` is filed under
     (generateGraphics --copy: day of end - 60 s)."""
-    request = GraphicRequest(clients=(name,), machines=("_",), end=date, span=24,
-                             file_type=file_type, group=name if group else "",
-                             combine=group, language=language, copy=True)
+    request = GraphicRequest(
+        clients=(name,),
+        machines=("_",),
+        end=date,
+        span=24,
+        file_type=file_type,
+        group=name if group else "",
+        combine=group,
+        language=language,
+        copy=True,
+    )
     return gnu.archive_path(paths, request)
 
 
@@ -40,25 +49,45 @@ def period_start(period: str, date: int) -> int:
     return windows.window(date, period, fixed_current=True)[0]
 
 
-def rrd_archive(paths: StatsPaths, period: str, file_type: str, name: str, data_type: str,
-                date: int, language: str, totals_machine: str | None = None) -> Path:
+def rrd_archive(
+    paths: StatsPaths,
+    period: str,
+    file_type: str,
+    name: str,
+    data_type: str,
+    date: int,
+    language: str,
+    totals_machine: str | None = None,
+) -> Path:
     """The archive copy of generateRRDGraphics --copy --fixedCurrent --date <date>."""
-    return rrd_graph.archive_path(paths, period, file_type, name, data_type,
-                                   period_start(period, date), language, totals_machine)
+    return rrd_graph.archive_path(
+        paths,
+        period,
+        file_type,
+        name,
+        data_type,
+        period_start(period, date),
+        language,
+        totals_machine,
+    )
 
 
 def csv_root(paths: StatsPaths) -> Path:
-    from pxstats.actions import csv_export      # imported when needed (it reads the RRDs)
+    from pxstats.actions import csv_export  # imported when needed (it reads the RRDs)
+
     return csv_export.csv_root(paths)
 
 
-def csv_file(paths: StatsPaths, period: str, file_type: str, machines_value: str, date: int,
-             language: str) -> Path:
+def csv_file(
+    paths: StatsPaths, period: str, file_type: str, machines_value: str, date: int, language: str
+) -> Path:
     """The CSV of csvDataConversion for the calendar period holding `date` (what
     --fixedCurrent writes at `date`, and --fixedPrevious one period later)."""
     from pxstats.actions import csv_export
-    return csv_export.csv_path(paths, period, file_type, machines_value,
-                               period_start(period, date), language)
+
+    return csv_export.csv_path(
+        paths, period, file_type, machines_value, period_start(period, date), language
+    )
 
 
 def gmtime(epoch: int) -> time.struct_time:
