@@ -3,6 +3,7 @@ mirror, a host that is down, a refused key, an rsync killed in the middle of a f
 
 import os
 import shutil
+import subprocess
 import threading
 import time
 from pathlib import Path
@@ -168,3 +169,49 @@ def test_remote_roots_are_discovered_once_per_machine(world, machines, here):
         context.sessions._config = None   # ... which could not even find the machine
         assert context.roots.px_log(Host("px-src2")) == first
     assert first == f"{machines['px-src2'].px_root}/log/"
+
+
+def test_rsync_on_the_pickling_machine_is_stopped_there_when_it_overruns(world, machines,
+                                                                        here):
+    log_dir = machines["px-src1"].px_log
+    (log_dir / "rx_big.log").write_bytes(b"old\n")
+    with sync.SyncContext.open(here, world.settings()) as context:
+        assert sync.run(context, sync.MirrorLogs(Host("px-src1"), Host("px-pick1")))[0].ok
+    mirror = machines["px-pick1"].stats_root / "data" / "logFiles" / "px-src1"
+    (log_dir / "rx_big.log").write_bytes(os.urandom(4_000_000))
+    slow = world.settings(bwlimit_kbps=500, command_timeout=2)
+    with sync.SyncContext.open(here, slow) as context:
+        [outcome] = sync.run(context, sync.MirrorLogs(Host("px-src1"), Host("px-pick1")))
+    assert not outcome.ok and "timed out" in outcome.line()
+    assert files_of(mirror) == {"rx_big.log": b"old\n"}
+    deadline = time.monotonic() + 10      # coreutils timeout TERMed it: no rsync left there
+    while subprocess.run(["pgrep", "-f", f"rsync.*{mirror}"], capture_output=True,
+                         check=False).returncode == 0:
+        assert time.monotonic() < deadline, "the remote rsync is still running"
+        time.sleep(0.1)
+
+
+def test_unknown_or_changed_host_keys_are_refused(world, machines, here, tmp_path):
+    (machines["px-src1"].px_log / "tx_alpha.log").write_bytes(b"x\n")
+    empty = tmp_path / "empty_known_hosts"
+    empty.write_text("")
+    other_key = tmp_path / "other"
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(other_key)],
+                   check=True, timeout=30)
+    changed = tmp_path / "changed_known_hosts"
+    kind, key = (tmp_path / "other.pub").read_text().split()[:2]
+    changed.write_text(f"[127.0.0.2]:{world.port} {kind} {key}\n")
+    overrides = {("px-src1", "PXROOT"): str(machines["px-src1"].px_root)}
+    for known, paramiko_says in ((empty, "not found in known_hosts"),
+                                 (changed, "host key does not match")):
+        settings = world.settings(known_hosts=known)
+        with sync.SyncContext.open(here, settings) as context:
+            [outcome] = sync.run(context, sync.MirrorLogs(Host("px-src1")))
+        assert not outcome.ok and paramiko_says in outcome.line()
+        with sync.SyncContext.open(here, settings, overrides) as context:
+            [outcome] = sync.run(context, sync.MirrorLogs(Host("px-src1")))
+        assert not outcome.ok and "rsync exit status" in outcome.line()
+        assert "Host key verification failed" in outcome.line()
+        assert known.read_text() in ("", changed.read_text())   # nothing was added
+    assert not (here.log_files / "px-src1").exists() or files_of(
+        here.log_files / "px-src1") == {}
