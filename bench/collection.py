@@ -27,7 +27,7 @@ from pxstats.cli import pickleUpdater  # noqa: E402
 from pxstats.stats.collector import FileStatsCollector  # noqa: E402
 from pxstats.collect.formats import ScanResult  # noqa: E402
 from pxstats.collect.period import read_file  # noqa: E402
-from pxstats.samples import write_bench_day  # noqa: E402
+from bench_day import write_bench_day  # noqa: E402
 from pxstats.store import updates  # noqa: E402
 
 DAY = timeutil.parse_iso("2008-04-30 00:00:00")

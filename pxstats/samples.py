@@ -132,7 +132,7 @@ class _Product:
         self.tail = f":{origin or system}:{self.site}:{self.dtype}:{self.priority}:Direct:"
 
 
-class _Log:
+class SampleLog:
     """Writes the events of one tx or rx log. Each event method takes the line prefix
     ('YYYY-MM-DD HH:MM:SS,mmm ') and the second, and returns one line (str) or a list of lines."""
 
@@ -270,12 +270,9 @@ _TX_NOISE = [("speed", 30), ("new_bulletins", 30), ("timeout", 8), ("segmented",
 _RX_DELIVERIES = [("r1", 1)]
 _RX_NOISE = [("new_files", 40), ("bad_name", 25), ("blank", 5), ("rx_error", 30)]
 # The bench day: one line per event; 92% T1/T2(/T4) deliveries, 3% errors, 5% other noise.
-_BENCH_DELIVERIES = [("t1", 25), ("t2", 70), ("t4", 5)]
-_BENCH_NOISE = [("speed", 25), ("new_bulletins", 25), ("timeout", 12), ("tx_error", 38)]
-_BENCH_NOISE_SHARE = 0.08
 
 
-def _lines(log: _Log, start: int, end: int, n_main: int, main, n_noise: int, noise):
+def event_lines(log: SampleLog, start: int, end: int, n_main: int, main, n_noise: int, noise):
     """Lines (str, with newline) of n_main + n_noise events at random milliseconds of
     [start, end). They are encoded in Latin-1, so that 'é' becomes one non-UTF-8 byte."""
     rng, random_ = log.rng, log.random
@@ -301,10 +298,10 @@ def _lines(log: _Log, start: int, end: int, n_main: int, main, n_noise: int, noi
 _TABLES = {"tx": (_TX_DELIVERIES, _TX_NOISE), "rx": (_RX_DELIVERIES, _RX_NOISE)}
 
 
-def _log_lines(log: _Log, file_type: str, start: int, end: int, rate_per_hour: float):
+def _log_lines(log: SampleLog, file_type: str, start: int, end: int, rate_per_hour: float):
     n = round(rate_per_hour * (end - start) / HOUR) if end > start else 0
     deliveries, noise = _TABLES[file_type]
-    return _lines(log, start, end, n, deliveries, round(n * NOISE_RATIO), noise)
+    return event_lines(log, start, end, n, deliveries, round(n * NOISE_RATIO), noise)
 
 
 def _encoded(lines):
@@ -314,13 +311,13 @@ def _encoded(lines):
 def tx_lines(client: str, start: int, end: int, rate_per_hour: float, rng: random.Random):
     """Lines (bytes) of `tx_<client>.log` for [start, end), in time order: exactly
     round(rate_per_hour * hours) deliveries (T1-T5), plus noise and errors."""
-    return _encoded(_log_lines(_Log(client, rng, "tx"), "tx", start, end, rate_per_hour))
+    return _encoded(_log_lines(SampleLog(client, rng, "tx"), "tx", start, end, rate_per_hour))
 
 
 def rx_lines(source: str, start: int, end: int, rate_per_hour: float, rng: random.Random):
     """Lines (bytes) of `rx_<source>.log` for [start, end), in time order: exactly
     round(rate_per_hour * hours) R1 ingestions, plus `Queued for`, noise and errors."""
-    return _encoded(_log_lines(_Log(source, rng, "rx"), "rx", start, end, rate_per_hour))
+    return _encoded(_log_lines(SampleLog(source, rng, "rx"), "rx", start, end, rate_per_hour))
 
 
 def rotated_name(file_type: str, name: str, day: int) -> str:
@@ -342,7 +339,7 @@ def write_logs(folder, file_type: str, name: str, start: int, end: int,
     folder = Path(folder)
     last_day = (end - 1) - (end - 1) % DAY
     first_day = max(start - start % DAY, last_day - ROTATED_KEPT * DAY)
-    log = _Log(name, random.Random(seed), file_type)  # same products and sequence every day
+    log = SampleLog(name, random.Random(seed), file_type)  # same products and sequence every day
     written = []
     for day in range(first_day, last_day + 1, DAY):
         first, last = max(start, day), min(end, day + DAY)
@@ -357,19 +354,3 @@ def write_logs(folder, file_type: str, name: str, start: int, end: int,
         if rotated.fullmatch(old.name) and old.name not in keep:
             old.unlink()
     return written
-
-
-def write_bench_day(path, day_start: int, n_lines: int = 120_000,
-                    seed: int | str = 1) -> tuple[int, int]:
-    """One 24-hour tx log of exactly n_lines lines (~150 bytes each, ~18 MB for 120 000):
-    T1/T2 deliveries spread uniformly over [day_start, day_start + 1 day), ~3% errors, ~5% other
-    noise; no multi-line events, blank lines or odd bytes. Returns (lines, bytes)."""
-    path = Path(path)
-    client = path.name[3:].split(".log")[0] if path.name.startswith("tx_") else "bench"
-    log = _Log(client, random.Random(seed), "tx", odd_bytes=False, tracebacks=False)
-    n_noise = round(n_lines * _BENCH_NOISE_SHARE)
-    data = "".join(_lines(log, day_start, day_start + DAY, n_lines - n_noise, _BENCH_DELIVERIES,
-                          n_noise, _BENCH_NOISE)).encode("latin-1")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(data)
-    return n_lines, len(data)

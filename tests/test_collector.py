@@ -17,7 +17,7 @@ from pxstats.collect.selection import (
     select_files,
 )
 
-from conftest import T, write_log
+from helpers import T, write_log
 
 TX = ("errors", "latency", "bytecount")
 RX = ("errors", "bytecount")

@@ -18,7 +18,7 @@ from pxstats.paths import StatsPaths
 from pxstats.rrd import schema
 
 from manpage import assert_manual_page_matches_help
-from conftest import REPO, T, make_client
+from helpers import REPO, T, make_client
 
 TX_HEADER = ("clients,latency min,latency max,latency mean,latency total,bytecount min,"
              "bytecount max,bytecount mean,bytecount total,errors min,errors max,errors mean,"

@@ -21,7 +21,7 @@ from pxstats.paths import StatsPaths
 
 from pngimage import decoded_size
 from manpage import assert_manual_page_matches_help
-from conftest import REPO, T, save_hour
+from helpers import REPO, T, save_hour
 
 pytestmark = pytest.mark.skipif(render.shutil.which("gnuplot") is None,
                                 reason="gnuplot is not installed (Debian gnuplot-nox)")

@@ -15,9 +15,10 @@ from pxstats.stats.collector import FileStatsCollector
 from pxstats.collect.fastscan import scan_buffer
 from pxstats.collect.formats import ScanResult, scan
 from pxstats.collect.period import read_file
-from pxstats.samples import rx_lines, tx_lines, write_bench_day
+from bench_day import write_bench_day
+from pxstats.samples import rx_lines, tx_lines
 
-from conftest import T
+from helpers import T
 
 START = T("2008-04-30 12:00:00")
 STATS = [("errors", "latency", "bytecount"), ("errors", "bytecount"), ("bytecount",),

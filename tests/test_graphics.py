@@ -23,7 +23,7 @@ from pxstats.paths import StatsPaths
 from pxstats.store import pickles
 
 from manpage import assert_manual_page_matches_help
-from conftest import REPO, T, save_hour
+from helpers import REPO, T, save_hour
 from pngimage import assert_valid_png, png_pixels
 
 GOLDEN = Path(__file__).parent / "golden"

@@ -14,7 +14,7 @@ import pytest
 from pxstats.util import timeutil
 from pxstats.store import updates
 
-from conftest import T, write_log
+from helpers import T, write_log
 
 TRIALS = 20
 FIRST = "2008-04-28 00:00:00"

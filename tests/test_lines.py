@@ -5,7 +5,7 @@ from hypothesis import given, strategies as st
 
 from pxstats.collect.formats import ERROR, INFO, classify, parse_line
 
-from conftest import T
+from helpers import T
 
 TX_EXAMPLES = [
     ("2008-04-30 12:05:01,200 [INFO] (130 Bytes) Bulletin SACN31_CWAO_301205___00001:ncp1:CWAO:SA:3:Direct:20080430120458  delivered",

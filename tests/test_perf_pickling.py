@@ -12,7 +12,7 @@ from pxstats.cli import pickleUpdater
 from pxstats.stats.collector import FileStatsCollector
 from pxstats.store import pickles, updates
 
-from conftest import T, hourly_lines, write_log
+from helpers import T, hourly_lines, write_log
 
 
 @pytest.fixture

@@ -11,9 +11,9 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 
 from pxstats.stats import collector as collector_module
 from pxstats.stats.collector import FileStatsCollector
-from pxstats.samples import write_bench_day
+from bench_day import write_bench_day
 
-from conftest import T
+from helpers import T
 
 START = T("2008-04-30 12:00:00")
 STATS = [["errors", "latency", "bytecount"], ["errors", "bytecount"], ["bytecount"],

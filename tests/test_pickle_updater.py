@@ -10,7 +10,7 @@ from pxstats.collect import cursor
 from pxstats.cli import pickleUpdater
 from pxstats.store import pickles, updates
 
-from conftest import REPO, T, hourly_lines, write_log
+from helpers import REPO, T, hourly_lines, write_log
 from manpage import assert_manual_page_matches_help
 
 

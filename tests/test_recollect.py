@@ -4,10 +4,10 @@ import pytest
 
 from pxstats.cli import pickleUpdater, recollectData
 
-from conftest import REPO, write_log
+from helpers import REPO, write_log
 from manpage import assert_manual_page_matches_help
 from test_pickle_updater import pickle_of
-from conftest import hourly_lines
+from helpers import hourly_lines
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ from pxstats.util.locks import file_lock
 from pxstats.actions import backup
 from pxstats.rrd import schema
 
-from conftest import BIN, REPO, T
+from helpers import BIN, REPO, T
 from manpage import assert_manual_page_matches_help
 
 TAGS = ["2024-01-10_00:00:00", "2024-01-11_06:00:00", "2024-01-12_12:00:00",

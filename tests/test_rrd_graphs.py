@@ -18,7 +18,7 @@ from pxstats.rrd import graph, legend, runner, schema, totals, windows
 from pxstats.store import inventory
 from pxstats.rrd.legend import Figures
 
-from conftest import REPO, T, make_client, make_db
+from helpers import REPO, T, make_client, make_db
 from manpage import assert_manual_page_matches_help
 
 GOLDEN = Path(__file__).parent / "golden"

@@ -27,7 +27,7 @@ from pxstats.rrd import schema
 from pxstats.actions import transfer
 from pxstats.store import pickles
 
-from conftest import REPO, T
+from helpers import REPO, T
 from manpage import assert_manual_page_matches_help
 
 T0 = T("2024-01-15 00:00:00")

@@ -28,7 +28,7 @@ from pxstats.paths import StatsPaths
 from pxstats.rrd import schema
 from pxstats.actions import transfer
 
-from conftest import T
+from helpers import T
 from test_rrd_transfer import random_rows, save
 
 TRIALS = 12

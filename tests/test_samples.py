@@ -11,11 +11,12 @@ import time
 
 import pytest
 
+from bench_day import write_bench_day
 from pxstats import samples
 from pxstats.cli import generateSampleLogs
 from pxstats.paths import this_host
 
-from conftest import REPO
+from helpers import REPO
 from manpage import assert_manual_page_matches_help
 
 # Spec collection.md §1.2 and §1.7 (informative regexes).
@@ -208,7 +209,7 @@ def test_write_logs_rejects_bad_arguments(tmp_path):
 def test_bench_day(tmp_path):
     day = calendar.timegm((2024, 4, 30, 0, 0, 0))
     path = tmp_path / "tx_bench.log"
-    n_lines, n_bytes = samples.write_bench_day(path, day)
+    n_lines, n_bytes = write_bench_day(path, day)
     data = path.read_bytes()
     assert len(data) == n_bytes and data.count(b"\n") == n_lines
     assert 110_000 <= n_lines <= 130_000 and 15_000_000 <= n_bytes <= 21_000_000
@@ -222,7 +223,7 @@ def test_bench_day(tmp_path):
     assert 0.02 * n_lines < errors < 0.04 * n_lines
     hours = {line[11:13] for line in lines}
     assert len(hours) == 24
-    assert samples.write_bench_day(tmp_path / "again.log", day, n_lines=1000)[0] == 1000
+    assert write_bench_day(tmp_path / "again.log", day, n_lines=1000)[0] == 1000
 
 
 # -- the program --------------------------------------------------------------------------------

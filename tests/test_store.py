@@ -15,7 +15,7 @@ from pxstats.stats.collector import FileStatsCollector
 from pxstats.store import legacy, pickles, updates
 from pxstats.store.pickles import PickleError
 
-from conftest import T
+from helpers import T
 
 SACN31 = "SACN31_CWAO_301205___00001:ncp1:CWAO:SA:3:Direct:20080430120458"
 SMCN37 = "SMCN37_CWAO_301205___00002:ncp1:CWAO:SM:3:Direct:20080430120500"

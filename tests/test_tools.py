@@ -21,7 +21,7 @@ from pxstats.paths import StatsPaths
 from pxstats.util.locks import file_lock
 from pxstats.store import pickles, updates
 
-from conftest import BIN, REPO, T
+from helpers import BIN, REPO, T
 from manpage import assert_manual_page_matches_help
 
 PROGRAMS = {

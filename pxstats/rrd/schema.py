@@ -23,7 +23,6 @@ DATA_TYPES = {
     "tx": ("latency", "bytecount", "errors", "filesOverMaxLatency", "filecount"),
     "rx": ("bytecount", "errors", "filecount"),
 }
-ALL_DATA_TYPES = DATA_TYPES["tx"]
 STEP = 60
 HEARTBEAT = 60
 XFF = 0.5

@@ -55,11 +55,6 @@ class Bucket:
     def rows(self) -> int:
         return len(self.times)
 
-    @property
-    def files(self) -> list[str]:
-        """File name of each row: the product name (the original kept it twice)."""
-        return self.products
-
     def compute(self, stats_types, max_latency: int, patterns=("All",)) -> None:
         """Statistics of this bucket over the rows whose product matches `patterns`.
 

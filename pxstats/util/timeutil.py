@@ -91,6 +91,3 @@ def separators(start: int, width: int, interval: int) -> list[int]:
 def yyyymmdd(epoch: int) -> str:
     return time.strftime("%Y%m%d", time.gmtime(epoch))
 
-
-def utc_datetime(epoch: int) -> datetime:
-    return datetime.fromtimestamp(epoch, tz=timezone.utc)
