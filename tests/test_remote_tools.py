@@ -245,6 +245,11 @@ def test_manual_pages_and_shims(module, name):
     result = subprocess.run([sys.executable, str(shim), "--help"], capture_output=True,
                             text=True, timeout=60, check=False)
     assert result.returncode == 0 and f"usage: {name}" in result.stdout
+    page = REPO / "man" / "man1" / "retrieveDataFromMachine.1"
+    assert page.read_text() == ".so man1/retreiveDataFromMachine.1\n"
+    assert_manual_page_matches_help(REPO / "man" / "man1" / "retreiveDataFromMachine.1",
+                                    retreiveDataFromMachine.build_parser(
+                                        "retrieveDataFromMachine"))
     alias = subprocess.run([sys.executable, str(REPO / "bin" / "retrieveDataFromMachine"),
                             "--help"], capture_output=True, text=True, timeout=60, check=False)
     assert "usage: retrieveDataFromMachine" in alias.stdout
