@@ -13,6 +13,7 @@ from __future__ import annotations
 import io
 import pickle
 
+from pxstats.store.errors import PickleError
 from pxstats.util import timeutil
 from pxstats.stats.collector import STATS_BY_FILE_TYPE, FileStatsCollector
 
@@ -57,7 +58,6 @@ class _Invalid(Exception):
 
 def loads(data: bytes, origin: str = "<bytes>") -> FileStatsCollector:
     """Unpickle an original pxStats collector pickle and convert it to the new model."""
-    from pxstats.store.pickles import PickleError  # pickles imports this module lazily: avoid a cycle
 
     try:
         # latin1 turns Python 2 byte strings into str one-to-one, as the spec says.

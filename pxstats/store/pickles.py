@@ -11,6 +11,8 @@ import io
 import pickle
 from pathlib import Path
 
+from pxstats.store import legacy
+from pxstats.store.errors import PickleError
 from pxstats.util import atomic
 from pxstats.stats.collector import PICKLED_MODULE, Bucket, FileStatsCollector
 
@@ -21,10 +23,6 @@ _ALLOWED = {
     (PICKLED_MODULE, "FileStatsCollector"): FileStatsCollector,
     (PICKLED_MODULE, "Bucket"): Bucket,
 }
-
-
-class PickleError(Exception):
-    """A pickle that is missing, unreadable, truncated or not one of ours."""
 
 
 class ForbiddenClass(pickle.UnpicklingError):
@@ -42,7 +40,6 @@ class _RestrictedUnpickler(pickle.Unpickler):
 def loads(data: bytes, origin: str = "<bytes>"):
     """Unpickle `data` allowing only pxStats data classes and builtins."""
     if _looks_legacy(data):
-        from pxstats.store import legacy  # only needed for files from the original program
         return legacy.loads(data, origin)
     try:
         return _RestrictedUnpickler(io.BytesIO(data)).load()
