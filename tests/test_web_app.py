@@ -15,7 +15,7 @@ from helpers import T, make_client, save_hour
 from pngimage import png_pixels, png_size
 from webfixtures import write_config
 
-from pxstats.actions import web_pages, web_request
+from pxstats.actions import graphics, web_pages, web_request
 from pxstats.paths import StatsPaths
 from pxstats.web import app as web_app
 from pxstats.web import site
@@ -136,6 +136,21 @@ def test_valid_gnuplot_request(world):
     # a second identical request gets its own file
     again = broker(app, VALID).text.strip()
     assert again != line
+
+
+def test_request_order_top_panel_is_the_first_name_and_type(world):
+    """T-25: lists reversed by the broker, span defaulted to 24, end at the hour; the top
+    (last drawn) panel is a/latency."""
+    paths, config, _ = world
+    parsed = web_request.parse(VALID, config, web_request.Inventory(paths, config), NOW)
+    request = web_request.gnuplot_request(parsed)
+    assert request.clients == ("b", "a") and request.types == ("bytecount", "latency")
+    assert request.span == 24 and request.end == T("2008-01-05 14:00:00")
+    assert graphics.file_name(request) == (
+        "tx_b-a_20080105_14:00:00_bytecount,latency_24hours_on_m1_for_All_products.png"
+    )
+    top = graphics.plan(paths, request).picture.panels[-1]
+    assert top.title[0].startswith("Latency for a for a span of 24 hours")
 
 
 def test_rrd_request_for_long_spans(world):
@@ -410,6 +425,17 @@ def test_static_files_only_from_published_folders(world):
     paths.graphics_archives.mkdir(parents=True, exist_ok=True)
     listing = call(app, "/html_en/archives/")
     assert listing.code == 200
+
+
+def test_rate_limit(world):
+    """At most N writes a minute from one address; others get 429 and nothing is drawn."""
+    paths, config, _ = world
+    app = web_app.App(paths, config, writes_per_minute=2)
+    form = dict(VALID, lang="de")  # cheap requests: refused by the broker after counting
+    assert [broker(app, form).code for _ in range(3)] == [200, 200, 429]
+    limited = broker(app, form)
+    assert limited.headers["Retry-After"] == "60" and "Too many requests" in limited.text
+    assert call(app, "/html_en/dailyGraphs_en.html").code == 200  # reading is not limited
 
 
 def test_internal_errors_are_generic(world, caplog):

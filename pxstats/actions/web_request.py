@@ -503,6 +503,23 @@ class RequestCache:
                 path.unlink(missing_ok=True)
 
 
+def gnuplot_request(parsed: Parsed) -> gnu.GraphicRequest:
+    """The generateGraphics request of a gnuplot reply: names and types reversed, so that the
+    first requested name and type are drawn last, at the top (§5.3 step 5); no copies."""
+    return gnu.GraphicRequest(
+        clients=tuple(reversed(parsed.names)),
+        machines=tuple(parsed.machines),
+        end=parsed.end,
+        span=parsed.span,
+        file_type=parsed.file_type,
+        types=tuple(reversed(parsed.types)),
+        products=tuple(parsed.products),
+        group=parsed.group,
+        combine=parsed.combine,
+        language=parsed.language,
+    )
+
+
 # -- the broker -----------------------------------------------------------------------------------
 
 
@@ -543,19 +560,7 @@ class Broker:
 
     def _draw(self, parsed: Parsed, now: int) -> list[Path]:
         if parsed.plotter == "gnuplot":
-            request = gnu.GraphicRequest(
-                clients=tuple(reversed(parsed.names)),
-                machines=tuple(parsed.machines),
-                end=parsed.end,
-                span=parsed.span,
-                file_type=parsed.file_type,
-                types=tuple(reversed(parsed.types)),
-                products=tuple(parsed.products),
-                group=parsed.group,
-                combine=parsed.combine,
-                language=parsed.language,
-            )
-            plan = gnu.plan(self.paths, request)
+            plan = gnu.plan(self.paths, gnuplot_request(parsed))
             target = self.cache.new_path()
             gnuplot_render.render(plan.program, target, size=plan.picture.size)
             log.info("request graphic %s: %s", target.name, plan.png.name)

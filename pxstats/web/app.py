@@ -14,10 +14,13 @@ path inside its folder.
 
 from __future__ import annotations
 
+import collections
 import json
 import logging
 import mimetypes
 import os
+import threading
+import time
 import urllib.parse
 from pathlib import Path
 
@@ -181,8 +184,12 @@ class App:
         config,
         broker: web_request.Broker | None = None,
         main_language: str | None = None,
+        writes_per_minute: int = 120,
     ):
         self.paths, self.config = paths, config
+        self.writes_per_minute = writes_per_minute
+        self._writes: dict[str, collections.deque] = {}
+        self._writes_lock = threading.Lock()
         self.broker = broker or web_request.Broker(paths, config)
         self.main = main_language or config.general.main_application_language or "en"
         self.folders = site.published(paths, i18n.LANGUAGES, self.main)
@@ -260,6 +267,14 @@ class App:
                 "403 Forbidden",
                 web_request.Reply(error="Error. Cross-site request refused.").text() + "\n",
             )
+        if not self._allowed(environ.get("REMOTE_ADDR", "")):
+            log.warning("too many requests from %s", environ.get("REMOTE_ADDR", ""))
+            raise Response(
+                "429 Too Many Requests",
+                web_request.Reply(error="Error. Too many requests, please wait a minute.").text()
+                + "\n",
+                headers=[("Retry-After", "60")],
+            )
         try:
             length = int(environ.get("CONTENT_LENGTH") or 0)
         except ValueError:
@@ -271,6 +286,20 @@ class App:
             return _fields(body.decode("ascii"))
         except UnicodeDecodeError:
             raise Response("400 Bad Request", "Bad request.\n") from None
+
+    def _allowed(self, address: str) -> bool:
+        """At most `writes_per_minute` POST requests per client address in any minute."""
+        now = time.monotonic()
+        with self._writes_lock:
+            if len(self._writes) > 10000:  # forget idle addresses
+                self._writes = {a: q for a, q in self._writes.items() if q and q[-1] > now - 60}
+            recent = self._writes.setdefault(address, collections.deque())
+            while recent and recent[0] <= now - 60:
+                recent.popleft()
+            if len(recent) >= self.writes_per_minute:
+                return False
+            recent.append(now)
+            return True
 
     def language(self, value: str | None) -> str:
         return value if value in i18n.LANGUAGES else self.main
