@@ -215,3 +215,28 @@ def test_unknown_or_changed_host_keys_are_refused(world, machines, here, tmp_pat
         assert known.read_text() in ("", changed.read_text())   # nothing was added
     assert not (here.log_files / "px-src1").exists() or files_of(
         here.log_files / "px-src1") == {}
+
+
+def test_a_full_disk_fails_the_mirror_and_keeps_the_previous_one(world, machines, here):
+    log_dir = machines["px-src1"].px_log
+    (log_dir / "tx_alpha.log").write_bytes(b"a\n" * 1000)
+    here.log_files.mkdir(parents=True)
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs",
+                              str(here.log_files)], capture_output=True, check=False)
+    if mounted.returncode:
+        pytest.skip(f"cannot mount a small tmpfs here: {mounted.stderr.decode().strip()}")
+    try:
+        with sync.SyncContext.open(here, world.settings()) as context:
+            assert sync.run(context, sync.MirrorLogs(Host("px-src1")))[0].ok
+            before = files_of(here.log_files / "px-src1")
+            (log_dir / "tx_alpha.log").write_bytes(b"b\n" * 1000)
+            (log_dir / "rx_big.log").write_bytes(os.urandom(1_000_000))
+            [outcome] = sync.run(context, sync.MirrorLogs(Host("px-src1")))
+        assert not outcome.ok
+        assert "No space left on device" in outcome.line() and "\n" not in outcome.line()
+        after, source = files_of(here.log_files / "px-src1"), files_of(log_dir)
+        assert set(after) <= set(source)       # each file whole: its old or its new version
+        assert all(after[name] in (before.get(name), source[name]) for name in after)
+        assert after["tx_alpha.log"] in (before["tx_alpha.log"], source["tx_alpha.log"])
+    finally:
+        subprocess.run(["umount", str(here.log_files)], check=False)
