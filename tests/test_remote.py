@@ -185,10 +185,22 @@ def test_rsync_on_the_pickling_machine_is_stopped_there_when_it_overruns(world, 
     assert not outcome.ok and "timed out" in outcome.line()
     assert files_of(mirror) == {"rx_big.log": b"old\n"}
     deadline = time.monotonic() + 10      # coreutils timeout TERMed it: no rsync left there
-    while subprocess.run(["pgrep", "-f", f"rsync.*{mirror}"], capture_output=True,
-                         check=False).returncode == 0:
+    while running_with(str(mirror)):
         assert time.monotonic() < deadline, "the remote rsync is still running"
         time.sleep(0.1)
+
+
+def running_with(text: str) -> list[str]:
+    """Command lines of the processes whose arguments mention `text`."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            argv = (entry / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if argv and argv[0].endswith(b"rsync") and any(text.encode() in a for a in argv):
+            found.append(b" ".join(argv).decode(errors="replace"))
+    return found
 
 
 def test_unknown_or_changed_host_keys_are_refused(world, machines, here, tmp_path):
