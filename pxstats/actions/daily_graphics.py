@@ -26,7 +26,8 @@ from pathlib import Path
 
 from pxstats import i18n
 from pxstats.actions import graphics
-from pxstats.paths import StatsPaths
+from pxstats.actions.errors import RequestError
+from pxstats.paths import StatsPaths, check_name
 from pxstats.collect.names import client_names
 from pxstats.util import pool
 
@@ -73,6 +74,49 @@ def modes(machines, individual: bool = False, combine: bool = False) -> tuple[bo
     if not individual and not combine:
         return False, True
     return individual, combine
+
+
+@dataclass(frozen=True)
+class DailyRequest:
+    """Draw the daily graphics of `machines` ending at `date`."""
+    date: int
+    machines: tuple[str, ...]
+    language: str = "en"
+    span: int = DAILY_SPAN
+    processes: int | None = None
+    individual: bool = True
+    combine: bool = False
+
+
+def daily_request(*, date: int, span: int, machines, logins, language: str | None,
+                  processes: int | None, individual: bool, combine: bool,
+                  main_language: str = "en") -> DailyRequest:
+    """generateAllGnuGraphicsForMachines' request, checked in the original's order (spec §3.1),
+    plus the fixes: an unsupported language is an error (B-03), and the number of processes
+    and the machine names are checked."""
+    if span < 1:
+        raise RequestError("The timespan value needs to be an integer one above 0.")
+    machines = list(machines)
+    if not machines:
+        raise RequestError("No machine given: use -m machine1,machine2.")
+    if len(logins) != len(machines):
+        raise RequestError("Number of logins does not match number of machines. "
+                           "Use -l 'login1,login2,loginX' for multiple machines.")
+    language = (language if language is not None else main_language).strip()
+    if language not in i18n.LANGUAGES:
+        raise RequestError(f"{language} is not one of the supported languages "
+                           f"({', '.join(i18n.LANGUAGES)}).")
+    if processes is not None and processes < 1:
+        raise RequestError("The number of processes must be an integer above 0.")
+    try:
+        for machine in machines:
+            check_name("machine", machine)
+    except ValueError as exc:
+        raise RequestError(str(exc)) from None
+    if len(set(machines)) != len(machines):
+        raise RequestError(f"A machine is listed twice: {','.join(machines)}.")
+    individual, combine = modes(machines, individual, combine)
+    return DailyRequest(date, tuple(machines), language, span, processes, individual, combine)
 
 
 def names_of(paths: StatsPaths, file_type: str, machine: str) -> list[str]:

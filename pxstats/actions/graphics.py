@@ -22,7 +22,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pxstats import i18n
-from pxstats.i18n import ALL, is_all_products
+from pxstats.actions.errors import RequestError
+from pxstats.i18n import ALL, is_all, is_all_products
 from pxstats.util import atomic, timeutil
 from pxstats.stats.collector import Bucket, FileStatsCollector
 from pxstats.util.gcpause import cyclic_gc_paused
@@ -175,6 +176,61 @@ class GraphicRequest:
     def panels(self) -> int:
         series = 1 if self.combine else len(self.clients)
         return series * len(self.types)
+
+
+def data_types(asked, file_type: str, language: str) -> tuple[str, ...]:
+    """Types in drawing order; *All* (first word) stands for every type of the file type;
+    French names are accepted."""
+    valid = TYPES[file_type]
+    if not asked or is_all(asked[0]):
+        return valid
+    asked = [i18n.FROM_FRENCH_TYPES.get(t, t) for t in asked]
+    if any(t not in valid for t in asked):
+        names = [type_word(t, language) for t in valid]
+        raise RequestError(f"With {file_type} fileType, possible data types values are : "
+                           f"{names}. For multiple types use this syntax : -t \"type1,type2\"")
+    return tuple(asked)
+
+
+def graphic_request(paths: StatsPaths, *, date: int, span: int, file_type: str, clients,
+                    machines, types=(), products=None, group: str = "", combine: bool = False,
+                    language: str | None = None, copy: bool = False, main_language: str = "en",
+                    groups=()) -> GraphicRequest:
+    """generateGraphics' request, its values checked in the original's order (spec §1.2),
+    plus the fixes: an unsupported language is an error (B-03) and at least one client is
+    required (B-01). Wildcard names are expanded (reading the RRD times of update)."""
+    if span < 1:
+        raise RequestError("The timespan value needs to be an integer one above 0.")
+    file_type = file_type.replace("'", "").strip()
+    if file_type not in i18n.FILE_TYPES:
+        raise RequestError("File type must be either tx or rx. Multiple types are not accepted.")
+    group = group.replace(" ", "")
+    if group and not combine:
+        raise RequestError("-g|--groupName option requires the --combineClients options. "
+                           "Group names are otherwise irrelevant.")
+    chosen_types = data_types(list(types), file_type, main_language)
+    language = (language if language is not None else main_language).strip()
+    if language not in i18n.LANGUAGES:
+        raise RequestError(f"{language} is not one of the supported languages "
+                           f"({', '.join(i18n.LANGUAGES)}).")
+    clients = list(clients)
+    if not clients:
+        raise RequestError("No client or source given: use -c name1,name2.")
+    machines = list(machines)
+    if not machines:
+        raise RequestError("No machine given: use -m machine1,machine2.")
+    products = (list(products) if products is not None else [i18n.ALL[main_language]]) or ["All"]
+    expanded = expand_names(paths, clients, file_type, machines, date, span, groups)
+    if not expanded:
+        raise RequestError(f"No client or source matching {','.join(clients)} ran during the "
+                           "period.")
+    try:
+        return GraphicRequest(clients=tuple(expanded), machines=tuple(machines), end=date,
+                              span=span, file_type=file_type, types=chosen_types,
+                              products=tuple(products), group=group, combine=combine,
+                              language=language, copy=copy)
+    except ValueError as exc:
+        raise RequestError(str(exc)) from None
 
 
 def check_text(kind: str, name: str) -> str:

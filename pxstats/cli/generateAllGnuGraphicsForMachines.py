@@ -6,8 +6,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from pxstats import i18n
-from pxstats.actions import daily_graphics as dailygraphics, graphics
+from pxstats.actions import daily_graphics as dailygraphics
 from pxstats.util import timeutil
 from pxstats.config import ConfigError
 from pxstats.paths import this_host
@@ -17,8 +16,6 @@ from pxstats.cli.common import (
     OneLineParser,
     UserError,
     add_root_option,
-    check_names,
-    chosen_language,
     comma_words,
     date_option,
     fail,
@@ -72,29 +69,14 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def validated(args, main_language: str = "en") -> dict:
-    """Options checked in the original's order (spec §3.1), plus the fixes: an unsupported
-    language is an error (B-03), and the number of processes and the machine names are
-    checked."""
+def request_from(args, main_language: str = "en") -> dailygraphics.DailyRequest:
+    """The checked request of the options (one UserError line when one is wrong)."""
     date = date_option(args.date or None)
-    if args.span < 1:
-        raise UserError("The timespan value needs to be an integer one above 0.")
     machines = comma_words(args.machines) if args.machines is not None else [this_host()]
-    if not machines:
-        raise UserError("No machine given: use -m machine1,machine2.")
-    logins = comma_words(args.logins, ' "')
-    if len(logins) != len(machines):
-        raise UserError("Number of logins does not match number of machines. "
-                        "Use -l 'login1,login2,loginX' for multiple machines.")
-    language = chosen_language(args.outputLanguage, main_language, i18n.LANGUAGES)
-    if args.processes is not None and args.processes < 1:
-        raise UserError("The number of processes must be an integer above 0.")
-    check_names("machine", machines)
-    if len(set(machines)) != len(machines):
-        raise UserError(f"A machine is listed twice: {','.join(machines)}.")
-    individual, combine = dailygraphics.modes(machines, args.individual, args.combine)
-    return dict(date=date, span=args.span, machines=machines, language=language,
-                processes=args.processes, individual=individual, combine=combine)
+    return dailygraphics.daily_request(
+        date=date, span=args.span, machines=machines, logins=comma_words(args.logins, ' "'),
+        language=args.outputLanguage, processes=args.processes, individual=args.individual,
+        combine=args.combine, main_language=main_language)
 
 
 def main(argv=None) -> int:
@@ -103,12 +85,12 @@ def main(argv=None) -> int:
         context = make_context(args.root)
         paths = context.paths
         main_language, _groups = load_settings(context)
-        options = validated(args, main_language)
+        request = request_from(args, main_language)
         setup_logging(paths, PROGRAM, args.verbose)
     except (UserError, ConfigError) as exc:
         return fail(PROGRAM, str(exc), EXIT_USAGE)
-    machines = options["machines"]
-    jobs = dailygraphics.jobs_for(paths, machines, options["individual"], options["combine"])
+    machines = request.machines
+    jobs = dailygraphics.jobs_for(paths, machines, request.individual, request.combine)
     if args.dry_run:
         for job in jobs:
             print(job.file_type, job.name, ",".join(job.machines))
@@ -118,12 +100,11 @@ def main(argv=None) -> int:
               f"{','.join(machines)}; nothing to draw", file=sys.stderr)
         return 0
     dailygraphics.log.info("%d daily graphic(s) of %s ending %s, %s", len(jobs),
-                           ",".join(machines), timeutil.iso(timeutil.hour_start(options["date"])),
-                           options["language"])
+                           ",".join(machines), timeutil.iso(timeutil.hour_start(request.date)),
+                           request.language)
     try:
-        outcomes = dailygraphics.draw_all(paths, jobs, options["date"],
-                                          language=options["language"], span=options["span"],
-                                          processes=options["processes"])
+        outcomes = dailygraphics.draw_all(paths, jobs, request.date, language=request.language,
+                                          span=request.span, processes=request.processes)
     except KeyboardInterrupt:
         return fail(PROGRAM, "interrupted", 130)
     failed = 0

@@ -6,8 +6,6 @@ from __future__ import annotations
 import argparse
 import sys
 
-from pxstats import i18n
-from pxstats.i18n import is_all
 from pxstats.actions import graphics
 from pxstats.config import ConfigError
 from pxstats.paths import this_host
@@ -17,7 +15,6 @@ from pxstats.cli.common import (
     OneLineParser,
     UserError,
     add_root_option,
-    chosen_language,
     comma_words,
     date_option,
     fail,
@@ -86,64 +83,18 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def data_types(text: str | None, file_type: str, language: str) -> tuple[str, ...]:
-    """Types in drawing order; *All* (first word) stands for every type of the file type."""
-    valid = graphics.TYPES[file_type]
-    asked = comma_words(text) if text is not None else []
-    if not asked or is_all(asked[0]):
-        return valid
-    asked = [i18n.FROM_FRENCH_TYPES.get(t, t) for t in asked]
-    if any(t not in valid for t in asked):
-        names = [graphics.type_word(t, language) for t in valid]
-        raise UserError(f"With {file_type} fileType, possible data types values are : "
-                        f"{names}. For multiple types use this syntax : -t \"type1,type2\"")
-    return tuple(asked)
-
-
-def validated(args, main_language: str = "en") -> dict:
-    """Options checked in the original's order (spec §1.2), plus the fixes: an unsupported
-    language is an error (B-03) and at least one client is required (B-01)."""
+def request_from(args, paths, main_language: str = "en", groups=()) -> graphics.GraphicRequest:
+    """The checked request of the options (one UserError line when one is wrong); reads the
+    RRD times of update for wildcards but writes nothing."""
     date = date_option(args.date or None)
-    if args.span < 1:
-        raise UserError("The timespan value needs to be an integer one above 0.")
-    file_type = args.fileType.replace("'", "").strip()
-    if file_type not in i18n.FILE_TYPES:
-        raise UserError("File type must be either tx or rx. Multiple types are not accepted.")
-    group = args.groupName.replace(" ", "")
-    if group and not args.combineClients:
-        raise UserError("-g|--groupName option requires the --combineClients options. "
-                        "Group names are otherwise irrelevant.")
-    types = data_types(args.types, file_type, main_language)
-    language = chosen_language(args.outputLanguage, main_language, i18n.LANGUAGES)
-    clients = comma_words(args.clients)
-    if not clients:
-        raise UserError("No client or source given: use -c name1,name2.")
     machines = comma_words(args.machines) if args.machines is not None else [this_host()]
-    if not machines:
-        raise UserError("No machine given: use -m machine1,machine2.")
-    products = (comma_words(args.products) if args.products is not None
-                else [i18n.ALL[main_language]]) or ["All"]
-    return dict(date=date, span=args.span, file_type=file_type, group=group, types=types,
-                language=language, clients=clients, machines=machines, products=products)
-
-
-def build_request(args, paths, main_language: str = "en", groups=()) -> graphics.GraphicRequest:
-    """The whole validation, raising UserError; reads the RRD time of updates for wildcards
-    but writes nothing."""
-    o = validated(args, main_language)
-    clients = graphics.expand_names(paths, o["clients"], o["file_type"], o["machines"],
-                                    o["date"], o["span"], groups)
-    if not clients:
-        raise UserError("No client or source matching "
-                        f"{','.join(o['clients'])} ran during the period.")
-    try:
-        return graphics.GraphicRequest(
-            clients=tuple(clients), machines=tuple(o["machines"]), end=o["date"],
-            span=o["span"], file_type=o["file_type"], types=o["types"],
-            products=tuple(o["products"]), group=o["group"], combine=args.combineClients,
-            language=o["language"], copy=args.copy)
-    except ValueError as exc:
-        raise UserError(str(exc)) from None
+    products = comma_words(args.products) if args.products is not None else None
+    types = comma_words(args.types) if args.types is not None else []
+    return graphics.graphic_request(
+        paths, date=date, span=args.span, file_type=args.fileType, clients=comma_words(args.clients),
+        machines=machines, types=types, products=products, group=args.groupName,
+        combine=args.combineClients, language=args.outputLanguage, copy=args.copy,
+        main_language=main_language, groups=groups)
 
 
 def main(argv=None) -> int:
@@ -152,7 +103,7 @@ def main(argv=None) -> int:
         context = make_context(args.root)
         paths = context.paths
         language, groups = load_settings(context)
-        request = build_request(args, paths, language, groups)
+        request = request_from(args, paths, language, groups)
         setup_logging(paths, PROGRAM, args.verbose)
     except (UserError, ConfigError) as exc:
         return fail(PROGRAM, str(exc), EXIT_USAGE)
