@@ -40,6 +40,7 @@ bench: setup
 	$(BIN)/python bench/graphics.py
 	$(BIN)/python bench/remote.py
 	$(BIN)/python bench/web.py
+	$(BIN)/python bench/monitor.py
 
 clean:
 	rm -rf $(VENV) demo-root .pytest_cache .hypothesis

@@ -20,7 +20,7 @@ from manpage import assert_manual_page_matches_help
 
 from pxstats.actions import monitor
 from pxstats.cli import statsMonitor
-from pxstats.monitor import state
+from pxstats.monitor import checks, state
 from pxstats.monitor.texts import TEXT
 from pxstats.paths import StatsPaths, this_host
 from pxstats.store import pickles
@@ -272,7 +272,11 @@ def test_a_lagging_time_of_update(site):
         f"{iso(site.end - 10 * HOUR)}.")]
 
 
-def test_a_client_over_its_latency_threshold(site):
+@pytest.mark.parametrize("workers", [False, True], ids=["here", "in-workers"])
+def test_a_client_over_its_latency_threshold(site, workers, monkeypatch):
+    if workers:     # the pickles are loaded by worker processes, as for a large installation
+        monkeypatch.setattr(checks, "PARALLEL_FROM", 1)
+        monkeypatch.setattr(checks, "_cpus", lambda: 2)
     hour = site.end - HOUR
     collector = pickles.load_collector(site.paths.hourly_pickle("c1", hour, "tx", world.MACHINE))
     over = sum(b.files_over_max_latency for b in collector.buckets)

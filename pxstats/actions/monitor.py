@@ -170,8 +170,10 @@ def build_report(paths: StatsPaths, request: Request) -> tuple[Report, checks.Co
                          monitored_items(conf, config), _names(paths),
                          _max_settings(conf.max_settings_file), request.statvfs,
                          request.crontab_command)
-    error_log = columbo.ErrorLog(conf.errors_log_file, [n for n, _ in ctx.tx_names()], start) \
-        if ctx.max_settings is not None else None
+    error_log = None
+    if ctx.max_settings is not None:
+        error_log = columbo.ErrorLog(conf.errors_log_file, [n for n, _ in ctx.tx_names()], start)
+        ctx.preload()
     sections = [checks.disk(ctx), checks.pickle_presence(ctx),
                 checks.data_gaps(ctx, error_log), checks.stats_logs(ctx), checks.checksums(ctx),
                 checks.crontab(ctx), checks.web_pages(ctx), checks.daily_graphics(ctx),

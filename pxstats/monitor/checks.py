@@ -21,7 +21,7 @@ from pxstats.monitor.report import Section
 from pxstats.monitor.texts import words
 from pxstats.paths import StatsPaths, safe_component
 from pxstats.store import pickles
-from pxstats.util import timeutil
+from pxstats.util import pool, timeutil
 from pxstats.util.timeutil import DAY, HOUR
 
 log = logging.getLogger(__name__)
@@ -29,6 +29,8 @@ log = logging.getLogger(__name__)
 TX_DAYS = 7                     # tx pickles must be kept at least 7 days
 STALE = HOUR                    # pages and images older than this before the end are stale
 CRONTAB_TIMEOUT = 30
+PARALLEL_FROM = 200             # pickles: fewer are loaded in this process
+MAX_PROCESSES = 4
 # The original's stats logs and the programs of the rewrite writing them (data/logs/<p>.log*).
 STATS_LOGS = {
     "graphs": ("generateAllGnuGraphicsForMachines", "generateGraphics"),
@@ -81,6 +83,35 @@ class Context:
         if key not in self._hours:
             self._hours[key] = _load_hour(self.paths, name, machines, hour)
         return self._hours[key]
+
+    def preload(self) -> None:
+        """Load at once the hours the gap and latency checks read, in worker processes when
+        there are many (unpickling is most of a report's time)."""
+        saved = state.last_filled(self.paths)
+        keys = []
+        for name, machines in self.tx_names():
+            first = timeutil.hour_start(min(saved.get(name, self.start), self.start))
+            keys += [(name, machines, h) for h in range(first, self.end, HOUR)]
+        keys = [k for k in keys if k not in self._hours]
+        processes = min(_cpus(), MAX_PROCESSES)
+        if len(keys) < PARALLEL_FROM or processes == 1:
+            return          # loaded on demand
+        chunks = [keys[i::processes] for i in range(processes)]
+        paths = self.paths
+
+        def load(chunk):
+            return [(key, _load_hour(paths, *key)) for key in chunk]
+
+        for loaded in pool.run_each(load, chunks, processes, failed=lambda chunk, why: [],
+                                    name="monitor"):
+            self._hours.update(loaded)      # a failed chunk is loaded on demand
+
+
+def _cpus() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
 
 
 def _load_hour(paths: StatsPaths, name: str, machines, hour: int):
@@ -135,10 +166,15 @@ def disk(ctx: Context) -> Section:
 def _missing(ctx: Context, name: str, file_type: str, machines, first: int) -> list[str]:
     """The day-folder lines of one name: '<day>/*' or '<day>/<ft>/'m_05', 'm_06''."""
     days: dict[Path, list[str]] = {}
+    folders: dict[str, Path] = {}       # YYYYMMDD -> day folder (one path built per day)
+    prefixes = [ctx.paths.hourly_pickle(name, ctx.end, file_type, m).name[:-2] for m in machines]
     for hour in range(timeutil.hour_start(first), ctx.end, HOUR):
-        for machine in machines:
-            path = ctx.paths.hourly_pickle(name, hour, file_type, machine)
-            days.setdefault(path.parent.parent, []).append(path.name)
+        text = timeutil.iso(hour)
+        day = text[:10].replace("-", "")
+        if day not in folders:
+            folders[day] = ctx.paths.hourly_pickle(name, hour, file_type,
+                                                   machines[0]).parent.parent
+        days.setdefault(folders[day], []).extend(p + text[11:13] for p in prefixes)
     lines = []
     for day in sorted(days):
         if not day.is_dir():

@@ -1,0 +1,133 @@
+#!/usr/bin/env python3
+"""statsMonitor benchmark: prints JSON figures, asserts nothing.
+
+Builds an installation of N tx clients (default 150) on one machine with 7 days of hourly
+pickles (bench/hourly_data.py: 20-200 rows a minute, 2 % errors — the heavy pickles of the
+transfer benchmark), Sundew configuration copies naming the clients, a maxSettings.conf and a
+few files to fingerprint, then times in-process reports (no mail):
+  * regular: the report 12 hours after the previous one (monitoringFrequency 12/hours: the
+    data-gap and latency checks read 12 hours of pickles of every client), three runs after
+    a warm-up, min and median;
+  * first: the first report of an installation (no previous report: from midnight, 23 hours
+    of pickles of every client).
+Target: a report over 150 clients x 7 days of pickles <= 2 s (the regular report).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from hourly_data import shifted, template_hour  # noqa: E402
+
+from pxstats.actions import monitor  # noqa: E402
+from pxstats.paths import StatsPaths  # noqa: E402
+from pxstats.store import pickles  # noqa: E402
+from pxstats.util import timeutil  # noqa: E402
+from pxstats.util.timeutil import DAY, HOUR  # noqa: E402
+
+MACHINE = "bench1"
+END = timeutil.parse_iso("2008-05-05 23:00:00")
+
+
+def build(root: Path, clients: int) -> StatsPaths:
+    paths = StatsPaths(root)
+    names = [f"client{i:03d}" for i in range(clients)]
+    conf_copies = paths.px_config_copies / "tx" / MACHINE
+    conf_copies.mkdir(parents=True)
+    for name in names:
+        (conf_copies / f"{name}.conf").write_text("")
+    rng = random.Random(1)
+    template = template_hour(rng, END)
+    for hour in range(END - 7 * DAY - HOUR, END, HOUR):
+        data = pickles.dumps(shifted(template, hour))
+        for name in names:
+            path = paths.hourly_pickle(name, hour, "tx", MACHINE)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(data)       # no fsync: set-up only
+    code = root / "code"
+    shutil.copytree(Path(__file__).resolve().parent.parent / "pxstats", code,
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    monitoring = paths.data / "monitoring"
+    monitoring.mkdir(parents=True)
+    (monitoring / "maxSettings.conf").write_text(
+        "PX_CIRCUITS\nDEFAULT 30\nPX_TIMERS\nDEFAULT 60\nPX_GRAPHS\nDEFAULT 100000\n")
+    (monitoring / "PX_Errors.txt").write_text("")
+    paths.etc.mkdir(parents=True, exist_ok=True)
+    (paths.etc / "monitoringConf").write_text(
+        "[statsMonitoring]\nsender = a@example.com\nsmtpServer = 127.0.0.1:1\n"
+        f"emails = b@example.com\nmachines = {MACHINE}\n"
+        f"files = {code};{code}/actions;{code}/monitor\n"
+        f"folders = {root};{paths.pickles}\nmaxUsages = 100;100\n"
+        f"errorsLogFile = {monitoring}/PX_Errors.txt\n"
+        f"maxSettingsFile = {monitoring}/maxSettings.conf\n")
+    return paths
+
+
+def report(paths: StatsPaths, end: int) -> tuple[float, monitor.Outcome]:
+    started = time.perf_counter()
+    outcome = monitor.run(paths, monitor.Request(end=end, send_mail=False,
+                                                 crontab_command=("true",)))
+    return time.perf_counter() - started, outcome
+
+
+def forget(paths: StatsPaths, previous: int) -> None:
+    """The state of a report made at `previous` (its end and last filled minutes)."""
+    folder = paths.data / "monitoring"
+    (folder / "previousMonitoringJob").write_text(timeutil.iso(previous) + "\n")
+    (folder / "lastEntryFilledTimes").unlink(missing_ok=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--clients", type=int, default=150)
+    parser.add_argument("--keep", action="store_true", help="keep the installation")
+    args = parser.parse_args()
+    root = Path(tempfile.mkdtemp(prefix="pxstats-bench-monitor-"))
+    try:
+        started = time.perf_counter()
+        paths = build(root, args.clients)
+        built = time.perf_counter() - started
+        regular = []
+        for _ in range(4):
+            forget(paths, END - 12 * HOUR)
+            seconds, outcome = report(paths, END)
+            regular.append(seconds)
+        regular = regular[1:]
+        (paths.data / "monitoring" / "previousMonitoringJob").unlink()
+        (paths.data / "monitoring" / "lastEntryFilledTimes").unlink()
+        first, first_outcome = report(paths, END)
+        pickle_files = sum(1 for _ in paths.pickles.rglob(f"{MACHINE}_*"))
+        print(json.dumps({
+            "clients": args.clients,
+            "days_of_pickles": 7,
+            "pickle_files": pickle_files,
+            "rows_per_minute": "20-200",
+            "build_s": round(built, 1),
+            "regular_12h_report_s": {"min": round(min(regular), 3),
+                                     "median": round(statistics.median(regular), 3)},
+            "regular_status": outcome.status,
+            "first_report_23h_s": round(first, 3),
+            "first_status": first_outcome.status,
+            "target_s": 2.0,
+            "ok": min(regular) <= 2.0,
+        }, indent=2))
+    finally:
+        if not args.keep:
+            shutil.rmtree(root, ignore_errors=True)
+        else:
+            print(f"kept {root}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
