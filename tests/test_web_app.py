@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import stat
 import time
 import urllib.parse
 from wsgiref.util import setup_testing_defaults
@@ -348,6 +349,8 @@ def test_form_page(world):
     assert "frame-ancestors 'self'" in page.headers["Content-Security-Policy"]
     text = page.text
     assert "Générer le(s) graphique(s)" in text and 'lang="fr"' in text
+    assert "précédent" in text and "Requête de graphiques" in text  # T-32: UTF-8 accents
+    assert "Requêtes" in call(app, "/top_fr.html").text
     data = json.loads(text.split('id="request-data">')[1].split("</script>")[0])
     assert data["choices"]["main_machines"] == ["m1,m2"]
     assert data["choices"]["other_machines"] == ["m1", "m2"]
@@ -446,6 +449,17 @@ def test_internal_errors_are_generic(world, caplog):
     answer = broker(app, VALID)
     assert answer.text == "images=;error=Error. The graphic could not be produced.\n"
     assert "ZeroDivisionError" in caplog.text and "ZeroDivision" not in answer.text
+
+
+def test_nothing_written_is_world_writable(world):
+    """T-33 over everything the pages, requests and words wrote."""
+    paths, _, app = world
+    assert broker(app, VALID).code == 200
+    for folder, dirs, files in os.walk(paths.data):
+        for name in dirs + files:
+            mode = os.lstat(os.path.join(folder, name)).st_mode
+            if not stat.S_ISLNK(mode):  # (a test below plants a symbolic link)
+                assert not mode & 0o002, os.path.join(folder, name)
 
 
 def test_cache_expiry(tmp_path):

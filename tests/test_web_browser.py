@@ -81,22 +81,40 @@ def wait_for(condition, timeout=20.0):
     raise AssertionError("condition not met in time")
 
 
-def test_daily_page_and_its_png(site_url, browser, tmp_path):
+@pytest.mark.parametrize(
+    "lang, heading, day",
+    [
+        ("en", "Daily graphics for TX clients from MetPx.", "Sat"),
+        ("fr", "Graphiques journaliers pour tous les clients(TX) de MetPx.", "Sam"),
+    ],
+)
+def test_daily_page_and_its_png(site_url, browser, tmp_path, lang, heading, day):
+    """The daily page lists the archive; following its link (a named window) shows the PNG.
+    The French page (fr:en) shows French texts and links to the English files."""
     from selenium.webdriver.common.by import By
 
-    browser.get(site_url + "/html_en/dailyGraphs_en.html")
-    assert "Daily graphics for TX clients from MetPx." in browser.page_source
-    links = [a for a in browser.find_elements(By.CSS_SELECTOR, "td.links a") if a.text == "Sat"]
+    browser.get(f"{site_url}/html_{lang}/dailyGraphs_{lang}.html")
+    assert heading in browser.page_source
+    links = [a for a in browser.find_elements(By.CSS_SELECTOR, "td.links a") if a.text == day]
     assert len(links) == 1
     href = links[0].get_attribute("href")
-    assert href.endswith("/html_en/archives/daily/tx/a/2008/January/05.png")
-    screenshot_not_blank(browser, tmp_path / "daily_en.png")
+    assert href.endswith(f"/html_{lang}/archives/daily/tx/a/2008/January/05.png")
+    screenshot_not_blank(browser, tmp_path / f"daily_{lang}.png")
     no_alert_no_console_error(browser)
-    browser.get(href)
-    width = browser.execute_script("return document.images[0].naturalWidth")
-    height = browser.execute_script("return document.images[0].naturalHeight")
-    assert (width, height) == (1280, 1228)
-    screenshot_not_blank(browser, tmp_path / "daily_png.png")
+    page = browser.current_window_handle
+    links[0].click()
+    wait_for(lambda: len(browser.window_handles) == 2)
+    browser.switch_to.window([h for h in browser.window_handles if h != page][0])
+    try:
+        wait_for(lambda: browser.execute_script("return document.images.length"))
+        wait_for(lambda: browser.execute_script("return document.images[0].complete"))
+        width = browser.execute_script("return document.images[0].naturalWidth")
+        height = browser.execute_script("return document.images[0].naturalHeight")
+        assert (width, height) == (1280, 1228)
+        screenshot_not_blank(browser, tmp_path / f"daily_png_{lang}.png")
+    finally:
+        browser.close()
+        browser.switch_to.window(page)
 
 
 def test_hostile_description_does_not_execute(site_url, browser, tmp_path):
