@@ -252,3 +252,15 @@ def test_a_full_disk_fails_the_mirror_and_keeps_the_previous_one(world, machines
         assert after["tx_alpha.log"] in (before["tx_alpha.log"], source["tx_alpha.log"])
     finally:
         subprocess.run(["umount", str(here.log_files)], check=False)
+
+
+def test_mirror_check_rules():
+    from pxstats.remote.listing import differences
+    source = {"tx_a.log": (10, 5), "tx_a.log.1": (7, 3), "tx_a.log.2026-12-03": (9, 2),
+              "px.pid": (4, 9)}
+    assert differences(source, {"tx_a.log": (8, 4), "tx_a.log.1": (7, 3),
+                                "tx_a.log.2026-12-03": (9, 2), "px.pid": (3, 1),
+                                ".tx_a.log.XyZ123": (1, 1)}) == []
+    assert differences(source, {"tx_a.log": (10, 5), "tx_a.log.1": (6, 3),
+                                "px.pid": (4, 9), "tx_b.log": (1, 1)}) == [
+        "tx_a.log.1 differs", "tx_a.log.2026-12-03 missing", "tx_b.log in excess"]

@@ -49,14 +49,16 @@ def list_local(folder: Path) -> Listing:
     return files
 
 
-def differences(source: Listing, mirror: Listing, live_suffix: str = ".log") -> list[str]:
-    """What the mirror lacks or has in excess. A live log (name ending with `live_suffix`) may
-    have grown since it was copied; any other file must match in size and time."""
+def differences(source: Listing, mirror: Listing, rotated_mark: str = ".log.") -> list[str]:
+    """What the mirror lacks or has in excess. A rotated log (name containing `rotated_mark`,
+    as in tx_x.log.2008-04-30 or tx_x.log.1) must match in size and time: under the same name
+    it may hold another day after a rotation. Any other file (the live logs) may have grown
+    since it was copied."""
     found = []
     for name, (size, mtime) in sorted(source.items()):
         if name not in mirror:
             found.append(f"{name} missing")
-        elif not name.endswith(live_suffix) and mirror[name] != (size, mtime):
+        elif rotated_mark in name and mirror[name] != (size, mtime):
             found.append(f"{name} differs")
     for name in sorted(set(mirror) - set(source)):
         if not name.startswith("."):
