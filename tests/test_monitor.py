@@ -227,20 +227,28 @@ def test_a_crontab_without_pxstatsstartup(site):
 
 
 def test_stale_web_pages_and_daily_graphics(site):
+    # The pages need etc/config (its tags name m1, which the reachability check must not
+    # try: it is not a real machine).
+    (site.root / "etc/config").write_text(
+        (REPO / "etc/config.sample").read_text()
+        .replace("webPagesLanguages       = fr:en,en:en", "webPagesLanguages = en:en")
+        .replace("statsRoot               = /apps/px/pxStats/", f"statsRoot = {site.root}/"))
+    (site.root / "etc/configForMachines").write_text("tag1 m1 px\ntag2 m1 px\n")
+    world.pxstats(site.root, "generateWebPages", "-d", iso(site.end))
     html_en = site.root / "data/webPages/html_en"
-    html_en.mkdir(parents=True)
-    old, fresh = html_en / "dailyGraphs_en.html", html_en / "weeklyGraphs_en.html"
-    old.write_text("<html></html>")
-    fresh.write_text("<html></html>")
+    pages = sorted(p.name for p in html_en.glob("*Graphs*.html"))
+    assert pages == ["dailyGraphs_en.html", "monthlyGraphs_en.html", "weeklyGraphs_en.html",
+                     "yearlyGraphs_en.html"]
     two_hours = site.end - 2 * HOUR
-    os.utime(old, (two_hours, two_hours))
-    os.utime(fresh, (site.end - 30 * 60,) * 2)
+    os.utime(html_en / "dailyGraphs_en.html", (two_hours, two_hours))
+    os.utime(html_en / "weeklyGraphs_en.html", (site.end - 30 * 60,) * 2)   # fresh enough
     columbo = site.root / "data/graphics/webGraphics/columbo"
     os.utime(columbo / "c1_en.png", (two_hours, two_hours))
     (columbo / "s1_en.png").unlink()
-    outcome = run(site)
+    outcome = run(site, reach=lambda machine, login: None)
     assert complaining(outcome) == {"webpages", "graphics"}
-    assert lines_of(outcome)["webpages"] == [f"{old} was not updated since {iso(two_hours)}."]
+    assert lines_of(outcome)["webpages"] == [
+        f"{html_en}/dailyGraphs_en.html was not updated since {iso(two_hours)}."]
     assert lines_of(outcome)["graphics"] == [
         f"{columbo}/s1_en.png was not found.",
         f"c1's daily image was not updated since {iso(two_hours)}"]
@@ -345,7 +353,8 @@ def test_a_french_installation(site, smtp_server):  # noqa: F811
     assert outcome.report.language == "fr"
     [received] = smtp_server.sink.messages
     message = email.message_from_bytes(received.data, policy=email.policy.default)
-    assert message["Subject"] == f"[Surveillance de pxStats] {this_host()} avec aucun avertissement."
+    assert message["Subject"] == (
+        f"[Surveillance de pxStats] {this_host()} avec aucun avertissement.")
     assert "Aucun avertissement sur l'utilisation des disques n'a été trouvé." in \
         next(message.iter_parts()).get_content()
 

@@ -354,8 +354,8 @@ def checksums(ctx: Context) -> Section:
 def read_crontab(command) -> str:
     """The text of `crontab -l`; '' when the user has none. Raises OSError."""
     try:
-        done = subprocess.run(list(command), check=False, capture_output=True, timeout=CRONTAB_TIMEOUT,
-                              stdin=subprocess.DEVNULL)
+        done = subprocess.run(list(command), check=False, capture_output=True,
+                              timeout=CRONTAB_TIMEOUT, stdin=subprocess.DEVNULL)
     except subprocess.TimeoutExpired:
         raise OSError(f"{command[0]} did not answer in {CRONTAB_TIMEOUT} s") from None
     error = done.stderr.decode("utf-8", "replace").strip()
