@@ -59,22 +59,22 @@ def tree(folder: Path) -> dict[str, bytes]:
             for p in sorted(Path(folder).rglob("*")) if p.is_file()}
 
 
-def local_reference(world) -> dict[str, bytes]:
+def local_reference(world, dates=None, sources=SOURCES, file_types=("rx", "tx")):
     """The same logs collected by pickleUpdater on one machine, with the same two runs.
 
     A pickle records the paths of the log files it read, so the local collection runs in a
     root at the same path as the pickling machine's (the original's assumption too: the same
     installation path everywhere); the pickling machine's tree is wiped afterwards."""
     ref = StatsPaths(world.machines["px-pick1"].stats_root)
-    for name in SOURCES:
+    for name in sources:
         machine = world.machines[name]
         shutil.copytree(machine.px_log, ref.log_files / name)
         for file_type in CLIENTS:
             shutil.copytree(machine.px_root / "etc" / file_type,
                             ref.px_config_copies / file_type / name)
-    for date in (RUN1, RUN2):
-        for name in SOURCES:
-            for file_type in ("rx", "tx"):
+    for date in dates or (RUN1, RUN2):
+        for name in sources:
+            for file_type in file_types:
                 assert pickleUpdater.main(["--root", str(ref.root), "-m", name, "-f", file_type,
                                            "-c", "All", "--date", timeutil.iso(date)]) == 0
     found = tree(ref.pickles)
@@ -156,3 +156,32 @@ def test_a_pickling_machine_that_is_down_fails_each_step_once(world, machines, h
     assert {o.machine for o in outcomes} == {"px-src1", "px-down"}
     assert all("\n" not in o.line() for o in outcomes)
     assert not here.pickles.exists() or tree(here.pickles) == {}
+
+
+@pytest.mark.parametrize("trouble", ["down", "refused key"])
+def test_a_source_unreachable_for_one_run_is_caught_up_by_the_next(world, machines, here,
+                                                                   tmp_path, trouble):
+    run3 = RUN2 + timeutil.HOUR
+    reference = local_reference(world, (RUN1, run3), ("px-src1",), ("tx",))
+    broken = tmp_path / "ssh_config"
+    text = world.ssh_config.read_text()
+    block = text.split("Host px-src1\n")[1].split("\n\n")[0]
+    replacement = (block.replace("127.0.0.2", "127.0.0.5") if trouble == "down"
+                   else block.replace("/client", "/stranger"))
+    broken.write_text(text.replace(block, replacement))
+
+    def hourly(date, ssh_config):
+        with sync.SyncContext.open(here, world.settings(ssh_config=ssh_config)) as context:
+            return sync.run(context, sync.UpdateRemotePickles(
+                pairs("px-src1"), date, file_types=("tx",), updater=UPDATER))
+
+    assert all(o.ok for o in hourly(RUN1, world.ssh_config))
+    failed = [o for o in hourly(RUN2, broken) if not o.ok]
+    assert [o.step for o in failed] == ["configuration copy tx", "mirror logs",
+                                        "remote pickling on px-pick1"]
+    assert all("\n" not in o.line() for o in failed)
+    assert sorted(tree(here.pickles)) == ["alpha/20261204/tx/px-src1_00",
+                                          "beta/20261204/tx/px-src1_00"]
+    assert all(o.ok for o in hourly(run3, world.ssh_config))
+    assert tree(here.pickles) == reference
+    assert len(reference) == 2 * 4       # hours 00 to 03 of alpha and beta
