@@ -15,6 +15,8 @@ from pathlib import Path
 import pytest
 
 from pxstats.actions import graphics
+from pxstats.gnuplot import figures
+from pxstats.gnuplot import request as gnureq
 from pxstats.cli import generateGraphics as cli
 from pxstats.stats.collector import Bucket, FileStatsCollector
 from pxstats.gnuplot import render, script
@@ -103,19 +105,19 @@ def test_quote_is_the_only_way_in():
 
 
 def test_py2_number_rendering():
-    assert graphics.py2_str(40.0) == "40.0"
-    assert graphics.py2_str(29.999697795) == "29.999697795"
-    assert graphics.py2_str(15000) == "15000"
-    assert graphics.py2_str(15000.0) == "15000.0"
-    assert graphics.py2_str(1e16) == "1e+16"
-    assert graphics.py2_str(0.1 + 0.2) == "0.3"
+    assert figures.py2_str(40.0) == "40.0"
+    assert figures.py2_str(29.999697795) == "29.999697795"
+    assert figures.py2_str(15000) == "15000"
+    assert figures.py2_str(15000.0) == "15000.0"
+    assert figures.py2_str(1e16) == "1e+16"
+    assert figures.py2_str(0.1 + 0.2) == "0.3"
 
 
 @pytest.mark.parametrize("total, text", [
     (0, "0 Bytes"), (999, "999 Bytes"), (1000, "1.00 kiloBytes"), (465000.0, "465.00 kiloBytes"),
     (323390000, "323.39 MegaBytes"), (2.5e9, "2.50 GigaBytes"), (1.5e12, "1500.00 GigaBytes")])
 def test_byte_units_are_decimal(total, text):
-    assert graphics.bytes_text(total) == text
+    assert figures.bytes_text(total) == text
 
 
 def test_heights():
@@ -236,18 +238,18 @@ def test_latency_block_floats_long_names_and_first_maximum():
     buckets = [bucket(start, 3, 29.999697795, start + 117, long_name, over=2, total=45.0),
                bucket(start + 60, 0, 0.0, 0, ""),
                bucket(start + 120, 4, 29.999697795, start + 150, "later", over=1, total=8.0)]
-    fig = graphics.panel_figures(buckets, "latency", 15)
-    lines = dict(graphics.side_lines(fig, "tx", "amis", ("lvs1", "lvs2"), "All", "en"))
+    fig = figures.panel_figures(buckets, "latency", 15)
+    lines = dict(figures.side_lines(fig, "tx", "amis", ("lvs1", "lvs2"), "All", "en"))
     assert lines[1] == "Machines : lvs1, lvs2"
     assert lines[3] == "Absolute max. lat. : 29.999697795 seconds"
     assert lines[4] == "Time of max. lat. : 2006-08-01 02:01:57"
     assert (lines[5], lines[6]) == ("File with max. lat. :", long_name)
     assert lines[7] == "# of files : 7 "
     assert lines[9] == "% of files over 15 seconds: 42.86 %"
-    title = graphics.title_lines(fig, "amis", 1, start + 3600, "en")
+    title = figures.title_lines(fig, "amis", 1, start + 3600, "en")
     assert title[3] == "MAX: 15.00 MEAN: 5.67 MIN: 0.00"  # (45/3 + 0 + 8/4) / 3 minutes
-    fig = graphics.panel_figures([bucket(start, 1, 40.0, start + 5, "f")], "latency", 15)
-    assert dict(graphics.side_lines(fig, "tx", "c", ("m",), "All", "en"))[3] == \
+    fig = figures.panel_figures([bucket(start, 1, 40.0, start + 5, "f")], "latency", 15)
+    assert dict(figures.side_lines(fig, "tx", "c", ("m",), "All", "en"))[3] == \
         "Absolute max. lat. : 40.0 seconds"
 
 
@@ -333,8 +335,8 @@ def test_combined_figures_equal_merge_sources(paths, products):
                                    list(machines), group or None)
             merged.compute_statistics(products)
             for data_type in req.types:
-                assert graphics.panel_figures(one.buckets, data_type, one.max_latency) == \
-                    graphics.panel_figures(merged.buckets, data_type, merged.max_latency)
+                assert figures.panel_figures(one.buckets, data_type, one.max_latency) == \
+                    figures.panel_figures(merged.buckets, data_type, merged.max_latency)
 
 
 def test_product_filter(paths):
@@ -363,7 +365,7 @@ def test_individual_order_and_combined_entities(paths):
     pic = graphics.plan(paths, req).picture
     assert [(p.title[0].split()[2], p.line_type) for p in pic.panels] == \
         [("a", 1), ("a", 2), ("b", 1), ("b", 2)]
-    assert graphics.image_path(paths, req).parent == paths.graphics / "others/gnuplot/a-b"
+    assert gnureq.image_path(paths, req).parent == paths.graphics / "others/gnuplot/a-b"
     grouped = request(clients=("a", "b"), types=("latency", "errors"), combine=True, group="G")
     the_plan = graphics.plan(paths, grouped)
     assert len(the_plan.picture.panels) == 2 and the_plan.picture.size == (1280, 614)
@@ -415,23 +417,23 @@ def test_picture_height_per_panel_count(f1, capsys, types, file_type, height):
 
 def test_archive_of_a_graphic_ending_at_midnight(paths):
     req = request(end=T("2008-01-06 00:20:00"), span=24, copy=True)
-    assert graphics.archive_path(paths, req) == \
+    assert gnureq.archive_path(paths, req) == \
         paths.graphics_archives / "daily/tx/c1/2008/January/05.png"
     fr = request(end=T("2008-03-01 00:00:00"), span=24, copy=True, language="fr")
-    assert graphics.archive_path(paths, fr) == \
+    assert gnureq.archive_path(paths, fr) == \
         paths.graphics_archives / "journalier/tx/c1/2008/Fevrier/29.png"
-    assert graphics.columbo_path(paths, fr) == paths.web_graphics / "columbo/c1_fr.png"
+    assert gnureq.columbo_path(paths, fr) == paths.web_graphics / "columbo/c1_fr.png"
 
 
 def test_names_stay_within_name_max(paths):
-    a = graphics.file_name(request(clients=("a" * 200, "b" * 200), machines=("m" * 250,)))
-    b = graphics.file_name(request(clients=("a" * 200, "c" * 200), machines=("m" * 250,)))
+    a = gnureq.file_name(request(clients=("a" * 200, "b" * 200), machines=("m" * 250,)))
+    b = gnureq.file_name(request(clients=("a" * 200, "c" * 200), machines=("m" * 250,)))
     assert len(a.encode()) <= 255 and len(b.encode()) <= 255 and a != b
     assert a.startswith("tx_aaa") and a.endswith("_for_All_products.png")
     req = request(clients=("x[1]",), products=("W XB", "GR'IB"))
-    assert graphics.file_name(req) == ("tx_x1_20080105_10:00:00_errors,filecount,bytecount,"
+    assert gnureq.file_name(req) == ("tx_x1_20080105_10:00:00_errors,filecount,bytecount,"
                                        "latency_1hours_on_m1_for_WXB_GRIB_products.png")
-    assert graphics.image_path(paths, request(clients=("n" * 80,))).parent.name == "n" * 50
+    assert gnureq.image_path(paths, request(clients=("n" * 80,))).parent.name == "n" * 50
 
 
 # -- golden programs (§2.2, T-06) ---------------------------------------------------------------------
@@ -638,7 +640,7 @@ def test_concurrent_runs_leave_a_valid_png(f1):
     for t in threads:
         t.join()
     assert errors == []
-    png = graphics.image_path(f1, req)
+    png = gnureq.image_path(f1, req)
     assert_valid_png(png, 1280, 1228)
     assert [p.name for p in png.parent.iterdir()] == [png.name]
 

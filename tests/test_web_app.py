@@ -17,6 +17,7 @@ from pngimage import png_pixels, png_size
 from webfixtures import write_config
 
 from pxstats.actions import graphics, web_pages, web_request
+from pxstats.gnuplot import request as gnureq
 from pxstats.paths import StatsPaths
 from pxstats.web import app as web_app
 from pxstats.web import site
@@ -147,7 +148,7 @@ def test_request_order_top_panel_is_the_first_name_and_type(world):
     request = web_request.gnuplot_request(parsed)
     assert request.clients == ("b", "a") and request.types == ("bytecount", "latency")
     assert request.span == 24 and request.end == T("2008-01-05 14:00:00")
-    assert graphics.file_name(request) == (
+    assert gnureq.file_name(request) == (
         "tx_b-a_20080105_14:00:00_bytecount,latency_24hours_on_m1_for_All_products.png"
     )
     top = graphics.plan(paths, request).picture.panels[-1]

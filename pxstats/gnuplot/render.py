@@ -19,7 +19,6 @@ import tempfile
 import time
 from pathlib import Path
 
-from pxstats.util import atomic
 from pxstats.gnuplot import script
 
 log = logging.getLogger(__name__)

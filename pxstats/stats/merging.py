@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Iterable
 
 from pxstats.util import atomic, timeutil
-from pxstats.stats.collector import STATS_BY_FILE_TYPE, FileStatsCollector
+from pxstats.stats.collector import STATS_BY_FILE_TYPE, Bucket, FileStatsCollector
 from pxstats.paths import StatsPaths, combined_name
 from pxstats.store import pickles
 
@@ -226,3 +226,49 @@ def _load_versions(path: Path) -> dict:
         log.warning("Version file %s ignored (unexpected content); merges will be redone.", path)
         return {}
     return data
+
+
+def combine(parts: list[FileStatsCollector]) -> list[Bucket]:
+    """Per-minute statistics of several components as if their rows had been merged in this
+    order: counts and totals add up, the latency mean is weighted by the file counts, a
+    maximum is the first largest one in component order, the time of the errors is the
+    last component's having errors. A component whose entries are not the first one's
+    (another interval) is left out, as merging does."""
+    first = parts[0]
+    usable = [first]
+    starts = [b.start for b in first.buckets]
+    for part in parts[1:]:
+        if [b.start for b in part.buckets] == starts:
+            usable.append(part)
+        else:
+            log.error("%s data with other entries (interval %s) left out of the graphic",
+                      part.file_type, part.interval)
+    if len(usable) == 1:
+        return first.buckets
+    stats = first.stats_types
+    combined = []
+    for column in zip(*(p.buckets for p in usable)):
+        b = Bucket(column[0].start, column[0].end, ())
+        b.nb_files = sum(c.nb_files for c in column)
+        b.files_over_max_latency = sum(c.files_over_max_latency for c in column)
+        for stat in stats:
+            b.totals[stat] = float(sum(c.totals.get(stat, 0.0) for c in column))
+            if stat == "errors":
+                b.maximums["errors"] = int(b.totals["errors"])
+                b.times_where_max["errors"] = next(
+                    (c.times_where_max.get("errors", 0) for c in reversed(column)
+                     if c.totals.get("errors")), 0)
+                continue
+            b.means[stat] = b.totals[stat] / b.nb_files if b.nb_files else 0
+            best = None
+            for c in column:
+                if c.nb_files and (best is None or c.maximums.get(stat, 0) > best.maximums.get(stat, 0)):
+                    best = c
+            if best is None:
+                b.maximums[stat], b.times_where_max[stat], b.files_where_max[stat] = 0.0, 0, ""
+            else:
+                b.maximums[stat] = best.maximums.get(stat, 0.0)
+                b.times_where_max[stat] = best.times_where_max.get(stat, 0)
+                b.files_where_max[stat] = best.files_where_max.get(stat, "")
+        combined.append(b)
+    return combined

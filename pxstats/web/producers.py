@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from pxstats.actions import graphics as gnu
+from pxstats.gnuplot import request as gnu
 from pxstats.paths import StatsPaths
 from pxstats.rrd import graph as rrd_graph
 from pxstats.rrd import schema, windows
