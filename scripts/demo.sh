@@ -67,3 +67,30 @@ generateRRDGraphics -w --copy --fixedCurrent -c satnet -f tx --machines "$machin
 generateWebPages -d "$end"
 echo "   serve them with:  PXSTATS_ROOT=$root pxStatsWeb --listen 127.0.0.1:8080"
 echo "   then open:        http://127.0.0.1:8080/index.html"
+
+echo
+echo "== statsMonitor: the health report of the demo root (saved in data/monitoring/reports/)"
+if [ ! -f "$root/etc/monitoringConf" ]; then
+  mkdir -p "$root/etc" "$root/data/monitoring"
+  cat > "$root/etc/monitoringConf" <<CONF
+[statsMonitoring]
+sender          = pxstats@localhost
+smtpServer      = localhost
+emails          = operator@localhost
+machines        = demo
+files           = $(cd "$(dirname "$0")/.." && pwd)/pxstats
+folders         = $root/data;$root/data/pickles
+maxUsages       = 95;95
+errorsLogFile   = $root/data/monitoring/PX_Errors.txt
+maxSettingsFile = $root/data/monitoring/maxSettings.conf
+sshTimeout      = 3
+CONF
+  printf 'PX_CIRCUITS\nDEFAULT 30\nPX_TIMERS\nDEFAULT 60\nPX_GRAPHS\nDEFAULT 100\n' \
+    > "$root/data/monitoring/maxSettings.conf"
+fi
+# A first report: every file is new, the pickles of the week before the demo are missing,
+# and the demo's machines are not real ones ssh could reach.
+status=0
+report=$(statsMonitor --no-mail -v "$end") || status=$?
+printf '%s\n' "$report" | sed 's/^/   /'
+echo "   exit status $status (0 OK, 1 warnings, 2 errors, 3 could not run)"

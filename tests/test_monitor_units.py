@@ -260,3 +260,33 @@ def test_stats_log_rotations_sort_numerically(tmp_path):
     assert [p.name for p in checks.program_logs(paths, "pickleUpdater")] == [
         "pickleUpdater.log.10", "pickleUpdater.log.9", "pickleUpdater.log.2",
         "pickleUpdater.log.1", "pickleUpdater.log"]
+
+
+def test_a_crontab_command_that_does_not_exist(tmp_path):
+    paths = make_root(tmp_path)
+    outcome = run(paths, "2008-05-05 14:00:00",
+                  crontab_command=(str(tmp_path / "no-crontab-here"), "-l"))
+    [section] = [s for s in outcome.report.sections if s.check == "crontab"]
+    assert section.lines == [f"Warning : the crontab could not be read ({tmp_path}/no-crontab-here"
+                             ": command not found)."]
+    assert section.heading("en") == "Crontab entries were not modified since last monitoring job."
+    assert not (paths.data / "monitoring" / "previousCrontab").exists()
+
+
+def test_a_failing_crontab_command_and_a_user_without_crontab(tmp_path):
+    paths = make_root(tmp_path)
+    seam = tmp_path / "crontab"
+    seam.write_text("#!/bin/sh\necho \"$MESSAGE\" >&2\nexit 1\n")
+    seam.chmod(0o755)
+    os.environ["MESSAGE"] = "no crontab for px"
+    try:
+        outcome = run(paths, "2008-05-05 14:00:00", crontab_command=(str(seam), "-l"))
+        [section] = [s for s in outcome.report.sections if s.check == "crontab"]
+        assert section.lines == ["Warning : no active crontab line runs pxStatsStartup."]
+        os.environ["MESSAGE"] = "crontab: cannot open the spool"
+        outcome = run(paths, "2008-05-05 15:00:00", crontab_command=(str(seam), "-l"))
+        [section] = [s for s in outcome.report.sections if s.check == "crontab"]
+        assert section.lines == [
+            "Warning : the crontab could not be read (crontab: cannot open the spool)."]
+    finally:
+        del os.environ["MESSAGE"]

@@ -203,6 +203,9 @@ def run(paths: StatsPaths, request: Request) -> Outcome:
         report, ctx = build_report(paths, request)
     except (_config.ConfigError, OSError) as exc:
         return Outcome(UNKNOWN, error=str(exc))
+    except Exception as exc:  # noqa: BLE001 - a monitor that crashes "could not run" (3)
+        log.exception("the report could not be made")
+        return Outcome(UNKNOWN, error=f"unexpected {type(exc).__name__}: {exc} (see the log)")
     report_file = state.report_file(paths, ctx.end)
     try:
         atomic.write_text(report_file, report.text())

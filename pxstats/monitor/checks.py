@@ -376,10 +376,9 @@ def crontab(ctx: Context) -> Section:
     pxStatsStartup (the original only compared texts)."""
     try:
         text = read_crontab(ctx.crontab_command)
-    except FileNotFoundError:
-        reason = f"{ctx.crontab_command[0]}: command not found"
     except OSError as exc:
-        reason = exc.strerror or str(exc)
+        reason = (f"{ctx.crontab_command[0]}: command not found"
+                  if isinstance(exc, FileNotFoundError) else exc.strerror or str(exc))
         return Section("crontab", [ctx.line("crontab_unreadable", reason)], problems=True,
                        values={"modified": False})
     section = Section("crontab")
