@@ -6,6 +6,9 @@ ConfigParser (spec ops.md §1.1) so that existing files parse the same way, with
 list items are stripped and an empty value is an empty list.
 
 Every problem is a ConfigError whose message is one line naming the file, the key and the problem.
+
+Why one module of ~550 lines: the three files share the INI reader and the value checks;
+each key's parsing sits beside its validation and its default.
 """
 
 from __future__ import annotations

@@ -16,12 +16,15 @@ brings one set up to an end hour (§2.4, §2.7), with the fixes of §6:
 * one lock per database set, shared by its tx and rx names; a name used as a source while
   a client of the same name owns the set (or the reverse) is refused instead of mixed.
 
-`transfer_all` runs the sets in a pool of worker processes and returns one outcome each.
+`transfer_all` runs the sets in a pool of worker processes and returns one outcome each;
+`transfer_request`, `tasks_for` and `run` turn an operator's request into sets.
+
+Why one module of ~500 lines: the exactly-once rules above span the resume point, the
+chunked update and the time of update; reading them apart would hide how they hold together.
 """
 
 from __future__ import annotations
 
-import fnmatch
 import logging
 import logging.handlers
 import os
@@ -35,10 +38,11 @@ from pxstats.util import timeutil
 from pxstats.actions.errors import RequestError
 from pxstats.i18n import FILE_TYPES, is_all, is_all_products
 from pxstats.util.gcpause import cyclic_gc_paused
-from pxstats.paths import StatsPaths, check_name, safe_component
+from pxstats.paths import StatsPaths, check_name
 from pxstats.util.locks import LockBusy, file_lock
 from pxstats.util import pool
 from pxstats.rrd import schema
+from pxstats.store import inventory
 
 log = logging.getLogger(__name__)
 
@@ -339,52 +343,6 @@ def run_lock(paths: StatsPaths):
 
 # -- which names ---------------------------------------------------------------------------------
 
-def names_with_pickles(paths: StatsPaths, file_type: str, machines, end: int, since,
-                       pattern: str | None = None) -> list[str]:
-    """Names (sorted) having at least one hourly pickle of `file_type` on one of `machines`
-    for an hour in [since(name), end) — `since` is an epoch or a function of the name —
-    among those matching the fnmatch `pattern` when given."""
-    try:
-        candidates = sorted(p.name for p in paths.pickles.iterdir() if p.is_dir())
-    except OSError:
-        return []
-    if pattern is not None:
-        candidates = [n for n in candidates if fnmatch.fnmatchcase(n, pattern)]
-    prefixes = [safe_component(m, suffix_room=3) + "_" for m in machines]
-    found = []
-    for name in candidates:
-        first = since(name) if callable(since) else since
-        first = timeutil.hour_start(first)
-        if first >= end:
-            continue
-        days = {timeutil.yyyymmdd(d) for d in range(timeutil.day_start(first), end,
-                                                      timeutil.DAY)}
-        try:
-            present = [d.name for d in (paths.pickles / name).iterdir() if d.name in days]
-        except OSError:
-            continue
-        if any(_has_hour(paths.pickles / name / day / file_type, day, prefixes, first, end)
-               for day in sorted(present)):
-            found.append(name)
-    return found
-
-
-def _has_hour(folder: Path, day: str, prefixes, first: int, end: int) -> bool:
-    try:
-        entries = [p.name for p in folder.iterdir()]
-    except OSError:
-        return False
-    midnight = timeutil.parse_iso(f"{day[:4]}-{day[4:6]}-{day[6:]} 00:00:00")
-    for entry in entries:
-        for prefix in prefixes:
-            hh = entry[len(prefix):]
-            if entry.startswith(prefix) and len(hh) == 2 and hh.isdigit():
-                hour = midnight + int(hh) * timeutil.HOUR
-                if first <= hour < end:
-                    return True
-    return False
-
-
 def is_pattern(name: str) -> bool:
     return "*" in name or "?" in name
 
@@ -395,7 +353,7 @@ def expand_clients(paths: StatsPaths, clients, file_types, machines, end: int):
     names, types = [], []
     for client, file_type in zip(clients, file_types):
         if is_pattern(client):
-            matched = names_with_pickles(paths, file_type, machines, end,
+            matched = inventory.names_with_pickles(paths, file_type, machines, end,
                                          end - WILDCARD_LOOKBACK, pattern=client)
             if not matched:
                 log.warning("No %s name having pickles on %s matches %s", file_type,
@@ -420,7 +378,7 @@ def all_names(paths: StatsPaths, machines, end: int):
             except (ValueError, schema.RRDError):  # reported when the set is transferred
                 resume = end - WILDCARD_LOOKBACK
             return min(resume, timeutil.day_start(end - 1))
-        for name in names_with_pickles(paths, file_type, machines, end, since):
+        for name in inventory.names_with_pickles(paths, file_type, machines, end, since):
             names.append(name)
             types.append(file_type)
     return names, types

@@ -21,6 +21,10 @@ numpy notes for this file: an operation on a few thousand elements costs a few
 microseconds whatever it does, `argmax` on boolean rows is a byte-by-byte loop, and fancy
 indexing of columns makes non-contiguous arrays; hence 8-byte words (SWAR), lookup tables
 and fixed-width copies of bytes made through a `V<width>` view (one memcpy per row).
+
+Why one module of ~650 lines: each vectorised pass relies on the invariants the previous
+one established (line starts, padding, candidate masks); kept together they can be read in
+order against the reference parser.
 """
 
 from __future__ import annotations
