@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 DEBS   := rrdtool librrd-dev gnuplot-nox rsync openssh-client openssh-server pkg-config python3-venv chromium chromium-driver
 DEMO_ROOT ?= $(CURDIR)/demo-root
 
-.PHONY: setup debs venv demo test bench clean
+.PHONY: setup debs venv demo test lint bench clean
 
 setup: debs venv
 
@@ -29,6 +29,10 @@ venv: $(BIN)/python
 
 demo: setup
 	PATH=$(CURDIR)/$(BIN):$$PATH bash scripts/demo.sh "$(DEMO_ROOT)"
+
+lint: setup
+	$(BIN)/ruff format --check .
+	$(BIN)/ruff check .
 
 test: setup
 	$(BIN)/python -m pytest
