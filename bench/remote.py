@@ -21,13 +21,13 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 sys.path.insert(0, str(HERE.parent / "tests"))
 
-from sshd import start_world
+from sshd import start_world  # noqa: E402
 
-from pxstats import samples
-from pxstats.actions import sync
-from pxstats.paths import StatsPaths
-from pxstats.remote.commands import Host
-from pxstats.util import timeutil
+from pxstats import samples  # noqa: E402
+from pxstats.actions import sync  # noqa: E402
+from pxstats.paths import StatsPaths  # noqa: E402
+from pxstats.remote.commands import Host  # noqa: E402
+from pxstats.util import timeutil  # noqa: E402
 
 SOURCES = ("px-src1", "px-src2")
 
@@ -47,16 +47,24 @@ def main() -> None:
                 for number in range(args.clients):
                     client = f"client{number:03d}"
                     for _path, count in samples.write_logs(
-                            machine.px_log, "tx", client, hour, hour + timeutil.HOUR,
-                            args.rate, seed=f"{name}-{client}"):
+                        machine.px_log,
+                        "tx",
+                        client,
+                        hour,
+                        hour + timeutil.HOUR,
+                        args.rate,
+                        seed=f"{name}-{client}",
+                    ):
                         lines += count
                     (machine.px_root / "etc" / "tx" / f"{client}.conf").write_text("x\n")
             here = StatsPaths(Path(tmp) / "graphics")
             here.etc.mkdir(parents=True)
             pairs = tuple((Host(name), Host("px-pick1")) for name in SOURCES)
             request = sync.UpdateRemotePickles(
-                pairs, hour + timeutil.HOUR + 600,
-                updater=str(Path(sys.executable).parent / "pickleUpdater"))
+                pairs,
+                hour + timeutil.HOUR + 600,
+                updater=str(Path(sys.executable).parent / "pickleUpdater"),
+            )
             started = time.perf_counter()
             with sync.SyncContext.open(here, world.settings()) as context:
                 outcomes = sync.run(context, request)
@@ -66,17 +74,22 @@ def main() -> None:
             for outcome in outcomes:
                 key = outcome.step.split(" on ")[0]
                 steps[key] = round(max(steps.get(key, 0.0), outcome.seconds), 3)
-            print(json.dumps({
-                "benchmark": "remote",
-                "source_machines": len(SOURCES),
-                "clients_per_machine": args.clients,
-                "log_lines": lines,
-                "pickles_pulled": pickles,
-                "failed_steps": [o.line() for o in outcomes if not o.ok],
-                "seconds": round(seconds, 3),
-                "slowest_step_seconds": steps,
-                "target_seconds": 5.0,
-            }, indent=2))
+            print(
+                json.dumps(
+                    {
+                        "benchmark": "remote",
+                        "source_machines": len(SOURCES),
+                        "clients_per_machine": args.clients,
+                        "log_lines": lines,
+                        "pickles_pulled": pickles,
+                        "failed_steps": [o.line() for o in outcomes if not o.ok],
+                        "seconds": round(seconds, 3),
+                        "slowest_step_seconds": steps,
+                        "target_seconds": 5.0,
+                    },
+                    indent=2,
+                )
+            )
         finally:
             world.stop()
 

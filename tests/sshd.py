@@ -41,8 +41,11 @@ def _free_port() -> int:
 
 
 def _keygen(path: Path) -> None:
-    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", path.name, "-f",
-                    str(path)], check=True, timeout=30)
+    subprocess.run(
+        ["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", path.name, "-f", str(path)],
+        check=True,
+        timeout=30,
+    )
 
 
 @dataclass
@@ -82,8 +85,13 @@ class SshWorld:
 
     def settings(self, **overrides):
         from pxstats.remote.settings import RemoteSettings
-        values = {"ssh_config": self.ssh_config, "known_hosts": self.known_hosts,
-                      "connect_timeout": 5, "command_timeout": 120}
+
+        values = {
+            "ssh_config": self.ssh_config,
+            "known_hosts": self.known_hosts,
+            "connect_timeout": 5,
+            "command_timeout": 120,
+        }
         values.update(overrides)
         return RemoteSettings(**values)
 
@@ -102,46 +110,73 @@ class SshWorld:
         os.chmod(self.folder / "authorized_keys", 0o600)
         lines = [f"Port {self.port}"]
         lines += [f"ListenAddress {a}" for a in ADDRESSES.values()]
-        lines += [f"HostKey {keys / 'host'}", f"PidFile {self.folder / 'sshd.pid'}",
-                  f"AuthorizedKeysFile {self.folder / 'authorized_keys'}",
-                  "StrictModes no", "UsePAM no", "PasswordAuthentication no",
-                  "KbdInteractiveAuthentication no", "PubkeyAuthentication yes",
-                  "PermitRootLogin prohibit-password", f"AllowUsers {self.user}",
-                  "MaxStartups 100:30:200", "MaxSessions 100", "LogLevel ERROR", "UseDNS no"]
+        lines += [
+            f"HostKey {keys / 'host'}",
+            f"PidFile {self.folder / 'sshd.pid'}",
+            f"AuthorizedKeysFile {self.folder / 'authorized_keys'}",
+            "StrictModes no",
+            "UsePAM no",
+            "PasswordAuthentication no",
+            "KbdInteractiveAuthentication no",
+            "PubkeyAuthentication yes",
+            "PermitRootLogin prohibit-password",
+            f"AllowUsers {self.user}",
+            "MaxStartups 100:30:200",
+            "MaxSessions 100",
+            "LogLevel ERROR",
+            "UseDNS no",
+        ]
         for machine in self.machines.values():
-            lines += [f"Match LocalAddress {machine.address}",
-                      f"    SetEnv PXROOT={machine.px_root}/ STATSROOT={machine.stats_root}/"]
+            lines += [
+                f"Match LocalAddress {machine.address}",
+                f"    SetEnv PXROOT={machine.px_root}/ STATSROOT={machine.stats_root}/",
+            ]
         (self.folder / "sshd_config").write_text("\n".join(lines) + "\n")
         host_key = (keys / "host.pub").read_text().split()
-        self.known_hosts.write_text("".join(
-            f"[{a}]:{self.port} {host_key[0]} {host_key[1]}\n"
-            for a in list(ADDRESSES.values()) + list(DOWN.values())))
+        self.known_hosts.write_text(
+            "".join(
+                f"[{a}]:{self.port} {host_key[0]} {host_key[1]}\n"
+                for a in list(ADDRESSES.values()) + list(DOWN.values())
+            )
+        )
         blocks = []
         for name, address in {**ADDRESSES, **DOWN}.items():
-            blocks.append(f"Host {name}\n    HostName {address}\n"
-                          f"    IdentityFile {keys / 'client'}\n")
-        blocks.append(f"Host px-badkey\n    HostName {ADDRESSES['px-src1']}\n"
-                      f"    IdentityFile {keys / 'stranger'}\n")
-        blocks.append(f"Host *\n    Port {self.port}\n    User {self.user}\n"
-                      f"    IdentitiesOnly yes\n    UserKnownHostsFile {self.known_hosts}\n"
-                      "    StrictHostKeyChecking yes\n    BatchMode yes\n"
-                      "    ControlMaster no\n    LogLevel ERROR\n")
+            blocks.append(
+                f"Host {name}\n    HostName {address}\n    IdentityFile {keys / 'client'}\n"
+            )
+        blocks.append(
+            f"Host px-badkey\n    HostName {ADDRESSES['px-src1']}\n"
+            f"    IdentityFile {keys / 'stranger'}\n"
+        )
+        blocks.append(
+            f"Host *\n    Port {self.port}\n    User {self.user}\n"
+            f"    IdentitiesOnly yes\n    UserKnownHostsFile {self.known_hosts}\n"
+            "    StrictHostKeyChecking yes\n    BatchMode yes\n"
+            "    ControlMaster no\n    LogLevel ERROR\n"
+        )
         self.ssh_config.write_text("\n".join(blocks))
         Path("/run/sshd").mkdir(mode=0o755, exist_ok=True)
-        check = subprocess.run([SSHD, "-t", "-f", str(self.folder / "sshd_config")],
-                               check=False, capture_output=True, text=True, timeout=30)
+        check = subprocess.run(
+            [SSHD, "-t", "-f", str(self.folder / "sshd_config")],
+            check=False,
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
         if check.returncode:
             raise RuntimeError(f"sshd -t: {check.stderr.strip()}")
         with open(self.folder / "sshd.log", "wb") as errors:
             self.process = subprocess.Popen(
                 [SSHD, "-D", "-e", "-f", str(self.folder / "sshd_config")],
-                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=errors)
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=errors,
+            )
         deadline = time.monotonic() + 15
         pending = set(ADDRESSES.values())
         while pending:
             if self.process.poll() is not None:
-                raise RuntimeError("sshd exited: "
-                                   + (self.folder / "sshd.log").read_text()[-500:])
+                raise RuntimeError("sshd exited: " + (self.folder / "sshd.log").read_text()[-500:])
             if time.monotonic() > deadline:
                 raise RuntimeError(f"sshd does not listen on {sorted(pending)}")
             for address in list(pending):
@@ -163,8 +198,13 @@ class SshWorld:
 
     def ssh(self, machine: str, *argv: str) -> subprocess.CompletedProcess:
         """Run a command on a machine with the system ssh (for checks in tests)."""
-        return subprocess.run(["ssh", "-F", str(self.ssh_config), machine, *argv],
-                              check=False, capture_output=True, text=True, timeout=60)
+        return subprocess.run(
+            ["ssh", "-F", str(self.ssh_config), machine, *argv],
+            check=False,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
 
 
 def sshd_available() -> str | None:

@@ -43,12 +43,14 @@ def here(tmp_path) -> StatsPaths:
 
 def files_of(folder: Path) -> dict[str, bytes]:
     """Contents of the files of a folder, rsync's temporary files (.name.XXXXXX) left out."""
-    return {p.name: p.read_bytes() for p in sorted(Path(folder).iterdir())
-            if p.is_file() and not p.name.startswith(".")}
+    return {
+        p.name: p.read_bytes()
+        for p in sorted(Path(folder).iterdir())
+        if p.is_file() and not p.name.startswith(".")
+    }
 
 
-def test_mirror_copies_the_log_folder_and_deletes_what_the_source_deleted(world, machines,
-                                                                          here):
+def test_mirror_copies_the_log_folder_and_deletes_what_the_source_deleted(world, machines, here):
     log_dir = machines["px-src1"].px_log
     (log_dir / "tx_alpha.log").write_bytes(b"line 1\nline 2\n")
     (log_dir / "tx_alpha.log.2026-12-02").write_bytes(b"old\n")
@@ -74,14 +76,15 @@ def test_mirror_on_a_remote_pickling_machine(world, machines, here):
 
 def test_a_log_rotated_during_the_mirror_is_caught_by_a_second_pass(world, machines, here):
     log_dir = machines["px-src1"].px_log
-    (log_dir / "rx_big.log").write_bytes(os.urandom(1_500_000))   # copied first, slowly
+    (log_dir / "rx_big.log").write_bytes(os.urandom(1_500_000))  # copied first, slowly
     (log_dir / "tx_alpha.log").write_bytes(b"day 1 line\n" * 100)
     mirror = here.log_files / "px-src1"
     outcomes = []
     settings = world.settings(bwlimit_kbps=1000)
     with sync.SyncContext.open(here, settings) as context:
-        worker = threading.Thread(target=lambda: outcomes.extend(
-            sync.run(context, sync.MirrorLogs(Host("px-src1")))))
+        worker = threading.Thread(
+            target=lambda: outcomes.extend(sync.run(context, sync.MirrorLogs(Host("px-src1"))))
+        )
         worker.start()
         deadline = time.monotonic() + 20
         while not any(p.name.startswith(".rx_big.log.") for p in mirror.glob(".*")):
@@ -98,12 +101,16 @@ def test_a_log_rotated_during_the_mirror_is_caught_by_a_second_pass(world, machi
     assert not [p for p in mirror.iterdir() if p.name.startswith(".")]
 
 
-@pytest.mark.parametrize("machine, expected", [
-    ("px-down", "connection refused"),
-    ("px-badkey", "authentication refused"),
-])
+@pytest.mark.parametrize(
+    "machine, expected",
+    [
+        ("px-down", "connection refused"),
+        ("px-badkey", "authentication refused"),
+    ],
+)
 def test_unreachable_machine_fails_its_step_with_one_line_and_keeps_its_mirror(
-        world, machines, here, machine, expected):
+    world, machines, here, machine, expected
+):
     mirror = here.log_files / machine
     mirror.mkdir(parents=True)
     (mirror / "tx_alpha.log").write_bytes(b"mirrored by an earlier run\n")
@@ -128,7 +135,8 @@ def test_rsync_refused_by_ssh_reports_its_exit_status_and_ssh_message(world, mac
 
 
 def test_rsync_killed_mid_transfer_leaves_the_previous_mirror_then_the_next_run_repairs(
-        world, machines, here):
+    world, machines, here
+):
     log_dir = machines["px-src1"].px_log
     (log_dir / "rx_big.log").write_bytes(b"version 1\n" * 1000)
     (log_dir / "tx_alpha.log").write_bytes(b"a\n")
@@ -143,7 +151,7 @@ def test_rsync_killed_mid_transfer_leaves_the_previous_mirror_then_the_next_run_
         [outcome] = sync.run(context, sync.MirrorLogs(Host("px-src1")))
     assert not outcome.ok
     assert "timed out" in outcome.line()
-    assert files_of(mirror) == before            # the old versions, whole
+    assert files_of(mirror) == before  # the old versions, whole
     with sync.SyncContext.open(here, world.settings()) as context:
         [outcome] = sync.run(context, sync.MirrorLogs(Host("px-src1")))
     assert outcome.ok, outcome.line()
@@ -153,11 +161,16 @@ def test_rsync_killed_mid_transfer_leaves_the_previous_mirror_then_the_next_run_
 
 def test_remote_roots_come_from_the_conf_file_then_the_environment_then_the_default():
     from pxstats.remote.roots import KINDS, MARKER, parse_answer, parse_conf
+
     kind = KINDS["PXROOT"]
-    assert parse_conf("# PXROOT=/no\nPXLIB=/x\nexport PXROOT = '/apps/sundew'\n",
-                      "PXROOT") == "/apps/sundew"
+    assert (
+        parse_conf("# PXROOT=/no\nPXLIB=/x\nexport PXROOT = '/apps/sundew'\n", "PXROOT")
+        == "/apps/sundew"
+    )
     assert parse_answer(f"PXROOT=/opt/px\n\n{MARKER}/env/px\n", kind) == (
-        "/opt/px/", "/etc/px/px.conf")
+        "/opt/px/",
+        "/etc/px/px.conf",
+    )
     assert parse_answer(f"\n{MARKER}/env/px\n", kind) == ("/env/px/", "$PXROOT")
     assert parse_answer(f"\n{MARKER}\n", kind) == ("/apps/px/", "default")
 
@@ -165,14 +178,13 @@ def test_remote_roots_come_from_the_conf_file_then_the_environment_then_the_defa
 def test_remote_roots_are_discovered_once_per_machine(world, machines, here):
     with sync.SyncContext.open(here, world.settings()) as context:
         first = context.roots.px_log(Host("px-src2"))
-        context.sessions.close()          # a second lookup would need a new connection
-        context.sessions._config = None   # ... which could not even find the machine
+        context.sessions.close()  # a second lookup would need a new connection
+        context.sessions._config = None  # ... which could not even find the machine
         assert context.roots.px_log(Host("px-src2")) == first
     assert first == f"{machines['px-src2'].px_root}/log/"
 
 
-def test_rsync_on_the_pickling_machine_is_stopped_there_when_it_overruns(world, machines,
-                                                                        here):
+def test_rsync_on_the_pickling_machine_is_stopped_there_when_it_overruns(world, machines, here):
     log_dir = machines["px-src1"].px_log
     (log_dir / "rx_big.log").write_bytes(b"old\n")
     with sync.SyncContext.open(here, world.settings()) as context:
@@ -184,7 +196,7 @@ def test_rsync_on_the_pickling_machine_is_stopped_there_when_it_overruns(world, 
         [outcome] = sync.run(context, sync.MirrorLogs(Host("px-src1"), Host("px-pick1")))
     assert not outcome.ok and "timed out" in outcome.line()
     assert files_of(mirror) == {"rx_big.log": b"old\n"}
-    deadline = time.monotonic() + 10      # coreutils timeout TERMed it: no rsync left there
+    deadline = time.monotonic() + 10  # coreutils timeout TERMed it: no rsync left there
     while running_with(str(mirror)):
         assert time.monotonic() < deadline, "the remote rsync is still running"
         time.sleep(0.1)
@@ -208,14 +220,19 @@ def test_unknown_or_changed_host_keys_are_refused(world, machines, here, tmp_pat
     empty = tmp_path / "empty_known_hosts"
     empty.write_text("")
     other_key = tmp_path / "other"
-    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(other_key)],
-                   check=True, timeout=30)
+    subprocess.run(
+        ["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(other_key)],
+        check=True,
+        timeout=30,
+    )
     changed = tmp_path / "changed_known_hosts"
     kind, key = (tmp_path / "other.pub").read_text().split()[:2]
     changed.write_text(f"[127.0.0.2]:{world.port} {kind} {key}\n")
     overrides = {("px-src1", "PXROOT"): str(machines["px-src1"].px_root)}
-    for known, paramiko_says in ((empty, "not found in known_hosts"),
-                                 (changed, "host key does not match")):
+    for known, paramiko_says in (
+        (empty, "not found in known_hosts"),
+        (changed, "host key does not match"),
+    ):
         settings = world.settings(known_hosts=known)
         with sync.SyncContext.open(here, settings) as context:
             [outcome] = sync.run(context, sync.MirrorLogs(Host("px-src1")))
@@ -224,17 +241,19 @@ def test_unknown_or_changed_host_keys_are_refused(world, machines, here, tmp_pat
             [outcome] = sync.run(context, sync.MirrorLogs(Host("px-src1")))
         assert not outcome.ok and "rsync exit status" in outcome.line()
         assert "Host key verification failed" in outcome.line()
-        assert known.read_text() in ("", changed.read_text())   # nothing was added
-    assert not (here.log_files / "px-src1").exists() or files_of(
-        here.log_files / "px-src1") == {}
+        assert known.read_text() in ("", changed.read_text())  # nothing was added
+    assert not (here.log_files / "px-src1").exists() or files_of(here.log_files / "px-src1") == {}
 
 
 def test_a_full_disk_fails_the_mirror_and_keeps_the_previous_one(world, machines, here):
     log_dir = machines["px-src1"].px_log
     (log_dir / "tx_alpha.log").write_bytes(b"a\n" * 1000)
     here.log_files.mkdir(parents=True)
-    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs",
-                              str(here.log_files)], capture_output=True, check=False)
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", str(here.log_files)],
+        capture_output=True,
+        check=False,
+    )
     if mounted.returncode:
         pytest.skip(f"cannot mount a small tmpfs here: {mounted.stderr.decode().strip()}")
     try:
@@ -247,7 +266,7 @@ def test_a_full_disk_fails_the_mirror_and_keeps_the_previous_one(world, machines
         assert not outcome.ok
         assert "No space left on device" in outcome.line() and "\n" not in outcome.line()
         after, source = files_of(here.log_files / "px-src1"), files_of(log_dir)
-        assert set(after) <= set(source)       # each file whole: its old or its new version
+        assert set(after) <= set(source)  # each file whole: its old or its new version
         assert all(after[name] in (before.get(name), source[name]) for name in after)
         assert after["tx_alpha.log"] in (before["tx_alpha.log"], source["tx_alpha.log"])
     finally:
@@ -256,11 +275,26 @@ def test_a_full_disk_fails_the_mirror_and_keeps_the_previous_one(world, machines
 
 def test_mirror_check_rules():
     from pxstats.remote.listing import differences
-    source = {"tx_a.log": (10, 5), "tx_a.log.1": (7, 3), "tx_a.log.2026-12-03": (9, 2),
-              "px.pid": (4, 9)}
-    assert differences(source, {"tx_a.log": (8, 4), "tx_a.log.1": (7, 3),
-                                "tx_a.log.2026-12-03": (9, 2), "px.pid": (3, 1),
-                                ".tx_a.log.XyZ123": (1, 1)}) == []
-    assert differences(source, {"tx_a.log": (10, 5), "tx_a.log.1": (6, 3),
-                                "px.pid": (4, 9), "tx_b.log": (1, 1)}) == [
-        "tx_a.log.1 differs", "tx_a.log.2026-12-03 missing", "tx_b.log in excess"]
+
+    source = {
+        "tx_a.log": (10, 5),
+        "tx_a.log.1": (7, 3),
+        "tx_a.log.2026-12-03": (9, 2),
+        "px.pid": (4, 9),
+    }
+    assert (
+        differences(
+            source,
+            {
+                "tx_a.log": (8, 4),
+                "tx_a.log.1": (7, 3),
+                "tx_a.log.2026-12-03": (9, 2),
+                "px.pid": (3, 1),
+                ".tx_a.log.XyZ123": (1, 1),
+            },
+        )
+        == []
+    )
+    assert differences(
+        source, {"tx_a.log": (10, 5), "tx_a.log.1": (6, 3), "px.pid": (4, 9), "tx_b.log": (1, 1)}
+    ) == ["tx_a.log.1 differs", "tx_a.log.2026-12-03 missing", "tx_b.log in excess"]

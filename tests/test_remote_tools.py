@@ -50,8 +50,9 @@ def here(tmp_path, world) -> StatsPaths:
     return paths
 
 
-def write_config(paths: StatsPaths, sources: str, picklers: str, machines_lines: str,
-                 days: int = 21) -> None:
+def write_config(
+    paths: StatsPaths, sources: str, picklers: str, machines_lines: str, days: int = 21
+) -> None:
     text = (REPO / "etc" / "config.sample").read_text().split("[specialGroups]")[0]
     text = re.sub(r"(?m)^sourceMachinesTags\s*=.*$", f"sourceMachinesTags = {sources}", text)
     text = re.sub(r"(?m)^picklingMachines\s*=.*$", f"picklingMachines = {picklers}", text)
@@ -67,11 +68,15 @@ def put(path: Path, data: bytes = b"pickle") -> Path:
 
 
 def tree(folder: Path) -> dict[str, bytes]:
-    return {str(p.relative_to(folder)): p.read_bytes()
-            for p in sorted(Path(folder).rglob("*")) if p.is_file()}
+    return {
+        str(p.relative_to(folder)): p.read_bytes()
+        for p in sorted(Path(folder).rglob("*"))
+        if p.is_file()
+    }
 
 
-# -- pickleSynchroniser -------------------------------------------------------------------------
+# -- pickleSynchroniser ----------------------------------------------------------------------------
+
 
 def test_pickle_synchroniser_pulls_all_or_some_clients(machines, here, capsys):
     remote = StatsPaths(machines["px-pick1"].stats_root).pickles
@@ -89,17 +94,21 @@ def test_pickle_synchroniser_pulls_all_or_some_clients(machines, here, capsys):
 
 
 def test_pickle_synchroniser_delete_stays_in_the_window_and_the_machines(machines, here):
-    write_config(here, "sources", "picklers",
-                 "sources px-src1,px-src2 root,root\npicklers px-pick1,px-pick1 root,root\n")
+    write_config(
+        here,
+        "sources",
+        "picklers",
+        "sources px-src1,px-src2 root,root\npicklers px-pick1,px-pick1 root,root\n",
+    )
     remote = StatsPaths(machines["px-pick1"].stats_root).pickles
     put(remote / "alpha" / TODAY / "tx" / "px-src1_03")
-    gone = put(here.pickles / "alpha" / TODAY / "tx" / "px-src1_04")      # deleted there
-    other = put(here.pickles / "alpha" / TODAY / "tx" / "px-local_04")    # another machine's
-    old = put(here.pickles / "alpha" / OLD / "tx" / "px-src1_04")         # out of the window
+    gone = put(here.pickles / "alpha" / TODAY / "tx" / "px-src1_04")  # deleted there
+    other = put(here.pickles / "alpha" / TODAY / "tx" / "px-local_04")  # another machine's
+    old = put(here.pickles / "alpha" / OLD / "tx" / "px-src1_04")  # out of the window
     merged = put(here.pickles / "alpha" / TODAY / "tx" / "px-src1px-src2_04")
     args = ["--root", str(here.root), "-m", "px-pick1"]
     assert pickleSynchroniser.main(args) == 0
-    assert gone.exists()                                   # no deletion without --delete
+    assert gone.exists()  # no deletion without --delete
     assert pickleSynchroniser.main(args + ["--delete"]) == 0
     assert not gone.exists()
     assert other.exists() and old.exists() and merged.exists()
@@ -117,12 +126,12 @@ def test_pickle_synchroniser_failure_is_one_line_and_status_1(machines, here, ca
 
 
 def test_pickle_synchroniser_logins_must_pair_with_machines(here, capsys):
-    assert pickleSynchroniser.main(["--root", str(here.root), "-m", "a,b,c", "-l",
-                                    "x,y"]) == 2
+    assert pickleSynchroniser.main(["--root", str(here.root), "-m", "a,b,c", "-l", "x,y"]) == 2
     assert "2 logins for 3 machines" in capsys.readouterr().err
 
 
-# -- configuration copies and log mirror for local pickling --------------------------------------
+# -- configuration copies and log mirror for local pickling ----------------------------------------
+
 
 def test_configuration_copies_come_before_the_client_list(machines, here):
     etc = machines["px-src2"].px_root / "etc"
@@ -132,21 +141,24 @@ def test_configuration_copies_come_before_the_client_list(machines, here):
     (machines["px-src2"].px_log / "tx_alpha.log").write_text("")
     with sync.SyncContext.open(here) as context:
         outcomes = sync.run(context, sync.CollectRemote(Host("px-src2"), None, 0))
-    assert [o.step for o in outcomes] == ["configuration copy rx", "configuration copy tx",
-                                          "mirror logs"]
+    assert [o.step for o in outcomes] == [
+        "configuration copy rx",
+        "configuration copy tx",
+        "mirror logs",
+    ]
     assert all(o.ok for o in outcomes)
-    assert sorted(tree(here.px_config_copies)) == ["rx/px-src2/feed.conf",
-                                                    "tx/px-src2/alpha.conf"]
+    assert sorted(tree(here.px_config_copies)) == ["rx/px-src2/feed.conf", "tx/px-src2/alpha.conf"]
     assert not stale.exists()
     assert (here.log_files / "px-src2" / "tx_alpha.log").exists()
     from pxstats.actions.update import client_names
+
     assert client_names(here, "tx", "px-src2") == ["alpha"]
 
 
-# -- retreiveDataFromMachine ------------------------------------------------------------------------
+# -- retreiveDataFromMachine -----------------------------------------------------------------------
 
-def test_retrieve_copies_the_data_folders_and_the_logs_this_host_pickles(machines, here,
-                                                                         capsys):
+
+def test_retrieve_copies_the_data_folders_and_the_logs_this_host_pickles(machines, here, capsys):
     other = StatsPaths(machines["px-pick1"].stats_root)
     put(other.pickles / "alpha" / TODAY / "tx" / "px-src1_03", b"p")
     put(other.data / "databases" / "currentDatabases" / "latency" / "alpha_px-src1", b"rrd")
@@ -157,14 +169,18 @@ def test_retrieve_copies_the_data_folders_and_the_logs_this_host_pickles(machine
     stale = put(here.data / "graphics" / "old.png", b"stale")
     (machines["px-src1"].px_log / "tx_alpha.log").write_text("log\n")
     host = this_host()
-    write_config(here, "sources", "picklers",
-                 f"sources px-src1 root\npicklers {host} root\n")
+    write_config(here, "sources", "picklers", f"sources px-src1 root\npicklers {host} root\n")
     assert retreiveDataFromMachine.main(["--root", str(here.root), "root", "px-pick1"]) == 0
     out = capsys.readouterr().out
     assert "px-pick1: retrieve pickles: ok" in out
     assert "px-pick1: retrieve mergedPickles: absent there" in out
-    for folder in ("pickles", "graphics", "monitoring", "picklesTimeOfUpdates",
-                   "databases/currentDatabases"):
+    for folder in (
+        "pickles",
+        "graphics",
+        "monitoring",
+        "picklesTimeOfUpdates",
+        "databases/currentDatabases",
+    ):
         assert tree(here.data / folder) == tree(other.data / folder), folder
     assert not stale.exists()
     assert (here.log_files / "px-src1" / "tx_alpha.log").read_text() == "log\n"
@@ -173,8 +189,12 @@ def test_retrieve_copies_the_data_folders_and_the_logs_this_host_pickles(machine
 
 
 def test_retrieve_alias_and_bad_login(here, capsys):
-    assert retreiveDataFromMachine.alias_main(["--root", str(here.root), "--",
-                                               "-oProxyCommand=touch /tmp/x", "px-pick1"]) == 2
+    assert (
+        retreiveDataFromMachine.alias_main(
+            ["--root", str(here.root), "--", "-oProxyCommand=touch /tmp/x", "px-pick1"]
+        )
+        == 2
+    )
     err = capsys.readouterr().err
     assert err.startswith("retrieveDataFromMachine: error: invalid login name")
     assert len(err.strip().splitlines()) == 1
@@ -182,9 +202,21 @@ def test_retrieve_alias_and_bad_login(here, capsys):
 
 # -- security --------------------------------------------------------------------------------------
 
-BAD_NAMES = ["a;touch {marker}", "$(touch {marker})", "`touch {marker}`", "a b",
-             "../{marker}", "-oProxyCommand=touch {marker}", "a/b", "a\nb", "a\tb", "a:b",
-             "a@b", "..", ""]
+BAD_NAMES = [
+    "a;touch {marker}",
+    "$(touch {marker})",
+    "`touch {marker}`",
+    "a b",
+    "../{marker}",
+    "-oProxyCommand=touch {marker}",
+    "a/b",
+    "a\nb",
+    "a\tb",
+    "a:b",
+    "a@b",
+    "..",
+    "",
+]
 
 
 @pytest.mark.parametrize("pattern", BAD_NAMES)
@@ -195,26 +227,26 @@ def test_bad_names_are_refused_before_any_process_starts(pattern, here, tmp_path
         check_name("machine", name)
     with pytest.raises(BadName):
         Host(name)
-    if name:                            # an empty login means ssh's default login
+    if name:  # an empty login means ssh's default login
         with pytest.raises(BadName):
             Host("px-pick1", name)
     if name.strip():
         for option in ("-m", "-l", "-c"):
-            assert pickleSynchroniser.main(["--root", str(here.root), "-m", "px-pick1",
-                                            f"{option}={name}"]) == 2
-        assert retreiveDataFromMachine.main(["--root", str(here.root), "--", name,
-                                             "px-pick1"]) == 2
-        assert retreiveDataFromMachine.main(["--root", str(here.root), "--", "root",
-                                             name]) == 2
+            assert (
+                pickleSynchroniser.main(
+                    ["--root", str(here.root), "-m", "px-pick1", f"{option}={name}"]
+                )
+                == 2
+            )
+        assert retreiveDataFromMachine.main(["--root", str(here.root), "--", name, "px-pick1"]) == 2
+        assert retreiveDataFromMachine.main(["--root", str(here.root), "--", "root", name]) == 2
     assert not marker.exists()
-    assert not here.logs.exists()       # refused before even the log was opened
+    assert not here.logs.exists()  # refused before even the log was opened
 
 
 def test_a_bad_name_in_configForMachines_is_refused(here, capsys):
-    write_config(here, "sources", "picklers",
-                 "sources px;touch root\npicklers px-pick1 root\n")
-    assert pickleSynchroniser.main(["--root", str(here.root), "-m", "px-pick1",
-                                    "--delete"]) == 1
+    write_config(here, "sources", "picklers", "sources px;touch root\npicklers px-pick1 root\n")
+    assert pickleSynchroniser.main(["--root", str(here.root), "-m", "px-pick1", "--delete"]) == 1
     assert "invalid machine name 'px;touch'" in capsys.readouterr().err
 
 
@@ -224,32 +256,50 @@ def test_a_remote_root_with_shell_characters_is_refused(world, machines, here):
         [outcome] = sync.run(context, sync.MirrorLogs(Host("px-src1")))
     assert not outcome.ok and "invalid PXROOT of px-src1" in outcome.line()
     from pxstats.remote.roots import KINDS, MARKER, parse_answer
+
     with pytest.raises(BadName):
         parse_answer(f"\n{MARKER}/x;rm -rf /\n", KINDS["PXROOT"])
 
 
 def test_remote_command_words_are_quoted():
     from pxstats.remote.commands import remote_command
+
     command = remote_command(["/bin/pickleUpdater", "--date", "2026-12-04 01:00:00"], 60)
-    assert command == ("timeout --kill-after=10 60 /bin/pickleUpdater --date "
-                       "'2026-12-04 01:00:00'")
+    assert command == ("timeout --kill-after=10 60 /bin/pickleUpdater --date '2026-12-04 01:00:00'")
 
 
-# -- the scripts ------------------------------------------------------------------------------------
+# -- the scripts -----------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("module, name", [(pickleSynchroniser, "pickleSynchroniser"),
-                                          (retreiveDataFromMachine, "retreiveDataFromMachine")])
+
+@pytest.mark.parametrize(
+    "module, name",
+    [
+        (pickleSynchroniser, "pickleSynchroniser"),
+        (retreiveDataFromMachine, "retreiveDataFromMachine"),
+    ],
+)
 def test_manual_pages_and_shims(module, name):
     assert_manual_page_matches_help(REPO / "man" / "man1" / f"{name}.1", module.build_parser())
     shim = REPO / "bin" / name
-    result = subprocess.run([sys.executable, str(shim), "--help"], capture_output=True,
-                            text=True, timeout=60, check=False)
+    result = subprocess.run(
+        [sys.executable, str(shim), "--help"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert result.returncode == 0 and f"usage: {name}" in result.stdout
     page = REPO / "man" / "man1" / "retrieveDataFromMachine.1"
     assert page.read_text() == ".so man1/retreiveDataFromMachine.1\n"
-    assert_manual_page_matches_help(REPO / "man" / "man1" / "retreiveDataFromMachine.1",
-                                    retreiveDataFromMachine.build_parser(
-                                        "retrieveDataFromMachine"))
-    alias = subprocess.run([sys.executable, str(REPO / "bin" / "retrieveDataFromMachine"),
-                            "--help"], capture_output=True, text=True, timeout=60, check=False)
+    assert_manual_page_matches_help(
+        REPO / "man" / "man1" / "retreiveDataFromMachine.1",
+        retreiveDataFromMachine.build_parser("retrieveDataFromMachine"),
+    )
+    alias = subprocess.run(
+        [sys.executable, str(REPO / "bin" / "retrieveDataFromMachine"), "--help"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert "usage: retrieveDataFromMachine" in alias.stdout

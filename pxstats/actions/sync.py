@@ -34,25 +34,33 @@ from pxstats.util import timeutil
 
 log = logging.getLogger(__name__)
 
-MAX_MIRROR_PASSES = 3        # the original always ran three; we stop once the mirror is proven
-MAX_RETRIEVE_PASSES = 10     # the original always ran ten; we stop once nothing changes
+MAX_MIRROR_PASSES = 3  # the original always ran three; we stop once the mirror is proven
+MAX_RETRIEVE_PASSES = 10  # the original always ran ten; we stop once nothing changes
 FILE_TYPES = ("rx", "tx")
 LOCAL_NAMES = ("localhost", "127.0.0.1")
 
 # Folders of data/ that retreiveDataFromMachine copies (the original's seven, plus the merged
 # pickles this rewrite keeps in their own tree and the times of update of the pickles).
 RETRIEVED_FOLDERS = (
-    "monitoring", "graphics", "pickles", "mergedPickles", "picklesTimeOfUpdates",
-    "databases/currentDatabases", "databases/databasesBackups",
-    "databases/currentDatabasesTimeOfUpdates", "databases/databasesTimeOfUpdatesBackups",
+    "monitoring",
+    "graphics",
+    "pickles",
+    "mergedPickles",
+    "picklesTimeOfUpdates",
+    "databases/currentDatabases",
+    "databases/databasesBackups",
+    "databases/currentDatabasesTimeOfUpdates",
+    "databases/databasesTimeOfUpdatesBackups",
 )
 
 
-# -- outcomes and context ------------------------------------------------------------------------
+# -- outcomes and context --------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Outcome:
     """One step for one machine. `message` is the one line to show when it failed."""
+
     machine: str
     step: str
     ok: bool
@@ -64,8 +72,10 @@ class Outcome:
 
     def line(self) -> str:
         if self.ok:
-            return f"{self.machine}: {self.step}: ok ({self.changed} change(s), " \
-                   f"{self.passes} pass(es), {self.seconds:.1f} s)"
+            return (
+                f"{self.machine}: {self.step}: ok ({self.changed} change(s), "
+                f"{self.passes} pass(es), {self.seconds:.1f} s)"
+            )
         return f"{self.machine}: {self.step}: {self.message}"
 
 
@@ -73,6 +83,7 @@ class Outcome:
 class SyncContext:
     """What one run shares: the local tree, the ssh settings, the paramiko connections and the
     remote roots found (cached for the run). Use as a context manager to close connections."""
+
     paths: StatsPaths
     settings: RemoteSettings
     sessions: Sessions
@@ -80,13 +91,22 @@ class SyncContext:
     local_names: tuple[str, ...] = field(default_factory=tuple)
 
     @classmethod
-    def open(cls, paths: StatsPaths, settings: RemoteSettings | None = None,
-             root_overrides: dict[tuple[str, str], str] | None = None,
-             local_names=()) -> SyncContext:
+    def open(
+        cls,
+        paths: StatsPaths,
+        settings: RemoteSettings | None = None,
+        root_overrides: dict[tuple[str, str], str] | None = None,
+        local_names=(),
+    ) -> SyncContext:
         settings = settings or RemoteSettings.for_root(paths.etc)
         sessions = Sessions(settings)
-        return cls(paths, settings, sessions, RootFinder(sessions, dict(root_overrides or {})),
-                   tuple(local_names))
+        return cls(
+            paths,
+            settings,
+            sessions,
+            RootFinder(sessions, dict(root_overrides or {})),
+            tuple(local_names),
+        )
 
     def __enter__(self) -> Self:
         return self
@@ -98,12 +118,14 @@ class SyncContext:
         return host is None or host.machine in (this_host(), *LOCAL_NAMES, *self.local_names)
 
 
-# -- requests -----------------------------------------------------------------------------------
+# -- requests --------------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class MirrorLogs:
     """Mirror the source's Sundew log folder (PXROOT/log/) into data/logFiles/<source>/ of the
     pickling machine (this one when pickler is None)."""
+
     source: Host
     pickler: Host | None = None
 
@@ -112,6 +134,7 @@ class MirrorLogs:
 class CopyConfigs:
     """Mirror the source's Sundew rx/tx configuration into etc/pxConfigFiles/<ft>/<source>/ of
     the pickling machine, where pickleUpdater -c All reads its client list."""
+
     source: Host
     pickler: Host | None = None
     file_types: tuple[str, ...] = FILE_TYPES
@@ -120,12 +143,13 @@ class CopyConfigs:
 @dataclass(frozen=True)
 class PickleRemotely:
     """Run pickleUpdater on the pickling machine for the source, once per file type."""
+
     source: Host
     pickler: Host
     date: int
     file_types: tuple[str, ...] = FILE_TYPES
     clients: tuple[str, ...] = ("All",)
-    updater: str | None = None       # pickleUpdater's path there; default: ours
+    updater: str | None = None  # pickleUpdater's path there; default: ours
 
 
 @dataclass(frozen=True)
@@ -135,6 +159,7 @@ class SyncPickles:
     With delete_days, local pickles of `delete_machines` in the date folders of the last
     delete_days days (UTC, `today` included) that no longer exist there are deleted too;
     nothing else is ever deleted."""
+
     machine: Host
     clients: tuple[str, ...] = ("All",)
     delete_days: int | None = None
@@ -148,6 +173,7 @@ class CollectRemote:
     machine, short of pulling the pickles: configuration copies and log mirror (when source and
     pickler differ), then, when the pickling machine is another host, pickleUpdater there.
     Local pickling itself (pickler is this machine) is left to the caller (actions.update)."""
+
     source: Host
     pickler: Host | None
     date: int
@@ -159,6 +185,7 @@ class CollectRemote:
 class UpdateRemotePickles:
     """CollectRemote for every pair (`workers` at a time), then the pickles of each remote
     pickling machine pulled here once (SyncPickles)."""
+
     pairs: tuple[tuple[Host, Host | None], ...]
     date: int
     file_types: tuple[str, ...] = FILE_TYPES
@@ -171,16 +198,22 @@ class RetrieveInstallation:
     """Rebuild this installation's data from another pxStats machine (retreiveDataFromMachine):
     the folders of RETRIEVED_FOLDERS, and the logs of `log_sources` (the sources this machine
     pickles) straight from those sources."""
+
     machine: Host
     log_sources: tuple[Host, ...] = ()
     folders: tuple[str, ...] = RETRIEVED_FOLDERS
 
 
 def run(context: SyncContext, request) -> list[Outcome]:
-    handlers = {MirrorLogs: mirror_logs, CopyConfigs: copy_configs,
-                PickleRemotely: pickle_remotely, SyncPickles: sync_pickles,
-                CollectRemote: collect_remote, UpdateRemotePickles: update_remote_pickles,
-                RetrieveInstallation: retrieve_installation}
+    handlers = {
+        MirrorLogs: mirror_logs,
+        CopyConfigs: copy_configs,
+        PickleRemotely: pickle_remotely,
+        SyncPickles: sync_pickles,
+        CollectRemote: collect_remote,
+        UpdateRemotePickles: update_remote_pickles,
+        RetrieveInstallation: retrieve_installation,
+    }
     return handlers[type(request)](context, request)
 
 
@@ -194,7 +227,8 @@ def run_all(context: SyncContext, requests, workers: int = 3) -> list[Outcome]:
     return [o for outcomes in results for o in outcomes]
 
 
-# -- helpers -------------------------------------------------------------------------------------
+# -- helpers ---------------------------------------------------------------------------------------
+
 
 def _failed(machine: str, step: str, message: str, started: float, **more) -> Outcome:
     message = message.removeprefix(f"{machine}: ")
@@ -215,8 +249,11 @@ def _count(result: Result) -> int:
 
 def _absent(result: Result) -> bool:
     """rsync failed only because the folder to copy does not exist (yet) there."""
-    return (result.status == rsync.PARTIAL and "change_dir" in result.stderr
-            and "No such file or directory" in result.stderr)
+    return (
+        result.status == rsync.PARTIAL
+        and "change_dir" in result.stderr
+        and "No such file or directory" in result.stderr
+    )
 
 
 def _rsync_failure(result: Result) -> str:
@@ -224,6 +261,7 @@ def _rsync_failure(result: Result) -> str:
 
 
 # -- log mirror ------------------------------------------------------------------------------------
+
 
 def mirror_logs(context: SyncContext, request: MirrorLogs) -> list[Outcome]:
     """rsync -a -z --delete-before of PXROOT/log/ of the source, then a check that the mirror
@@ -237,35 +275,64 @@ def mirror_logs(context: SyncContext, request: MirrorLogs) -> list[Outcome]:
             dest, run_on = context.paths.log_files / check_name("machine", source.machine), None
         else:
             run_on = request.pickler
-            dest = (context.roots.stats_root(run_on) + "data/logFiles/"
-                    + check_name("machine", source.machine) + "/")
+            dest = (
+                context.roots.stats_root(run_on)
+                + "data/logFiles/"
+                + check_name("machine", source.machine)
+                + "/"
+            )
         changed = 0
         for number in range(1, MAX_MIRROR_PASSES + 1):
-            result = rsync.pull(context.settings, source, src_dir, dest, run_on=run_on,
-                                sessions=context.sessions, delete=True)
+            result = rsync.pull(
+                context.settings,
+                source,
+                src_dir,
+                dest,
+                run_on=run_on,
+                sessions=context.sessions,
+                delete=True,
+            )
             if not result.ok and result.status != rsync.VANISHED:
-                return [_failed(source.machine, step, _rsync_failure(result), started,
-                                passes=number)]
+                return [
+                    _failed(source.machine, step, _rsync_failure(result), started, passes=number)
+                ]
             changed += _count(result)
             wanted, have = _parallel(
                 lambda: listing.list_remote(context.sessions, source, src_dir),
-                lambda: (listing.list_local(Path(dest)) if run_on is None
-                         else listing.list_remote(context.sessions, run_on, dest)))
+                lambda: (
+                    listing.list_local(Path(dest))
+                    if run_on is None
+                    else listing.list_remote(context.sessions, run_on, dest)
+                ),
+            )
             missing = listing.differences(wanted, have)
             if not missing and result.ok:
                 return [_done(source.machine, step, started, passes=number, changed=changed)]
-            log.warning("%s: %s: the logs changed during pass %d (%s); one more pass",
-                        source.machine, step, number,
-                        ", ".join(missing[:5]) or f"rsync status {result.status}")
-        return [_failed(source.machine, step, f"the logs were still changing after "
-                                              f"{MAX_MIRROR_PASSES} passes: "
-                                              f"{', '.join(missing[:3])}", started,
-                        passes=MAX_MIRROR_PASSES, changed=changed)]
+            log.warning(
+                "%s: %s: the logs changed during pass %d (%s); one more pass",
+                source.machine,
+                step,
+                number,
+                ", ".join(missing[:5]) or f"rsync status {result.status}",
+            )
+        return [
+            _failed(
+                source.machine,
+                step,
+                f"the logs were still changing after "
+                f"{MAX_MIRROR_PASSES} passes: "
+                f"{', '.join(missing[:3])}",
+                started,
+                passes=MAX_MIRROR_PASSES,
+                changed=changed,
+            )
+        ]
     except (RemoteError, BadName) as exc:
         return [_failed(source.machine, step, str(exc), started)]
 
 
-# -- configuration copies ------------------------------------------------------------------------
+# -- configuration copies --------------------------------------------------------------------------
+
 
 def copy_configs(context: SyncContext, request: CopyConfigs) -> list[Outcome]:
     """PXROOT/etc/<ft>/ of the source -> etc/pxConfigFiles/<ft>/<source>/ of the pickling
@@ -282,22 +349,31 @@ def copy_configs(context: SyncContext, request: CopyConfigs) -> list[Outcome]:
                 dest, run_on = context.paths.px_config_copies / file_type / name, None
             else:
                 run_on = request.pickler
-                dest = (context.roots.stats_root(run_on)
-                        + f"etc/pxConfigFiles/{file_type}/{name}/")
-            result = rsync.pull(context.settings, source, src_dir, dest, run_on=run_on,
-                                sessions=context.sessions, delete=True)
+                dest = context.roots.stats_root(run_on) + f"etc/pxConfigFiles/{file_type}/{name}/"
+            result = rsync.pull(
+                context.settings,
+                source,
+                src_dir,
+                dest,
+                run_on=run_on,
+                sessions=context.sessions,
+                delete=True,
+            )
             if result.ok:
-                outcomes.append(_done(source.machine, step, started, passes=1,
-                                      changed=_count(result)))
+                outcomes.append(
+                    _done(source.machine, step, started, passes=1, changed=_count(result))
+                )
             else:
-                outcomes.append(_failed(source.machine, step, _rsync_failure(result), started,
-                                        passes=1))
+                outcomes.append(
+                    _failed(source.machine, step, _rsync_failure(result), started, passes=1)
+                )
         except (RemoteError, BadName) as exc:
             outcomes.append(_failed(source.machine, step, str(exc), started))
     return outcomes
 
 
-# -- remote pickling -----------------------------------------------------------------------------
+# -- remote pickling -------------------------------------------------------------------------------
+
 
 def default_updater() -> str:
     """pickleUpdater of this installation (the same path is expected on the pickling machine,
@@ -306,16 +382,26 @@ def default_updater() -> str:
     return str(candidate) if candidate.exists() else "pickleUpdater"
 
 
-def updater_argv(updater: str, stats_root: str, source: str, file_type: str, clients,
-                 date: int) -> list[str]:
+def updater_argv(
+    updater: str, stats_root: str, source: str, file_type: str, clients, date: int
+) -> list[str]:
     if not updater.startswith("/"):
         check_name("program", updater)
     else:
         check_remote_path("program", updater)
-    return [updater.rstrip("/"), "--root", check_remote_path("STATSROOT", stats_root),
-            "-m", check_name("machine", source), "-f", file_type,
-            "-c", ",".join(c if c == "All" else check_name("client", c) for c in clients),
-            "--date", timeutil.iso(date)]
+    return [
+        updater.rstrip("/"),
+        "--root",
+        check_remote_path("STATSROOT", stats_root),
+        "-m",
+        check_name("machine", source),
+        "-f",
+        file_type,
+        "-c",
+        ",".join(c if c == "All" else check_name("client", c) for c in clients),
+        "--date",
+        timeutil.iso(date),
+    ]
 
 
 def pickle_remotely(context: SyncContext, request: PickleRemotely) -> list[Outcome]:
@@ -328,9 +414,14 @@ def pickle_remotely(context: SyncContext, request: PickleRemotely) -> list[Outco
         try:
             if file_type not in ("rx", "tx"):
                 raise BadName(f"invalid file type {file_type!r}")
-            argv = updater_argv(request.updater or default_updater(),
-                                context.roots.stats_root(pickler), source.machine, file_type,
-                                request.clients, request.date)
+            argv = updater_argv(
+                request.updater or default_updater(),
+                context.roots.stats_root(pickler),
+                source.machine,
+                file_type,
+                request.clients,
+                request.date,
+            )
             result = context.sessions.run(pickler, argv)
         except (RemoteError, BadName) as exc:
             outcomes.append(_failed(source.machine, step, str(exc), started))
@@ -341,12 +432,14 @@ def pickle_remotely(context: SyncContext, request: PickleRemotely) -> list[Outco
         if result.ok:
             outcomes.append(_done(source.machine, step, started, passes=1))
         else:
-            outcomes.append(_failed(source.machine, step,
-                                    f"pickleUpdater {result.describe()}", started))
+            outcomes.append(
+                _failed(source.machine, step, f"pickleUpdater {result.describe()}", started)
+            )
     return outcomes
 
 
-# -- pickle synchronisation ----------------------------------------------------------------------
+# -- pickle synchronisation ------------------------------------------------------------------------
+
 
 def delete_filters(days: int, machines, today: int) -> list[str]:
     """rsync receiver-side rules: deletion allowed only for <client>/<day>/<ft>/<machine>_HH of
@@ -372,8 +465,10 @@ def sync_pickles(context: SyncContext, request: SyncPickles) -> list[Outcome]:
         if not request.clients or request.clients[0] == "All":
             pairs = [(remote, context.paths.pickles, "")]
         else:
-            pairs = [(remote + check_name("client", c) + "/", context.paths.pickles / c, c)
-                     for c in request.clients]
+            pairs = [
+                (remote + check_name("client", c) + "/", context.paths.pickles / c, c)
+                for c in request.clients
+            ]
         filters = []
         if request.delete_days:
             today = request.today if request.today is not None else timeutil.now()
@@ -384,14 +479,20 @@ def sync_pickles(context: SyncContext, request: SyncPickles) -> list[Outcome]:
         return [_failed(host.machine, step, str(exc), started)]
     outcomes, changed = [], 0
     for src, dest, client in pairs:
-        result = rsync.pull(context.settings, host, src, dest, sessions=context.sessions,
-                            delete=bool(request.delete_days), filters=filters)
+        result = rsync.pull(
+            context.settings,
+            host,
+            src,
+            dest,
+            sessions=context.sessions,
+            delete=bool(request.delete_days),
+            filters=filters,
+        )
         what = f"{step} {client}".strip()
         if _absent(result):
             log.info("%s: %s: nothing there yet (%s)", host.machine, what, src)
         elif not result.ok:
-            outcomes.append(_failed(host.machine, what, _rsync_failure(result), started,
-                                    passes=1))
+            outcomes.append(_failed(host.machine, what, _rsync_failure(result), started, passes=1))
         else:
             changed += _count(result)
     if not outcomes:
@@ -399,7 +500,8 @@ def sync_pickles(context: SyncContext, request: SyncPickles) -> list[Outcome]:
     return outcomes
 
 
-# -- the hourly chain for one pair ------------------------------------------------------------------
+# -- the hourly chain for one pair -----------------------------------------------------------------
+
 
 def _parallel(*calls) -> list[list[Outcome]]:
     """Run independent steps (one per ssh connection) at the same time; results in order."""
@@ -417,30 +519,48 @@ def collect_remote(context: SyncContext, request: CollectRemote) -> list[Outcome
     remote_pickler = not context.is_local(pickler)
     outcomes: list[Outcome] = []
     if not same:
-        steps = [lambda ft=ft: copy_configs(context, CopyConfigs(source, pickler, (ft,)))
-                 for ft in request.file_types]
+        steps = [
+            lambda ft=ft: copy_configs(context, CopyConfigs(source, pickler, (ft,)))
+            for ft in request.file_types
+        ]
         steps.append(lambda: mirror_logs(context, MirrorLogs(source, pickler)))
         results = _parallel(*steps)
         outcomes += [o for result in results for o in result]
         if not results[-1][-1].ok:
             if remote_pickler:
-                outcomes.append(Outcome(source.machine, f"remote pickling on {pickler.machine}",
-                                        False, "skipped: the logs could not be mirrored",
-                                        skipped=True))
+                outcomes.append(
+                    Outcome(
+                        source.machine,
+                        f"remote pickling on {pickler.machine}",
+                        False,
+                        "skipped: the logs could not be mirrored",
+                        skipped=True,
+                    )
+                )
             return outcomes
     if remote_pickler:
-        results = _parallel(*[
-            lambda ft=ft: pickle_remotely(context, PickleRemotely(
-                source, pickler, request.date, (ft,), updater=request.updater))
-            for ft in request.file_types])
+        results = _parallel(
+            *[
+                lambda ft=ft: pickle_remotely(
+                    context,
+                    PickleRemotely(source, pickler, request.date, (ft,), updater=request.updater),
+                )
+                for ft in request.file_types
+            ]
+        )
         outcomes += [o for result in results for o in result]
     return outcomes
 
 
 def update_remote_pickles(context: SyncContext, request: UpdateRemotePickles) -> list[Outcome]:
-    outcomes = run_all(context, [CollectRemote(source, pickler, request.date,
-                                               request.file_types, request.updater)
-                                 for source, pickler in request.pairs], request.workers)
+    outcomes = run_all(
+        context,
+        [
+            CollectRemote(source, pickler, request.date, request.file_types, request.updater)
+            for source, pickler in request.pairs
+        ],
+        request.workers,
+    )
     picklers = []
     for _source, pickler in request.pairs:
         if not context.is_local(pickler) and pickler not in picklers:
@@ -448,7 +568,8 @@ def update_remote_pickles(context: SyncContext, request: UpdateRemotePickles) ->
     return outcomes + run_all(context, [SyncPickles(p) for p in picklers], request.workers)
 
 
-# -- retreiveDataFromMachine ------------------------------------------------------------------------
+# -- retreiveDataFromMachine -----------------------------------------------------------------------
+
 
 def retrieve_installation(context: SyncContext, request: RetrieveInstallation) -> list[Outcome]:
     """Logs of the sources this machine pickles (mirrored from the sources themselves), then
@@ -470,31 +591,50 @@ def retrieve_installation(context: SyncContext, request: RetrieveInstallation) -
     for number in range(1, MAX_RETRIEVE_PASSES + 1):
         still = []
         for folder in pending:
-            result = rsync.pull(context.settings, host, remote_data + folder + "/",
-                                context.paths.data / folder, delete=True)
+            result = rsync.pull(
+                context.settings,
+                host,
+                remote_data + folder + "/",
+                context.paths.data / folder,
+                delete=True,
+            )
             step = f"retrieve {folder}"
             if not result.ok:
                 if _absent(result) and number == 1:
-                    outcomes.append(Outcome(host.machine, step, True, "absent there",
-                                            passes=number, skipped=True))
+                    outcomes.append(
+                        Outcome(
+                            host.machine, step, True, "absent there", passes=number, skipped=True
+                        )
+                    )
                 else:
-                    outcomes.append(_failed(host.machine, step, _rsync_failure(result),
-                                            started[folder], passes=number))
+                    outcomes.append(
+                        _failed(
+                            host.machine,
+                            step,
+                            _rsync_failure(result),
+                            started[folder],
+                            passes=number,
+                        )
+                    )
                 continue
             count = _count(result)
             changed[folder] += count
             if count and number < MAX_RETRIEVE_PASSES:
                 still.append(folder)
             else:
-                outcomes.append(_done(host.machine, step, started[folder], passes=number,
-                                      changed=changed[folder]))
+                outcomes.append(
+                    _done(
+                        host.machine, step, started[folder], passes=number, changed=changed[folder]
+                    )
+                )
         pending = still
         if not pending:
             break
     return outcomes
 
 
-# -- machines of the configuration -------------------------------------------------------------------
+# -- machines of the configuration -----------------------------------------------------------------
+
 
 def host_of(machines, name: str) -> Host:
     """Host for a machine name with its login from configForMachines (none: ssh's default)."""
@@ -507,8 +647,10 @@ def machine_pairs(config) -> list[tuple[Host, Host]]:
     ValueError (one line) when the lists do not pair up."""
     general, machines = config.general, config.machines
     if len(general.source_machines_tags) != len(general.pickling_machines):
-        raise ValueError(f"{len(general.source_machines_tags)} sourceMachinesTags but "
-                         f"{len(general.pickling_machines)} picklingMachines")
+        raise ValueError(
+            f"{len(general.source_machines_tags)} sourceMachinesTags but "
+            f"{len(general.pickling_machines)} picklingMachines"
+        )
     pairs, seen = [], set()
     for tag, pick_tag in zip(general.source_machines_tags, general.pickling_machines):
         sources = list(dict.fromkeys(machines.machines_of(tag)))
@@ -516,9 +658,11 @@ def machine_pairs(config) -> list[tuple[Host, Host]]:
         if not sources:
             raise ValueError(f"unknown source machine tag {tag!r}")
         if len(sources) != len(picklers):
-            raise ValueError(f"tag {tag} has {len(sources)} machine(s) ({','.join(sources)}) "
-                             f"but pickling tag {pick_tag} has {len(picklers)} "
-                             f"({','.join(picklers) or 'none'})")
+            raise ValueError(
+                f"tag {tag} has {len(sources)} machine(s) ({','.join(sources)}) "
+                f"but pickling tag {pick_tag} has {len(picklers)} "
+                f"({','.join(picklers) or 'none'})"
+            )
         for source, pickler in zip(sources, picklers):
             if source not in seen:
                 seen.add(source)
@@ -528,5 +672,8 @@ def machine_pairs(config) -> list[tuple[Host, Host]]:
 
 def sources_pickled_by(config, machine: str) -> list[Host]:
     """Sources (other than `machine` itself) whose pickling machine is `machine`."""
-    return [source for source, pickler in machine_pairs(config)
-            if pickler.machine == machine and source.machine != machine]
+    return [
+        source
+        for source, pickler in machine_pairs(config)
+        if pickler.machine == machine and source.machine != machine
+    ]

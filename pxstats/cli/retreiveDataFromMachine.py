@@ -27,14 +27,15 @@ def build_parser(prog: str = PROGRAM) -> argparse.ArgumentParser:
     parser = OneLineParser(
         prog=prog,
         description="Make this installation a copy of another pxStats machine's: its data "
-                    "folders monitoring, graphics, pickles, mergedPickles, "
-                    "picklesTimeOfUpdates and the four databases folders are copied with "
-                    "rsync --delete-before, pass after pass until a pass changes nothing (at "
-                    "most 10). When etc/config makes this host the pickling machine of source "
-                    "machines, their Sundew logs are first mirrored straight from them into "
-                    "ROOT/data/logFiles/. The transfer can take hours; stop the crontabs of "
-                    "both machines while it runs, and run it again if time passes before "
-                    "cron is started.")
+        "folders monitoring, graphics, pickles, mergedPickles, "
+        "picklesTimeOfUpdates and the four databases folders are copied with "
+        "rsync --delete-before, pass after pass until a pass changes nothing (at "
+        "most 10). When etc/config makes this host the pickling machine of source "
+        "machines, their Sundew logs are first mirrored straight from them into "
+        "ROOT/data/logFiles/. The transfer can take hours; stop the crontabs of "
+        "both machines while it runs, and run it again if time passes before "
+        "cron is started.",
+    )
     parser.add_argument("login", help="ssh login on the other machine.")
     parser.add_argument("machine", help="The pxStats machine to copy from.")
     add_root_option(parser)
@@ -61,8 +62,11 @@ def main(argv=None, prog: str = PROGRAM) -> int:
         outcomes = sync.run(remote, sync.RetrieveInstallation(host, tuple(sources)))
     for outcome in outcomes:
         if outcome.ok:
-            print(outcome.line() if not outcome.skipped
-                  else f"{outcome.machine}: {outcome.step}: {outcome.message}")
+            print(
+                outcome.line()
+                if not outcome.skipped
+                else f"{outcome.machine}: {outcome.step}: {outcome.message}"
+            )
         else:
             print(f"{prog}: error: {outcome.line()}", file=sys.stderr)
     return EXIT_FAILURE if any(not o.ok for o in outcomes) else 0

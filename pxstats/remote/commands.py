@@ -25,8 +25,11 @@ log = logging.getLogger(__name__)
 
 KILL_AFTER = 10  # seconds between TERM and KILL when a remote command overruns
 # rsync's follow-up lines after the real error (ssh's message comes first)
-_BOILERPLATE = ("rsync: connection unexpectedly closed", "rsync error: unexplained error",
-                "rsync error: error in rsync protocol data stream")
+_BOILERPLATE = (
+    "rsync: connection unexpectedly closed",
+    "rsync error: unexplained error",
+    "rsync error: error in rsync protocol data stream",
+)
 
 
 class RemoteError(Exception):
@@ -36,6 +39,7 @@ class RemoteError(Exception):
 @dataclass(frozen=True)
 class Result:
     """What a command (local or remote) did. status None: it did not finish (timeout)."""
+
     argv: tuple[str, ...]
     status: int | None
     stdout: str
@@ -71,6 +75,7 @@ class Result:
 @dataclass(frozen=True)
 class Host:
     """A machine reached through ssh as `login` (empty: ssh_config's User or ours)."""
+
     machine: str
     login: str = ""
 
@@ -107,8 +112,9 @@ class Sessions:
             try:
                 self._config = paramiko.SSHConfig.from_path(str(settings.ssh_config))
             except OSError as exc:
-                raise RemoteError(f"cannot read ssh configuration {settings.ssh_config}: "
-                                  f"{exc.strerror or exc}") from None
+                raise RemoteError(
+                    f"cannot read ssh configuration {settings.ssh_config}: {exc.strerror or exc}"
+                ) from None
 
     def __enter__(self) -> Self:
         return self
@@ -124,20 +130,28 @@ class Sessions:
 
     def _options(self, host: Host) -> dict:
         found = self._config.lookup(host.machine) if self._config is not None else {}
-        identities = ([str(self.settings.identity)] if self.settings.identity is not None
-                      else found.get("identityfile"))
+        identities = (
+            [str(self.settings.identity)]
+            if self.settings.identity is not None
+            else found.get("identityfile")
+        )
         known = self.settings.known_hosts or found.get("userknownhostsfile", "").split(" ")[0]
-        return {"hostname": found.get("hostname", host.machine),
-                    "port": int(found.get("port", 22)),
-                    "username": host.login or found.get("user") or None,
-                    "key_filename": identities or None,
-                    "known_hosts": Path(known).expanduser() if known else None}
+        return {
+            "hostname": found.get("hostname", host.machine),
+            "port": int(found.get("port", 22)),
+            "username": host.login or found.get("user") or None,
+            "key_filename": identities or None,
+            "known_hosts": Path(known).expanduser() if known else None,
+        }
 
     def client(self, host: Host) -> paramiko.SSHClient:
         key = (host.login, host.machine)
         with self._lock:
-            if key in self._clients and self._clients[key].get_transport() is not None \
-                    and self._clients[key].get_transport().is_active():
+            if (
+                key in self._clients
+                and self._clients[key].get_transport() is not None
+                and self._clients[key].get_transport().is_active()
+            ):
                 return self._clients[key]
         options = self._options(host)
         client = paramiko.SSHClient()
@@ -148,31 +162,43 @@ class Sessions:
             else:
                 client.load_system_host_keys()
         except OSError as exc:
-            raise RemoteError(f"{host.machine}: cannot read known_hosts {known}: "
-                              f"{exc.strerror or exc}") from None
+            raise RemoteError(
+                f"{host.machine}: cannot read known_hosts {known}: {exc.strerror or exc}"
+            ) from None
         client.set_missing_host_key_policy(paramiko.RejectPolicy())
         timeout = self.settings.connect_timeout
         explicit = options["key_filename"] is not None
         try:
-            client.connect(**options, timeout=timeout, banner_timeout=timeout,
-                           auth_timeout=timeout, allow_agent=not explicit,
-                           look_for_keys=not explicit)
+            client.connect(
+                **options,
+                timeout=timeout,
+                banner_timeout=timeout,
+                auth_timeout=timeout,
+                allow_agent=not explicit,
+                look_for_keys=not explicit,
+            )
         except paramiko.BadHostKeyException:
             client.close()
             raise RemoteError(f"{host.machine}: host key does not match {known}") from None
         except paramiko.AuthenticationException as exc:
             client.close()
-            raise RemoteError(f"{host.machine}: authentication refused for "
-                              f"{options['username'] or 'the default login'}: {exc}") from None
+            raise RemoteError(
+                f"{host.machine}: authentication refused for "
+                f"{options['username'] or 'the default login'}: {exc}"
+            ) from None
         except paramiko.ssh_exception.NoValidConnectionsError:
             client.close()
-            raise RemoteError(f"{host.machine}: cannot connect to {options['hostname']} port "
-                              f"{options['port']}: connection refused") from None
+            raise RemoteError(
+                f"{host.machine}: cannot connect to {options['hostname']} port "
+                f"{options['port']}: connection refused"
+            ) from None
         except (TimeoutError, OSError, paramiko.SSHException) as exc:
             client.close()
             reason = str(exc) or type(exc).__name__
-            raise RemoteError(f"{host.machine}: cannot connect to {options['hostname']} port "
-                              f"{options['port']}: {reason}") from None
+            raise RemoteError(
+                f"{host.machine}: cannot connect to {options['hostname']} port "
+                f"{options['port']}: {reason}"
+            ) from None
         with self._lock:
             self._clients[key] = client
         return client
@@ -202,8 +228,11 @@ class Sessions:
                     out += channel.recv(65536)
                 while channel.recv_stderr_ready():
                     err += channel.recv_stderr(65536)
-                if channel.exit_status_ready() and not channel.recv_ready() \
-                        and not channel.recv_stderr_ready():
+                if (
+                    channel.exit_status_ready()
+                    and not channel.recv_ready()
+                    and not channel.recv_stderr_ready()
+                ):
                     break
                 if time.monotonic() > deadline:
                     timed_out = True
@@ -213,7 +242,13 @@ class Sessions:
         seconds = time.monotonic() - started
         if status == 124 or (status == 137 and seconds >= timeout):
             timed_out = True  # coreutils timeout: TERM (124), then KILL (128 + 9)
-        result = Result(tuple(str(a) for a in argv), status, out.decode(errors="replace"),
-                        err.decode(errors="replace"), seconds, timed_out)
+        result = Result(
+            tuple(str(a) for a in argv),
+            status,
+            out.decode(errors="replace"),
+            err.decode(errors="replace"),
+            seconds,
+            timed_out,
+        )
         log.debug("%s: %s -> %s in %.2f s", host.machine, command, status, seconds)
         return result

@@ -29,8 +29,22 @@ def parse_find(text: str) -> Listing:
 
 def list_remote(sessions: Sessions, host: Host, folder: str, timeout: float = 60) -> Listing:
     folder = check_remote_path("folder", folder)
-    result = sessions.run(host, ["find", folder, "-mindepth", "1", "-maxdepth", "1", "-type",
-                                 "f", "-printf", "%f\\t%s\\t%T@\\n"], timeout=timeout)
+    result = sessions.run(
+        host,
+        [
+            "find",
+            folder,
+            "-mindepth",
+            "1",
+            "-maxdepth",
+            "1",
+            "-type",
+            "f",
+            "-printf",
+            "%f\\t%s\\t%T@\\n",
+        ],
+        timeout=timeout,
+    )
     if not result.ok:
         raise RemoteError(f"{host.machine}: cannot list {folder}: {result.describe()}")
     return parse_find(result.stdout)

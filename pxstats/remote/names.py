@@ -23,10 +23,16 @@ def check_name(kind: str, name: str) -> str:
     """`name` if it is a safe machine, login or client name, else BadName.
 
     Allowed: letters, digits, '_', '.', '+', '-', not starting with '-' or '.', without '..'."""
-    if (not isinstance(name, str) or not _NAME.fullmatch(name) or ".." in name
-            or len(name) > MAX_NAME):
-        raise BadName(f"invalid {kind} name {name!r}: use letters, digits, '_', '.', '+' and "
-                      f"'-' only, not starting with '-' or '.', without '..'")
+    if (
+        not isinstance(name, str)
+        or not _NAME.fullmatch(name)
+        or ".." in name
+        or len(name) > MAX_NAME
+    ):
+        raise BadName(
+            f"invalid {kind} name {name!r}: use letters, digits, '_', '.', '+' and "
+            f"'-' only, not starting with '-' or '.', without '..'"
+        )
     return name
 
 
@@ -38,6 +44,8 @@ def check_remote_path(kind: str, path: str) -> str:
     """An absolute path made of safe characters, without '..', ending with one '/'."""
     text = str(path)
     if not _PATH.fullmatch(text) or "/../" in text + "/" or "/./" in text + "/":
-        raise BadName(f"invalid {kind} {text!r}: expected an absolute path of letters, "
-                      f"digits, '_', '.', '+', '-' and '/', without '..'")
+        raise BadName(
+            f"invalid {kind} {text!r}: expected an absolute path of letters, "
+            f"digits, '_', '.', '+', '-' and '/', without '..'"
+        )
     return text.rstrip("/") + "/"

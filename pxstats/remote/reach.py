@@ -17,7 +17,7 @@ from pxstats.remote.names import BadName
 from pxstats.remote.rsync import pull, run_local
 from pxstats.remote.settings import RemoteSettings
 
-REACH_TIMEOUT = 5           # seconds to connect
+REACH_TIMEOUT = 5  # seconds to connect
 MAX_SETTINGS = "maxSettings.conf"
 ERRORS_LOG = "PX_Errors.txt"
 
@@ -27,8 +27,9 @@ def reach_argv(settings: RemoteSettings, host: Host, timeout: int = REACH_TIMEOU
     return quick.ssh_argv() + ["--", host.target, "true"]
 
 
-def reachable(settings: RemoteSettings, machine: str, login: str = "",
-              timeout: int = REACH_TIMEOUT) -> str | None:
+def reachable(
+    settings: RemoteSettings, machine: str, login: str = "", timeout: int = REACH_TIMEOUT
+) -> str | None:
     """None when ssh logs in and runs `true`, else the reason on one line."""
     try:
         host = Host(machine, login)
@@ -38,8 +39,15 @@ def reachable(settings: RemoteSettings, machine: str, login: str = "",
     return None if result.ok else result.describe()
 
 
-def fetch_columbo(settings: RemoteSettings, machine: str, login: str, remote_etc: str,
-                  remote_logs: str, dest: Path, timeout: float = 300) -> list[str]:
+def fetch_columbo(
+    settings: RemoteSettings,
+    machine: str,
+    login: str,
+    remote_etc: str,
+    remote_logs: str,
+    dest: Path,
+    timeout: float = 300,
+) -> list[str]:
     """Copy <remote_etc>/maxSettings.conf and <remote_logs>/PX_Errors.txt* into dest/.
     Returns the problems, one line each (empty: both copied)."""
     try:
@@ -49,8 +57,9 @@ def fetch_columbo(settings: RemoteSettings, machine: str, login: str, remote_etc
     problems = []
     for folder, pattern in ((remote_etc, MAX_SETTINGS), (remote_logs, ERRORS_LOG + "*")):
         try:
-            result = pull(settings, host, folder, dest, filters=(f"+ {pattern}", "- *"),
-                          timeout=timeout)
+            result = pull(
+                settings, host, folder, dest, filters=(f"+ {pattern}", "- *"), timeout=timeout
+            )
         except BadName as exc:
             problems.append(str(exc))
             continue

@@ -53,21 +53,26 @@ def discovery_argv(kind: Kind) -> list[str]:
 
 
 def _script(kind: Kind) -> str:
-    return (f"cat {kind.conf_file} 2>/dev/null; "
-            f"printf '\\n{MARKER}%s\\n' \"${{{kind.key}-}}\"")
+    return f"cat {kind.conf_file} 2>/dev/null; printf '\\n{MARKER}%s\\n' \"${{{kind.key}-}}\""
 
 
 def discovery_all_argv() -> list[str]:
     """Every kind in one round trip: each kind's answer after a line '@@KEY@@'."""
-    return ["sh", "-c", "; ".join(f"echo @@{kind.key}@@; {_script(kind)}"
-                                  for kind in KINDS.values())]
+    return [
+        "sh",
+        "-c",
+        "; ".join(f"echo @@{kind.key}@@; {_script(kind)}" for kind in KINDS.values()),
+    ]
 
 
 def split_answers(output: str) -> dict[str, str]:
     answers, current = {}, None
     for line in output.splitlines(keepends=True):
-        key = line.strip()[2:-2] if line.startswith("@@") and line.strip().endswith("@@") \
-            and line.strip()[2:-2] in KINDS else None
+        key = (
+            line.strip()[2:-2]
+            if line.startswith("@@") and line.strip().endswith("@@") and line.strip()[2:-2] in KINDS
+            else None
+        )
         if key:
             current = key
             answers[key] = ""
@@ -79,8 +84,10 @@ def split_answers(output: str) -> dict[str, str]:
 def parse_answer(output: str, kind: Kind) -> tuple[str, str]:
     """(root ending with '/', where it came from) from the discovery output."""
     conf, _, env = output.rpartition(MARKER)
-    for value, origin in ((parse_conf(conf, kind.key), kind.conf_file),
-                          (env.strip() or None, f"${kind.key}")):
+    for value, origin in (
+        (parse_conf(conf, kind.key), kind.conf_file),
+        (env.strip() or None, f"${kind.key}"),
+    ):
         if value:
             return check_remote_path(f"{kind.key} ({origin})", value), origin
     return kind.default, "default"
@@ -89,6 +96,7 @@ def parse_answer(output: str, kind: Kind) -> tuple[str, str]:
 @dataclass
 class RootFinder:
     """Cached remote roots of one run; `overrides` maps (machine, KEY) to a root."""
+
     sessions: Sessions
     overrides: dict[tuple[str, str], str] = field(default_factory=dict)
     _cache: dict[str, dict[str, str]] = field(default_factory=dict)
@@ -107,8 +115,7 @@ class RootFinder:
             if host.machine not in self._cache:
                 result = self.sessions.run(host, discovery_all_argv(), timeout=60)
                 if not result.ok:
-                    raise RemoteError(f"{host.machine}: cannot read {key}: "
-                                      f"{result.describe()}")
+                    raise RemoteError(f"{host.machine}: cannot read {key}: {result.describe()}")
                 self._cache[host.machine] = split_answers(result.stdout)
             answer = self._cache[host.machine].get(key, "")
         try:

@@ -21,13 +21,14 @@ from pxstats.remote.settings import RemoteSettings
 log = logging.getLogger(__name__)
 
 RSYNC = "rsync"
-VANISHED = 24   # rsync: some source files vanished before they could be transferred
-PARTIAL = 23    # rsync: partial transfer due to an error
+VANISHED = 24  # rsync: some source files vanished before they could be transferred
+PARTIAL = 23  # rsync: partial transfer due to an error
 
 
 @dataclass(frozen=True)
 class Change:
     """One line of rsync --itemize-changes: 'code' is the 11-character code or '*deleting'."""
+
     code: str
     name: str
 
@@ -68,9 +69,17 @@ def local_spec(path: Path | str) -> str:
     return text.rstrip("/") + "/"
 
 
-def rsync_argv(settings: RemoteSettings, source: str, dest: str, *, on_remote: bool = False,
-               delete: bool = False, dry_run: bool = False, filters=(),
-               compress: bool = True) -> list[str]:
+def rsync_argv(
+    settings: RemoteSettings,
+    source: str,
+    dest: str,
+    *,
+    on_remote: bool = False,
+    delete: bool = False,
+    dry_run: bool = False,
+    filters=(),
+    compress: bool = True,
+) -> list[str]:
     """rsync -a [-z] -i, ssh as settings say, optional --delete-before, filter rules, then
     `--` and the two paths (so neither can be read as an option)."""
     argv = [RSYNC, "-a", "-i", "-e", settings.rsync_rsh(remote=on_remote)]
@@ -91,11 +100,15 @@ def run_local(argv, timeout: float) -> Result:
     """Run argv here in its own process group (the group is killed on timeout)."""
     started = time.monotonic()
     try:
-        process = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                   stderr=subprocess.PIPE, start_new_session=True)
+        process = subprocess.Popen(
+            argv,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            start_new_session=True,
+        )
     except OSError as exc:
-        return Result(tuple(argv), 127, "", f"cannot run {argv[0]}: {exc.strerror or exc}",
-                      0.0)
+        return Result(tuple(argv), 127, "", f"cannot run {argv[0]}: {exc.strerror or exc}", 0.0)
     try:
         out, err = process.communicate(timeout=timeout)
         timed_out = False
@@ -105,8 +118,14 @@ def run_local(argv, timeout: float) -> Result:
     seconds = time.monotonic() - started
     status = None if timed_out else process.returncode
     log.debug("%s -> %s in %.2f s", " ".join(argv), status, seconds)
-    return Result(tuple(argv), status, out.decode(errors="replace"),
-                  err.decode(errors="replace"), seconds, timed_out)
+    return Result(
+        tuple(argv),
+        status,
+        out.decode(errors="replace"),
+        err.decode(errors="replace"),
+        seconds,
+        timed_out,
+    )
 
 
 def _stop(process: subprocess.Popen) -> tuple[bytes, bytes]:
@@ -123,19 +142,33 @@ def _stop(process: subprocess.Popen) -> tuple[bytes, bytes]:
     return b"", b""
 
 
-def pull(settings: RemoteSettings, source: Host, source_path: str, dest: Path | str, *,
-         run_on: Host | None = None, sessions: Sessions | None = None, delete: bool = False,
-         dry_run: bool = False, filters=(), timeout: float | None = None) -> Result:
+def pull(
+    settings: RemoteSettings,
+    source: Host,
+    source_path: str,
+    dest: Path | str,
+    *,
+    run_on: Host | None = None,
+    sessions: Sessions | None = None,
+    delete: bool = False,
+    dry_run: bool = False,
+    filters=(),
+    timeout: float | None = None,
+) -> Result:
     """Copy source:source_path/ into dest/ (a folder of `run_on`, else of this machine).
 
     On another machine the rsync runs through paramiko (sessions) and uses that machine's
     ssh files (settings.remote_*)."""
     timeout = settings.command_timeout if timeout is None else timeout
-    argv = rsync_argv(settings, remote_spec(source, source_path),
-                      check_remote_path("destination", str(dest)) if run_on is not None
-                      else local_spec(dest),
-                      on_remote=run_on is not None, delete=delete, dry_run=dry_run,
-                      filters=filters)
+    argv = rsync_argv(
+        settings,
+        remote_spec(source, source_path),
+        check_remote_path("destination", str(dest)) if run_on is not None else local_spec(dest),
+        on_remote=run_on is not None,
+        delete=delete,
+        dry_run=dry_run,
+        filters=filters,
+    )
     if run_on is None:
         Path(dest).mkdir(parents=True, exist_ok=True)
         return run_local(argv, timeout)

@@ -6,8 +6,8 @@ import shlex
 from dataclasses import dataclass
 from pathlib import Path
 
-DEFAULT_CONNECT_TIMEOUT = 10      # seconds to open an ssh connection
-DEFAULT_COMMAND_TIMEOUT = 3600    # seconds for one rsync or remote command
+DEFAULT_CONNECT_TIMEOUT = 10  # seconds to open an ssh connection
+DEFAULT_COMMAND_TIMEOUT = 3600  # seconds for one rsync or remote command
 
 
 @dataclass(frozen=True)
@@ -18,6 +18,7 @@ class RemoteSettings:
 
     Host keys are always checked (StrictHostKeyChecking=yes, never added automatically) and
     ssh never asks a question (BatchMode=yes)."""
+
     ssh_config: Path | None = None
     known_hosts: Path | None = None
     identity: Path | None = None
@@ -52,8 +53,14 @@ class RemoteSettings:
         argv = ["ssh"]
         if config is not None:
             argv += ["-F", str(config)]
-        argv += ["-o", "BatchMode=yes", "-o", f"ConnectTimeout={int(self.connect_timeout)}",
-                 "-o", "StrictHostKeyChecking=yes"]
+        argv += [
+            "-o",
+            "BatchMode=yes",
+            "-o",
+            f"ConnectTimeout={int(self.connect_timeout)}",
+            "-o",
+            "StrictHostKeyChecking=yes",
+        ]
         if known is not None:
             argv += ["-o", f"UserKnownHostsFile={known}"]
         if identity is not None:
