@@ -290,3 +290,30 @@ def test_a_failing_crontab_command_and_a_user_without_crontab(tmp_path):
             "Warning : the crontab could not be read (crontab: cannot open the spool)."]
     finally:
         del os.environ["MESSAGE"]
+
+
+def test_stats_log_hours_without_a_line(tmp_path):
+    """Every hour of the window needs a line (the last one too); a log with lines only
+    outside the window counts as none."""
+    paths = make_root(tmp_path)
+    (paths.data / "monitoring" / "previousMonitoringJob").write_text("2008-05-05 10:00:00\n")
+    paths.logs.mkdir(parents=True)
+    (paths.logs / "pickleUpdater.log.1").write_text(
+        "2008-05-05 10:02:01,000 [INFO] Saved pickle named : a\n"
+        "Traceback (most recent call last): not a dated line\n")
+    (paths.logs / "pickleUpdater.log").write_text(
+        "2008-05-05 12:02:01,000 [INFO] Saved pickle named : b\n")
+    (paths.logs / "transferPickleToRRD.log").write_text(
+        "2008-05-05 09:02:01,000 [INFO] before the window\n"
+        "2008-05-05 13:02:01,000 [INFO] after the window\n")
+    for program in ("generateRRDGraphics", "generateAllGnuGraphicsForMachines"):
+        (paths.logs / f"{program}.log").write_text("".join(
+            f"2008-05-05 {h}:30:00,000 [INFO] drawn\n" for h in (10, 11, 12)))
+    outcome = run(paths, "2008-05-05 13:00:00")
+    [section] = [s for s in outcome.report.sections if s.check == "statslogs"]
+    assert section.lines == [
+        "Warning : Not a single log entry within pickling log files was found for these hours "
+        ": '2008-05-05 11:00:00'. Please investigate.",
+        "Warning : Not a single log entry within rrd_transfer log files was found for these "
+        "hours : '2008-05-05 10:00:00', '2008-05-05 11:00:00', '2008-05-05 12:00:00'. Please "
+        "investigate."]
