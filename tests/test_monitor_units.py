@@ -317,3 +317,36 @@ def test_stats_log_hours_without_a_line(tmp_path):
         "Warning : Not a single log entry within rrd_transfer log files was found for these "
         "hours : '2008-05-05 10:00:00', '2008-05-05 11:00:00', '2008-05-05 12:00:00'. Please "
         "investigate."]
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """A real 1 MB tmpfs (root only; skipped where mounting is not allowed)."""
+    mount = tmp_path / "disk"
+    mount.mkdir()
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(mount)],
+                          check=False, capture_output=True, text=True, timeout=30)
+    if done.returncode:
+        pytest.skip(f"cannot mount a tmpfs here: {done.stderr.strip()}")
+    try:
+        yield mount
+    finally:
+        subprocess.run(["umount", str(mount)], check=False, timeout=30)
+
+
+def test_a_really_full_disk(tmp_path, small_disk):
+    paths = make_root(tmp_path, folders=f"{small_disk}", maxUsages="50")
+    (small_disk / "filler").write_bytes(b"x" * 300_000)
+    outcome = run(paths, "2008-05-05 14:00:00")
+    assert [s.lines for s in outcome.report.sections if s.check == "disk"] == [[]]
+    (small_disk / "more").write_bytes(b"x" * 600_000)
+    stat = os.statvfs(small_disk)
+    percent = checks.usage_percent(stat)
+    assert percent > 80
+    df = subprocess.run(["df", "--output=pcent", str(small_disk)], check=True,
+                        capture_output=True, text=True, timeout=30)
+    assert percent == int(df.stdout.split()[-1].rstrip("%"))     # df's own rounding
+    outcome = run(paths, "2008-05-05 15:00:00")
+    assert [s.lines for s in outcome.report.sections if s.check == "disk"] == [[
+        f"Error : Disk usage for {small_disk} is {percent} %.Please investigate cause."]]
+    assert outcome.status == 2
