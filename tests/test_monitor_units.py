@@ -350,3 +350,11 @@ def test_a_really_full_disk(tmp_path, small_disk):
     assert [s.lines for s in outcome.report.sections if s.check == "disk"] == [[
         f"Error : Disk usage for {small_disk} is {percent} %.Please investigate cause."]]
     assert outcome.status == 2
+
+
+def test_a_report_that_cannot_be_written_saves_no_state(tmp_path):
+    paths = make_root(tmp_path)
+    state.reports_folder(paths).write_text("a file where the folder should be")
+    outcome = run(paths, "2008-05-05 14:00:00")
+    assert outcome.status == 3 and "cannot write the report" in outcome.error
+    assert not (paths.data / "monitoring" / "previousMonitoringJob").exists()

@@ -220,7 +220,7 @@ def run(paths: StatsPaths, request: Request) -> Outcome:
                        error=f"cannot save the monitoring state: {exc.strerror or exc}")
     if request.send_mail:
         conf = ctx.pending["conf"]
-        message = mail.build(report, conf.sender, conf.emails)
+        message = mail.build(report, conf.sender, conf.emails, domain=report.host)
         try:
             mail.send(message, conf.smtp_server, conf.sender, conf.emails)
         except mail.MailError as exc:
