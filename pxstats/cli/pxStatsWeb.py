@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import ipaddress
+import logging
 
 from pxstats.cli.common import (
     EXIT_FAILURE,
@@ -79,6 +80,7 @@ def main(argv=None) -> int:
         if config is None:
             raise UserError(f"{paths.config_file} not found")
         setup_logging(paths, PROGRAM, args.verbose)
+        logging.getLogger("pxstats").propagate = False  # waitress configures the root logger
     except UserError as exc:
         return fail(PROGRAM, str(exc), EXIT_USAGE)
     import waitress
