@@ -107,6 +107,7 @@ class Sessions:
         self.settings = settings
         self._clients: dict[tuple[str, str], paramiko.SSHClient] = {}
         self._lock = threading.Lock()
+        self._connecting: dict[tuple[str, str], threading.Lock] = {}
         self._config = None
         if settings.ssh_config is not None:
             try:
@@ -145,14 +146,19 @@ class Sessions:
         }
 
     def client(self, host: Host) -> paramiko.SSHClient:
+        """The connection to host, opened once (threads asking at the same time wait)."""
         key = (host.login, host.machine)
         with self._lock:
-            if (
-                key in self._clients
-                and self._clients[key].get_transport() is not None
-                and self._clients[key].get_transport().is_active()
-            ):
-                return self._clients[key]
+            lock = self._connecting.setdefault(key, threading.Lock())
+        with lock:
+            with self._lock:
+                client = self._clients.get(key)
+            transport = client.get_transport() if client is not None else None
+            if transport is not None and transport.is_active():
+                return client
+            return self._connect(host, key)
+
+    def _connect(self, host: Host, key: tuple[str, str]) -> paramiko.SSHClient:
         options = self._options(host)
         client = paramiko.SSHClient()
         known = options.pop("known_hosts")
@@ -230,6 +236,7 @@ class Sessions:
                     err += channel.recv_stderr(65536)
                 if (
                     channel.exit_status_ready()
+                    and (channel.eof_received or channel.closed)
                     and not channel.recv_ready()
                     and not channel.recv_stderr_ready()
                 ):
