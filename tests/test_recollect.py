@@ -37,7 +37,7 @@ def test_rebuilds_identical_pickles_and_keeps_state(collected, capsys):
 
 
 @pytest.mark.parametrize("args,message", [
-    (["--from", "2008-04-30", "--to", "now"], "date format"),
+    (["--from", "30/04/2008 12:00", "--to", "now"], "date format"),
     (["--from", "2008-04-30 12:00:00", "--to", "2008-04-30 11:00:00"], "later than"),
     (["--from", "2008-04-30 12:00:00", "--to", "now", "-i", "7"], "interval"),
     (["--from", "2008-04-30 12:00:00", "--to", "now", "-m", ".."], "invalid machine"),

@@ -300,13 +300,15 @@ def test_set_times_resets_pointers_only_when_asked(update_root, capsys):
     assert [p.name for p in pointers.iterdir()] == ["default"]
 
 
-@pytest.mark.parametrize("date", ["2008-04-31 12:00:00", "yesterday", "2008-04-30", "garbage"])
+@pytest.mark.parametrize("date", ["2008-04-31 12:00:00", "yesterday", "04/12/2026 10:00",
+                                  "2008-04-30 12:00:00 X", "garbage"])
 def test_set_times_bad_date_writes_nothing(update_root, capsys, date):
     before = snapshot(update_root)
     assert setTimeOfLastUpdates.main(["--root", str(update_root.root), date]) == 2
     captured = capsys.readouterr()
     assert stderr_lines(captured) == [
-        "setTimeOfLastUpdates: error: The date format must be YYYY-MM-DD HH:MM:SS"]
+        "setTimeOfLastUpdates: error: The date format must be YYYY-MM-DD HH:MM:SS, also "
+        "YYYY-MM-DD, YYYY-MM-DD HH or YYYY-MM-DD HH:MM, T for the space"]
     assert captured.out == ""
     assert snapshot(update_root) == before
     assert not update_root.logs.exists()
@@ -480,3 +482,20 @@ def test_bin_shim_runs_from_the_checkout(name):
 def test_man_page_matches_help(name):
     assert_manual_page_matches_help(REPO / "man" / "man1" / f"{name}.1",
                                     PROGRAMS[name].build_parser())
+
+
+def test_issue10_item3_day_first_dates_are_refused_iso_forms_accepted(update_root, capsys):
+    """`setTimeOfLastUpdates "04/12/2026 10:00"` used to set 2026-04-12 (dateutil read it
+    month first); only the ISO forms are accepted now, each meaning one hour."""
+    before = snapshot(update_root)
+    assert setTimeOfLastUpdates.main(["--root", str(update_root.root), "04/12/2026 10:00",
+                                      "-c", "clientA"]) == 2
+    assert "YYYY-MM-DD HH:MM:SS" in capsys.readouterr().err
+    assert snapshot(update_root) == before
+    time_file = update_root.times_of_updates / "tx_clientA_m1"
+    for text, expected in [("2008-05-02", "2008-05-02 00:00:00"),
+                           ("2008-05-02T07", "2008-05-02 07:00:00"),
+                           ("2008-05-02 07:45", "2008-05-02 07:00:00")]:
+        assert setTimeOfLastUpdates.main(["--root", str(update_root.root), text,
+                                          "-c", "clientA", "-m", "m1"]) == 0
+        assert updates.read(time_file) == T(expected)

@@ -1,5 +1,6 @@
 """Checks of the option values that several actions' requests share, with the messages of the
-original programs, all raising the one request error of the actions, `pxstats.actions.errors.RequestError`.
+original programs, all raising the one request error of the actions
+(`pxstats.actions.errors.RequestError`).
 
 A console script turns its arguments into typed options and hands them to its action, which
 validates them with these functions; the web request page or the orchestrator can build the
@@ -15,7 +16,7 @@ from pxstats.rrd import schema
 from pxstats.rrd.windows import PERIODS
 from pxstats.util import timeutil
 
-DATE_FORMAT_ERROR = "The date format must be YYYY-MM-DD HH:MM:SS"
+DATE_FORMAT_ERROR = f"The date format must be {timeutil.DATE_FORMS}"
 LANGUAGE_ERROR = ("The specified language is not currently supported. "
                   "Supported languages are : en, fr")
 FIXED_BOTH_ERROR = ("Please use only one of the fixed options, "

@@ -16,7 +16,7 @@ from pxstats.rrd.windows import PERIODS
 
 EXIT_USAGE = 2
 EXIT_FAILURE = 1
-DATE_FORMAT_ERROR = "The date format must be YYYY-MM-DD HH:MM:SS"
+DATE_FORMAT_ERROR = f"The date format must be {timeutil.DATE_FORMS}"
 
 
 class OneLineParser(argparse.ArgumentParser):

@@ -34,9 +34,9 @@ def build_parser() -> argparse.ArgumentParser:
                              "configuration (this host) or of its copy in "
                              "ROOT/etc/pxConfigFiles/, else the names of the machine's log files.")
     parser.add_argument("-d", "--date", default=None,
-                        help='Time of the call, "YYYY-MM-DD HH:MM:SS" UTC (other unambiguous '
-                             "forms with a time of day are accepted). Data is collected up to "
-                             "the start of its hour. Default: now.")
+                        help='Time of the call, "YYYY-MM-DD HH:MM:SS" UTC (also YYYY-MM-DD, '
+                             "YYYY-MM-DD HH or YYYY-MM-DD HH:MM, T for the space). Data is "
+                             "collected up to the start of its hour. Default: now.")
     parser.add_argument("-i", "--interval", type=int, default=1,
                         help="Bucket width in minutes; must divide 60. Default: 1.")
     parser.add_argument("-f", "--fileType", default="tx",

@@ -55,7 +55,7 @@ def _date(text: str, what: str) -> int:
     try:
         return timeutil.parse_user_date(text)
     except timeutil.BadDate:
-        raise UserError(f"{what}: the date format must be YYYY-MM-DD HH:MM:SS") from None
+        raise UserError(f"{what}: the date format must be {timeutil.DATE_FORMS}") from None
 
 
 def main(argv=None) -> int:

@@ -34,8 +34,9 @@ def build_parser() -> argparse.ArgumentParser:
                     "of <root>/data/picklesTimeOfUpdates/ that matches the filters, so that the "
                     "next pickleUpdater run collects again from that hour.")
     parser.add_argument("date", metavar="DATE",
-                        help='New time of last update, "YYYY-MM-DD HH:MM:SS" UTC (other unambiguous '
-                             "forms with a time of day are accepted), rounded down to its hour.")
+                        help='New time of last update, "YYYY-MM-DD HH:MM:SS" UTC (also YYYY-MM-DD, '
+                             "YYYY-MM-DD HH or YYYY-MM-DD HH:MM, T for the space), rounded down "
+                             "to its hour.")
     parser.add_argument("-m", "--machine", default=None,
                         help="Only the files of this machine. Default: every machine.")
     parser.add_argument("-f", "--fileType", default=None, choices=FILE_TYPES,

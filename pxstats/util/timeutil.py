@@ -7,10 +7,10 @@ Inside the program times are integer seconds since the epoch (UTC); ISO strings
 from __future__ import annotations
 
 import calendar
+import re
 import time
 from datetime import datetime, timezone
 
-from dateutil import parser as _dateparser
 
 ISO_FORMAT = "%Y-%m-%d %H:%M:%S"
 HOUR = 3600
@@ -35,26 +35,29 @@ def parse_iso(text: str) -> int:
         raise BadDate(f"the date format must be YYYY-MM-DD HH:MM:SS (got {text!r})") from exc
 
 
-def parse_user_date(text: str) -> int:
-    """A date from the command line: ISO first, then anything python-dateutil understands.
+# The forms every command accepts for a date (UTC), named in every refusal.
+DATE_FORMS = "YYYY-MM-DD HH:MM:SS, also YYYY-MM-DD, YYYY-MM-DD HH or YYYY-MM-DD HH:MM, T for the space"
+_USER_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})(?:[ T](\d{2})(?::(\d{2})(?::(\d{2}))?)?)?")
 
-    Quotes and repeated blanks are removed. A date without a time of day is refused,
-    as in the original (it must say which hour is meant). Naive dates are UTC.
-    """
-    cleaned = " ".join(text.replace('"', "").replace("'", "").split())
+
+def parse_user_date(text: str) -> int:
+    """A date from the command line or the configuration, in one of the ISO forms of
+    DATE_FORMS (UTC); missing fields are 0. Quotes around it and repeated spaces are
+    removed (crontabs quote dates); anything else — other orders, names of months, time
+    zones, trailing text, control characters — is refused with BadDate, so that an
+    ambiguous date (04/12/2026) can never be read the wrong way."""
+    cleaned = re.sub(" +", " ", text.replace('"', "").replace("'", "").strip(" "))
+    match = _USER_DATE.fullmatch(cleaned)
+    if match is None:
+        raise BadDate(f"the date must be {DATE_FORMS} (got {text!r})")
+    fields = [int(f) if f else 0 for f in match.groups()]
     try:
-        return parse_iso(cleaned)
-    except BadDate:
-        pass
-    if not any(ch == ":" for ch in cleaned):
-        raise BadDate(f"the date format must be YYYY-MM-DD HH:MM:SS (got {text!r})")
-    try:
-        parsed = _dateparser.parse(cleaned)
-    except (ValueError, OverflowError) as exc:
-        raise BadDate(f"the date format must be YYYY-MM-DD HH:MM:SS (got {text!r})") from exc
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=timezone.utc)
-    return int(parsed.timestamp())
+        moment = datetime(*fields, tzinfo=timezone.utc)
+    except ValueError as exc:
+        raise BadDate(f"the date must be {DATE_FORMS} (got {text!r}: {exc})") from None
+    if moment.year < 1970:
+        raise BadDate(f"dates before 1970 are not supported (got {text!r})")
+    return calendar.timegm(moment.utctimetuple())
 
 
 def now() -> int:
