@@ -137,30 +137,28 @@ class ErrorLog:
         self.files: list[Path] = log_files(base)
         self.read = 0
         self.skipped = 0
-        wanted = {f"{name}:": name for name in names}
-        start_text = timeutil.iso(start)
+        wanted = {f"{name}:".encode(): name for name in names}
+        start_text = timeutil.iso(start).encode()
         for path in self.files:
             try:
                 self._read(path, wanted, start_text)
             except OSError as exc:
                 log.warning("cannot read the error log %s: %s", path, exc.strerror)
 
-    def _read(self, path: Path, wanted: dict[str, str], start_text: str) -> None:
+    def _read(self, path: Path, wanted: dict[bytes, str], start: bytes) -> None:
         with open(path, "rb") as handle:
             for raw in handle:          # streamed: one line in memory at a time
                 self.read += 1
-                tokens = raw.split(None, 10)
-                if len(tokens) < 3:
+                head = raw.split(None, 3)       # date, time, "name:", rest
+                if len(head) < 3:
                     self.skipped += 1
                     continue
-                name = wanted.get(tokens[2].decode("utf-8", "replace"))
-                if name is None:
+                name = wanted.get(head[2])
+                if name is None or head[0] + b" " + head[1][:8] < start:
                     continue
-                date = tokens[0].decode("ascii", "replace")
-                clock = tokens[1].decode("ascii", "replace")
-                if f"{date} {clock[:8]}" < start_text:
-                    continue
-                when = _time_of(date, clock)
+                tokens = raw.split(None, 10)
+                when = _time_of(tokens[0].decode("ascii", "replace"),
+                                tokens[1].decode("ascii", "replace"))
                 if when is None:
                     self.skipped += 1
                     continue
