@@ -32,10 +32,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from pxstats.util import timeutil  # noqa: E402
 from pxstats.cli import generateRRDGraphics  # noqa: E402
 from pxstats.paths import StatsPaths  # noqa: E402
 from pxstats.rrd import runner, schema  # noqa: E402
+from pxstats.util import timeutil  # noqa: E402
 
 FIRST = timeutil.parse_iso("2024-01-08 00:00:00")
 END = timeutil.parse_iso("2024-01-16 00:00:00")
@@ -68,7 +68,10 @@ def timed(root: Path, argv: list[str], workers: int | None, pipe_mode: bool = Tr
     own = sum(after[:2]) - sum(before[:2])
     children = sum(after[2:4]) - sum(before[2:4])
     pngs = out.getvalue().count("Plotted : ")
-    per_png = (lambda seconds: round(1000 * seconds / pngs, 1) if pngs else None)
+
+    def per_png(seconds: float) -> float | None:
+        return round(1000 * seconds / pngs, 1) if pngs else None
+
     return {"pngs": pngs, "seconds": round(elapsed, 3),
             "pngs_per_second": round(pngs / elapsed, 1) if elapsed else None,
             "cpu_ms_per_png": per_png(own + children),

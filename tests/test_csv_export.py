@@ -10,15 +10,14 @@ import subprocess
 import sys
 
 import pytest
+from helpers import REPO, T, make_client
+from manpage import assert_manual_page_matches_help
 
 from pxstats.actions import csv_export as csvexport
-from pxstats.util import timeutil
 from pxstats.cli import csvDataConversion as cli
 from pxstats.paths import StatsPaths
 from pxstats.rrd import schema
-
-from manpage import assert_manual_page_matches_help
-from helpers import REPO, T, make_client
+from pxstats.util import timeutil
 
 TX_HEADER = ("clients,latency min,latency max,latency mean,latency total,bytecount min,"
              "bytecount max,bytecount mean,bytecount total,errors min,errors max,errors mean,"
@@ -28,6 +27,8 @@ TX_HEADER = ("clients,latency min,latency max,latency mean,latency total,bytecou
 RX_HEADER = ("sources,bytecount min,bytecount max,bytecount mean,bytecount total,errors min,"
              "errors max,errors mean,errors total,filecount min,filecount max,filecount mean,"
              "filecount total")
+DATE_ERROR = ("The date format must be YYYY-MM-DD HH:MM:SS, also YYYY-MM-DD, YYYY-MM-DD HH or "
+              "YYYY-MM-DD HH:MM, T for the space")
 WEEK_START = T("2007-12-30 00:00:00")          # T-28: the week before 2008-01-09
 WEEK_END = T("2008-01-06 00:00:00")
 T28 = ["-w", "--fixedPrevious", "--date", "2008-01-09 10:00:00", "-f", "tx",
@@ -373,9 +374,9 @@ def test_no_configuration_at_all(root, capsys):
      "Please use only one of the fixed options, either fixedPrevious or fixedCurrent."),
     ([], "Please use either the -d -m -w or -y options."),
     (["--fixedCurrent"], "Please use either the -d -m -w or -y options."),
-    (["-w", "--date", "2008-13-01 00:00:00"], "The date format must be YYYY-MM-DD HH:MM:SS"),
-    (["-w", "--date", "tomorrow"], "The date format must be YYYY-MM-DD HH:MM:SS"),
-    (["-w", "-f", "xx", "--date", "bad"], "The date format must be YYYY-MM-DD HH:MM:SS"),
+    (["-w", "--date", "2008-13-01 00:00:00"], DATE_ERROR),
+    (["-w", "--date", "tomorrow"], DATE_ERROR),
+    (["-w", "-f", "xx", "--date", "bad"], DATE_ERROR),
     (["-w", "-f", "xx"], "File type must be either tx or rx. Specified file type was : xx"),
     (["-w", "-l", "de"],
      "The specified language is not currently supported. Supported languages are : en, fr"),

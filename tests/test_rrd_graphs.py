@@ -9,17 +9,16 @@ import time
 from pathlib import Path
 
 import pytest
-
-from pxstats.util import timeutil
-from pxstats.cli import generateRRDGraphics as cli
-from pxstats.paths import StatsPaths
-from pxstats.actions import rrd_graphics
-from pxstats.rrd import graph, legend, runner, schema, totals, windows
-from pxstats.store import inventory
-from pxstats.rrd.legend import Figures
-
 from helpers import REPO, T, make_client, make_db
 from manpage import assert_manual_page_matches_help
+
+from pxstats.actions import rrd_graphics
+from pxstats.cli import generateRRDGraphics as cli
+from pxstats.paths import StatsPaths
+from pxstats.rrd import graph, legend, runner, schema, totals, windows
+from pxstats.rrd.legend import Figures
+from pxstats.store import inventory
+from pxstats.util import timeutil
 
 GOLDEN = Path(__file__).parent / "golden"
 UPDATE_GOLDEN = os.environ.get("PXSTATS_UPDATE_GOLDEN") == "1"

@@ -24,7 +24,6 @@ import re
 from dataclasses import dataclass
 
 
-
 @dataclass(frozen=True)
 class Figures:
     """Min, max, mean (per minute) and total of a graphic; None when there is no data."""

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import rrdtool
 
-from pxstats.util import atomic
 from pxstats.paths import StatsPaths, check_name, safe_component
+from pxstats.util import atomic
 
 DATA_TYPES = {
     "tx": ("latency", "bytecount", "errors", "filesOverMaxLatency", "filecount"),
