@@ -1,7 +1,10 @@
 """pickleUpdater end to end: spec §9 T12-T15, validation of §3.2, catch-up and locking."""
 
+import calendar
+import re
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -178,3 +181,20 @@ def test_broken_config_is_one_line_error(tmp_path, capsys):
 def test_man_page_matches_help():
     assert_manual_page_matches_help(REPO / "man" / "man1" / "pickleUpdater.1",
                                     pickleUpdater.build_parser())
+
+
+def test_issue10_item13_log_lines_utc_with_zone_and_pid_one_info_per_client(remote1):
+    """Log lines are stamped in UTC with the zone (ISO 8601, Z) and the pid; a catch-up of
+    six hours logs one INFO line for the client and one for the run, not one per pickle."""
+    root, _ = remote1
+    assert run(root, "-m", "remote1", "-c", "clientA", "-d", "2008-04-30 10:00:00") == 0
+    assert run(root, "-m", "remote1", "-c", "clientA", "-d", "2008-04-30 16:00:00") == 0
+    lines = (root / "data" / "logs" / "pickleUpdater.log").read_text().splitlines()
+    stamp = re.compile(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z) \[(\d+)\] \[(\w+)\] ")
+    assert lines and all(stamp.match(line) for line in lines)
+    when = stamp.match(lines[-1]).group(1)
+    assert abs(calendar.timegm(time.strptime(when[:19], "%Y-%m-%dT%H:%M:%S")) - time.time()) < 600
+    info = [line for line in lines if "[INFO]" in line]
+    assert len(info) == 4          # per run: one line for the client, one for the run
+    assert "tx clientA of remote1: 6 hour(s) collected up to 2008-04-30 16:00:00" in info[2]
+    assert "1 client(s), 1 updated, 0 up to date, 0 failed" in info[3]

@@ -299,7 +299,7 @@ def test_b12_concurrency_cap(paths, capsys):
                         capsys=capsys)
     assert (status, lines) == (0, [])
     events = []
-    pattern = re.compile(r"^(\S+ \S+) \[INFO\] (Start|End) of transfer of tx (\S+) .*"
+    pattern = re.compile(r"^(\S+) \[\d+\] \[INFO\] (Start|End) of transfer of tx (\S+) .*"
                          r"\(process (\d+)\)$")
     for line in log_text(paths).splitlines():
         match = pattern.match(line)
@@ -319,7 +319,8 @@ def test_b12_concurrency_cap(paths, capsys):
 
 
 @pytest.mark.parametrize("args, message", [
-    (["-e", "2024/01/15"], "Error. The endind date format must be YYYY-MM-DD HH:MM:SS"),
+    (["-e", "2024/01/15"], "Error. The endind date format must be YYYY-MM-DD HH:MM:SS, also "
+     "YYYY-MM-DD, YYYY-MM-DD HH or YYYY-MM-DD HH:MM, T for the space"),
     (["-p", "X"], "Error. Products can only be specified when using special groups."),
     (["-f", "tx"], "Error. Filetypes cannot be specified when all clients are to be updated."),
     (["-c", "a,b,c", "-f", "tx,rx"],

@@ -87,8 +87,18 @@ def update_request(until: int, file_type: str, machine: str, clients, types=(),
 def run(paths: StatsPaths, request: UpdateRequest) -> list[ClientOutcome]:
     """pickleUpdater: update every client asked for (all of the machine when none is named)."""
     clients = request.clients or client_names(paths, request.file_type, request.machine)
-    return update_clients(paths, request.file_type, clients, request.machine, request.until,
-                          request.types, request.interval)
+    outcomes = update_clients(paths, request.file_type, clients, request.machine, request.until,
+                              request.types, request.interval)
+    for outcome in outcomes:
+        if outcome.status == "updated" and outcome.pickles:
+            log.info("%s %s of %s: %d hour(s) collected up to %s", request.file_type,
+                     outcome.client, request.machine, len(outcome.pickles),
+                     timeutil.iso(request.until))
+    counts = {s: sum(o.status == s for o in outcomes) for s in ("updated", "up-to-date", "failed")}
+    log.info("pickleUpdater %s of %s up to %s: %d client(s), %d updated, %d up to date, "
+             "%d failed", request.file_type, request.machine, timeutil.iso(request.until),
+             len(outcomes), counts["updated"], counts["up-to-date"], counts["failed"])
+    return outcomes
 
 
 @dataclass
@@ -127,7 +137,7 @@ def update_client(paths: StatsPaths, file_type: str, client: str, machine: str, 
                                            interval, cursors)
                 target = paths.hourly_pickle(client, hour, file_type, machine)
                 if target.exists():
-                    log.info("Replacing pickle %s", target)
+                    log.debug("Replacing pickle %s", target)
                 writer.save(target, collector, "Saved pickle named : %s")
                 outcome.pickles.append(target)
                 hour += timeutil.HOUR

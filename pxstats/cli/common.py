@@ -6,6 +6,7 @@ import argparse
 import logging
 import logging.handlers
 import sys
+import time
 from pathlib import Path
 
 from pxstats import config as _config
@@ -49,6 +50,14 @@ def make_paths(root_option: str | None) -> StatsPaths:
     return make_context(root_option).paths
 
 
+class UtcFormatter(logging.Formatter):
+    """Times in UTC, ISO 8601 with milliseconds and `Z` (the messages speak UTC too)."""
+
+    def formatTime(self, record, datefmt=None):  # noqa: N802 - logging's name
+        stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created))
+        return f"{stamp}.{int(record.msecs):03d}Z"
+
+
 def setup_logging(paths: StatsPaths, program: str, verbose: bool = False) -> logging.Logger:
     """One rotating log file per program under data/logs/, plus stderr on a terminal."""
     logger = logging.getLogger("pxstats")
@@ -56,7 +65,7 @@ def setup_logging(paths: StatsPaths, program: str, verbose: bool = False) -> log
     for handler in list(logger.handlers):
         logger.removeHandler(handler)
         handler.close()
-    formatter = logging.Formatter("%(asctime)s [%(levelname)s] %(message)s")
+    formatter = UtcFormatter("%(asctime)s [%(process)d] [%(levelname)s] %(message)s")
     try:
         paths.logs.mkdir(parents=True, exist_ok=True)
         file_handler = logging.handlers.RotatingFileHandler(

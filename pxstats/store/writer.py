@@ -37,7 +37,7 @@ class PickleWriter:
                 target, data, message = item
                 if self._error is None:
                     pickles.write(target, data)
-                    log.info(message, target)
+                    log.debug(message, target)
             except BaseException as exc:  # reported to the caller by wait()
                 self._error = exc
             finally:
