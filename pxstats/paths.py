@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import socket
 from dataclasses import dataclass
 from pathlib import Path
@@ -147,7 +148,9 @@ class StatsPaths:
         """data/pickles/<client>/<YYYYMMDD>/<tx|rx>/<machine>_<HH> for the hour holding `hour`."""
         return self._pickle_in(self.pickles, client, hour, file_type, machine)
 
-    def merged_pickle(self, name: str, hour: int, file_type: str, machines: str, group: bool) -> Path:
+    def merged_pickle(
+        self, name: str, hour: int, file_type: str, machines: str, group: bool
+    ) -> Path:
         kind = "groups" if group else "clients"
         return self._pickle_in(self.merged_pickles / kind, name, hour, file_type, machines)
 
@@ -155,8 +158,13 @@ class StatsPaths:
         check_name("client", client)
         check_name("machine", machine)
         hh = timeutil.iso(hour)[11:13]
-        return (base / safe_component(client) / timeutil.yyyymmdd(hour) / file_type
-                / (safe_component(machine, suffix_room=3) + "_" + hh))
+        return (
+            base
+            / safe_component(client)
+            / timeutil.yyyymmdd(hour)
+            / file_type
+            / (safe_component(machine, suffix_room=3) + "_" + hh)
+        )
 
     def time_of_update_file(self, file_type: str, client: str, machine: str) -> Path:
         return self.times_of_updates / safe_component(f"{file_type}_{client}_{machine}")
@@ -174,14 +182,87 @@ class StatsPaths:
         return self.logs / f"{program}.log"
 
 
-def default_root(checkout: Path | None = None) -> Path:
-    """Root when no --root is given: $PXSTATS_ROOT (read by the CLI layer), else the checkout."""
-    return checkout or Path(__file__).resolve().parent.parent
+ROOT_VARIABLE = "PXSTATS_ROOT"
+CONF_VARIABLE = "PXSTATS_CONF"
+CONF_FILE = Path("/etc/pxStats/pxStats.conf")
+HOW_TO_SET = (
+    f"give --root DIR, set {ROOT_VARIABLE}=DIR, or write STATSROOT=DIR in {CONF_FILE}"
+    f" (or in the file named by ${CONF_VARIABLE})"
+)
+
+
+class RootError(ValueError):
+    """No usable root: the text is the one line shown to the operator (exit status 2)."""
+
+
+def checkout_root(package: Path | None = None) -> Path | None:
+    """The source checkout this package runs from (editable install or bin/ shims): the
+    package's parent folder when it holds pyproject.toml and .git or bin/. None for an
+    installed package: a root is never a folder inside site-packages."""
+    package = package or Path(__file__).resolve().parent
+    parent = package.parent
+    if {"site-packages", "dist-packages"} & set(parent.parts):
+        return None
+    if (parent / "pyproject.toml").is_file() and (
+        (parent / ".git").exists() or (parent / "bin").is_dir()
+    ):
+        return parent
+    return None
+
+
+def conf_value(text: str, key: str = "STATSROOT") -> str | None:
+    """The value of the first `KEY=value` line (shell syntax: optional `export`, quotes,
+    blanks around '='), None when there is none; '#' lines are comments."""
+    pattern = re.compile(rf"\s*(?:export\s+)?{re.escape(key)}\s*=\s*(.*?)\s*")
+    for line in text.splitlines():
+        if line.lstrip().startswith("#"):
+            continue
+        match = pattern.fullmatch(line)
+        if match:
+            value = match[1]
+            if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+                value = value[1:-1]
+            return value
+    return None
+
+
+def _root_in_conf(environ) -> Path | None:
+    """STATSROOT of /etc/pxStats/pxStats.conf (or of $PXSTATS_CONF), the original's place."""
+    named = environ.get(CONF_VARIABLE)
+    if named is not None and not named.strip():
+        raise RootError(f"{CONF_VARIABLE} is empty: unset it or name a configuration file")
+    conf = Path(named) if named else CONF_FILE
+    try:
+        text = conf.read_text(encoding="utf-8", errors="replace")
+    except FileNotFoundError:
+        if named:
+            raise RootError(f"{CONF_VARIABLE}={named}: no such file") from None
+        return None
+    except OSError as exc:
+        raise RootError(f"cannot read {conf}: {exc.strerror}") from None
+    value = conf_value(text)
+    if value is None:
+        return None
+    if not value.startswith("/"):
+        raise RootError(f"{conf}: STATSROOT must be an absolute path, got {value!r}")
+    return Path(value)
 
 
 def root_from(option: str | None, environ: dict | os._Environ = os.environ) -> Path:
-    if option:
+    """The pxStats root: --root, else $PXSTATS_ROOT, else STATSROOT of
+    /etc/pxStats/pxStats.conf ($PXSTATS_CONF names another file), else the source checkout
+    when run from one. RootError (one line saying how to set it) otherwise, and for an
+    empty --root or $PXSTATS_ROOT."""
+    if option is not None:
+        if not option.strip():
+            raise RootError(f"--root is empty: {HOW_TO_SET}")
         return Path(option)
-    if environ.get("PXSTATS_ROOT"):
-        return Path(environ["PXSTATS_ROOT"])
-    return default_root()
+    value = environ.get(ROOT_VARIABLE)
+    if value is not None:
+        if not value.strip():
+            raise RootError(f"{ROOT_VARIABLE} is empty: {HOW_TO_SET}")
+        return Path(value)
+    root = _root_in_conf(environ) or checkout_root()
+    if root is None:
+        raise RootError(f"no pxStats root: {HOW_TO_SET}")
+    return root

@@ -12,7 +12,7 @@ from pathlib import Path
 from pxstats import config as _config
 from pxstats.actions.errors import RequestError
 from pxstats.util import timeutil
-from pxstats.paths import StatsPaths, check_name, root_from
+from pxstats.paths import RootError, StatsPaths, check_name, root_from
 from pxstats.rrd.windows import PERIODS
 
 EXIT_USAGE = 2
@@ -38,9 +38,15 @@ def add_root_option(parser: argparse.ArgumentParser) -> None:
 
 
 def make_context(root_option: str | None) -> _config.Context:
-    """The run's context: the root's folders and etc/config, read once."""
+    """The run's context: the root's folders and etc/config, read once. Without a usable
+    root (see pxstats.paths.root_from): one line on stderr and exit status 2."""
     try:
-        return _config.Context(root_from(root_option))
+        root = root_from(root_option)
+    except RootError as exc:
+        print(f"{Path(sys.argv[0]).name}: error: {exc}", file=sys.stderr)
+        raise SystemExit(EXIT_USAGE) from None
+    try:
+        return _config.Context(root)
     except _config.ConfigError as exc:
         raise UserError(str(exc)) from None
 
