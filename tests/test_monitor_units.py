@@ -307,8 +307,8 @@ def test_stats_log_hours_without_a_line(tmp_path):
     (paths.logs / "pickleUpdater.log.1").write_text(
         "2008-05-05 10:02:01,000 [INFO] Saved pickle named : a\n"
         "Traceback (most recent call last): not a dated line\n")
-    (paths.logs / "pickleUpdater.log").write_text(
-        "2008-05-05 12:02:01,000 [INFO] Saved pickle named : b\n")
+    (paths.logs / "pickleUpdater.log").write_text(      # this rewrite's format
+        "2008-05-05T12:02:01.000Z [123] [INFO] 3 pickles of tx c1 on m1\n")
     (paths.logs / "transferPickleToRRD.log").write_text(
         "2008-05-05 09:02:01,000 [INFO] before the window\n"
         "2008-05-05 13:02:01,000 [INFO] after the window\n")
@@ -364,3 +364,17 @@ def test_a_report_that_cannot_be_written_saves_no_state(tmp_path):
     outcome = run(paths, "2008-05-05 14:00:00")
     assert outcome.status == 3 and "cannot write the report" in outcome.error
     assert not (paths.data / "monitoring" / "previousMonitoringJob").exists()
+
+
+def test_a_check_that_fails_does_not_stop_the_report(tmp_path, monkeypatch):
+    paths = make_root(tmp_path)
+
+    def broken(ctx):
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(checks, "web_pages", broken)
+    outcome = run(paths, "2008-05-05 14:00:00")
+    [section] = [s for s in outcome.report.sections if s.check == "webpages"]
+    assert section.lines == ["Error : this check failed (RuntimeError: disk on fire)."]
+    assert section.heading("en") == "The following web page warning were found :"
+    assert outcome.report_file.exists() and outcome.status >= 1

@@ -144,6 +144,17 @@ def _reacher(paths: StatsPaths, ssh_timeout: int):
     return reachable
 
 
+def _safely(check: str, function, *args) -> Section | None:
+    """A check that fails unexpectedly is one line of its own section; the others still run
+    and the report is still written."""
+    try:
+        return function(*args)
+    except Exception as exc:  # noqa: BLE001 - reported in the report itself
+        log.exception("the %s check failed", check)
+        return Section(check, [f"Error : this check failed ({type(exc).__name__}: {exc})."],
+                       problems=True, values={"hours": "?", "machine": "?", "modified": False})
+
+
 def _max_settings(path: Path) -> columbo.MaxSettings | None:
     try:
         return columbo.read_max_settings(path)
@@ -174,13 +185,22 @@ def build_report(paths: StatsPaths, request: Request) -> tuple[Report, checks.Co
     if ctx.max_settings is not None:
         error_log = columbo.ErrorLog(conf.errors_log_file, [n for n, _ in ctx.tx_names()], start)
         ctx.preload()
-    sections = [checks.disk(ctx), checks.pickle_presence(ctx),
-                checks.data_gaps(ctx, error_log), checks.stats_logs(ctx), checks.checksums(ctx),
-                checks.crontab(ctx), checks.web_pages(ctx), checks.daily_graphics(ctx),
-                extra.databases(ctx, limits.max_database_age),
-                extra.times_of_update(ctx, limits.max_update_lag), extra.latency(ctx),
-                extra.reachability(ctx, request.reach or _reacher(paths, limits.ssh_timeout)),
-                downloads]
+    reacher = request.reach or _reacher(paths, limits.ssh_timeout)
+    sections = [
+        _safely("disk", checks.disk, ctx),
+        _safely("pickles", checks.pickle_presence, ctx),
+        _safely("gaps", checks.data_gaps, ctx, error_log),
+        _safely("statslogs", checks.stats_logs, ctx),
+        _safely("checksums", checks.checksums, ctx),
+        _safely("crontab", checks.crontab, ctx),
+        _safely("webpages", checks.web_pages, ctx),
+        _safely("graphics", checks.daily_graphics, ctx),
+        _safely("databases", extra.databases, ctx, limits.max_database_age),
+        _safely("updates", extra.times_of_update, ctx, limits.max_update_lag),
+        _safely("latency", extra.latency, ctx),
+        _safely("reach", extra.reachability, ctx, reacher),
+        downloads,
+    ]
     report = Report(language, timeutil.iso(end), timeutil.iso(start), this_host(),
                     str(conf_path), str(paths.root / "doc") + "/",
                     str(config.general.px_root / "etc") + "/" if config else "/apps/px/etc/",

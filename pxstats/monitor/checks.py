@@ -260,18 +260,27 @@ def program_logs(paths: StatsPaths, program: str) -> list[Path]:
 _LEVELS = (b"[INFO]", b"[WARNING]", b"[ERROR]")
 
 
+def _stamp(raw: bytes) -> str | None:
+    """'YYYY-MM-DD HH:MM:SS' of a log line: the original's 'YYYY-MM-DD HH:MM:SS,mmm ...' or
+    this rewrite's 'YYYY-MM-DDTHH:MM:SS.mmmZ ...'; None for a line without one (a traceback)."""
+    stamp = raw[:19]
+    if (len(stamp) != 19 or stamp[4:5] != b"-" or stamp[10:11] not in (b" ", b"T")
+            or stamp[13:14] != b":" or not stamp[:4].isdigit()):
+        return None
+    return stamp.decode("ascii", "replace").replace("T", " ")
+
+
 def _scan_log(path: Path) -> tuple[str | None, str | None, set[str]]:
     """(time of the first line, time of the last INFO/WARNING/ERROR line, hours 'YYYY-MM-DD
-    HH' having a line); a line's time is the text before its first ','."""
+    HH' having a line)."""
     first = last = None
     hours: set[str] = set()
     try:
         with open(path, "rb") as handle:
             for raw in handle:
-                stamp = raw.split(b",", 1)[0]
-                if len(stamp) != 19 or stamp[4:5] != b"-" or stamp[13:14] != b":":
+                text = _stamp(raw)
+                if text is None:
                     continue
-                text = stamp.decode("ascii", "replace")
                 if first is None:
                     first = text
                 hours.add(text[:13])

@@ -41,7 +41,9 @@ class Section:
     def alarming(self) -> bool:
         """Problem heading and advice? The crontab's only when it was modified (its other
         warnings go under the "not modified" heading)."""
-        return self.values.get("modified", self.has_problems)
+        if self.check == "crontab":
+            return self.values.get("modified", self.has_problems)
+        return self.has_problems
 
     def heading(self, language: str) -> str:
         problem, clean, _ = words(language)[self.check]
