@@ -7,7 +7,6 @@ import os
 import shutil
 import stat
 import subprocess
-import sys
 
 import pytest
 from helpers import REPO, T, make_client
@@ -453,12 +452,12 @@ def test_help_documents_every_option(capsys):
 
 
 def test_bin_shim(week, root):
-    done = subprocess.run([sys.executable, str(REPO / "bin/csvDataConversion"), "--root",
+    done = subprocess.run([str(REPO / "bin/csvDataConversion"), "--root",
                            str(root), *T28], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert done.stdout == ("generated filename : "
                            f"{root / 'data/csvFiles/weekly/tx/tag1/2007/52.csv'}\n")
-    done = subprocess.run([sys.executable, str(REPO / "bin/csvDataConversion"), "--root",
+    done = subprocess.run([str(REPO / "bin/csvDataConversion"), "--root",
                            str(root), "-w", "-d"], capture_output=True, text=True, timeout=120)
     assert done.returncode == 2 and done.stdout == "" and done.stderr.count("\n") == 1
 

@@ -8,7 +8,6 @@ import os
 import re
 import stat
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -367,7 +366,7 @@ def test_logins_ignore_spaces_and_quotes(paths, capsys):
 # -- shim and manual page -------------------------------------------------------------------------
 
 def test_bin_shim_runs_from_the_checkout(paths):
-    done = subprocess.run([sys.executable, str(REPO / "bin" / cli.PROGRAM), "--root",
+    done = subprocess.run([str(REPO / "bin" / cli.PROGRAM), "--root",
                            str(paths.root), "-m", "m1", "--dry-run"],
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr

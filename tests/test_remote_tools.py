@@ -4,7 +4,6 @@ never reach ssh, rsync or a remote shell — through a real sshd."""
 import re
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -282,7 +281,7 @@ def test_manual_pages_and_shims(module, name):
     assert_manual_page_matches_help(REPO / "man" / "man1" / f"{name}.1", module.build_parser())
     shim = REPO / "bin" / name
     result = subprocess.run(
-        [sys.executable, str(shim), "--help"],
+        [str(shim), "--help"],
         capture_output=True,
         text=True,
         timeout=60,
@@ -296,7 +295,7 @@ def test_manual_pages_and_shims(module, name):
         retreiveDataFromMachine.build_parser("retrieveDataFromMachine"),
     )
     alias = subprocess.run(
-        [sys.executable, str(REPO / "bin" / "retrieveDataFromMachine"), "--help"],
+        [str(REPO / "bin" / "retrieveDataFromMachine"), "--help"],
         capture_output=True,
         text=True,
         timeout=60,
