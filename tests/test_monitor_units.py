@@ -378,3 +378,31 @@ def test_a_check_that_fails_does_not_stop_the_report(tmp_path, monkeypatch):
     assert section.lines == ["Error : this check failed (RuntimeError: disk on fire)."]
     assert section.heading("en") == "The following web page warning were found :"
     assert outcome.report_file.exists() and outcome.status >= 1
+
+
+def test_one_monitor_at_a_time(tmp_path):
+    from pxstats.util import locks
+    paths = make_root(tmp_path)
+    with locks.named_lock(paths, "statsMonitor"):
+        outcome = run(paths, "2008-05-05 14:00:00")
+    assert outcome.status == 3 and outcome.error == "another statsMonitor is running on this root"
+    assert not state.reports_folder(paths).exists()
+    assert run(paths, "2008-05-05 14:00:00").report is not None
+
+
+def test_french_words_match_the_english_ones():
+    import string
+
+    from pxstats.monitor.texts import TEXT
+
+    def fields(value):
+        if isinstance(value, (tuple, list)):
+            return [fields(v) for v in value]
+        if isinstance(value, dict):
+            return {k: fields(v) for k, v in value.items()}
+        return sorted((f[1] or "", f[2] or "") for f in string.Formatter().parse(value)
+                      if f[1] is not None)
+
+    assert TEXT["fr"].keys() == TEXT["en"].keys()
+    for key in TEXT["en"]:
+        assert fields(TEXT["fr"][key]) == fields(TEXT["en"][key]), key

@@ -11,6 +11,7 @@ is then on disk).
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 from collections.abc import Callable
@@ -22,7 +23,7 @@ from pxstats.actions.update import client_names
 from pxstats.monitor import checks, columbo, extra, mail, state
 from pxstats.monitor.report import UNKNOWN, Report, Section
 from pxstats.paths import StatsPaths, this_host
-from pxstats.util import atomic, timeutil
+from pxstats.util import atomic, locks, timeutil
 
 log = logging.getLogger(__name__)
 
@@ -219,6 +220,20 @@ def _save_state(paths: StatsPaths, ctx: checks.Context) -> None:
 
 
 def run(paths: StatsPaths, request: Request) -> Outcome:
+    """One report; a second monitor started meanwhile "could not run" (its state would race
+    with this one's)."""
+    with contextlib.ExitStack() as held:
+        try:
+            held.enter_context(locks.named_lock(paths, "statsMonitor", wait=False))
+        except locks.LockBusy:
+            return Outcome(UNKNOWN, error="another statsMonitor is running on this root")
+        except OSError as exc:
+            return Outcome(UNKNOWN, error=f"cannot take the lock of statsMonitor: "
+                                          f"{exc.strerror or exc}")
+        return _run(paths, request)
+
+
+def _run(paths: StatsPaths, request: Request) -> Outcome:
     try:
         report, ctx = build_report(paths, request)
     except (_config.ConfigError, OSError) as exc:
