@@ -204,7 +204,7 @@ def build_report(paths: StatsPaths, request: Request) -> tuple[Report, checks.Co
     ]
     report = Report(language, timeutil.iso(end), timeutil.iso(start), this_host(),
                     str(conf_path), str(paths.root / "doc") + "/",
-                    str(config.general.px_root / "etc") + "/" if config else "/apps/px/etc/",
+                    str(paths.px_etc_dir) + "/",
                     [s for s in sections if s is not None])
     ctx.pending["conf"] = conf
     return report, ctx
@@ -214,7 +214,8 @@ def _save_state(paths: StatsPaths, ctx: checks.Context) -> None:
     state.save_previous_job(paths, ctx.end)
     if "crontab" in ctx.pending:
         state.save_crontab(paths, ctx.pending["crontab"])
-    state.save_checksums(paths, ctx.pending.get("checksums", {}))
+    if "checksums" in ctx.pending:
+        state.save_checksums(paths, ctx.pending["checksums"])
     if "last_filled" in ctx.pending:
         state.save_last_filled(paths, ctx.pending["last_filled"])
 
