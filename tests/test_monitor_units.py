@@ -406,3 +406,18 @@ def test_french_words_match_the_english_ones():
     assert TEXT["fr"].keys() == TEXT["en"].keys()
     for key in TEXT["en"]:
         assert fields(TEXT["fr"][key]) == fields(TEXT["en"][key]), key
+
+
+def test_crontab_first_run_is_modified_then_not(tmp_path):
+    paths = make_root(tmp_path)
+    seam = tmp_path / "crontab"
+    seam.write_text("#!/bin/sh\necho '2 * * * * TZ=UTC /apps/px/pxStats/venv/bin/pxStatsStartup'\n")
+    seam.chmod(0o755)
+    headings = []
+    for end in ("2008-05-05 14:00:00", "2008-05-05 15:00:00"):
+        outcome = run(paths, end, crontab_command=(str(seam), "-l"))
+        [section] = [s for s in outcome.report.sections if s.check == "crontab"]
+        headings.append((section.heading("en"), section.lines))
+    assert headings == [("Crontab entries were modified since last monitoring job.", []),
+                        ("Crontab entries were not modified since last monitoring job.", [])]
+    assert state.previous_crontab(paths).startswith("2 * * * * TZ=UTC")
