@@ -54,14 +54,18 @@ def build(root: Path, clients: int) -> StatsPaths:
         for name in names:
             path = paths.hourly_pickle(name, hour, "tx", MACHINE)
             path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_bytes(data)       # no fsync: set-up only
+            path.write_bytes(data)  # no fsync: set-up only
     code = root / "code"
-    shutil.copytree(Path(__file__).resolve().parent.parent / "pxstats", code,
-                    ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(
+        Path(__file__).resolve().parent.parent / "pxstats",
+        code,
+        ignore=shutil.ignore_patterns("__pycache__"),
+    )
     monitoring = paths.data / "monitoring"
     monitoring.mkdir(parents=True)
     (monitoring / "maxSettings.conf").write_text(
-        "PX_CIRCUITS\nDEFAULT 30\nPX_TIMERS\nDEFAULT 60\nPX_GRAPHS\nDEFAULT 100000\n")
+        "PX_CIRCUITS\nDEFAULT 30\nPX_TIMERS\nDEFAULT 60\nPX_GRAPHS\nDEFAULT 100000\n"
+    )
     (monitoring / "PX_Errors.txt").write_text("")
     paths.etc.mkdir(parents=True, exist_ok=True)
     (paths.etc / "monitoringConf").write_text(
@@ -70,14 +74,16 @@ def build(root: Path, clients: int) -> StatsPaths:
         f"files = {code};{code}/actions;{code}/monitor\n"
         f"folders = {root};{paths.pickles}\nmaxUsages = 100;100\n"
         f"errorsLogFile = {monitoring}/PX_Errors.txt\n"
-        f"maxSettingsFile = {monitoring}/maxSettings.conf\n")
+        f"maxSettingsFile = {monitoring}/maxSettings.conf\n"
+    )
     return paths
 
 
 def report(paths: StatsPaths, end: int) -> tuple[float, monitor.Outcome]:
     started = time.perf_counter()
-    outcome = monitor.run(paths, monitor.Request(end=end, send_mail=False,
-                                                 crontab_command=("true",)))
+    outcome = monitor.run(
+        paths, monitor.Request(end=end, send_mail=False, crontab_command=("true",))
+    )
     return time.perf_counter() - started, outcome
 
 
@@ -108,20 +114,27 @@ def main() -> None:
         (paths.data / "monitoring" / "lastEntryFilledTimes").unlink()
         first, first_outcome = report(paths, END)
         pickle_files = sum(1 for _ in paths.pickles.rglob(f"{MACHINE}_*"))
-        print(json.dumps({
-            "clients": args.clients,
-            "days_of_pickles": 7,
-            "pickle_files": pickle_files,
-            "rows_per_minute": "20-200",
-            "build_s": round(built, 1),
-            "regular_12h_report_s": {"min": round(min(regular), 3),
-                                     "median": round(statistics.median(regular), 3)},
-            "regular_status": outcome.status,
-            "first_report_23h_s": round(first, 3),
-            "first_status": first_outcome.status,
-            "target_s": 2.0,
-            "ok": min(regular) <= 2.0,
-        }, indent=2))
+        print(
+            json.dumps(
+                {
+                    "clients": args.clients,
+                    "days_of_pickles": 7,
+                    "pickle_files": pickle_files,
+                    "rows_per_minute": "20-200",
+                    "build_s": round(built, 1),
+                    "regular_12h_report_s": {
+                        "min": round(min(regular), 3),
+                        "median": round(statistics.median(regular), 3),
+                    },
+                    "regular_status": outcome.status,
+                    "first_report_23h_s": round(first, 3),
+                    "first_status": first_outcome.status,
+                    "target_s": 2.0,
+                    "ok": min(regular) <= 2.0,
+                },
+                indent=2,
+            )
+        )
     finally:
         if not args.keep:
             shutil.rmtree(root, ignore_errors=True)

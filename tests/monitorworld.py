@@ -30,8 +30,10 @@ BIN = Path(sys.executable).parent
 MACHINE = "m1"
 CLIENTS = ("c1", "c2")
 SOURCES = ("s1",)
-CRONTAB = ("# pxStats\n2 * * * * TZ=UTC /apps/px/pxStats/venv/bin/pxStatsStartup >> "
-           "/apps/px/pxStats/logs/cron.log 2>&1\n")
+CRONTAB = (
+    "# pxStats\n2 * * * * TZ=UTC /apps/px/pxStats/venv/bin/pxStatsStartup >> "
+    "/apps/px/pxStats/logs/cron.log 2>&1\n"
+)
 MAX_SETTINGS = "PX_CIRCUITS\nDEFAULT 30\nPX_TIMERS\nDEFAULT 60\nPX_GRAPHS\nDEFAULT 100000\n"
 CODE = {"a.py": "print('a')\n", "b.py": "print('b')\n", "notes.txt": "not fingerprinted\n"}
 # Text files holding the root's path (rewritten by clone).
@@ -48,8 +50,14 @@ def env_for(root: Path) -> dict:
 
 def pxstats(root: Path, *argv: str) -> subprocess.CompletedProcess:
     """Run one of pxStats' console scripts on the root; it must succeed."""
-    done = subprocess.run([str(BIN / argv[0]), *argv[1:]], env=env_for(root), check=False,
-                          capture_output=True, text=True, timeout=600)
+    done = subprocess.run(
+        [str(BIN / argv[0]), *argv[1:]],
+        env=env_for(root),
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert done.returncode == 0, (argv, done.stdout[-2000:], done.stderr[-2000:])
     return done
 
@@ -80,8 +88,11 @@ def crontab_seam(root: Path) -> Path:
 
 
 def request(root: Path, end: int, **changes) -> monitor.Request:
-    values = {"end": end, "send_mail": False,
-              "crontab_command": (str(root / "seams" / "crontab"), "-l")}
+    values = {
+        "end": end,
+        "send_mail": False,
+        "crontab_command": (str(root / "seams" / "crontab"), "-l"),
+    }
     values.update(changes)
     return monitor.Request(**values)
 
@@ -111,17 +122,44 @@ def build(root: Path) -> int:
     (root / "data" / "monitoring" / "PX_Errors.txt").write_text("")
 
     iso = timeutil.iso
-    pxstats(root, "generateSampleLogs", "--hours", str(7 * 24 + 4), "--end", iso(end),
-            "--machines", MACHINE, "--clients", ",".join(CLIENTS), "--sources",
-            ",".join(SOURCES), "--rate", "60")
+    pxstats(
+        root,
+        "generateSampleLogs",
+        "--hours",
+        str(7 * 24 + 4),
+        "--end",
+        iso(end),
+        "--machines",
+        MACHINE,
+        "--clients",
+        ",".join(CLIENTS),
+        "--sources",
+        ",".join(SOURCES),
+        "--rate",
+        "60",
+    )
     for file_type in ("tx", "rx"):
-        pxstats(root, "pickleUpdater", "-f", file_type, "-m", MACHINE, "-d",
-                iso(end - 7 * DAY - HOUR))
+        pxstats(
+            root, "pickleUpdater", "-f", file_type, "-m", MACHINE, "-d", iso(end - 7 * DAY - HOUR)
+        )
         pxstats(root, "pickleUpdater", "-f", file_type, "-m", MACHINE, "-d", iso(end))
     pxstats(root, "transferPickleToRRD", "-m", MACHINE, "-e", iso(end))
     pxstats(root, "generateAllGnuGraphicsForMachines", "-m", MACHINE, "-d", iso(end))
-    pxstats(root, "generateRRDGraphics", "-d", "-c", CLIENTS[0], "-f", "tx", "--machines",
-            MACHINE, "--date", iso(end), "-t", "filecount")
+    pxstats(
+        root,
+        "generateRRDGraphics",
+        "-d",
+        "-c",
+        CLIENTS[0],
+        "-f",
+        "tx",
+        "--machines",
+        MACHINE,
+        "--date",
+        iso(end),
+        "-t",
+        "filecount",
+    )
     # The monitoring run of an hour ago: the state a running installation has.
     outcome = monitor.run(StatsPaths(root), request(root, end - HOUR))
     assert outcome.report is not None, outcome.error

@@ -20,14 +20,19 @@ class Sink:
     messages: list[Received] = field(default_factory=list)
 
     async def handle_DATA(self, server, session, envelope):
-        self.messages.append(Received(envelope.mail_from, list(envelope.rcpt_tos),
-                                      envelope.original_content or envelope.content))
+        self.messages.append(
+            Received(
+                envelope.mail_from,
+                list(envelope.rcpt_tos),
+                envelope.original_content or envelope.content,
+            )
+        )
         return "250 Message accepted for delivery"
 
 
 @dataclass
 class SmtpServer:
-    address: str            # host:port, as smtpServer of monitoringConf
+    address: str  # host:port, as smtpServer of monitoringConf
     sink: Sink
 
 
@@ -40,6 +45,7 @@ def free_port() -> int:
 @pytest.fixture
 def smtp_server():
     from aiosmtpd.controller import Controller
+
     sink = Sink()
     port = free_port()
     controller = Controller(sink, hostname="127.0.0.1", port=port)

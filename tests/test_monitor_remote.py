@@ -31,7 +31,8 @@ def make_root(tmp_path, world, upload: str) -> StatsPaths:
     (etc / "configForMachines").write_text(
         f"src   px-src1          {user}\n"
         f"pick  px-pick1         {user}\n"
-        f"colu  {upload}  {','.join([user] * len(upload.split(',')))}\n")
+        f"colu  {upload}  {','.join([user] * len(upload.split(',')))}\n"
+    )
     (etc / "config").write_text(
         "[generalConfig]\nsourceMachinesTags = src\npicklingMachines = pick\n"
         "machinesToBackupInDb = src\ngraphicsUploadMachines = colu\ndaysOfPicklesToKeep = 21\n"
@@ -41,12 +42,14 @@ def make_root(tmp_path, world, upload: str) -> StatsPaths:
         "dbBackupsFrequency = 12/hours\npickleCleanerFrequency = 24/hours\n"
         "generalCleanerFrequency = 24/hours\ndailyWebPageUpdatesFrequency = hourly\n"
         "weeklyWebPageUpdatesFrequency = hourly\nmonthlyWebPageUpdatesFrequency = weekly\n"
-        "yearlyWebPageUpdatesFrequency = monthly\ntotalWebPagesUpdatesFrequency = daily\n")
+        "yearlyWebPageUpdatesFrequency = monthly\ntotalWebPagesUpdatesFrequency = daily\n"
+    )
     columbo = tmp_path / "columbo"
     (columbo / "etc").mkdir(parents=True)
     (columbo / "ColumboShow" / "log").mkdir(parents=True)
     (columbo / "etc" / "maxSettings.conf").write_text(
-        "PX_CIRCUITS\nDEFAULT 30\nPX_TIMERS\nDEFAULT 60\nPX_GRAPHS\nDEFAULT 10\n")
+        "PX_CIRCUITS\nDEFAULT 30\nPX_TIMERS\nDEFAULT 60\nPX_GRAPHS\nDEFAULT 10\n"
+    )
     (columbo / "etc" / "other.conf").write_text("not copied\n")
     for name in ("PX_Errors.txt", "PX_Errors.txt.1", "PX_Errors.txt.2", "PDS_Errors.txt"):
         (columbo / "ColumboShow" / "log" / name).write_text(f"{name}\n")
@@ -56,7 +59,8 @@ def make_root(tmp_path, world, upload: str) -> StatsPaths:
         f"folders = {root}\nmaxUsages = 100\n"
         f"errorsLogFile = {root}/data/monitoring/PX_Errors.txt\n"
         f"maxSettingsFile = {root}/data/monitoring/maxSettings.conf\n"
-        f"columboRoot = {columbo}\nsshTimeout = 3\n")
+        f"columboRoot = {columbo}\nsshTimeout = 3\n"
+    )
     return StatsPaths(root)
 
 
@@ -67,8 +71,9 @@ def sections(outcome) -> dict:
 def test_unreachable_machines_and_the_columbo_downloads(tmp_path, world):
     paths = make_root(tmp_path, world, "px-down,px-src1")
     end = timeutil.parse_iso("2026-05-05 14:00:00")
-    outcome = monitor.run(paths, monitor.Request(end=end, send_mail=False,
-                                                 crontab_command=("true",)))
+    outcome = monitor.run(
+        paths, monitor.Request(end=end, send_mail=False, crontab_command=("true",))
+    )
     found = sections(outcome)
     # px-src1 and px-pick1 answer; nothing listens on px-down.
     [line] = found["reach"].lines
@@ -81,23 +86,29 @@ def test_unreachable_machines_and_the_columbo_downloads(tmp_path, world):
     assert downloads.heading("en") == "The Columbo files were downloaded from px-src1."
     assert [line.split(" : ")[0] for line in downloads.lines] == ["px-down", "px-down"]
     monitoring = paths.data / "monitoring"
-    assert sorted(p.name for p in monitoring.iterdir() if p.name.startswith(("PX", "PD", "max",
-                                                                             "other"))) == [
-        "PX_Errors.txt", "PX_Errors.txt.1", "PX_Errors.txt.2", "maxSettings.conf"]
-    assert "gaps" in found      # the downloaded maxSettings.conf was read
+    assert sorted(
+        p.name for p in monitoring.iterdir() if p.name.startswith(("PX", "PD", "max", "other"))
+    ) == ["PX_Errors.txt", "PX_Errors.txt.1", "PX_Errors.txt.2", "maxSettings.conf"]
+    assert "gaps" in found  # the downloaded maxSettings.conf was read
 
 
 def test_downloads_failing_everywhere_are_noted(tmp_path, world):
     paths = make_root(tmp_path, world, "px-down")
-    outcome = monitor.run(paths, monitor.Request(
-        end=timeutil.parse_iso("2026-05-05 14:00:00"), send_mail=False,
-        crontab_command=("true",)))
+    outcome = monitor.run(
+        paths,
+        monitor.Request(
+            end=timeutil.parse_iso("2026-05-05 14:00:00"),
+            send_mail=False,
+            crontab_command=("true",),
+        ),
+    )
     downloads = sections(outcome)["downloads"]
     assert downloads.has_problems
     assert downloads.heading("en") == "The Columbo files could not be downloaded :"
-    assert len(downloads.lines) == 2 and all(line.startswith("px-down : ")
-                                             for line in downloads.lines)
-    assert "gaps" not in sections(outcome)      # no maxSettings.conf at all
+    assert len(downloads.lines) == 2 and all(
+        line.startswith("px-down : ") for line in downloads.lines
+    )
+    assert "gaps" not in sections(outcome)  # no maxSettings.conf at all
 
 
 def test_reachable_refuses_a_hostile_name_before_running_anything(world):

@@ -28,18 +28,18 @@ from pxstats.util import atomic, locks, timeutil
 log = logging.getLogger(__name__)
 
 MONITORING_CONF = "monitoringConf"
-DEFAULTS = {"maxDatabaseAge": 3, "maxUpdateLag": 3, "sshTimeout": 5}   # hours, hours, seconds
+DEFAULTS = {"maxDatabaseAge": 3, "maxUpdateLag": 3, "sshTimeout": 5}  # hours, hours, seconds
 COLUMBO_ROOT = "/apps/pds/tools/Columbo/"
 
 
 @dataclass(frozen=True)
 class Request:
-    end: int | None = None                  # epoch; None: now. Rounded down to the hour.
+    end: int | None = None  # epoch; None: now. Rounded down to the hour.
     send_mail: bool = True
-    statvfs: Callable = os.statvfs          # seams for the tests: a full disk,
-    crontab_command: tuple[str, ...] = ("crontab", "-l")    # another crontab,
-    reach: Callable[[str, str], str | None] | None = None   # (machine, login) -> reason
-    fetch: Callable | None = None           # (machine, login, dest) -> problems
+    statvfs: Callable = os.statvfs  # seams for the tests: a full disk,
+    crontab_command: tuple[str, ...] = ("crontab", "-l")  # another crontab,
+    reach: Callable[[str, str], str | None] | None = None  # (machine, login) -> reason
+    fetch: Callable | None = None  # (machine, login, dest) -> problems
 
 
 @dataclass
@@ -47,7 +47,7 @@ class Outcome:
     status: int
     report: Report | None = None
     report_file: Path | None = None
-    error: str | None = None                # why the report could not be made or mailed
+    error: str | None = None  # why the report could not be made or mailed
     sent_to: tuple[str, ...] = field(default_factory=tuple)
 
 
@@ -68,15 +68,21 @@ def thresholds(path: Path) -> Thresholds:
     for key, default in DEFAULTS.items():
         text = ini.get("statsMonitoring", key, str(default))
         if not (text.isascii() and text.isdigit() and int(text) >= 1):
-            raise ini.error("statsMonitoring", key, f"expected a whole number of at least 1, "
-                                                    f"got {text!r}")
+            raise ini.error(
+                "statsMonitoring", key, f"expected a whole number of at least 1, got {text!r}"
+            )
         values[key] = int(text)
     root = ini.get("statsMonitoring", "columboRoot", COLUMBO_ROOT)
     if not root.startswith("/"):
-        raise ini.error("statsMonitoring", "columboRoot", f"expected an absolute path, got "
-                                                          f"{root!r}")
-    return Thresholds(values["maxDatabaseAge"], values["maxUpdateLag"], values["sshTimeout"],
-                      root.rstrip("/") + "/")
+        raise ini.error(
+            "statsMonitoring", "columboRoot", f"expected an absolute path, got {root!r}"
+        )
+    return Thresholds(
+        values["maxDatabaseAge"],
+        values["maxUpdateLag"],
+        values["sshTimeout"],
+        root.rstrip("/") + "/",
+    )
 
 
 def monitored_items(conf: _config.MonitoringConfig, config) -> list[tuple[str, ...]]:
@@ -98,6 +104,7 @@ def _names(paths: StatsPaths):
         if (file_type, machine) not in cache:
             cache[(file_type, machine)] = client_names(paths, file_type, machine)
         return cache[(file_type, machine)]
+
     return names
 
 
@@ -126,22 +133,27 @@ def _download(paths: StatsPaths, config, request: Request, limits: Thresholds) -
 def _fetcher(paths: StatsPaths, limits: Thresholds):
     from pxstats.remote import reach
     from pxstats.remote.settings import RemoteSettings
+
     settings = RemoteSettings.for_root(paths.etc, connect_timeout=limits.ssh_timeout)
     root = limits.columbo_root
 
     def fetch(machine, login, dest):
-        return reach.fetch_columbo(settings, machine, login, root + "etc/",
-                                   root + "ColumboShow/log/", dest)
+        return reach.fetch_columbo(
+            settings, machine, login, root + "etc/", root + "ColumboShow/log/", dest
+        )
+
     return fetch
 
 
 def _reacher(paths: StatsPaths, ssh_timeout: int):
     from pxstats.remote import reach
     from pxstats.remote.settings import RemoteSettings
+
     settings = RemoteSettings.for_root(paths.etc)
 
     def reachable(machine, login):
         return reach.reachable(settings, machine, login, ssh_timeout)
+
     return reachable
 
 
@@ -152,8 +164,12 @@ def _safely(check: str, function, *args) -> Section | None:
         return function(*args)
     except Exception as exc:  # noqa: BLE001 - reported in the report itself
         log.exception("the %s check failed", check)
-        return Section(check, [f"Error : this check failed ({type(exc).__name__}: {exc})."],
-                       problems=True, values={"hours": "?", "machine": "?", "modified": False})
+        return Section(
+            check,
+            [f"Error : this check failed ({type(exc).__name__}: {exc})."],
+            problems=True,
+            values={"hours": "?", "machine": "?", "modified": False},
+        )
 
 
 def _max_settings(path: Path) -> columbo.MaxSettings | None:
@@ -168,8 +184,9 @@ def build_report(paths: StatsPaths, request: Request) -> tuple[Report, checks.Co
     """Every check, nothing written. Raises ConfigError."""
     conf_path = paths.etc / MONITORING_CONF
     if not conf_path.exists():
-        raise _config.ConfigError(f"{conf_path}: file not found (copy "
-                                  f"etc/monitoringConf.sample and adapt it)")
+        raise _config.ConfigError(
+            f"{conf_path}: file not found (copy etc/monitoringConf.sample and adapt it)"
+        )
     conf = _config.load_monitoring(conf_path)
     limits = thresholds(conf_path)
     config = _config.load_config(paths.etc) if paths.config_file.exists() else None
@@ -178,10 +195,19 @@ def build_report(paths: StatsPaths, request: Request) -> tuple[Report, checks.Co
     previous = state.previous_job(paths)
     start = previous if previous is not None else timeutil.day_start(end)
     downloads = _download(paths, config, request, limits)
-    ctx = checks.Context(paths, conf, config, start, end, language,
-                         monitored_items(conf, config), _names(paths),
-                         _max_settings(conf.max_settings_file), request.statvfs,
-                         request.crontab_command)
+    ctx = checks.Context(
+        paths,
+        conf,
+        config,
+        start,
+        end,
+        language,
+        monitored_items(conf, config),
+        _names(paths),
+        _max_settings(conf.max_settings_file),
+        request.statvfs,
+        request.crontab_command,
+    )
     error_log = None
     if ctx.max_settings is not None:
         error_log = columbo.ErrorLog(conf.errors_log_file, [n for n, _ in ctx.tx_names()], start)
@@ -202,10 +228,16 @@ def build_report(paths: StatsPaths, request: Request) -> tuple[Report, checks.Co
         _safely("reach", extra.reachability, ctx, reacher),
         downloads,
     ]
-    report = Report(language, timeutil.iso(end), timeutil.iso(start), this_host(),
-                    str(conf_path), str(paths.root / "doc") + "/",
-                    str(paths.px_etc_dir) + "/",
-                    [s for s in sections if s is not None])
+    report = Report(
+        language,
+        timeutil.iso(end),
+        timeutil.iso(start),
+        this_host(),
+        str(conf_path),
+        str(paths.root / "doc") + "/",
+        str(paths.px_etc_dir) + "/",
+        [s for s in sections if s is not None],
+    )
     ctx.pending["conf"] = conf
     return report, ctx
 
@@ -229,8 +261,9 @@ def run(paths: StatsPaths, request: Request) -> Outcome:
         except locks.LockBusy:
             return Outcome(UNKNOWN, error="another statsMonitor is running on this root")
         except OSError as exc:
-            return Outcome(UNKNOWN, error=f"cannot take the lock of statsMonitor: "
-                                          f"{exc.strerror or exc}")
+            return Outcome(
+                UNKNOWN, error=f"cannot take the lock of statsMonitor: {exc.strerror or exc}"
+            )
         return _run(paths, request)
 
 
@@ -246,14 +279,19 @@ def _run(paths: StatsPaths, request: Request) -> Outcome:
     try:
         atomic.write_text(report_file, report.text())
     except OSError as exc:
-        return Outcome(UNKNOWN, report, error=f"cannot write the report {report_file}: "
-                                              f"{exc.strerror or exc}")
+        return Outcome(
+            UNKNOWN, report, error=f"cannot write the report {report_file}: {exc.strerror or exc}"
+        )
     outcome = Outcome(report.status, report, report_file)
     try:
         _save_state(paths, ctx)
     except OSError as exc:
-        return Outcome(UNKNOWN, report, report_file,
-                       error=f"cannot save the monitoring state: {exc.strerror or exc}")
+        return Outcome(
+            UNKNOWN,
+            report,
+            report_file,
+            error=f"cannot save the monitoring state: {exc.strerror or exc}",
+        )
     if request.send_mail:
         conf = ctx.pending["conf"]
         message = mail.build(report, conf.sender, conf.emails, domain=report.host)

@@ -34,24 +34,40 @@ def build_parser() -> argparse.ArgumentParser:
     parser = MonitorParser(
         prog=PROGRAM,
         description="Check the health of the installation (disk usage, pickles, data gaps, "
-                    "logs, file checksums, crontab, web pages, daily graphics, databases, "
-                    "times of update, latency, ssh reachability) between the previous report "
-                    "and END_TIME rounded down to the hour; save the report in "
-                    "ROOT/data/monitoring/reports/ and mail it to the emails of "
-                    "ROOT/etc/monitoringConf. Exit status: 0 OK, 1 warnings, 2 errors, 3 could "
-                    "not run.")
-    parser.add_argument("end", metavar="END_TIME", nargs="?", default=None,
-                        help='End of the monitored period, "YYYY-MM-DD HH:MM:SS" UTC. '
-                             "Default: now.")
-    parser.add_argument("--end-time", dest="end_time", metavar="END_TIME", default=None,
-                        help="Same as the positional END_TIME.")
+        "logs, file checksums, crontab, web pages, daily graphics, databases, "
+        "times of update, latency, ssh reachability) between the previous report "
+        "and END_TIME rounded down to the hour; save the report in "
+        "ROOT/data/monitoring/reports/ and mail it to the emails of "
+        "ROOT/etc/monitoringConf. Exit status: 0 OK, 1 warnings, 2 errors, 3 could "
+        "not run.",
+    )
+    parser.add_argument(
+        "end",
+        metavar="END_TIME",
+        nargs="?",
+        default=None,
+        help='End of the monitored period, "YYYY-MM-DD HH:MM:SS" UTC. Default: now.',
+    )
+    parser.add_argument(
+        "--end-time",
+        dest="end_time",
+        metavar="END_TIME",
+        default=None,
+        help="Same as the positional END_TIME.",
+    )
     output = parser.add_mutually_exclusive_group()
-    output.add_argument("-v", "--verbose", action="store_true",
-                        help="Print the report on standard output.")
-    output.add_argument("--json", action="store_true",
-                        help="Print the report as JSON on standard output.")
-    parser.add_argument("--no-mail", dest="mail", action="store_false",
-                        help="Do not mail the report (it is still saved).")
+    output.add_argument(
+        "-v", "--verbose", action="store_true", help="Print the report on standard output."
+    )
+    output.add_argument(
+        "--json", action="store_true", help="Print the report as JSON on standard output."
+    )
+    parser.add_argument(
+        "--no-mail",
+        dest="mail",
+        action="store_false",
+        help="Do not mail the report (it is still saved).",
+    )
     add_root_option(parser)
     return parser
 
@@ -70,9 +86,13 @@ def main(argv=None) -> int:
     outcome = monitor.run(paths, monitor.Request(end=end, send_mail=args.mail))
     if outcome.report is not None:
         if args.json:
-            sys.stdout.write(outcome.report.json(
-                report_file=str(outcome.report_file) if outcome.report_file else None,
-                mailed_to=list(outcome.sent_to), error=outcome.error))
+            sys.stdout.write(
+                outcome.report.json(
+                    report_file=str(outcome.report_file) if outcome.report_file else None,
+                    mailed_to=list(outcome.sent_to),
+                    error=outcome.error,
+                )
+            )
         elif args.verbose:
             sys.stdout.write(outcome.report.text())
         sys.stdout.flush()

@@ -26,10 +26,10 @@ from pxstats.util.timeutil import DAY, HOUR
 
 log = logging.getLogger(__name__)
 
-TX_DAYS = 7                     # tx pickles must be kept at least 7 days
-STALE = HOUR                    # pages and images older than this before the end are stale
+TX_DAYS = 7  # tx pickles must be kept at least 7 days
+STALE = HOUR  # pages and images older than this before the end are stale
 CRONTAB_TIMEOUT = 30
-PARALLEL_FROM = 200             # pickles: fewer are loaded in this process
+PARALLEL_FROM = 200  # pickles: fewer are loaded in this process
 MAX_PROCESSES = 4
 # The original's stats logs and the programs of the rewrite writing them (data/logs/<p>.log*).
 STATS_LOGS = {
@@ -48,7 +48,7 @@ class Context:
     start: int
     end: int
     language: str
-    items: list[tuple[str, ...]]            # the machines of each monitored item
+    items: list[tuple[str, ...]]  # the machines of each monitored item
     names: Callable[[str, str], list[str]]  # (file type, machine) -> names
     max_settings: columbo.MaxSettings | None = None
     statvfs: Callable = os.statvfs
@@ -95,16 +95,17 @@ class Context:
         keys = [k for k in keys if k not in self._hours]
         processes = min(_cpus(), MAX_PROCESSES)
         if len(keys) < PARALLEL_FROM or processes == 1:
-            return          # loaded on demand
+            return  # loaded on demand
         chunks = [keys[i::processes] for i in range(processes)]
         paths = self.paths
 
         def load(chunk):
             return [(key, _load_hour(paths, *key)) for key in chunk]
 
-        for loaded in pool.run_each(load, chunks, processes, failed=lambda chunk, why: [],
-                                    name="monitor"):
-            self._hours.update(loaded)      # a failed chunk is loaded on demand
+        for loaded in pool.run_each(
+            load, chunks, processes, failed=lambda chunk, why: [], name="monitor"
+        ):
+            self._hours.update(loaded)  # a failed chunk is loaded on demand
 
 
 def _cpus() -> int:
@@ -139,6 +140,7 @@ def _load_hour(paths: StatsPaths, name: str, machines, hour: int):
 
 # -- 5.5.1 disk usage ----------------------------------------------------------------------------
 
+
 def usage_percent(stat) -> int:
     """df's Use%: used / (used + available to users), rounded up."""
     used = (stat.f_blocks - stat.f_bfree) * stat.f_frsize
@@ -163,17 +165,17 @@ def disk(ctx: Context) -> Section:
 
 # -- 5.5.2 pickle presence -----------------------------------------------------------------------
 
+
 def _missing(ctx: Context, name: str, file_type: str, machines, first: int) -> list[str]:
     """The day-folder lines of one name: '<day>/*' or '<day>/<ft>/'m_05', 'm_06''."""
     days: dict[Path, list[str]] = {}
-    folders: dict[str, Path] = {}       # YYYYMMDD -> day folder (one path built per day)
+    folders: dict[str, Path] = {}  # YYYYMMDD -> day folder (one path built per day)
     prefixes = [ctx.paths.hourly_pickle(name, ctx.end, file_type, m).name[:-2] for m in machines]
     for hour in range(timeutil.hour_start(first), ctx.end, HOUR):
         text = timeutil.iso(hour)
         day = text[:10].replace("-", "")
         if day not in folders:
-            folders[day] = ctx.paths.hourly_pickle(name, hour, file_type,
-                                                   machines[0]).parent.parent
+            folders[day] = ctx.paths.hourly_pickle(name, hour, file_type, machines[0]).parent.parent
         days.setdefault(folders[day], []).extend(p + text[11:13] for p in prefixes)
     lines = []
     for day in sorted(days):
@@ -206,6 +208,7 @@ def pickle_presence(ctx: Context) -> Section:
 
 # -- 5.5.3 data gaps -----------------------------------------------------------------------------
 
+
 def data_gaps(ctx: Context, error_log: columbo.ErrorLog) -> Section | None:
     """None (no section) without maximum gaps, as the original."""
     if ctx.max_settings is None:
@@ -217,9 +220,12 @@ def data_gaps(ctx: Context, error_log: columbo.ErrorLog) -> Section | None:
     new = dict(saved)
     for name, machines in clients:
         last_valid = saved.get(name, ctx.start)
-        maximum = limits[name] + 5       # minutes, with the 5-minute tolerance
-        hours = [h for h in range(timeutil.hour_start(last_valid), ctx.end, HOUR)
-                 if ctx.hour(name, machines, h) is not None]
+        maximum = limits[name] + 5  # minutes, with the 5-minute tolerance
+        hours = [
+            h
+            for h in range(timeutil.hour_start(last_valid), ctx.end, HOUR)
+            if ctx.hour(name, machines, h) is not None
+        ]
         lines = []
         for index, hour in enumerate(hours):
             entries = ctx.hour(name, machines, hour)[0]
@@ -227,10 +233,14 @@ def data_gaps(ctx: Context, error_log: columbo.ErrorLog) -> Section | None:
                 if minute <= last_valid and has_data:
                     continue
                 last = index == len(hours) - 1 and position == len(entries) - 1
-                if (has_data or last) and (minute - last_valid) // 60 > maximum \
-                        and not error_log.explains(name, last_valid, minute):
-                    lines.append(ctx.line("gap_line", timeutil.iso(last_valid),
-                                          timeutil.iso(minute)))
+                if (
+                    (has_data or last)
+                    and (minute - last_valid) // 60 > maximum
+                    and not error_log.explains(name, last_valid, minute)
+                ):
+                    lines.append(
+                        ctx.line("gap_line", timeutil.iso(last_valid), timeutil.iso(minute))
+                    )
                 if has_data:
                     last_valid = minute
         new[name] = last_valid
@@ -242,6 +252,7 @@ def data_gaps(ctx: Context, error_log: columbo.ErrorLog) -> Section | None:
 
 # -- 5.5.4 stats logs ----------------------------------------------------------------------------
 
+
 def _rotation(path: Path) -> int:
     suffix = path.name.rpartition(".log")[2].lstrip(".")
     return int(suffix) if suffix.isdigit() else 0
@@ -250,8 +261,11 @@ def _rotation(path: Path) -> int:
 def program_logs(paths: StatsPaths, program: str) -> list[Path]:
     """<program>.log and its rotations, oldest first (numeric order: .10 before .9)."""
     try:
-        found = [p for p in paths.logs.iterdir()
-                 if p.name == f"{program}.log" or p.name.startswith(f"{program}.log.")]
+        found = [
+            p
+            for p in paths.logs.iterdir()
+            if p.name == f"{program}.log" or p.name.startswith(f"{program}.log.")
+        ]
     except OSError:
         return []
     return sorted(found, key=_rotation, reverse=True)
@@ -264,8 +278,13 @@ def _stamp(raw: bytes) -> str | None:
     """'YYYY-MM-DD HH:MM:SS' of a log line: the original's 'YYYY-MM-DD HH:MM:SS,mmm ...' or
     this rewrite's 'YYYY-MM-DDTHH:MM:SS.mmmZ ...'; None for a line without one (a traceback)."""
     stamp = raw[:19]
-    if (len(stamp) != 19 or stamp[4:5] != b"-" or stamp[10:11] not in (b" ", b"T")
-            or stamp[13:14] != b":" or not stamp[:4].isdigit()):
+    if (
+        len(stamp) != 19
+        or stamp[4:5] != b"-"
+        or stamp[10:11] not in (b" ", b"T")
+        or stamp[13:14] != b":"
+        or not stamp[:4].isdigit()
+    ):
         return None
     return stamp.decode("ascii", "replace").replace("T", " ")
 
@@ -309,15 +328,20 @@ def stats_logs(ctx: Context) -> Section:
             if ctx.end - ctx.start >= HOUR:
                 section.lines.append(ctx.line("statslogs_none", name, start, end))
             continue
-        empty = [timeutil.iso(h) for h in range(ctx.start, ctx.end, HOUR)
-                 if timeutil.iso(h)[:13] not in hours]
+        empty = [
+            timeutil.iso(h)
+            for h in range(ctx.start, ctx.end, HOUR)
+            if timeutil.iso(h)[:13] not in hours
+        ]
         if empty:
-            section.lines.append(ctx.line("statslogs_hours", name,
-                                          ", ".join(repr(h) for h in empty)))
+            section.lines.append(
+                ctx.line("statslogs_hours", name, ", ".join(repr(h) for h in empty))
+            )
     return section
 
 
 # -- 5.5.5 file versions -------------------------------------------------------------------------
+
 
 def md5(path: Path) -> str:
     digest = hashlib.md5(usedforsecurity=False)
@@ -334,8 +358,7 @@ def checksums(ctx: Context) -> Section:
     for configured in ctx.conf.files:
         if configured.is_dir():
             try:
-                files = sorted(p for p in configured.iterdir()
-                               if p.suffix == ".py" and p.is_file())
+                files = sorted(p for p in configured.iterdir() if p.suffix == ".py" and p.is_file())
             except OSError:
                 files = []
         elif configured.is_file():
@@ -360,11 +383,17 @@ def checksums(ctx: Context) -> Section:
 
 # -- 5.5.6 crontab -------------------------------------------------------------------------------
 
+
 def read_crontab(command) -> str:
     """The text of `crontab -l`; '' when the user has none. Raises OSError."""
     try:
-        done = subprocess.run(list(command), check=False, capture_output=True,
-                              timeout=CRONTAB_TIMEOUT, stdin=subprocess.DEVNULL)
+        done = subprocess.run(
+            list(command),
+            check=False,
+            capture_output=True,
+            timeout=CRONTAB_TIMEOUT,
+            stdin=subprocess.DEVNULL,
+        )
     except subprocess.TimeoutExpired:
         raise OSError(f"{command[0]} did not answer in {CRONTAB_TIMEOUT} s") from None
     error = done.stderr.decode("utf-8", "replace").strip()
@@ -376,8 +405,11 @@ def read_crontab(command) -> str:
 
 
 def runs_startup(text: str) -> bool:
-    return any("pxStatsStartup" in line for line in text.splitlines()
-               if line.strip() and not line.lstrip().startswith("#"))
+    return any(
+        "pxStatsStartup" in line
+        for line in text.splitlines()
+        if line.strip() and not line.lstrip().startswith("#")
+    )
 
 
 def crontab(ctx: Context) -> Section:
@@ -386,10 +418,17 @@ def crontab(ctx: Context) -> Section:
     try:
         text = read_crontab(ctx.crontab_command)
     except OSError as exc:
-        reason = (f"{ctx.crontab_command[0]}: command not found"
-                  if isinstance(exc, FileNotFoundError) else exc.strerror or str(exc))
-        return Section("crontab", [ctx.line("crontab_unreadable", reason)], problems=True,
-                       values={"modified": False})
+        reason = (
+            f"{ctx.crontab_command[0]}: command not found"
+            if isinstance(exc, FileNotFoundError)
+            else exc.strerror or str(exc)
+        )
+        return Section(
+            "crontab",
+            [ctx.line("crontab_unreadable", reason)],
+            problems=True,
+            values={"modified": False},
+        )
     section = Section("crontab")
     modified = text != state.previous_crontab(ctx.paths)
     if not runs_startup(text):
@@ -402,6 +441,7 @@ def crontab(ctx: Context) -> Section:
 
 
 # -- 5.5.7 web pages and 5.5.8 daily graphics ----------------------------------------------------
+
 
 def page_languages(ctx: Context) -> list[str]:
     """Languages whose html_<lang>/ folder holds period pages: the artifact languages and the

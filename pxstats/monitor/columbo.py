@@ -22,8 +22,14 @@ from pxstats.util import timeutil
 
 log = logging.getLogger(__name__)
 
-SECTIONS = ("PDS_CLIENTS", "PDS_INPUT_DIRECTORIES", "PDS_GRAPHS", "PX_GRAPHS", "PX_CIRCUITS",
-            "PX_TIMERS")
+SECTIONS = (
+    "PDS_CLIENTS",
+    "PDS_INPUT_DIRECTORIES",
+    "PDS_GRAPHS",
+    "PX_GRAPHS",
+    "PX_CIRCUITS",
+    "PX_TIMERS",
+)
 REQUIRED = ("PX_CIRCUITS", "PX_TIMERS", "PX_GRAPHS")
 TOLERANCE = 300  # seconds: an error-log line "at" a time is within 5 minutes of it
 _DEFAULT = re.compile(r"^DEFAULT\s+(\d+)")
@@ -37,9 +43,10 @@ class MaxSettingsError(Exception):
 @dataclass
 class MaxSettings:
     """Per section: (glob, minutes) entries in file order and the DEFAULT."""
+
     entries: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
     defaults: dict[str, int] = field(default_factory=dict)
-    garbage: int = 0            # lines that were neither a section, DEFAULT nor an entry
+    garbage: int = 0  # lines that were neither a section, DEFAULT nor an entry
 
     def limits_for(self, section: str, names) -> dict[str, int]:
         """name -> value: the last glob of the section matching the name, else DEFAULT."""
@@ -70,8 +77,12 @@ def parse_max_settings(text: str, source: str = "maxSettings.conf") -> MaxSettin
         entry = _ENTRY.match(line)
         if section is None or not (default or entry):
             settings.garbage += 1
-            log.warning("%s, line %d: not a section, DEFAULT or '<name> <minutes>' line, "
-                        "skipped: %r", source, number, line.strip()[:80])
+            log.warning(
+                "%s, line %d: not a section, DEFAULT or '<name> <minutes>' line, skipped: %r",
+                source,
+                number,
+                line.strip()[:80],
+            )
             continue
         if default:
             settings.defaults[section] = int(default[1])
@@ -93,12 +104,13 @@ def read_max_settings(path: Path) -> MaxSettings:
 
 # -- the error log ------------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class ErrorLine:
     time: int
     outdated: bool
     not_found: bool
-    last_sent: int | None      # tokens 9-10: time of the last transmission, when readable
+    last_sent: int | None  # tokens 9-10: time of the last transmission, when readable
 
 
 def _time_of(date: str, clock: str) -> int | None:
@@ -111,7 +123,7 @@ def _time_of(date: str, clock: str) -> int | None:
 
 def rotation_key(path: Path, base: str) -> tuple[int, str]:
     """Oldest first: PX_Errors.txt.10, ... .2, .1, then PX_Errors.txt (numeric, not text)."""
-    suffix = path.name[len(base):].lstrip(".")
+    suffix = path.name[len(base) :].lstrip(".")
     if not suffix:
         return (0, "")
     if suffix.isdigit():
@@ -147,9 +159,9 @@ class ErrorLog:
 
     def _read(self, path: Path, wanted: dict[bytes, str], start: bytes) -> None:
         with open(path, "rb") as handle:
-            for raw in handle:          # streamed: one line in memory at a time
+            for raw in handle:  # streamed: one line in memory at a time
                 self.read += 1
-                head = raw.split(None, 3)       # date, time, "name:", rest
+                head = raw.split(None, 3)  # date, time, "name:", rest
                 if len(head) < 3:
                     self.skipped += 1
                     continue
@@ -157,17 +169,20 @@ class ErrorLog:
                 if name is None or head[0] + b" " + head[1][:8] < start:
                     continue
                 tokens = raw.split(None, 10)
-                when = _time_of(tokens[0].decode("ascii", "replace"),
-                                tokens[1].decode("ascii", "replace"))
+                when = _time_of(
+                    tokens[0].decode("ascii", "replace"), tokens[1].decode("ascii", "replace")
+                )
                 if when is None:
                     self.skipped += 1
                     continue
                 last = None
                 if len(tokens) >= 10:
-                    last = _time_of(tokens[8].decode("ascii", "replace"),
-                                    tokens[9].decode("ascii", "replace"))
+                    last = _time_of(
+                        tokens[8].decode("ascii", "replace"), tokens[9].decode("ascii", "replace")
+                    )
                 self.lines.setdefault(name, []).append(
-                    ErrorLine(when, b"outdated" in raw, b"NOT FOUND" in raw, last))
+                    ErrorLine(when, b"outdated" in raw, b"NOT FOUND" in raw, last)
+                )
 
     def explains(self, name: str, start: int, end: int) -> bool:
         """gapInErrorLog: a line within 5 minutes of the start and one within 5 minutes of
@@ -181,7 +196,9 @@ class ErrorLog:
                 start_found = True
             if abs(line.time - end) <= TOLERANCE:
                 end_found = True
-                if line.outdated and (line.not_found or (
-                        line.last_sent is not None and abs(line.last_sent - start) <= TOLERANCE)):
+                if line.outdated and (
+                    line.not_found
+                    or (line.last_sent is not None and abs(line.last_sent - start) <= TOLERANCE)
+                ):
                     start_found = True
         return start_found and end_found

@@ -32,7 +32,7 @@ def databases(ctx: Context, max_age_hours: int) -> Section:
     for folder in types:
         for database in sorted(p for p in folder.iterdir() if p.is_file()):
             if database.name.startswith("."):
-                continue        # a temp copy of an update in progress
+                continue  # a temp copy of an update in progress
             try:
                 last = schema.last(database)
             except schema.RRDError as exc:
@@ -78,9 +78,16 @@ def latency(ctx: Context) -> Section | None:
         for hour in range(ctx.start, ctx.end, HOUR):
             summary = ctx.hour(name, machines, hour)
             if summary is not None and summary[1] > limits[name]:
-                section.lines.append(ctx.line("latency_line", name, summary[1],
-                                              timeutil.iso(hour), timeutil.iso(hour + HOUR),
-                                              limits[name]))
+                section.lines.append(
+                    ctx.line(
+                        "latency_line",
+                        name,
+                        summary[1],
+                        timeutil.iso(hour),
+                        timeutil.iso(hour + HOUR),
+                        limits[name],
+                    )
+                )
     return section
 
 
@@ -91,8 +98,11 @@ def configured_machines(ctx: Context) -> list[str]:
         return []
     general, tags = ctx.config.general, ctx.config.machines
     found: list[str] = []
-    for tag_list in (general.source_machines_tags, general.pickling_machines,
-                     general.graphics_upload_machines):
+    for tag_list in (
+        general.source_machines_tags,
+        general.pickling_machines,
+        general.graphics_upload_machines,
+    ):
         for machine in tags.machines_of_tags(tag_list):
             if machine not in found and machine != this_host():
                 found.append(machine)

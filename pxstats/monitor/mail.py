@@ -26,8 +26,7 @@ def build(report: Report, sender: str, recipients, domain: str | None = None) ->
     message["Date"] = formatdate(usegmt=True)
     message["Message-ID"] = make_msgid("statsMonitor", domain=domain)
     message.set_content(report.text(), subtype="plain", charset="utf-8", cte="quoted-printable")
-    message.add_alternative(report.html(), subtype="html", charset="utf-8",
-                            cte="quoted-printable")
+    message.add_alternative(report.html(), subtype="html", charset="utf-8", cte="quoted-printable")
     return message
 
 
@@ -38,14 +37,18 @@ def server_address(server: str) -> tuple[str, int]:
     return server, smtplib.SMTP_PORT
 
 
-def send(message: EmailMessage, server: str, sender: str, recipients,
-         timeout: float = SMTP_TIMEOUT) -> None:
+def send(
+    message: EmailMessage, server: str, sender: str, recipients, timeout: float = SMTP_TIMEOUT
+) -> None:
     host, port = server_address(server)
     try:
         with smtplib.SMTP(host, port, timeout=timeout) as smtp:
             refused = smtp.send_message(message, from_addr=sender, to_addrs=list(recipients))
     except (OSError, smtplib.SMTPException) as exc:
-        raise MailError(f"cannot send the report through {server}: "
-                        f"{type(exc).__name__}: {exc}".replace("\n", " ")) from None
+        raise MailError(
+            f"cannot send the report through {server}: {type(exc).__name__}: {exc}".replace(
+                "\n", " "
+            )
+        ) from None
     if refused:
         raise MailError(f"{server} refused {', '.join(sorted(refused))}")

@@ -22,10 +22,10 @@ ERROR_SECTIONS = ("disk", "gaps", "reach")
 
 @dataclass
 class Section:
-    check: str                      # key of texts.TEXT: disk, pickles, gaps, ...
+    check: str  # key of texts.TEXT: disk, pickles, gaps, ...
     lines: list[str] = field(default_factory=list)
-    problems: bool | None = None    # None: problems when there are lines
-    values: dict = field(default_factory=dict)   # formats the headings ({hours}, {machine})
+    problems: bool | None = None  # None: problems when there are lines
+    values: dict = field(default_factory=dict)  # formats the headings ({hours}, {machine})
 
     @property
     def has_problems(self) -> bool:
@@ -67,7 +67,7 @@ class Section:
 @dataclass
 class Report:
     language: str
-    end: str                        # ISO times
+    end: str  # ISO times
     start: str
     host: str
     config_file: str
@@ -83,8 +83,9 @@ class Report:
         """The subject's summary: errors named (disk, gaps, unreachable machines), else
         "warnings", else "no warnings"."""
         names = words(self.language)["summary"]
-        errors = [names[s.check] for s in self.sections
-                  if s.check in ERROR_SECTIONS and s.has_problems]
+        errors = [
+            names[s.check] for s in self.sections if s.check in ERROR_SECTIONS and s.has_problems
+        ]
         if errors:
             return ",".join(errors)
         return names["warnings"] if self.status else names["none"]
@@ -94,12 +95,20 @@ class Report:
 
     def text(self) -> str:
         w = words(self.language)
-        head = ["", "", w["title"], DASHES, w["time_of_test"].format(self.end),
-                w["previous_test"].format(self.start), w["machine"].format(self.host),
-                w["config_file"].format(self.config_file),
-                w["help_file"].format(self.help_folder)]
-        body = "".join(s.text(self.language, conf=self.config_file, pxetc=self.px_etc)
-                       for s in self.sections)
+        head = [
+            "",
+            "",
+            w["title"],
+            DASHES,
+            w["time_of_test"].format(self.end),
+            w["previous_test"].format(self.start),
+            w["machine"].format(self.host),
+            w["config_file"].format(self.config_file),
+            w["help_file"].format(self.help_folder),
+        ]
+        body = "".join(
+            s.text(self.language, conf=self.config_file, pxetc=self.px_etc) for s in self.sections
+        )
         return "\n".join(head) + "\n\n" + body
 
     def html(self) -> str:
@@ -108,13 +117,22 @@ class Report:
 
     def as_dict(self) -> dict:
         return {
-            "time_of_test": self.end, "time_of_previous_test": self.start,
-            "machine": self.host, "config_file": self.config_file,
-            "status": self.status, "status_name": STATUS_NAMES[self.status],
+            "time_of_test": self.end,
+            "time_of_previous_test": self.start,
+            "machine": self.host,
+            "config_file": self.config_file,
+            "status": self.status,
+            "status_name": STATUS_NAMES[self.status],
             "subject": self.subject(),
-            "sections": [{"check": s.check, "status": STATUS_NAMES[s.status],
-                          "heading": s.heading(self.language), "lines": list(s.lines)}
-                         for s in self.sections],
+            "sections": [
+                {
+                    "check": s.check,
+                    "status": STATUS_NAMES[s.status],
+                    "heading": s.heading(self.language),
+                    "lines": list(s.lines),
+                }
+                for s in self.sections
+            ],
         }
 
     def json(self, **extra) -> str:

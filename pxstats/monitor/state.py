@@ -105,5 +105,6 @@ def last_filled(paths: StatsPaths) -> dict[str, int]:
 
 
 def save_last_filled(paths: StatsPaths, times: dict[str, int]) -> None:
-    _save_mapping(folder(paths) / "lastEntryFilledTimes",
-                  {name: timeutil.iso(t) for name, t in times.items()})
+    _save_mapping(
+        folder(paths) / "lastEntryFilledTimes", {name: timeutil.iso(t) for name, t in times.items()}
+    )
