@@ -34,16 +34,17 @@ import numpy as np
 from pxstats.collect.formats import ScanResult, scan
 
 U64 = np.uint64
-_WIDTHS = (128, 1024)      # window widths when seeking a byte; a longer field -> reference
-_FRONT = _WIDTHS[-1]       # newlines before the data: a backward seek stops at a line start
-_BACK = _WIDTHS[-1] + 64   # zeros after the data: every window stays inside the buffer
-_HEAD = 56                 # bytes copied from each line start (prefix, [INFO], byte count)
-_MAX_DIGITS = 7            # longer byte counts take the reference path
-_LOOKAHEAD = 64            # lines classified past the first late one before all the rest
+_WIDTHS = (128, 1024)  # window widths when seeking a byte; a longer field -> reference
+_FRONT = _WIDTHS[-1]  # newlines before the data: a backward seek stops at a line start
+_BACK = _WIDTHS[-1] + 64  # zeros after the data: every window stays inside the buffer
+_HEAD = 56  # bytes copied from each line start (prefix, [INFO], byte count)
+_MAX_DIGITS = 7  # longer byte counts take the reference path
+_LOOKAHEAD = 64  # lines classified past the first late one before all the rest
 
 
 # ---------------------------------------------------------------------------------------
 # 8-byte words (little-endian: the first byte is the lowest)
+
 
 def _repeat(byte: int) -> U64:
     return U64(byte * 0x0101010101010101)
@@ -99,7 +100,7 @@ def _first(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     of 8: the first nonzero 8-byte word, then its lowest nonzero byte."""
     words = mask.view(U64)
     per_row = words.shape[1]
-    if per_row % 8 == 0:   # rows of 8 words and more: their nonzero flags are 8-byte words
+    if per_row % 8 == 0:  # rows of 8 words and more: their nonzero flags are 8-byte words
         word = _first(words != 0)[1]
     elif per_row == 2:
         word = (words[:, 0] == 0).astype(np.int64)
@@ -119,7 +120,7 @@ def _last(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         word = _last(words != 0)[1]
     elif per_row == 2:
         word = (words[:, 1] != 0).astype(np.int64)
-    else:   # argmax on reversed rows: slow, only for odd widths
+    else:  # argmax on reversed rows: slow, only for odd widths
         word = per_row - 1 - (words[:, ::-1] != 0).argmax(axis=1)
     value = _pick(words, word)
     low = value.byteswap().view(np.int64)
@@ -136,6 +137,7 @@ def _pick(words: np.ndarray, column: np.ndarray) -> np.ndarray:
 # ---------------------------------------------------------------------------------------
 # Dates: two-digit fields in byte lanes, calendar by table (datetime's rules, year >= 1)
 
+
 def _calendar():
     """Seconds at the start of each (year, month), and the month's length, for years
     0000-9999 (index year * 13 + month); year 0 and month 0 have no days."""
@@ -145,7 +147,7 @@ def _calendar():
     era = y // 400
     yoe = y - era * 400
     days = era * 146097 + yoe * 365 + yoe // 4 - yoe // 100
-    days += (153 * ((month + 9) % 12) + 2) // 5 - 719468      # days_from_civil
+    days += (153 * ((month + 9) % 12) + 2) // 5 - 719468  # days_from_civil
     leap = (year % 4 == 0) & ((year % 100 != 0) | (year % 400 == 0))
     lengths = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], np.uint8)[month]
     lengths += (leap & (month == 2)).astype(np.uint8)
@@ -179,11 +181,27 @@ class _Lanes:
     v + 128 - lo has it set; neither sum carries into the next lane. The filler lane takes
     any value (100 = not two digits)."""
 
-    RANGES = {"century": (0, 99), "year": (0, 99), "month": (1, 12), "day": (1, 31),
-              "hour": (0, 23), "minute": (0, 59), "second": (0, 59), "filler": (0, 100)}
+    RANGES = {
+        "century": (0, 99),
+        "year": (0, 99),
+        "month": (1, 12),
+        "day": (1, 31),
+        "hour": (0, 23),
+        "minute": (0, 59),
+        "second": (0, 59),
+        "filler": (0, 100),
+    }
     # lane -> (calendar index, seconds of day/hour/minute/second): exact in float64
-    WEIGHTS = {"century": (1300, 0), "year": (13, 0), "month": (1, 0), "day": (0, 86400),
-               "hour": (0, 3600), "minute": (0, 60), "second": (0, 1), "filler": (0, 0)}
+    WEIGHTS = {
+        "century": (1300, 0),
+        "year": (13, 0),
+        "month": (1, 0),
+        "day": (0, 86400),
+        "hour": (0, 3600),
+        "minute": (0, 60),
+        "second": (0, 1),
+        "filler": (0, 0),
+    }
 
     def __init__(self, *order: str):
         self.above = _lanes([127 - self.RANGES[name][1] for name in order])
@@ -227,24 +245,24 @@ def _prefix_clock(head: np.ndarray, words: np.ndarray):
     if len(firsts) * 4 > count:
         return _row_clock(head)
     minute = head[firsts, :20]
-    minute[:, 17:19] = 48                     # seconds '00'
+    minute[:, 17:19] = 48  # seconds '00'
     minute_valid, minute_time = _row_clock(minute)
     run = np.cumsum(new) - 1
-    seconds = np.take(_PAIR_VALUE, head[:, 1:-1].view(np.uint16)[:, 8])   # bytes 17-18
+    seconds = np.take(_PAIR_VALUE, head[:, 1:-1].view(np.uint16)[:, 8])  # bytes 17-18
     return minute_valid[run] & (seconds <= 59), minute_time[run] + seconds
 
 
 def _row_clock(head: np.ndarray):
     """_clock of 'YYYY-MM-DD HH:MM:SS' at the start of each row, row by row."""
-    even = head.view(np.uint16)               # byte pairs at offsets 0, 2, 4 ...
-    odd = head[:, 1:-1].view(np.uint16)       # byte pairs at offsets 1, 3, 5 ...
+    even = head.view(np.uint16)  # byte pairs at offsets 0, 2, 4 ...
+    odd = head[:, 1:-1].view(np.uint16)  # byte pairs at offsets 1, 3, 5 ...
     # century 0, year 2, day 8, minute 14 | month 5, hour 11, second 17, and as the filler
     # bytes 1-2 (year digits: digits in every valid prefix)
     return _clock(np.concatenate((even[:, [0, 1, 4, 7]], odd[:, [2, 5, 8, 0]]), axis=1))
 
 
 _PREFIX = (_template("????-??-"), _template("?? ??:??"), _template(":??,????"))
-_INFO_HEAD = (_template("????ddd "), _template("[INFO] ("))     # bytes 16-23, 24-31
+_INFO_HEAD = (_template("????ddd "), _template("[INFO] ("))  # bytes 16-23, 24-31
 _BYTES_WORD = _template(" Bytes??")
 _BYTES_CLOSE, _LOW7 = _text(b"Bytes) "), U64((1 << 56) - 1)
 
@@ -263,7 +281,7 @@ def _word_tables():
 _WORD_REST, _WORD_MASK, _WORD_LENGTH = _word_tables()
 # _AFTER_COLUMN[c]: 128 booleans, True for the columns > c (one 128-byte item: fast copy).
 _AFTER_COLUMN = (np.arange(128) > np.arange(128)[:, None]).view("V128").ravel()
-_ENDS_TOKEN = np.isin(np.arange(256), [32, 10])   # bytes ending S[6]: space, line end
+_ENDS_TOKEN = np.isin(np.arange(256), [32, 10])  # bytes ending S[6]: space, line end
 
 
 # ---------------------------------------------------------------------------------------
@@ -285,7 +303,7 @@ def _pattern_tables():
     words = np.zeros((len(_PATTERNS), 2), U64)
     for pid, pattern in enumerate(_PATTERNS):
         for half in (0, 1):
-            part = pattern[8 * half:8 * half + 8]
+            part = pattern[8 * half : 8 * half + 8]
             masks[pid, half] = (1 << 8 * len(part)) - 1
             words[pid, half] = int.from_bytes(part, "little")
     code = np.zeros(1 << 16, np.int64)
@@ -301,8 +319,9 @@ def _pattern_tables():
     return masks, words, code, np.array(pattern_of), np.array(offset_of), pairs
 
 
-(_PATTERN_MASKS, _PATTERN_WORDS, _PAIR_CODE, _CODE_PATTERN, _CODE_OFFSET,
- _PAIR_VALUES) = _pattern_tables()
+(_PATTERN_MASKS, _PATTERN_WORDS, _PAIR_CODE, _CODE_PATTERN, _CODE_OFFSET, _PAIR_VALUES) = (
+    _pattern_tables()
+)
 
 
 _FRONT_PAD, _BACK_PAD = b"\n" * _FRONT, bytes(_BACK)
@@ -319,11 +338,11 @@ class Block:
     def __init__(self, *pieces):
         self.raw = b"".join((_FRONT_PAD, *pieces, _BACK_PAD))
         self.size = len(self.raw) - _FRONT - _BACK
-        self.data = np.frombuffer(self.raw, np.uint8)[_FRONT:]   # lines + trailing zeros
+        self.data = np.frombuffer(self.raw, np.uint8)[_FRONT:]  # lines + trailing zeros
         self._views = {}
 
     def line(self, start: int, end: int) -> bytes:
-        return self.raw[_FRONT + start:_FRONT + end]
+        return self.raw[_FRONT + start : _FRONT + end]
 
     def rows(self, positions: np.ndarray, width: int) -> np.ndarray:
         """(len(positions), width) uint8: the `width` bytes from each position on."""
@@ -365,23 +384,24 @@ class Block:
         """(offsets, pattern ids) of the occurrences of the §1.6 substrings in data[:size].
         known_info/known_bytes: starts of [INFO]/Bytes already known, skipped (this is
         what keeps the candidates few)."""
-        count = (size + 1) // 2                   # words covering data[:size]
+        count = (size + 1) // 2  # words covering data[:size]
         words = np.frombuffer(self.raw, np.uint16, count, _FRONT)
-        brackets = self.data[:2 * count] == 91    # '['
+        brackets = self.data[: 2 * count] == 91  # '['
         brackets[known_info] = False
         hit = brackets.view(np.uint16) != 0
         scratch = np.empty(count, bool)
         for value in _PAIR_VALUES:
             hit |= np.equal(words, value, out=scratch)
-        hit[(known_bytes + 1) // 2] = False      # the word holding 'By' or 'yt'
+        hit[(known_bytes + 1) // 2] = False  # the word holding 'By' or 'yt'
         at = np.flatnonzero(hit)
         code = _PAIR_CODE[words[at]]
         paired = code != 0
         candidates = [at[paired] * 2 - _CODE_OFFSET[code[paired]]]
         kinds = [_CODE_PATTERN[code[paired]]]
         pair_of = brackets.view(np.uint16)[at[~paired]]
-        bracket = np.concatenate((at[~paired][pair_of & 0xFF != 0] * 2,
-                                  at[~paired][pair_of >> 8 != 0] * 2 + 1))
+        bracket = np.concatenate(
+            (at[~paired][pair_of & 0xFF != 0] * 2, at[~paired][pair_of >> 8 != 0] * 2 + 1)
+        )
         for kind in (INFO_, ERROR_) if errors_on else (INFO_,):
             candidates.append(bracket)
             kinds.append(np.full(len(bracket), kind))
@@ -399,6 +419,7 @@ class Block:
 # ---------------------------------------------------------------------------------------
 # Fields of well-formed INFO lines
 
+
 def _tx_fields(buf: Block, at: np.ndarray, latency_on: bool):
     """Product and reception time of tx lines whose 'Bytes' starts at `at`, with exactly 4
     spaces before it. Returns (ok, product start, product end, arrival); ok False = not
@@ -415,7 +436,7 @@ def _tx_fields(buf: Block, at: np.ndarray, latency_on: bool):
     window = buf.rows(token, _WIDTHS[0])
     found, length = _first(window <= 32)
     ended = _ENDS_TOKEN[_pick(window, length)]
-    if not found.all():   # longer than the window
+    if not found.all():  # longer than the window
         far = np.flatnonzero(~found)
         ended[far], length[far] = buf.seek(token[far], b" \n")
     ok &= ended
@@ -428,14 +449,16 @@ def _tx_fields(buf: Block, at: np.ndarray, latency_on: bool):
     ok &= before >= 0
     arrival = np.zeros(len(at), np.int64)
     if latency_on:
-        # split(":")[6][:14] is the token's last 14 bytes when they are digits after a ':'
-        # and the base name has exactly 6 colons.
-        ok &= tail[:, 113] == 58
-        colons = (tail == 58) & _AFTER_COLUMN[before].view(bool).reshape(len(at), 128)
-        colons = np.einsum("ij->i", colons.view(U64))        # per-byte sums, < 256
+        # S[6].split(":")[6][:14] (the whole token, not its base name) is the token's last
+        # 14 bytes when they are digits after a ':' and the token, held in the window, has
+        # exactly 6 colons.
+        whole = 127 - length
+        ok &= (whole >= 0) & (tail[:, 113] == 58)
+        colons = (tail == 58) & _AFTER_COLUMN[np.maximum(whole, 0)].view(bool).reshape(len(at), 128)
+        colons = np.einsum("ij->i", colons.view(U64))  # per-byte sums, < 256
         ok &= (colons * _ONES >> U64(56)) == 6
-        valid, arrival = _clock(tail.view(np.uint16)[:, 56:], _STAMP_LANES)   # bytes 112-127
-        ok &= valid & (arrival >= 0)   # scan rejects reception times before 1970
+        valid, arrival = _clock(tail.view(np.uint16)[:, 56:], _STAMP_LANES)  # bytes 112-127
+        ok &= valid & (arrival >= 0)  # scan rejects reception times before 1970
     return ok, end - 127 + before, end, arrival
 
 
@@ -465,7 +488,10 @@ class _Sink:
 
 # ---------------------------------------------------------------------------------------
 
-def scan_buffer(data: bytes, collector, result: ScanResult, columns: list | None = None) -> int | None:
+
+def scan_buffer(
+    data: bytes, collector, result: ScanResult, columns: list | None = None
+) -> int | None:
     """Add the rows of `data` (complete lines, ending with b"\\n") as `scan` would.
 
     Returns the offset in `data` of the stop line (the first interesting line at or after
@@ -475,14 +501,16 @@ def scan_buffer(data: bytes, collector, result: ScanResult, columns: list | None
     return scan_block(Block(data), collector, result, columns) if data else None
 
 
-def scan_block(buf: Block, collector, result: ScanResult, columns: list | None = None) -> int | None:
+def scan_block(
+    buf: Block, collector, result: ScanResult, columns: list | None = None
+) -> int | None:
     """scan_buffer of the lines held by `buf` (not empty)."""
     start, end = collector.start, collector.end
     stats = collector.stats_types
     errors_on = "errors" in stats
     latency_on = "latency" in stats
 
-    ends = np.flatnonzero(buf.data[:buf.size] == 10)
+    ends = np.flatnonzero(buf.data[: buf.size] == 10)
     count = len(ends)
     starts = np.empty(count, np.int64)
     starts[0] = 0
@@ -505,15 +533,22 @@ def scan_block(buf: Block, collector, result: ScanResult, columns: list | None =
 
     def classify(lines: int):
         """(info, error) per line of the first `lines` (§1.6), by substring search."""
-        known = fast[:np.searchsorted(fast, lines)]
-        offsets, kinds = buf.find(int(ends[lines - 1]) + 1, errors_on, starts[known] + 24,
-                                  starts[known] + 33 + ndigits[known])
+        known = fast[: np.searchsorted(fast, lines)]
+        offsets, kinds = buf.find(
+            int(ends[lines - 1]) + 1,
+            errors_on,
+            starts[known] + 24,
+            starts[known] + 33 + ndigits[known],
+        )
         has = np.zeros((lines, len(_PATTERNS)), bool)
         has[np.searchsorted(ends, offsets), kinds] = True
         shaped = head_ok[:lines]
-        info = ((shaped | has[:, INFO_]) & (shaped | has[:, BYTES_])
-                & ~(has[:, SEC_] | has[:, SEGMENT_] | has[:, TIMEOUT_]))
-        return info, ~info & has[:, ERROR_]   # ERROR_ is only searched with errors on
+        info = (
+            (shaped | has[:, INFO_])
+            & (shaped | has[:, BYTES_])
+            & ~(has[:, SEC_] | has[:, SEGMENT_] | has[:, TIMEOUT_])
+        )
+        return info, ~info & has[:, ERROR_]  # ERROR_ is only searched with errors on
 
     # The first interesting line at or after the end stops the scan and nothing after it
     # counts: classify just past the first late line first (a catch-up reads past the end).
@@ -578,9 +613,11 @@ def scan_block(buf: Block, collector, result: ScanResult, columns: list | None =
             if len(sink.times) == before:
                 bad.append(index)
                 continue
-            referenced[index] = (sink.products[-1],
-                                 sink.values["latency"][-1] if latency_on else 0,
-                                 sink.values["bytecount"][-1])
+            referenced[index] = (
+                sink.products[-1],
+                sink.values["latency"][-1] if latency_on else 0,
+                sink.values["bytecount"][-1],
+            )
             good[index] = True
         if probe.stop_index is not None or probe.before_start or probe.rows + len(bad) != len(slow):
             raise AssertionError("fastscan: the reference classifies a line differently")
@@ -594,16 +631,44 @@ def scan_block(buf: Block, collector, result: ScanResult, columns: list | None =
     result.before_start += int(early.sum())
     rows = np.flatnonzero(error_rows | good)
     if len(rows):
-        _fill(collector, result, buf, rows, times, error_rows, latency, nbytes,
-              p_start, p_end, referenced, errors_on, latency_on, columns)
+        _fill(
+            collector,
+            result,
+            buf,
+            rows,
+            times,
+            error_rows,
+            latency,
+            nbytes,
+            p_start,
+            p_end,
+            referenced,
+            errors_on,
+            latency_on,
+            columns,
+        )
     if stop is None:
         return None
     result.stop_index = stop
     return int(starts[stop])
 
 
-def _fill(collector, result, buf, rows, times, error_rows, latency, nbytes,
-          p_start, p_end, referenced, errors_on, latency_on, columns=None) -> None:
+def _fill(
+    collector,
+    result,
+    buf,
+    rows,
+    times,
+    error_rows,
+    latency,
+    nbytes,
+    p_start,
+    p_end,
+    referenced,
+    errors_on,
+    latency_on,
+    columns=None,
+) -> None:
     """Append the rows (line indexes, in line order) to their buckets, keeping line order
     inside each bucket. With `columns`, also append {"slots": bucket of each row, stat:
     values} in the same order (None when a value does not fit in int64)."""
@@ -614,9 +679,11 @@ def _fill(collector, result, buf, rows, times, error_rows, latency, nbytes,
     if len(slots) > 1 and (slots[1:] < slots[:-1]).any():
         order = np.argsort(slots, kind="stable")
         rows, slots, t = rows[order], slots[order], t[order]
-    text = buf.raw.decode("latin-1")   # offsets in it: _FRONT more
-    products = [text[a:b] for a, b in zip((p_start[rows] + _FRONT).tolist(),
-                                          (p_end[rows] + _FRONT).tolist())]
+    text = buf.raw.decode("latin-1")  # offsets in it: _FRONT more
+    products = [
+        text[a:b]
+        for a, b in zip((p_start[rows] + _FRONT).tolist(), (p_end[rows] + _FRONT).tolist())
+    ]
     times_list = t.tolist()
     errors_list = error_rows[rows].astype(np.int64).tolist() if errors_on else None
     latency_list = latency[rows].tolist() if latency_on else None
@@ -646,21 +713,27 @@ def _fill(collector, result, buf, rows, times, error_rows, latency, nbytes,
             except OverflowError:
                 chunk = None
         columns.append(chunk)
-    stat_columns = [(name, column) for name, column in
-                    (("errors", errors_list), ("latency", latency_list), ("bytecount", bytes_list))
-                    if name in buckets[0].values]
+    stat_columns = [
+        (name, column)
+        for name, column in (
+            ("errors", errors_list),
+            ("latency", latency_list),
+            ("bytecount", bytes_list),
+        )
+        if name in buckets[0].values
+    ]
     cuts = np.flatnonzero(slots[1:] != slots[:-1]) + 1
     bounds = [0, *cuts.tolist(), len(rows)]
     bucket_slots = slots[bounds[:-1]].tolist()
     for slot, a, b in zip(bucket_slots, bounds, bounds[1:]):
         bucket = buckets[slot]
         values = bucket.values
-        if bucket.times:   # rows from an earlier block: append
+        if bucket.times:  # rows from an earlier block: append
             bucket.times.extend(times_list[a:b])
             bucket.products.extend(products[a:b])
             for name, column in stat_columns:
                 values[name].extend(column[a:b])
-        else:              # a fresh bucket takes the slices themselves
+        else:  # a fresh bucket takes the slices themselves
             bucket.times = times_list[a:b]
             bucket.products = products[a:b]
             for name, column in stat_columns:

@@ -3,7 +3,10 @@
 The positional rules of the original decide what counts; this module implements them
 on raw bytes (offsets stay byte offsets, any byte value is accepted) with two changes:
 a row needs a valid `YYYY-MM-DD HH:MM:SS,` prefix (its time places it in a bucket), and
-an error row's file name is "" rather than the integer 0.
+an error row's file name is "" rather than the integer 0. The reception stamp of a tx line
+is read as the original read it: the 7th ':' field of the whole 7th token, characters 0-3,
+4-5, 6-7, 8-9, 10-11 and 12-13 each an integer (Python 2 `int`: blanks and a sign allowed),
+together a valid date.
 
 `scan` is the hot loop: it walks a list of lines once, with per-second caches for the
 two timestamps, and appends rows straight into the collector's buckets.
@@ -22,9 +25,11 @@ ERROR = "ERROR"
 _PREFIX = re.compile(rb"(\d{4})-(\d\d)-(\d\d) (\d\d):(\d\d):(\d\d),\Z")
 _SIGNED_INT = re.compile(rb"[ \t\n\r\x0b\x0c]*[+-]?\d+[ \t\n\r\x0b\x0c]*\Z")
 _CACHE_LIMIT = 400_000
-_BAD = -1  # any negative time is refused: Sundew logs start long after 1970
+_BAD = -1  # any negative line time is refused: Sundew logs start long after 1970
+_NO_STAMP = -(1 << 62)  # reception stamp that is not a date (before 1970 is a date)
+_STAMP_FIELDS = ((0, 4), (4, 6), (6, 8), (8, 10), (10, 12), (12, 14))
 
-# Both caches map text -> epoch seconds (or _BAD). Keys are at most one per second of
+# Both caches map text -> epoch seconds (or _BAD, _NO_STAMP). Keys are at most one per second of
 # log time, so they stay small; they are cleared when they grow past the limit.
 _prefix_cache: dict[bytes, int] = {}
 _suffix_cache: dict[bytes, int] = {}
@@ -57,30 +62,45 @@ def line_time(line: bytes) -> int | None:
     return None if value < 0 else value
 
 
-def _suffix_epoch(text: bytes) -> int:
-    """Reception time of an ingest name (14 chars of the 7th ':' field) or _BAD.
+def _py2_int(text: bytes) -> int:
+    """int() of Python 2 on a str: optional blanks around an optional sign and ASCII digits
+    (no '_', which Python 3 accepts)."""
+    if text.isdigit():
+        return int(text)
+    if _SIGNED_INT.match(text):
+        return int(text.strip(b" \t\n\r\x0b\x0c"))
+    raise ValueError("not an integer")
 
-    Same acceptance as the original's strptime('%Y%m%d%H%M%S'): for 14 digits that is
-    exactly "a valid date", anything else goes through strptime itself (rare)."""
+
+def _suffix_epoch(text: bytes) -> int:
+    """Reception time of the first 14 characters of a stamp, or _NO_STAMP.
+
+    The original sliced fixed positions and built a datetime from them: 'YYYY', 'MM', 'DD',
+    'hh', 'mm', 'ss' at 0-3, 4-5, 6-7, 8-9, 10-11, 12-13. A stamp shorter than 13 characters
+    therefore never is a date; 14 digits are one when the date exists."""
     if len(_suffix_cache) > _CACHE_LIMIT:
         _suffix_cache.clear()
     try:
         if len(text) == 14 and text.isdigit():
-            value = _epoch(int(text[0:4]), int(text[4:6]), int(text[6:8]),
-                           int(text[8:10]), int(text[10:12]), int(text[12:14]))
+            fields = [int(text[a:b]) for a, b in _STAMP_FIELDS]
         else:
-            parsed = datetime.strptime(text.decode("latin-1"), "%Y%m%d%H%M%S")
-            value = calendar.timegm(parsed.timetuple())
-    except ValueError:
-        value = _BAD
+            fields = [_py2_int(text[a:b]) for a, b in _STAMP_FIELDS]
+        value = _epoch(*fields)
+    except (ValueError, OverflowError):
+        value = _NO_STAMP
     _suffix_cache[text] = value
     return value
 
 
 def classify(line: bytes, errors_collected: bool = True) -> str | None:
     """Rule 2-3 of §1.6: INFO row candidate, ERROR row candidate, or None."""
-    if (b"[INFO]" in line and b"Bytes" in line and b"/sec" not in line
-            and b" Segment " not in line and b"SEND TIMEOUT" not in line):
+    if (
+        b"[INFO]" in line
+        and b"Bytes" in line
+        and b"/sec" not in line
+        and b" Segment " not in line
+        and b"SEND TIMEOUT" not in line
+    ):
         return INFO
     if errors_collected and b"[ERROR]" in line:
         return ERROR
@@ -90,12 +110,13 @@ def classify(line: bytes, errors_collected: bool = True) -> str | None:
 def is_log_line(line: bytes) -> bool:
     """A prefixed record whose level is INFO, WARNING or ERROR ('departure' usage, §1.6 rule 4)."""
     return line_time(line) is not None and (
-        b"[INFO]" in line or b"[WARNING]" in line or b"[ERROR]" in line)
+        b"[INFO]" in line or b"[WARNING]" in line or b"[ERROR]" in line
+    )
 
 
 def byte_count(line: bytes) -> int:
     """The number between the first '(' and the character before the first 'Bytes'."""
-    text = line[line.find(b"(") + 1: line.find(b"Bytes") - 1]
+    text = line[line.find(b"(") + 1 : line.find(b"Bytes") - 1]
     if text.isdigit():
         return int(text)
     if _SIGNED_INT.match(text):  # int() of Python 2 also took blanks and a sign
@@ -103,31 +124,45 @@ def byte_count(line: bytes) -> int:
     raise ValueError("no byte count")
 
 
+def tx_token(line: bytes) -> bytes:
+    """The 7th space-separated token (the txq path or the ingest name)."""
+    return line.split(b" ")[6]
+
+
 def tx_product(line: bytes) -> bytes:
     """Base name of the 7th space-separated token (the txq path or ingest name)."""
-    return line.split(b" ")[6].rpartition(b"/")[2]
+    return tx_token(line).rpartition(b"/")[2]
 
 
 def rx_product(line: bytes) -> bytes:
     """Text after the last '/' of the line, cut at the first ':'."""
-    return line[line.rfind(b"/") + 1:].partition(b":")[0]
+    return line[line.rfind(b"/") + 1 :].partition(b":")[0]
 
 
-def tx_latency(product: bytes, departure: int) -> int:
-    """Delivery time minus the reception time of the ingest name's 7th field, >= 0."""
-    suffix = product.split(b":")[6][:14]
-    arrival = _suffix_cache.get(suffix)
+def reception_time(token: bytes) -> int:
+    """Reception time of a tx line: the 7th ':' field of its whole 7th token (not of the
+    base name: a ':' in the queue path shifts the fields, as in the original), its first
+    14 characters read at fixed positions (spec §1.7). ValueError or IndexError when
+    there is none."""
+    stamp = token.split(b":")[6][:14]
+    arrival = _suffix_cache.get(stamp)
     if arrival is None:
-        arrival = _suffix_epoch(suffix)
-    if arrival < 0:
+        arrival = _suffix_epoch(stamp)
+    if arrival == _NO_STAMP:
         raise ValueError("bad reception time")
-    latency = departure - arrival
+    return arrival
+
+
+def tx_latency(token: bytes, departure: int) -> int:
+    """Delivery time minus the reception time of the 7th token (`reception_time`), >= 0."""
+    latency = departure - reception_time(token)
     return latency if latency > 0 else 0
 
 
 @dataclass
 class Row:
     """One extracted row, for tests and tools (the scan loop does not build these)."""
+
     time: int
     product: str
     errors: int
@@ -149,8 +184,9 @@ def parse_line(line: bytes, file_type: str, stats_types=("errors", "latency", "b
     try:
         nbytes = byte_count(line)
         if file_type == "tx":
-            product = tx_product(line)
-            latency = tx_latency(product, t) if "latency" in stats_types else 0
+            token = tx_token(line)
+            product = token.rpartition(b"/")[2]
+            latency = tx_latency(token, t) if "latency" in stats_types else 0
         else:
             product, latency = rx_product(line), 0
     except (ValueError, IndexError) as exc:
@@ -160,7 +196,7 @@ def parse_line(line: bytes, file_type: str, stats_types=("errors", "latency", "b
 
 @dataclass
 class ScanResult:
-    stop_index: int | None = None   # index of the first interesting line at/after `end`
+    stop_index: int | None = None  # index of the first interesting line at/after `end`
     rows: int = 0
     malformed: int = 0
     first_malformed: bytes | None = None
@@ -188,8 +224,13 @@ def scan(lines, collector, result: ScanResult) -> ScanResult:
     rows = malformed = before = 0
     # Column order inside a bucket: errors, latency, bytecount (whichever are collected).
     for index, line in enumerate(lines):
-        if (b"[INFO]" in line and b"Bytes" in line and b"/sec" not in line
-                and b" Segment " not in line and b"SEND TIMEOUT" not in line):
+        if (
+            b"[INFO]" in line
+            and b"Bytes" in line
+            and b"/sec" not in line
+            and b" Segment " not in line
+            and b"SEND TIMEOUT" not in line
+        ):
             is_error = False
         elif errors_on and b"[ERROR]" in line:
             is_error = True
@@ -213,16 +254,17 @@ def scan(lines, collector, result: ScanResult) -> ScanResult:
             product, err, latency, nbytes = "", 1, 0, 0
         else:
             try:
-                text = line[line.find(b"(") + 1: line.find(b"Bytes") - 1]
+                text = line[line.find(b"(") + 1 : line.find(b"Bytes") - 1]
                 nbytes = int(text) if text.isdigit() else byte_count(line)
                 if is_tx:
-                    raw = line.split(b" ")[6].rpartition(b"/")[2]
+                    token = line.split(b" ")[6]
+                    raw = token.rpartition(b"/")[2]
                     if latency_on:
-                        suffix = raw.split(b":")[6][:14]
-                        arrival = suffix_get(suffix)
+                        stamp = token.split(b":")[6][:14]
+                        arrival = suffix_get(stamp)
                         if arrival is None:
-                            arrival = _suffix_epoch(suffix)
-                        if arrival < 0:
+                            arrival = _suffix_epoch(stamp)
+                        if arrival == _NO_STAMP:
                             raise ValueError
                         latency = t - arrival
                         if latency < 0:
@@ -230,7 +272,7 @@ def scan(lines, collector, result: ScanResult) -> ScanResult:
                     else:
                         latency = 0
                 else:
-                    raw = line[line.rfind(b"/") + 1:].partition(b":")[0]
+                    raw = line[line.rfind(b"/") + 1 :].partition(b":")[0]
                     latency = 0
             except (ValueError, IndexError):
                 malformed += 1
