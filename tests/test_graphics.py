@@ -270,7 +270,9 @@ def test_unit_scaling_long_largest_file_and_percentages(paths):
 
 
 def test_empty_period_statistics_and_png(paths, capsys):
-    """T-10: no pickle at all: zero statistics, empty side values, a valid 4-panel PNG."""
+    """T-10: no pickle in the period (a known client, which ran a week before): zero
+    statistics, empty side values, a valid 4-panel PNG."""
+    save_hour(paths, "ghost", "m1", T(F1_DATE) - 7 * 86400, [])
     status, out, err = run_cli(paths, "-c", "ghost", "-m", "m1", "-s", "24", "-d", F1_DATE,
                                capsys=capsys)
     assert status == 0, err
@@ -409,6 +411,8 @@ def test_f1_png_names_colours_and_copies(f1, capsys):
     ("latency", "tx", 307), ("latency,errors", "tx", 614), ("All", "rx", 921),
     ("All", "tx", 1228)])
 def test_picture_height_per_panel_count(f1, capsys, types, file_type, height):
+    if file_type == "rx":
+        save_hour(f1, "c1", "m1", F1_HOUR, [], "rx")          # c1 is a source too
     status, out, err = run_cli(f1, "-c", "c1", "-m", "m1", "-s", "1", "-d", F1_DATE,
                                "-t", types, "-f", file_type, capsys=capsys)
     assert status == 0, err
@@ -455,6 +459,7 @@ def golden_case(paths, case):
                        for k in range(60)])
         return ["-c", "a,b", "-m", "m1,m2", "--combineClients", "-g", "AllXy",
                 "-t", "latency,errors"]
+    save_hour(paths, "ghost", "m1", F1_HOUR - 7 * 86400, [])   # known, but not in the period
     return ["-c", "ghost", "-m", "m1"]                    # empty period
 
 
@@ -554,6 +559,7 @@ def test_injection_in_names_runs_nothing(paths, capsys):
     save_hour(paths, client, "m1", F1_HOUR, f1_rows())
     done = graphics.produce(paths, request(clients=(client,), types=("errors",)))
     assert_valid_png(done.png, 1280, 307)
+    save_hour(paths, client.replace(" ", ""), "m1", F1_HOUR, f1_rows())  # -c drops blanks
     status, out, err = run_cli(paths, "-c", client, "-m", "m1", "-s", "1", "-d", F1_DATE,
                                "--combineClients", "-g", "g`cd${IFS}..;touch${IFS}PWNED`",
                                "-t", "latency", capsys=capsys)
@@ -664,7 +670,7 @@ def test_wildcards_expand_to_names_having_run(f1, capsysbinary):
                      "-t", "latency", "--dry-run"]) == 0
     program = capsysbinary.readouterr().out.decode("latin-1")
     assert "'Client : satnet'" in program and "'Client : satx'" in program
-    assert cli.main(["--root", str(f1.root), "-c", "zz*", "-m", "m1", "-d", F1_DATE]) == 2
+    assert cli.main(["--root", str(f1.root), "-c", "zz*", "-m", "m1", "-d", F1_DATE]) == 1  # issue 10: unknown
 
 
 # -- manual page ------------------------------------------------------------------------------------
@@ -672,3 +678,19 @@ def test_wildcards_expand_to_names_having_run(f1, capsysbinary):
 
 def test_manual_page_matches_help():
     assert_manual_page_matches_help(REPO / "man" / "man1" / "generateGraphics.1", cli.build_parser())
+
+
+@pytest.mark.parametrize("args,named", [
+    (["-c", "c11", "-m", "m1"], "unknown client 'c11' with tx pickles on m1; closest known: c1"),
+    (["-c", "c1", "-m", "m3"], "unknown machine 'm3' (no pickles of it); known: m1"),
+    (["-c", "c1", "-f", "rx", "-m", "m1"], "unknown source 'c1' with rx pickles on m1; no "
+                                           "source is known"),
+    (["-c", "z*", "-m", "m1"], "No client or source matching z* ran during the period."),
+])
+def test_issue10_item1_unknown_names_are_refused(f1, capsys, args, named):
+    """`generateGraphics -c satnett`, `-m pxatx3` or `-f rx` on a tx client drew a blank PNG
+    and exited 0: now exit 1, one line with the closest known names, nothing drawn."""
+    status, out, err = run_cli(f1, *args, "-d", F1_DATE, capsys=capsys)
+    assert (status, out) == (1, "")
+    assert err.splitlines() == [f"generateGraphics: error: {named}"]
+    assert not (f1.graphics / "others").exists()

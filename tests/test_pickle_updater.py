@@ -115,7 +115,11 @@ def test_t14_non_integer_interval_is_a_usage_error(tmp_path):
 
 
 def test_t14_subset_types_without_log_file(remote1):
+    """A configured client (Sundew configuration copy) with no log file yet: empty pickles."""
     root, _ = remote1
+    conf = root / "etc" / "pxConfigFiles" / "tx" / "remote1" / "newc.conf"
+    conf.parent.mkdir(parents=True)
+    conf.write_text("destination ftp://x\n")
     assert run(root, "-m", "remote1", "-t", "errors,bytecount", "-c", "newc", "-d", "2008-04-30 12:10:00") == 0
     c = pickles.load_collector(pickle_of(root, "20080430_11", client="newc"))
     assert c.stats_types == ["errors", "bytecount"] and c.log_files == []
@@ -198,3 +202,38 @@ def test_issue10_item13_log_lines_utc_with_zone_and_pid_one_info_per_client(remo
     assert len(info) == 4          # per run: one line for the client, one for the run
     assert "tx clientA of remote1: 6 hour(s) collected up to 2008-04-30 16:00:00" in info[2]
     assert "1 client(s), 1 updated, 0 up to date, 0 failed" in info[3]
+
+
+@pytest.mark.parametrize("args,named", [
+    (["-m", "remote1", "-c", "clientB"], "unknown client 'clientB' on remote1 (tx); closest known: clientA"),
+    (["-m", "remote1", "-c", "clientA", "-f", "rx"], "unknown source 'clientA' on remote1 (rx)"),
+    (["-m", "remote2", "-c", "clientA"], "unknown machine 'remote2': its log folder"),
+    (["-m", "remote2"], "closest known: remote1"),
+])
+def test_issue10_item1_unknown_names_are_refused_and_nothing_is_written(remote1, capsys, args,
+                                                                         named):
+    """`pickleUpdater -c satnett` (a typo) wrote an empty pickle and a time file; an unknown
+    machine exited 0 saying nothing. Now: exit 1, one line naming it and the closest known
+    names, nothing written."""
+    root, _ = remote1
+    assert run(root, *args, "-d", "2008-04-30 12:10:00") == 1
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 1 and named in err[0]
+    assert not (root / "data" / "pickles").exists()
+    assert not (root / "data" / "picklesTimeOfUpdates").exists()
+
+
+def test_issue10_item1_host_without_sundew_and_nothing_to_do(tmp_path, remote1, capsys):
+    """A bare pickleUpdater on a host without Sundew's log folder is an error, not a silent
+    success; a run with nothing to do says so with -v."""
+    conf = tmp_path / "etc" / "config"
+    conf.parent.mkdir(parents=True, exist_ok=True)
+    conf.write_text(f"[generalConfig]\npxRoot = {tmp_path / 'no-sundew'}\n")
+    assert run(tmp_path, "-d", "2008-04-30 12:10:00") == 1
+    assert "log folder" in capsys.readouterr().err
+    root, _ = remote1
+    assert run(root, "-m", "remote1", "-d", "2008-04-30 12:10:00") == 0
+    capsys.readouterr()
+    assert run(root, "-m", "remote1", "-v", "-d", "2008-04-30 12:10:00") == 0
+    assert "nothing to do: every client of remote1 is collected up to 2008-04-30 12:00:00" in \
+        capsys.readouterr().err

@@ -58,3 +58,19 @@ def test_missing_log_folder_fails(tmp_path, capsys):
 def test_man_page_matches_help():
     assert_manual_page_matches_help(REPO / "man" / "man1" / "recollectData.1",
                                     recollectData.build_parser())
+
+
+def test_issue10_item2_both_file_types_rebuild_only_what_has_logs(collected, capsys):
+    """`recollectData -c clientA` (default -f both) rebuilt empty rx pickles for the tx client
+    clientA, after which every transfer of the machine failed. Now only its tx hours."""
+    root = collected
+    status = recollectData.main(["--root", str(root), "--from", "2008-04-30 12:00:00",
+                                 "--to", "2008-04-30 14:00:00", "-m", "remote1", "-c", "clientA"])
+    assert status == 0
+    assert "tx clientA remote1: 2 pickle(s) rebuilt" in capsys.readouterr().out
+    assert not list((root / "data" / "pickles" / "clientA").glob("*/rx"))
+    status = recollectData.main(["--root", str(root), "--from", "2008-04-30 12:00:00",
+                                 "--to", "2008-04-30 14:00:00", "-m", "remote1", "-c", "clientZ"])
+    assert status == 1
+    assert "unknown client or source 'clientZ' on remote1" in capsys.readouterr().err
+    assert not (root / "data" / "pickles" / "clientZ").exists()

@@ -679,3 +679,21 @@ def test_future_end_is_clamped(paths, capsys, monkeypatch):
                capsys=capsys) == (0, [])
     assert tou(paths, "tx", "c") == T0 + 10 * H
     assert "is in the future" in log_text(paths)
+
+
+def test_issue10_item2_a_tx_rx_name_does_not_fail_every_hourly_run(paths, capsys):
+    """A name with both tx and rx pickles made every `transferPickleToRRD -m m1` exit 1: with
+    ALL it is now reported as a warning, the tx set and every other name are transferred."""
+    b = T0 + 10 * H
+    save(paths, "c1", "m1", b, [ok(b + 1, 5, 1)])
+    save(paths, "c1", "m1", b, [], "rx")                      # spurious empty rx pickles
+    save(paths, "c2", "m1", b, [ok(b + 1, 7, 1)])
+    save(paths, "s1", "m1", b, [ok(b + 1, 9)], "rx")
+    status, lines = run(paths, "-m", "m1", "-e", "2024-01-15 11:00:00", capsys=capsys)
+    assert status == 0
+    assert lines == ["transferPickleToRRD: warning: rx c1 on m1: c1 is also a client (tx) on "
+                     "m1, whose databases have the same names; rx c1 was not transferred so "
+                     "that the two are not mixed"]
+    assert series(db(paths, "bytecount", "c1"), b, b + M)[b] == 5.0
+    assert series(db(paths, "bytecount", "c2"), b, b + M)[b] == 7.0
+    assert series(db(paths, "bytecount", "s1"), b, b + M)[b] == 9.0

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pxstats import i18n
+from pxstats.actions import known
 from pxstats.actions.errors import RequestError
 from pxstats.gnuplot import render as _render
 from pxstats.gnuplot import script
@@ -87,15 +88,18 @@ def graphic_request(paths: StatsPaths, *, date: int, span: int, file_type: str, 
     products = (list(products) if products is not None else [i18n.ALL[main_language]]) or ["All"]
     expanded = expand_names(paths, clients, file_type, machines, date, span, groups)
     if not expanded:
-        raise RequestError(f"No client or source matching {','.join(clients)} ran during the "
-                           "period.")
+        raise known.UnknownName(f"No client or source matching {','.join(clients)} ran during "
+                                "the period.")
     try:
-        return GraphicRequest(clients=tuple(expanded), machines=tuple(machines), end=date,
-                              span=span, file_type=file_type, types=chosen_types,
-                              products=tuple(products), group=group, combine=combine,
-                              language=language, copy=copy)
+        request = GraphicRequest(clients=tuple(expanded), machines=tuple(machines), end=date,
+                                 span=span, file_type=file_type, types=chosen_types,
+                                 products=tuple(products), group=group, combine=combine,
+                                 language=language, copy=copy)
     except ValueError as exc:
         raise RequestError(str(exc)) from None
+    explicit = [name for name in clients if "*" not in name and "?" not in name]
+    known.check_pickles(paths, explicit, file_type, machines)   # wildcards matched databases
+    return request
 
 
 def expand_names(paths: StatsPaths, names, file_type: str, machines, date: int, span: int,

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pxstats import i18n
+from pxstats.actions import known
 from pxstats.actions.errors import RequestError
 from pxstats.actions.update import check_interval, check_names
 from pxstats.collect.names import client_names
@@ -90,12 +91,37 @@ def recollect_request(start: int, end: int, machines, file_type: str, clients,
                             () if everyone else tuple(clients), interval)
 
 
+def names_to_rebuild(paths: StatsPaths, request: RecollectRequest, machine: str):
+    """(file type, names) pairs for one machine. With both file types, a named client is
+    rebuilt only for the types it has logs or configuration of (a tx client must not get
+    empty rx pickles); a name known for none of the asked types is UnknownName."""
+    if not request.clients:
+        return [(ft, client_names(paths, ft, machine)) for ft in request.file_types]
+    if not paths.log_dir_for(machine).is_dir():
+        raise known.unknown("machine", machine, known.known_machines(paths),
+                            f": its log folder {paths.log_dir_for(machine)} does not exist")
+    both = len(request.file_types) > 1
+    pairs = []
+    for file_type in request.file_types:
+        have = (known.log_names(paths, file_type, machine)
+                | known.config_names(paths, file_type, machine))
+        if not both:
+            have |= known.time_file_names(paths, file_type, machine)
+        pairs.append((file_type, [c for c in request.clients if c in have]))
+    for client in request.clients:
+        if not any(client in names for _ft, names in pairs):
+            candidates = set().union(*(known.collectable_names(paths, ft, machine)
+                                       for ft in request.file_types))
+            raise known.unknown("client or source" if both else known.KIND[request.file_types[0]],
+                                client, candidates, f" on {machine}")
+    return pairs
+
+
 def run(paths: StatsPaths, request: RecollectRequest):
     """recollectData: yield one outcome per (machine, file type, client), as each is done;
     one client's failure does not stop the others."""
     for machine in request.machines:
-        for file_type in request.file_types:
-            names = request.clients or client_names(paths, file_type, machine)
+        for file_type, names in names_to_rebuild(paths, request, machine):
             for client in names:
                 try:
                     written = recollect_client(paths, file_type, client, machine, request.start,

@@ -77,7 +77,7 @@ class Task:
 @dataclass
 class Outcome:
     task: Task
-    status: str                     # "updated", "up-to-date", "failed"
+    status: str                     # "updated", "up-to-date", "skipped", "failed"
     message: str = ""
     start: int = 0                  # first minute stored (resume point)
     end: int = 0                    # new time of update
@@ -479,8 +479,11 @@ def tasks_for(paths: StatsPaths, request: TransferRequest) -> tuple[list, list]:
     """(tasks to run, outcomes already failed) for a request."""
     end, machines = request.end, request.machines
     if request.clients is None:
+        # Every name: a name found both as tx and rx is reported and left out; it must not
+        # make every hourly run fail (the tx name owns the set, as for explicit lists).
         names, types = all_names(paths, machines, end)
-        return plan(paths, names, types, machines, end)
+        tasks, refused = plan(paths, names, types, machines, end)
+        return tasks, [replace(o, status="skipped") for o in refused]
     names, types = expand_clients(paths, request.clients, request.file_types, machines, end)
     if not request.group:
         return plan(paths, names, types, machines, end)

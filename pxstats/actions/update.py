@@ -14,6 +14,7 @@ import logging
 from dataclasses import dataclass, field
 
 from pxstats import i18n
+from pxstats.actions import known
 from pxstats.actions.errors import RequestError
 from pxstats.collect import cursor
 from pxstats.collect.names import client_names
@@ -84,9 +85,31 @@ def update_request(until: int, file_type: str, machine: str, clients, types=(),
                          tuple(chosen), interval)
 
 
+def check_known(paths: StatsPaths, request: UpdateRequest) -> list[str]:
+    """The clients to collect; UnknownName (nothing written) for a machine without a log
+    folder or a client that is neither configured, logged nor collected before."""
+    machine, file_type = request.machine, request.file_type
+    folder = paths.log_dir_for(machine)
+    if not folder.is_dir():
+        raise known.unknown("machine", machine, known.known_machines(paths),
+                            f": its log folder {folder} does not exist")
+    if not request.clients:
+        names = client_names(paths, file_type, machine)
+        if not names:
+            raise known.UnknownName(f"no {known.KIND[file_type]} of {machine}: no Sundew "
+                                    f"configuration and no {file_type} log in {folder}")
+        return names
+    candidates = known.collectable_names(paths, file_type, machine)
+    for client in request.clients:
+        if client not in candidates:
+            raise known.unknown(known.KIND[file_type], client, candidates,
+                                f" on {machine} ({file_type})")
+    return list(request.clients)
+
+
 def run(paths: StatsPaths, request: UpdateRequest) -> list[ClientOutcome]:
     """pickleUpdater: update every client asked for (all of the machine when none is named)."""
-    clients = request.clients or client_names(paths, request.file_type, request.machine)
+    clients = check_known(paths, request)
     outcomes = update_clients(paths, request.file_type, clients, request.machine, request.until,
                               request.types, request.interval)
     for outcome in outcomes:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from pxstats.actions import graphics
+from pxstats.actions import graphics, known
 from pxstats.config import ConfigError
 from pxstats.paths import this_host
 from pxstats.cli.common import (
@@ -105,6 +105,8 @@ def main(argv=None) -> int:
         language, groups = load_settings(context)
         request = request_from(args, paths, language, groups)
         setup_logging(paths, PROGRAM, args.verbose)
+    except known.UnknownName as exc:
+        return fail(PROGRAM, str(exc))
     except (UserError, ConfigError) as exc:
         return fail(PROGRAM, str(exc), EXIT_USAGE)
     try:

@@ -7,7 +7,7 @@ import sys
 
 from pxstats.util import timeutil
 from pxstats.paths import this_host
-from pxstats.actions import update
+from pxstats.actions import known, update
 from pxstats.cli.common import (
     EXIT_USAGE,
     OneLineParser,
@@ -72,9 +72,17 @@ def main(argv=None) -> int:
         setup_logging(paths, PROGRAM, args.verbose)
     except UserError as exc:
         return fail(PROGRAM, str(exc), EXIT_USAGE)
-    failed = [o for o in update.run(paths, request) if o.status == "failed"]
+    try:
+        outcomes = update.run(paths, request)
+    except known.UnknownName as exc:
+        return fail(PROGRAM, str(exc))
+    failed = [o for o in outcomes if o.status == "failed"]
     for outcome in failed:
         print(f"{PROGRAM}: error: {outcome.message}", file=sys.stderr)
+    if args.verbose and all(o.status == "up-to-date" for o in outcomes):
+        print(f"{PROGRAM}: nothing to do: every {known.KIND[request.file_type]} of "
+              f"{request.machine} is collected up to {timeutil.iso(request.until)}",
+              file=sys.stderr)
     return 1 if failed else 0
 
 

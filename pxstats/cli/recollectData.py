@@ -7,7 +7,7 @@ import sys
 
 from pxstats.util import timeutil
 from pxstats.paths import this_host
-from pxstats.actions import recollect
+from pxstats.actions import known, recollect
 from pxstats.cli.common import (
     EXIT_USAGE,
     OneLineParser,
@@ -70,7 +70,11 @@ def main(argv=None) -> int:
     except UserError as exc:
         return fail(PROGRAM, str(exc), EXIT_USAGE)
     failures = total = 0
-    for outcome in recollect.run(paths, request):
+    try:
+        outcomes = list(recollect.run(paths, request))
+    except known.UnknownName as exc:
+        return fail(PROGRAM, str(exc))
+    for outcome in outcomes:
         where = f"{outcome.file_type} {outcome.client} {outcome.machine}"
         if not outcome.ok:
             failures += 1

@@ -89,6 +89,10 @@ def main(argv=None) -> int:
         return fail(PROGRAM, "interrupted", 130)
     except OSError as exc:
         return fail(PROGRAM, f"{exc.strerror or exc}: {exc.filename or ''}".rstrip(": "))
+    for outcome in outcomes:
+        if outcome.status == "skipped":
+            print(f"{PROGRAM}: warning: {outcome.task.label}: {outcome.message}",
+                  file=sys.stderr)
     failed = [o for o in outcomes if o.status == "failed"]
     for outcome in failed:
         print(f"{PROGRAM}: error: {outcome.task.label}: {outcome.message}", file=sys.stderr)
