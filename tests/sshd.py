@@ -9,6 +9,7 @@ An ssh_config (passed with -F) names the machines:
     px-pick1 -> 127.0.0.4   a remote pickling machine
     px-down  -> 127.0.0.5   nothing listens there (host down)
     px-badkey-> 127.0.0.2   with a key the server does not accept
+    <this host's short name> -> 127.0.0.2   (this host as a source of a remote pickling machine)
 
 Each machine has its own Sundew root and pxStats root under the world folder; sshd gives each
 listening address its own environment (Match LocalAddress + SetEnv PXROOT, STATSROOT), which is
@@ -144,6 +145,11 @@ class SshWorld:
             blocks.append(
                 f"Host {name}\n    HostName {address}\n    IdentityFile {keys / 'client'}\n"
             )
+        # this host, as a source machine that a remote pickling machine reaches back
+        blocks.append(
+            f"Host {socket.gethostname().split('.')[0]}\n    HostName {ADDRESSES['px-src1']}\n"
+            f"    IdentityFile {keys / 'client'}\n"
+        )
         blocks.append(
             f"Host px-badkey\n    HostName {ADDRESSES['px-src1']}\n"
             f"    IdentityFile {keys / 'stranger'}\n"

@@ -298,3 +298,26 @@ def test_mirror_check_rules():
     assert differences(
         source, {"tx_a.log": (10, 5), "tx_a.log.1": (6, 3), "px.pid": (4, 9), "tx_b.log": (1, 1)}
     ) == ["tx_a.log.1 differs", "tx_a.log.2026-12-03 missing", "tx_b.log in excess"]
+
+
+def test_this_host_as_the_source_of_a_remote_pickling_machine(world, machines, tmp_path):
+    from pxstats.paths import this_host
+
+    here = StatsPaths(
+        tmp_path / "g", px_log_dir=tmp_path / "px/log", px_etc_dir=tmp_path / "px/etc"
+    )
+    (tmp_path / "px/log").mkdir(parents=True)
+    (tmp_path / "px/etc/tx").mkdir(parents=True)
+    (tmp_path / "px/etc/rx").mkdir(parents=True)
+    (tmp_path / "px/log/tx_alpha.log").write_bytes(b"here\n")
+    (tmp_path / "px/etc/tx/alpha.conf").write_text("x")
+    me = Host(this_host())
+    overrides = {(this_host(), "PXROOT"): "/nowhere/"}  # never asked: this host's own folders
+    with sync.SyncContext.open(here, world.settings(), overrides) as context:
+        outcomes = sync.run(context, sync.MirrorLogs(me, Host("px-pick1")))
+        outcomes += sync.run(context, sync.CopyConfigs(me, Host("px-pick1")))
+        assert sync.run(context, sync.CollectRemote(me, None, 0)) == []  # nothing to move
+    assert all(o.ok for o in outcomes), [o.line() for o in outcomes]
+    pick = StatsPaths(machines["px-pick1"].stats_root)
+    assert files_of(pick.log_files / this_host()) == {"tx_alpha.log": b"here\n"}
+    assert files_of(pick.px_config_copies / "tx" / this_host()) == {"alpha.conf": b"x"}

@@ -260,6 +260,27 @@ def _rsync_failure(result: Result) -> str:
     return f"rsync {result.describe()}"
 
 
+def _source_dir(context: SyncContext, source: Host, file_type: str | None = None) -> str:
+    """Sundew's log folder (or etc/<ft>/ folder) of the source: from this installation's
+    settings when the source is this host, else asked to the source."""
+    if context.is_local(source):
+        folder = (
+            context.paths.px_log_dir
+            if file_type is None
+            else (context.paths.px_etc_dir / file_type)
+        )
+        return check_remote_path("Sundew folder", str(folder))
+    if file_type is None:
+        return context.roots.px_log(source)
+    return context.roots.px_etc(source, file_type)
+
+
+def _list_source(context: SyncContext, source: Host, folder: str) -> listing.Listing:
+    if context.is_local(source):
+        return listing.list_local(Path(folder))
+    return listing.list_remote(context.sessions, source, folder)
+
+
 # -- log mirror ------------------------------------------------------------------------------------
 
 
@@ -270,7 +291,7 @@ def mirror_logs(context: SyncContext, request: MirrorLogs) -> list[Outcome]:
     the check and one more pass is made, up to MAX_MIRROR_PASSES."""
     step, source, started = "mirror logs", request.source, time.monotonic()
     try:
-        src_dir = context.roots.px_log(source)
+        src_dir = _source_dir(context, source)
         if context.is_local(request.pickler):
             dest, run_on = context.paths.log_files / check_name("machine", source.machine), None
         else:
@@ -298,7 +319,7 @@ def mirror_logs(context: SyncContext, request: MirrorLogs) -> list[Outcome]:
                 ]
             changed += _count(result)
             wanted, have = _parallel(
-                lambda: listing.list_remote(context.sessions, source, src_dir),
+                lambda: _list_source(context, source, src_dir),
                 lambda: (
                     listing.list_local(Path(dest))
                     if run_on is None
@@ -343,7 +364,7 @@ def copy_configs(context: SyncContext, request: CopyConfigs) -> list[Outcome]:
         try:
             if file_type not in ("rx", "tx", "trx"):
                 raise BadName(f"invalid file type {file_type!r}")
-            src_dir = context.roots.px_etc(source, file_type)
+            src_dir = _source_dir(context, source, file_type)
             name = check_name("machine", source.machine)
             if context.is_local(request.pickler):
                 dest, run_on = context.paths.px_config_copies / file_type / name, None
@@ -515,7 +536,9 @@ def collect_remote(context: SyncContext, request: CollectRemote) -> list[Outcome
     """Configuration copies (one per file type) and the log mirror run side by side; then
     pickleUpdater for rx and tx side by side (they never touch the same files)."""
     source, pickler = request.source, request.pickler
-    same = pickler is not None and pickler.machine == source.machine
+    same = (pickler is not None and pickler.machine == source.machine) or (
+        context.is_local(source) and context.is_local(pickler)
+    )
     remote_pickler = not context.is_local(pickler)
     outcomes: list[Outcome] = []
     if not same:
