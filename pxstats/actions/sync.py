@@ -11,7 +11,14 @@ a temporary name and renames it, a killed or refused transfer leaves the previou
 pickles as they were, and remote pickling is skipped when its logs could not be mirrored (so no
 time of update moves past data that was not seen; the next run catches up).
 
-The orchestrator calls these in-process. Nothing here parses options.
+The orchestrator calls these in-process. Nothing here parses options. The hourly chain:
+
+    with SyncContext.open(paths) as remote:              # ssh files from ROOT/etc/
+        pairs = tuple(machine_pairs(config))            # (source, pickling machine) Hosts
+        for outcome in run(remote, UpdateRemotePickles(pairs, date)):
+            log(outcome.line())
+    # then pickleUpdater here (actions.update) for the pairs whose pickling machine is
+    # this host (remote.is_local(pickler)): their logs and configuration copies are in place.
 """
 
 from __future__ import annotations
