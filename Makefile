@@ -4,10 +4,10 @@
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
-DEBS   := rrdtool librrd-dev gnuplot-nox rsync openssh-client openssh-server pkg-config python3-venv chromium chromium-driver
+DEBS   := rrdtool librrd-dev gnuplot-nox rsync openssh-client openssh-server pkg-config python3-venv chromium chromium-driver man-db groff-base
 DEMO_ROOT ?= $(CURDIR)/demo-root
 
-.PHONY: setup debs venv demo test lint bench clean
+.PHONY: setup debs venv demo test lint bench clean install shims
 
 setup: debs venv
 
@@ -45,6 +45,30 @@ bench: setup
 	$(BIN)/python bench/remote.py
 	$(BIN)/python bench/web.py
 	$(BIN)/python bench/monitor.py
+
+# `make install PREFIX=/opt/pxstats`: pxStats and its dependencies in a venv at
+# PREFIX/lib/pxstats, every console script linked into PREFIX/bin, the manual pages in
+# PREFIX/share/man/man{1,5,7} (man finds them once PREFIX/bin is on PATH, or PREFIX is
+# /usr/local), the configuration samples in PREFIX/share/pxstats/etc. An existing venv is kept.
+PREFIX       ?= /usr/local
+INSTALL_VENV ?= $(PREFIX)/lib/pxstats
+PIP          ?= $(INSTALL_VENV)/bin/python -m pip
+SCRIPTS       = $$($(PYTHON) -c 'import tomllib; print(*tomllib.load(open("pyproject.toml", "rb"))["project"]["scripts"])')
+
+install:
+	test -x $(INSTALL_VENV)/bin/python || $(PYTHON) -m venv $(INSTALL_VENV)
+	$(PIP) install -q $(CURDIR)
+	install -d $(PREFIX)/bin $(PREFIX)/share/pxstats/etc
+	for name in $(SCRIPTS); do ln -sfn $(INSTALL_VENV)/bin/$$name $(PREFIX)/bin/$$name; done
+	for section in 1 5 7; do \
+	  install -d $(PREFIX)/share/man/man$$section && \
+	  install -m 644 man/man$$section/*.$$section $(PREFIX)/share/man/man$$section/ || exit 1; \
+	done
+	install -m 644 etc/*.sample $(PREFIX)/share/pxstats/etc/
+
+# Write bin/<name> again for every [project.scripts] entry (after adding a console script).
+shims:
+	$(PYTHON) scripts/make-shims
 
 clean:
 	rm -rf $(VENV) demo-root .pytest_cache .hypothesis

@@ -33,6 +33,15 @@ RRDTOOL = "rrdtool"
 GRAPH_TIMEOUT = 60          # seconds allowed to one `rrdtool graph`
 
 
+def cannot_run(exc: OSError) -> schema.RRDError:
+    """The one line for an rrdtool that cannot be started; a missing one names its package."""
+    if isinstance(exc, FileNotFoundError):
+        return schema.RRDError(
+            f"cannot run {RRDTOOL}: not installed (Debian package rrdtool: apt-get install rrdtool)"
+        )
+    return schema.RRDError(f"cannot run {RRDTOOL}: {exc.strerror or exc}")
+
+
 def graph(args: list[str], timeout: float = GRAPH_TIMEOUT) -> tuple[int, int]:
     """`rrdtool graph <args>` in a child process (a crash in librrd cannot kill the caller),
     as an argument list, with a timeout and TZ=UTC (axis labels in UTC). Returns the image
@@ -45,7 +54,7 @@ def graph(args: list[str], timeout: float = GRAPH_TIMEOUT) -> tuple[int, int]:
     except subprocess.TimeoutExpired:
         raise schema.RRDError(f"rrdtool graph: no answer after {timeout} s") from None
     except OSError as exc:
-        raise schema.RRDError(f"cannot run {RRDTOOL}: {exc.strerror}") from None
+        raise cannot_run(exc) from None
     if done.returncode != 0:
         if done.returncode < 0:
             why = f"killed by signal {-done.returncode}"
@@ -158,7 +167,7 @@ class GraphServer:
                 stderr=subprocess.DEVNULL, env=dict(os.environ, TZ="UTC"), bufsize=0)
         except OSError as exc:
             self._process = None
-            raise schema.RRDError(f"cannot run {RRDTOOL}: {exc.strerror}") from None
+            raise cannot_run(exc) from None
         os.set_blocking(self._process.stdin.fileno(), False)
         os.set_blocking(self._process.stdout.fileno(), False)
         self._selector = selectors.DefaultSelector()
