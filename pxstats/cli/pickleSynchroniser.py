@@ -155,7 +155,11 @@ def main(argv=None) -> int:
             )
     except (UserError, ConfigError) as exc:
         return fail(PROGRAM, str(exc), EXIT_FAILURE)
-    with sync.SyncContext.open(paths) as remote:
+    try:
+        remote = sync.SyncContext.open(paths)
+    except sync.RemoteError as exc:
+        return fail(PROGRAM, str(exc), EXIT_FAILURE)
+    with remote:
         outcomes = sync.run_all(remote, requests)
     for outcome in outcomes:
         if not outcome.ok:

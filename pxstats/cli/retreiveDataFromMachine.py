@@ -58,7 +58,11 @@ def main(argv=None, prog: str = PROGRAM) -> int:
         return fail(prog, f"{paths.config_file}: {exc}", EXIT_FAILURE)
     except (UserError, ConfigError, sync.BadName) as exc:
         return fail(prog, str(exc), EXIT_FAILURE)
-    with sync.SyncContext.open(paths) as remote:
+    try:
+        remote = sync.SyncContext.open(paths)
+    except sync.RemoteError as exc:
+        return fail(prog, str(exc), EXIT_FAILURE)
+    with remote:
         outcomes = sync.run(remote, sync.RetrieveInstallation(host, tuple(sources)))
     for outcome in outcomes:
         if outcome.ok:
