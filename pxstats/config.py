@@ -247,6 +247,14 @@ class CollectionSettings:
     px_etc_dir: Path = Path("/apps/px/etc")
 
 
+def _stats_root(ini: IniFile) -> Path | None:
+    """The original's optional statsRoot (its etc/config has one): checked when present, never
+    used, since the root is known before etc/config is read (pxstats.paths.root_from)."""
+    if not ini.get("generalConfig", "statsRoot", ""):
+        return None
+    return _absolute_path(ini, "generalConfig", "statsRoot")
+
+
 def _px_root(ini: IniFile) -> Path:
     return _absolute_path(ini, "generalConfig", "pxRoot", DEFAULT_PX_ROOT)
 
@@ -263,8 +271,8 @@ class GeneralConfig:
     main_application_language: str
     artifacts_languages: tuple[str, ...]
     web_pages_languages: tuple[tuple[str, str], ...]   # (displayed, files) pairs
-    stats_root: Path
     px_root: Path = Path(DEFAULT_PX_ROOT)
+    stats_root: Path | None = None     # an original's statsRoot: read, checked, not used
 
     @property
     def collection(self) -> CollectionSettings:
@@ -297,8 +305,8 @@ def _general(ini: IniFile) -> GeneralConfig:
         artifacts_languages=tuple(_language(ini, s, "artifactsLanguages", item)
                                   for item in ini.get_list(s, "artifactsLanguages")),
         web_pages_languages=_language_pairs(ini, s, "webPagesLanguages"),
-        stats_root=_absolute_path(ini, s, "statsRoot"),
         px_root=_px_root(ini),
+        stats_root=_stats_root(ini),
     )
 
 

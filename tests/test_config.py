@@ -187,7 +187,7 @@ def test_sample_general_config(etc):
     assert general.main_application_language == "en"
     assert general.artifacts_languages == ("en",)
     assert general.web_pages_languages == (("fr", "en"), ("en", "en"))
-    assert general.stats_root == Path("/apps/px/pxStats")
+    assert general.stats_root is None                  # no longer in the sample
     assert general.px_root == Path("/apps/px")
     assert general.collection == CollectionSettings(Path("/apps/px/log"), Path("/apps/px/etc"))
 
@@ -215,7 +215,6 @@ def test_frequency_units_in_minutes():
 
 @pytest.mark.parametrize("key, start, message", [
     ("sourceMachinesTags", "sourceMachinesTags", r"\[generalConfig\] sourceMachinesTags: mandatory key is missing"),
-    ("statsRoot", "statsRoot", r"\[generalConfig\] statsRoot: mandatory key is missing"),
     ("monitoringFrequency", "monitoringFrequency", r"\[timeConfig\] monitoringFrequency: mandatory key is missing"),
     ("totalWebPagesUpdatesFrequency", "totalWebPages", r"\[timeConfig\] totalWebPagesUpdatesFrequency: mandatory key is missing"),
 ])
@@ -225,6 +224,13 @@ def test_missing_mandatory_key_names_file_section_and_key(etc, key, start, messa
         load_config(etc)
     assert str(info.value).startswith(f"{etc / 'config'}: ")
     assert "\n" not in str(info.value)
+
+
+def test_stats_root_of_an_original_config_is_read_and_not_needed(etc):
+    replace_line(etc / "config", "pxRoot", "statsRoot = /apps/px/pxStats/\npxRoot = /apps/px/")
+    assert load_config(etc).general.stats_root == Path("/apps/px/pxStats")
+    replace_line(etc / "config", "statsRoot", None)
+    assert load_config(etc).general.stats_root is None
 
 
 def test_missing_section(etc):
@@ -257,7 +263,7 @@ def test_missing_config_file(tmp_path):
     ("artifactsLanguages", "artifactsLanguages = en,xx", r"artifactsLanguages: unknown language 'xx'"),
     ("webPagesLanguages", "webPagesLanguages = fr:en,en", r"webPagesLanguages: expected displayed:files pairs"),
     ("webPagesLanguages", "webPagesLanguages = fr:de", r"webPagesLanguages: unknown language 'de'"),
-    ("statsRoot", "statsRoot = apps/px/pxStats", r"statsRoot: expected an absolute path"),
+    ("pxRoot", "statsRoot = apps/px/pxStats\npxRoot = /apps/px/", r"statsRoot: expected an absolute path"),
     ("pxRoot", "pxRoot = relative", r"pxRoot: expected an absolute path"),
     ("monitoringFrequency", "monitoringFrequency = 12/weeks", r"monitoringFrequency: invalid time unit 'weeks'"),
     ("dbBackupsFrequency", "dbBackupsFrequency = hours", r"dbBackupsFrequency: expected N/unit"),
