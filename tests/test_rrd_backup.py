@@ -4,7 +4,6 @@
 import re
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -425,11 +424,11 @@ def test_installed_console_scripts(archive, run_env):
 
 
 def test_checkout_shims(archive, run_env):
-    done = subprocess.run([sys.executable, str(REPO / "bin" / "backupRRDDatabases"),
+    done = subprocess.run([str(REPO / "bin" / "backupRRDDatabases"),
                            "--root", str(archive.root), "--date", "2024-01-15 12:35:41"],
                           env=run_env, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
-    done = subprocess.run([sys.executable, str(REPO / "bin" / "restoreRoundRobinDatabases"),
+    done = subprocess.run([str(REPO / "bin" / "restoreRoundRobinDatabases"),
                            "--root", str(archive.root), "2024-01-15 12:35:00"],
                           env=run_env, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr

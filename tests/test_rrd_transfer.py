@@ -13,7 +13,6 @@ import os
 import random
 import re
 import subprocess
-import sys
 
 import pytest
 
@@ -360,7 +359,7 @@ def test_help_and_man_page_list_the_same_options():
 def test_b13_option_errors_through_the_shim(paths, tmp_path):
     """The cron shim: same line, status 2, nothing written."""
     env = dict(os.environ, PXSTATS_ROOT=str(paths.root))
-    result = subprocess.run([sys.executable, str(REPO / "bin" / "transferPickleToRRD"),
+    result = subprocess.run([str(REPO / "bin" / "transferPickleToRRD"),
                              "-c", "a,b,c", "-f", "tx,rx"], capture_output=True, text=True,
                             env=env, timeout=60)
     assert result.returncode == 2
