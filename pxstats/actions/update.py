@@ -6,6 +6,11 @@ run: a pickle is always rebuilt from the logs, and a pointer is only used when i
 change the result. Pickles are stored by one background thread (PickleWriter) so that their
 fsync overlaps the collection of the next hour; the pointer and time are written only once
 every pickle they cover is stored.
+
+A line still being written at the end of the live log (no newline yet) is left unread; when
+it may be a record of an hour collected by this run, that hour is not complete: the pointer
+and the time of last update are then those of the start of that hour, so that the next run
+collects it again (rewriting its pickle) with the line complete, before the new hours.
 """
 
 from __future__ import annotations
@@ -35,12 +40,13 @@ STATE_EVERY_HOURS = 24
 @dataclass(frozen=True)
 class UpdateRequest:
     """Collect the `clients` (empty: every one of the machine) of `machine` up to `until`."""
+
     until: int
     file_type: str
     machine: str
     clients: tuple[str, ...] = ()
-    types: tuple[str, ...] = ()         # statistics kept; empty: every one of the file type
-    interval: int = 60                  # bucket width in seconds
+    types: tuple[str, ...] = ()  # statistics kept; empty: every one of the file type
+    interval: int = 60  # bucket width in seconds
 
 
 def check_interval(minutes: int) -> int:
@@ -59,8 +65,9 @@ def check_names(kind: str, names) -> None:
         raise RequestError(str(exc)) from None
 
 
-def update_request(until: int, file_type: str, machine: str, clients, types=(),
-                   interval_minutes: int = 1) -> UpdateRequest:
+def update_request(
+    until: int, file_type: str, machine: str, clients, types=(), interval_minutes: int = 1
+) -> UpdateRequest:
     """A checked UpdateRequest, the options checked in the original's order. `clients` and
     `types` may hold All/Tous (every one) and French type names."""
     interval = check_interval(interval_minutes)
@@ -73,16 +80,19 @@ def update_request(until: int, file_type: str, machine: str, clients, types=(),
     else:
         bad = [t for t in types if i18n.FROM_FRENCH_TYPES.get(t, t) not in valid]
         if bad:
-            raise RequestError(f"With {file_type} fileType, possible data types values are : "
-                               f"{', '.join(valid)} (got {', '.join(bad)})")
+            raise RequestError(
+                f"With {file_type} fileType, possible data types values are : "
+                f"{', '.join(valid)} (got {', '.join(bad)})"
+            )
         chosen = tuple(dict.fromkeys(i18n.FROM_FRENCH_TYPES.get(t, t) for t in types))
     check_names("machine", [machine])
     check_names("client", [c for c in clients if not i18n.is_all(c)])
     if not clients:
         raise RequestError("no client given")
     everyone = i18n.is_all(clients[0])
-    return UpdateRequest(until, file_type, machine, () if everyone else tuple(clients),
-                         tuple(chosen), interval)
+    return UpdateRequest(
+        until, file_type, machine, () if everyone else tuple(clients), tuple(chosen), interval
+    )
 
 
 def check_known(paths: StatsPaths, request: UpdateRequest) -> list[str]:
@@ -91,49 +101,82 @@ def check_known(paths: StatsPaths, request: UpdateRequest) -> list[str]:
     machine, file_type = request.machine, request.file_type
     folder = paths.log_dir_for(machine)
     if not folder.is_dir():
-        raise known.unknown("machine", machine, known.known_machines(paths),
-                            f": its log folder {folder} does not exist")
+        raise known.unknown(
+            "machine",
+            machine,
+            known.known_machines(paths),
+            f": its log folder {folder} does not exist",
+        )
     if not request.clients:
         names = client_names(paths, file_type, machine)
         if not names:
-            raise known.UnknownName(f"no {known.KIND[file_type]} of {machine}: no Sundew "
-                                    f"configuration and no {file_type} log in {folder}")
+            raise known.UnknownName(
+                f"no {known.KIND[file_type]} of {machine}: no Sundew "
+                f"configuration and no {file_type} log in {folder}"
+            )
         return names
     candidates = known.collectable_names(paths, file_type, machine)
     for client in request.clients:
         if client not in candidates:
-            raise known.unknown(known.KIND[file_type], client, candidates,
-                                f" on {machine} ({file_type})")
+            raise known.unknown(
+                known.KIND[file_type], client, candidates, f" on {machine} ({file_type})"
+            )
     return list(request.clients)
 
 
 def run(paths: StatsPaths, request: UpdateRequest) -> list[ClientOutcome]:
     """pickleUpdater: update every client asked for (all of the machine when none is named)."""
     clients = check_known(paths, request)
-    outcomes = update_clients(paths, request.file_type, clients, request.machine, request.until,
-                              request.types, request.interval)
+    outcomes = update_clients(
+        paths,
+        request.file_type,
+        clients,
+        request.machine,
+        request.until,
+        request.types,
+        request.interval,
+    )
     for outcome in outcomes:
         if outcome.status == "updated" and outcome.pickles:
-            log.info("%s %s of %s: %d hour(s) collected up to %s", request.file_type,
-                     outcome.client, request.machine, len(outcome.pickles),
-                     timeutil.iso(request.until))
+            log.info(
+                "%s %s of %s: %d hour(s) collected up to %s",
+                request.file_type,
+                outcome.client,
+                request.machine,
+                len(outcome.pickles),
+                timeutil.iso(request.until),
+            )
     counts = {s: sum(o.status == s for o in outcomes) for s in ("updated", "up-to-date", "failed")}
-    log.info("pickleUpdater %s of %s up to %s: %d client(s), %d updated, %d up to date, "
-             "%d failed", request.file_type, request.machine, timeutil.iso(request.until),
-             len(outcomes), counts["updated"], counts["up-to-date"], counts["failed"])
+    log.info(
+        "pickleUpdater %s of %s up to %s: %d client(s), %d updated, %d up to date, %d failed",
+        request.file_type,
+        request.machine,
+        timeutil.iso(request.until),
+        len(outcomes),
+        counts["updated"],
+        counts["up-to-date"],
+        counts["failed"],
+    )
     return outcomes
 
 
 @dataclass
 class ClientOutcome:
     client: str
-    status: str                     # "updated", "up-to-date", "failed"
+    status: str  # "updated", "up-to-date", "failed"
     pickles: list = field(default_factory=list)
     message: str = ""
 
 
-def update_client(paths: StatsPaths, file_type: str, client: str, machine: str, until: int,
-                  stats_types, interval: int) -> ClientOutcome:
+def update_client(
+    paths: StatsPaths,
+    file_type: str,
+    client: str,
+    machine: str,
+    until: int,
+    stats_types,
+    interval: int,
+) -> ClientOutcome:
     """Collect every hour from the client's last update up to `until` (exclusive)."""
     lock = paths.lock_file(f"pickleUpdater_{file_type}_{client}_{machine}")
     with file_lock(lock, wait=False), cyclic_gc_paused():
@@ -142,8 +185,11 @@ def update_client(paths: StatsPaths, file_type: str, client: str, machine: str, 
         if last is None:  # first run: collect the hour before the requested one
             last = timeutil.hour_start(until) - timeutil.HOUR
         if until <= last:
-            log.warning("This client was not updated since it's last update was more recent "
-                        "than specified date : %s", client)
+            log.warning(
+                "This client was not updated since it's last update was more recent "
+                "than specified date : %s",
+                client,
+            )
             return ClientOutcome(client, "up-to-date")
         folder = paths.log_dir_for(machine)
         if not folder.is_dir():
@@ -153,11 +199,24 @@ def update_client(paths: StatsPaths, file_type: str, client: str, machine: str, 
         cursors = Cursors(saved=cursor.load(pointer_file))
         outcome = ClientOutcome(client, "updated")
         hour = timeutil.hour_start(last)
+        unfinished = None  # (hour, pointer at its start): first hour left incomplete
         with PickleWriter() as writer:
             while hour < until:
                 end = min(hour + timeutil.HOUR, until)
-                collector = collect_period(folder, file_type, client, hour, end, stats_types,
-                                           interval, cursors)
+                at_start = cursors.last or cursors.saved
+                collector = collect_period(
+                    folder, file_type, client, hour, end, stats_types, interval, cursors
+                )
+                if cursors.unfinished and unfinished is None:
+                    log.debug(
+                        "%s %s of %s: a line still being written may belong to %s; "
+                        "that hour will be collected again",
+                        file_type,
+                        client,
+                        machine,
+                        timeutil.iso(hour),
+                    )
+                    unfinished = (hour, at_start)
                 target = paths.hourly_pickle(client, hour, file_type, machine)
                 if target.exists():
                     log.debug("Replacing pickle %s", target)
@@ -169,20 +228,25 @@ def update_client(paths: StatsPaths, file_type: str, client: str, machine: str, 
                 # in between redoes the same hours exactly.
                 if hour >= until or len(outcome.pickles) % STATE_EVERY_HOURS == 0:
                     writer.wait()
-                    if cursors.last is not None:
-                        cursor.save(pointer_file, cursors.last)
-                    updates.write(time_file, end)
+                    pointer, time_of_update = cursors.last, end
+                    if unfinished is not None:
+                        time_of_update, pointer = unfinished
+                    if pointer is not None:
+                        cursor.save(pointer_file, pointer)
+                    updates.write(time_file, time_of_update)
         return outcome
 
 
-def update_clients(paths: StatsPaths, file_type: str, clients, machine: str, until: int,
-                   stats_types, interval: int) -> list[ClientOutcome]:
+def update_clients(
+    paths: StatsPaths, file_type: str, clients, machine: str, until: int, stats_types, interval: int
+) -> list[ClientOutcome]:
     """update_client for each client; one client's failure does not stop the others."""
     outcomes = []
     for client in clients:
         try:
-            outcomes.append(update_client(paths, file_type, client, machine, until,
-                                          stats_types, interval))
+            outcomes.append(
+                update_client(paths, file_type, client, machine, until, stats_types, interval)
+            )
         except LockBusy:
             message = f"another pickleUpdater is updating {file_type} {client} of {machine}"
             log.error(message)

@@ -19,6 +19,8 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from pxstats.util import timeutil
+
 INFO = "INFO"
 ERROR = "ERROR"
 
@@ -202,6 +204,39 @@ class ScanResult:
     first_malformed: bytes | None = None
     before_start: int = 0
     filled: set = field(default_factory=set)
+    unfinished: bytes = b""  # read_file: the last line, left unread for want of its newline
+
+
+_PREFIX_SHAPE = b"dddd-dd-dd dd:dd:dd,"
+_LOWEST_TIME, _HIGHEST_TIME = b"0000-00-00 00:00:00", b"9999-99-99 99:99:99"
+
+
+def unfinished_span(partial: bytes) -> tuple[str, str] | None:
+    """Earliest and latest ISO times a line still being written (`partial`: its first
+    bytes) can have once complete, None when it can never be a row (its bytes so far
+    cannot make a valid `YYYY-MM-DD HH:MM:SS,` prefix)."""
+    head = partial[:20]
+    for got, shape in zip(head, _PREFIX_SHAPE):
+        if shape == 100:  # 'd'
+            if not 48 <= got <= 57:
+                return None
+        elif got != shape:
+            return None
+    if len(head) == 20:
+        t = line_time(head)
+        return None if t is None else (timeutil.iso(t), timeutil.iso(t))
+    known = head[:19]
+    return (
+        (known + _LOWEST_TIME[len(known) :]).decode("ascii"),
+        (known + _HIGHEST_TIME[len(known) :]).decode("ascii"),
+    )
+
+
+def may_become_row_before(partial: bytes, end: int) -> bool:
+    """Whether a line still being written could, once complete, be a row timed before
+    `end` (see unfinished_span)."""
+    span = unfinished_span(partial)
+    return span is not None and span[0] < timeutil.iso(end)
 
 
 def scan(lines, collector, result: ScanResult) -> ScanResult:

@@ -1,16 +1,25 @@
 """Reading a period of Sundew logs into a collector: which files, from which offset, and the
-scan of each file's blocks (`collect_period`). A line still being written (no newline yet)
-is left for a later run."""
+scan of each file's blocks (`collect_period`).
+
+A line still being written (no newline yet) is left unread. When it may be a record of the
+period being collected, `Cursors.unfinished` says so: the caller must collect that period
+again later (pickleUpdater's next run re-collects the hour), or the record would be lost.
+Such a line is waited for only at the end of the live log (`<ft>_<name>.log`) and while that
+file changed less than `UNFINISHED_WAIT` seconds ago: a rotated file is never written again,
+and a line left without its newline for longer is not being written any more.
+"""
 
 from __future__ import annotations
 
 import logging
+import os
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from pxstats.collect import cursor, selection
 from pxstats.collect.fastscan import Block, scan_block  # columnar equivalent of formats.scan
-from pxstats.collect.formats import ScanResult
+from pxstats.collect.formats import ScanResult, may_become_row_before
 from pxstats.stats.collector import FileStatsCollector
 from pxstats.util import timeutil
 from pxstats.util.gcpause import cyclic_gc_paused
@@ -18,19 +27,26 @@ from pxstats.util.gcpause import cyclic_gc_paused
 log = logging.getLogger(__name__)
 
 CHUNK = 512 * 1024
+UNFINISHED_WAIT = 3600
 
 
 class LogFolderMissing(Exception):
     """The machine's log folder does not exist (nothing is collected, nothing advances)."""
 
 
-def read_file(path: Path, offset: int, collector: FileStatsCollector, result: ScanResult,
-              columns: list | None = None) -> int:
+def read_file(
+    path: Path,
+    offset: int,
+    collector: FileStatsCollector,
+    result: ScanResult,
+    columns: list | None = None,
+) -> int:
     """Scan `path` from `offset`; return the offset of the first line not consumed.
 
     Reading stops at the first interesting line at or after the collector's end. A last
-    line without its newline is still being written: it is not consumed either.
-    `columns`: see fastscan.scan_buffer."""
+    line without its newline is still being written: it is not consumed either, and its
+    bytes are left in `result.unfinished`. `columns`: see fastscan.scan_buffer."""
+    result.unfinished = b""
     with open(path, "rb") as handle, cyclic_gc_paused():
         handle.seek(offset)
         position, pending = offset, b""
@@ -38,13 +54,14 @@ def read_file(path: Path, offset: int, collector: FileStatsCollector, result: Sc
             # scan_block has a cost per call: blocks of 1 MB (about an hour of a busy log).
             block = handle.read(2 * CHUNK)
             if not block:
+                result.unfinished = pending
                 return position
             cut = block.rfind(b"\n")
             if cut < 0:
                 pending += block
                 continue
-            lines = Block(pending, memoryview(block)[:cut + 1])
-            pending = block[cut + 1:]
+            lines = Block(pending, memoryview(block)[: cut + 1])
+            pending = block[cut + 1 :]
             result.stop_index = None
             stop = scan_block(lines, collector, result, columns)
             if stop is not None:
@@ -56,10 +73,14 @@ def read_file(path: Path, offset: int, collector: FileStatsCollector, result: Sc
 class Cursors:
     """What one run knows of the log files: resume offsets (the saved pointer plus every
     file read since) and the first/last record times of the files."""
+
     saved: cursor.Pointer | None = None
     seen: dict = field(default_factory=dict)  # path -> (offset, end)
     last: cursor.Pointer | None = None
     record_times: selection.RecordTimes = field(default_factory=selection.RecordTimes)
+    # The last collect_period left unread a line still being written that may be one of
+    # its records: that period must be collected again.
+    unfinished: bool = False
 
     def start_offset(self, path: Path, start: int) -> int:
         known = self.seen.get(path)
@@ -76,25 +97,54 @@ class Cursors:
         self.last = cursor.Pointer(cursor.first_line(path), offset, end)
 
 
-def collect_period(folder: Path, file_type: str, name: str, start: int, end: int,
-                   stats_types, interval: int, cursors: Cursors | None = None) -> FileStatsCollector:
+def collect_period(
+    folder: Path,
+    file_type: str,
+    name: str,
+    start: int,
+    end: int,
+    stats_types,
+    interval: int,
+    cursors: Cursors | None = None,
+) -> FileStatsCollector:
     """Collector of the hour holding `start`, filled with the rows of [start, end)."""
     hour = timeutil.hour_start(start)
-    collector = FileStatsCollector(file_type, hour, end, stats_types=stats_types,
-                                   interval=interval, total_width=timeutil.HOUR)
+    collector = FileStatsCollector(
+        file_type, hour, end, stats_types=stats_types, interval=interval, total_width=timeutil.HOUR
+    )
     cursors = cursors or Cursors()
     result = ScanResult()
     files = selection.select_files(folder, file_type, name, start, end, cursors.record_times)
-    columns = []   # the rows as int64 arrays, for the statistics
+    columns = []  # the rows as int64 arrays, for the statistics
+    cursors.unfinished = False
     for path in files:
         offset = cursors.start_offset(path, start)
         stop = read_file(path, offset, collector, result, columns)
         cursors.record(path, stop, end)
+        if result.unfinished and _waited_for(path, file_type, name, result.unfinished, end):
+            cursors.unfinished = True
     collector.log_files = [str(p) for p in files]
     if result.malformed:
-        log.warning("%s %s: skipped %d malformed line(s) between %s and %s, first: %r",
-                    file_type, name, result.malformed, timeutil.iso(start), timeutil.iso(end),
-                    result.first_malformed[:200])
+        log.warning(
+            "%s %s: skipped %d malformed line(s) between %s and %s, first: %r",
+            file_type,
+            name,
+            result.malformed,
+            timeutil.iso(start),
+            timeutil.iso(end),
+            result.first_malformed[:200],
+        )
     collector.note_filled()
     collector.compute_statistics(columns=columns)
     return collector
+
+
+def _waited_for(path: Path, file_type: str, name: str, partial: bytes, end: int) -> bool:
+    """Whether the unfinished last line of `path` may still become a record before `end`."""
+    if path.name != f"{file_type}_{name}.log" or not may_become_row_before(partial, end):
+        return False
+    try:
+        changed = os.stat(path).st_mtime
+    except OSError:
+        return False
+    return time.time() - changed < UNFINISHED_WAIT

@@ -5,7 +5,9 @@ Accepted names are the live file `<ft>_<name>.log` and its rotated copies
 that merely start the same way (`.log.gz`, `.log.swp`) are ignored. Order is oldest
 first: dated copies by date, numbered copies from the highest number, the live file last.
 A file is used when its first log line is before the end of the range and its last log
-line is at or after the start; leading tracebacks or garbage do not hide a file.
+line is at or after the start; leading tracebacks or garbage do not hide a file. The live
+file is also used when its last line, still being written, may be a record of the range
+(the collection must see it to know that the range is not complete yet).
 """
 
 from __future__ import annotations
@@ -14,7 +16,8 @@ import os
 import re
 from pathlib import Path
 
-from pxstats.collect.formats import is_log_line, line_time
+from pxstats.collect.formats import is_log_line, line_time, unfinished_span
+from pxstats.util import timeutil
 
 _SUFFIX = re.compile(r"(?:\.(\d{4}-\d\d-\d\d)|\.(\d+))?\Z")
 _FIRST_READ, _LARGEST_READ = 4096, 64 * 1024
@@ -88,6 +91,29 @@ def last_log_time(path: Path) -> int | None:
         return _time_if_log(tail)
 
 
+def unfinished_line(path: Path) -> bytes:
+    """The first bytes (at most 20) of the file's last line when it has no newline yet,
+    b"" when the file is empty or ends with a newline."""
+    with open(path, "rb") as handle:
+        position = handle.seek(0, os.SEEK_END)
+        if position == 0:
+            return b""
+        handle.seek(position - 1)
+        if handle.read(1) == b"\n":
+            return b""
+        start, sizes = 0, _read_sizes()
+        while position > 0:
+            step = min(next(sizes), position)
+            position -= step
+            handle.seek(position)
+            cut = handle.read(step).rfind(b"\n")
+            if cut >= 0:
+                start = position + cut + 1
+                break
+        handle.seek(start)
+        return handle.read(20)
+
+
 def _time_if_log(line: bytes) -> int | None:
     return line_time(line) if is_log_line(line) else None
 
@@ -106,6 +132,9 @@ class RecordTimes:
     def last(self, path: Path) -> int | None:
         return self._read(path, "last", last_log_time)
 
+    def unfinished(self, path: Path) -> bytes:
+        return self._read(path, "unfinished", unfinished_line)
+
     def _read(self, path: Path, which: str, reader) -> int | None:
         status = os.stat(path)
         key = (path, which, status.st_ino, status.st_size, status.st_mtime_ns)
@@ -114,16 +143,26 @@ class RecordTimes:
         return self._known[key]
 
 
-def select_files(folder: Path, file_type: str, name: str, start: int, end: int,
-                 times: RecordTimes | None = None) -> list[Path]:
+def select_files(
+    folder: Path, file_type: str, name: str, start: int, end: int, times: RecordTimes | None = None
+) -> list[Path]:
     """Files holding records in [start, end), in reading order."""
     times = times or RecordTimes()
+    live = f"{file_type}_{name}.log"
     chosen = []
     for path in candidate_files(folder, file_type, name):
         first = times.first(path)
-        if first is None or first >= end:
-            continue
-        last = times.last(path)
-        if last is not None and last >= start:
+        if first is not None and first < end:
+            last = times.last(path)
+            if last is not None and last >= start:
+                chosen.append(path)
+                continue
+        if path.name == live and _unfinished_in(times.unfinished(path), start, end):
             chosen.append(path)
     return chosen
+
+
+def _unfinished_in(partial: bytes, start: int, end: int) -> bool:
+    """Whether a line still being written may, once complete, be timed in [start, end)."""
+    span = unfinished_span(partial) if partial else None
+    return span is not None and span[1] >= timeutil.iso(start) and span[0] < timeutil.iso(end)
