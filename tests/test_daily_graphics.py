@@ -339,7 +339,6 @@ def test_no_name_found_is_a_warning(tmp_path, capsys):
     (["-m", "m1", "-d", "2008-13-01 00:00:00"], "The date format must be YYYY-MM-DD HH:MM:SS"),
     (["-m", "m1", "-s", "0"], "The timespan value needs to be an integer one above 0."),
     (["-m", "m1", "-s", "x"], "argument -s/--span: invalid int value: 'x'"),
-    (["-m", "m1,m2"], "Number of logins does not match number of machines."),
     (["-m", "m1,m2", "-l", "a"], "Number of logins does not match number of machines."),
     (["-m", "m1", "-l", "a,b"], "Number of logins does not match number of machines."),
     (["-m", "m1", "-o", "de"], "de is not one of the supported languages (en, fr)."),
@@ -376,3 +375,9 @@ def test_bin_shim_runs_from_the_checkout(paths):
 
 def test_manual_page_matches_help():
     assert_manual_page_matches_help(REPO / "man" / "man1" / f"{cli.PROGRAM}.1", cli.build_parser())
+
+
+def test_issue10_item9_several_machines_need_no_logins(paths, capsys):
+    """`-m a,b` demanded logins that the help calls unused; they are checked only if given."""
+    assert cli.main(["--root", str(paths.root), "-m", "m1,m2", "-d", DATE, "--dry-run"]) == 0
+    assert cli.main(["--root", str(paths.root), "-m", "m1,m2", "-l", "a", "-d", DATE]) == 2

@@ -99,7 +99,7 @@ def daily_request(*, date: int, span: int, machines, logins, language: str | Non
     machines = list(machines)
     if not machines:
         raise RequestError("No machine given: use -m machine1,machine2.")
-    if len(logins) != len(machines):
+    if logins and len(logins) != len(machines):   # unused: checked only when given
         raise RequestError("Number of logins does not match number of machines. "
                            "Use -l 'login1,login2,loginX' for multiple machines.")
     language = (language if language is not None else main_language).strip()

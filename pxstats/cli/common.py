@@ -5,10 +5,12 @@ from __future__ import annotations
 import argparse
 import logging
 import logging.handlers
+import os
 import sys
 import time
 from pathlib import Path
 
+from pxstats import __version__
 from pxstats import config as _config
 from pxstats.actions.errors import RequestError
 from pxstats.util import timeutil
@@ -32,9 +34,39 @@ class OneLineParser(argparse.ArgumentParser):
 UserError = RequestError
 
 
+class _Quiet(argparse.Action):
+    """-q/--quiet: standard output goes nowhere from here on (errors still reach stderr)."""
+
+    def __init__(self, option_strings, dest, **kwargs):
+        super().__init__(option_strings, dest, nargs=0, default=False, **kwargs)
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        setattr(namespace, self.dest, True)
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - for the rest of the process
+
+
 def add_root_option(parser: argparse.ArgumentParser) -> None:
+    """The options every command has: --root, -q/--quiet and --version."""
+    parser.add_argument("-q", "--quiet", action=_Quiet,
+                        help="Print nothing on standard output when all goes well (errors "
+                             "still go to standard error), so that cron mails only failures.")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}",
+                        help="Print the version of pxStats and exit.")
     parser.add_argument("--root", metavar="DIR",
                         help="pxStats root folder (default: $PXSTATS_ROOT, else the installation)")
+
+
+def add_date_option(parser: argparse.ArgumentParser) -> None:
+    """--date beside a positional DATE: the long option every command accepts."""
+    parser.add_argument("--date", dest="date_option", metavar="DATE", default=None,
+                        help="The same as DATE, as an option.")
+
+
+def positional_or_option_date(args) -> str | None:
+    """The DATE given either way (UserError when given twice)."""
+    if args.date is not None and args.date_option is not None:
+        raise UserError("give the date once: as DATE or as --date")
+    return args.date if args.date is not None else args.date_option
 
 
 def make_context(root_option: str | None) -> _config.Context:

@@ -51,7 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--date", default=None,
                         help='Reference time, "YYYY-MM-DD HH:MM:SS" UTC (quotes are removed). '
                              "Default: now.")
-    parser.add_argument("-f", "--fileType", default="tx",
+    parser.add_argument("-f", "--fileType", "--file-type", default="tx",
                         help="Clients (tx, default) or sources (rx).")
     add_fixed_options(parser)
     parser.add_argument("--includeGroups", action="store_true",

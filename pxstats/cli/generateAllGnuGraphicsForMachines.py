@@ -45,13 +45,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-i", "--individual", action="store_true",
                         help="Graphics of each machine separately, for the names configured on "
                              "it (always the case with one machine).")
-    parser.add_argument("-l", "--logins", default="pds",
-                        help="Comma-separated logins, one per machine (default: pds). Only "
-                             "their number is checked: remote access uses the logins of "
-                             "etc/configForMachines.")
+    parser.add_argument("-l", "--logins", default=None,
+                        help="Comma-separated logins, one per machine; not used (remote access "
+                             "uses the logins of etc/configForMachines), only their number is "
+                             "checked when they are given.")
     parser.add_argument("-m", "--machines", default=None,
                         help="Comma-separated machines (default: this host).")
-    parser.add_argument("-o", "--outputLanguage", default=None,
+    parser.add_argument("-o", "--outputLanguage", "--language", default=None,
                         help="Language of the texts in the PNGs and of their file names: en or "
                              "fr (default: mainApplicationLanguage of ROOT/etc/config, else "
                              "en).")
@@ -74,7 +74,7 @@ def request_from(args, main_language: str = "en") -> dailygraphics.DailyRequest:
     date = date_option(args.date or None)
     machines = comma_words(args.machines) if args.machines is not None else [this_host()]
     return dailygraphics.daily_request(
-        date=date, span=args.span, machines=machines, logins=comma_words(args.logins, ' "'),
+        date=date, span=args.span, machines=machines, logins=comma_words(args.logins, ' "') if args.logins else [],
         language=args.outputLanguage, processes=args.processes, individual=args.individual,
         combine=args.combine, main_language=main_language)
 

@@ -49,7 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-d", "--date", default=None,
                         help='Time of the request, "YYYY-MM-DD HH:MM:SS" UTC; the graphic '
                              "ends at its hour (default: now).")
-    parser.add_argument("-f", "--fileType", default="tx",
+    parser.add_argument("-f", "--fileType", "--file-type", default="tx",
                         help="tx (clients, default) or rx (sources).")
     parser.add_argument("-g", "--groupName", default="",
                         help="Name of the combined clients in titles, labels and file names; "
@@ -60,7 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-n", "--collectUpToNow", action="store_true",
                         help="Accepted for compatibility; has no effect (graphics always end "
                              "on the hour).")
-    parser.add_argument("-o", "--outputLanguage", default=None,
+    parser.add_argument("-o", "--outputLanguage", "--language", default=None,
                         help="Language of the texts in the PNG and of its file name: en or fr "
                              "(default: mainApplicationLanguage of ROOT/etc/config, else en).")
     parser.add_argument("-p", "--products", default=None,

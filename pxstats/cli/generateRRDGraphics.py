@@ -10,6 +10,7 @@ import sys
 from pxstats.actions import rrd_graphics
 from pxstats.actions.errors import RequestError
 from pxstats.cli.common import (
+    OneLineParser,
     EXIT_USAGE,
     UserError,
     add_fixed_options,
@@ -28,7 +29,7 @@ PROGRAM = "generateRRDGraphics"
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog=PROGRAM,
         description="Draw graphics of the per-minute statistics stored in the RRD archive: "
                     "one PNG per client (or source), machine set and data type, or the totals "
@@ -45,7 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--date", default=None,
                         help='End of the graphics, "YYYY-MM-DD HH:MM:SS" UTC, rounded down to '
                              "the hour. Default: now.")
-    parser.add_argument("-f", "--fileType", default="tx",
+    parser.add_argument("-f", "--fileType", "--file-type", default="tx",
                         help="Clients (tx, default) or sources (rx).")
     add_fixed_options(parser)
     parser.add_argument("--havingRun", action="store_true",

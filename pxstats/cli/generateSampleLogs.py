@@ -9,13 +9,21 @@ import sys
 from pxstats.util import timeutil
 from pxstats.paths import this_host
 from pxstats.samples import ROTATED_KEPT, write_logs
-from pxstats.cli.common import UserError, add_root_option, check_names, comma_words, make_paths, run
+from pxstats.cli.common import (
+    OneLineParser,
+    UserError,
+    add_root_option,
+    check_names,
+    comma_words,
+    make_paths,
+    run,
+)
 
 PROGRAM = "generateSampleLogs"
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog=PROGRAM,
         description="Write realistic Sundew log files (tx_<client>.log*, rx_<source>.log*, "
                     "rotated at midnight UTC) for a set of machines, as an rsync mirror would "
@@ -25,7 +33,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--hours", metavar="N", type=int, default=48,
                         help="hours of logs ending at --end; days before the 5 rotated files "
                              "Sundew keeps are not written (default: 48)")
-    parser.add_argument("--end", metavar="DATE", default=None,
+    parser.add_argument("--end", "--date", metavar="DATE", default=None,
                         help='end of the logs, "YYYY-MM-DD HH:MM:SS" UTC '
                              "(default: now, rounded down to the minute)")
     parser.add_argument("--machines", metavar="LIST", default="pxatx1,pxatx2",

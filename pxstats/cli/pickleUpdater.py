@@ -39,9 +39,9 @@ def build_parser() -> argparse.ArgumentParser:
                              "collected up to the start of its hour. Default: now.")
     parser.add_argument("-i", "--interval", type=int, default=1,
                         help="Bucket width in minutes; must divide 60. Default: 1.")
-    parser.add_argument("-f", "--fileType", default="tx",
+    parser.add_argument("-f", "--fileType", "--file-type", default="tx",
                         help="Which logs to read: tx (default) or rx.")
-    parser.add_argument("-m", "--machine", default=None,
+    parser.add_argument("-m", "--machine", "--machines", default=None,
                         help="Machine whose logs are read. Default: this host.")
     parser.add_argument("-n", "--now", action="store_true",
                         help="Collect up to the current minute of DATE instead of the start of "

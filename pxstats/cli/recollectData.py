@@ -30,13 +30,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--from", dest="start", required=True, metavar="DATE",
                         help='First hour to rebuild, "YYYY-MM-DD HH:MM:SS" UTC, rounded down '
                              "to the hour.")
-    parser.add_argument("--to", dest="end", required=True, metavar="DATE",
+    parser.add_argument("--to", "--date", dest="end", required=True, metavar="DATE",
                         help='End of the period (exclusive), "YYYY-MM-DD HH:MM:SS" UTC '
                              "rounded down to the minute, or now (the current minute); must "
                              "be later than --from.")
     parser.add_argument("-m", "--machines", default=None,
                         help="Comma-separated machines whose logs are read. Default: this host.")
-    parser.add_argument("-f", "--fileType", default="both", choices=("tx", "rx", "both"),
+    parser.add_argument("-f", "--fileType", "--file-type", default="both", choices=("tx", "rx", "both"),
                         help="Which logs to read: tx, rx or both. Default: both.")
     parser.add_argument("-c", "--clients", default="All",
                         help="Comma-separated clients (tx) or sources (rx); All (default) "

@@ -14,9 +14,11 @@ from pxstats.cli.common import (
     EXIT_FAILURE,
     EXIT_USAGE,
     UserError,
+    add_date_option,
     add_root_option,
     fail,
     make_context,
+    positional_or_option_date,
     setup_logging,
 )
 
@@ -32,6 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help='The backup to restore, "YYYY-MM-DD HH:MM:SS" UTC, the seconds as in '
                              "its tag YYYY-MM-DD_HH:MM:SS (the tag itself is accepted too); "
                              "required.")
+    add_date_option(parser)
     add_root_option(parser)
     parser.add_argument("-v", "--verbose", action="store_true",
                         help="Also log details on standard error.")
@@ -41,6 +44,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     try:
+        args.date = positional_or_option_date(args)
         if not args.date:
             raise UserError("You must specify a date.")
         try:

@@ -15,12 +15,14 @@ from pxstats.cli.common import (
     EXIT_USAGE,
     OneLineParser,
     UserError,
+    add_date_option,
     add_root_option,
     check_names,
     comma_words,
     date_option,
     fail,
     make_paths,
+    positional_or_option_date,
     setup_logging,
 )
 
@@ -33,13 +35,13 @@ def build_parser() -> argparse.ArgumentParser:
         description="Write a date, rounded down to its hour, into every time-of-update file "
                     "of <root>/data/picklesTimeOfUpdates/ that matches the filters, so that the "
                     "next pickleUpdater run collects again from that hour.")
-    parser.add_argument("date", metavar="DATE",
+    parser.add_argument("date", nargs="?", metavar="DATE",
                         help='New time of last update, "YYYY-MM-DD HH:MM:SS" UTC (also YYYY-MM-DD, '
                              "YYYY-MM-DD HH or YYYY-MM-DD HH:MM, T for the space), rounded down "
                              "to its hour.")
-    parser.add_argument("-m", "--machine", default=None,
+    parser.add_argument("-m", "--machine", "--machines", default=None,
                         help="Only the files of this machine. Default: every machine.")
-    parser.add_argument("-f", "--fileType", default=None, choices=FILE_TYPES,
+    parser.add_argument("-f", "--fileType", "--file-type", default=None, choices=FILE_TYPES,
                         help="Only the files of this type, tx or rx. Default: both.")
     parser.add_argument("-c", "--clients", default=None,
                         help="Only the files of these comma-separated clients or sources (All "
@@ -47,12 +49,16 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--reset-pointers", action="store_true",
                         help="Also delete the matching resume pointers of "
                              "ROOT/data/logFileAccess/, so the logs are read from the top.")
+    add_date_option(parser)
     add_root_option(parser)
     return parser
 
 
 def validated(args) -> dict:
-    moment = date_option(args.date)
+    text = positional_or_option_date(args)
+    if text is None:
+        raise UserError("the following arguments are required: DATE")
+    moment = date_option(text)
     machine = args.machine.strip() if args.machine is not None else None
     clients = None
     if args.clients is not None:

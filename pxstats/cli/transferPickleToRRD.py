@@ -36,11 +36,11 @@ def build_parser() -> argparse.ArgumentParser:
                              "TOUS too, in any case) means every name having pickles on the "
                              "machines for the hours to transfer: the tx names, then the rx "
                              "names.")
-    parser.add_argument("-e", "--end", default=None,
+    parser.add_argument("-e", "--end", "--date", default=None,
                         help='End of the transfer, "YYYY-MM-DD HH:MM:SS" UTC, rounded down to '
                              "the hour. Default: now. An end in the future is brought back to "
                              "the current hour.")
-    parser.add_argument("-f", "--fileTypes", default="",
+    parser.add_argument("-f", "--fileTypes", "--file-type", default="",
                         help="Comma-separated tx or rx, one per client or one for all of them. "
                              "Required with -c, refused with ALL.")
     parser.add_argument("-g", "--group", default="",
