@@ -7,13 +7,17 @@ of the line and the next hour, run again; the stored files must equal those of o
 the complete log.
 """
 
+import os
 import shutil
+import time
 from pathlib import Path
 
 import pytest
-from helpers import T
+from helpers import T, write_log
 
 from pxstats.cli import pickleUpdater
+from pxstats.collect import cursor
+from pxstats.collect.formats import may_become_row_before, unfinished_span
 from pxstats.store import pickles, updates
 from pxstats.util import timeutil
 
@@ -47,7 +51,7 @@ def the_log(file_type: str, last_line: str) -> tuple[list[str], str, list[str]]:
     h = T(HOUR)
     before = hour_lines(file_type, h - 3600, "SA") + hour_lines(file_type, h, "SB")
     after = hour_lines(file_type, h + 3600, "SC") + [
-        f"{timeutil.iso(h + 7200 + 5)},000 [INFO] (5 Bytes) Bulletin Z:a:b:c:d:e:{stamp(h + 7200)}  x"
+        f"{timeutil.iso(h + 7205)},000 [INFO] (5 Bytes) Bulletin Z:a:b:c:d:e:{stamp(h + 7200)}  x"
     ]
     return before, last_line, after
 
@@ -133,3 +137,94 @@ def test_line_cut_at_every_byte_is_counted_in_its_own_hour(case, tmp_path):
         assert got.keys() == expected.keys(), f"cut at byte {k}"
         for name in expected:
             assert got[name] == expected[name], f"cut at byte {k}: {name} differs"
+
+
+MINUTE_59 = CUT_LINES["tx-minute-59"][1].encode()
+TIME_FILE = Path("data/picklesTimeOfUpdates/tx_c1_m1")
+POINTER_FILE = Path("data/logFileAccess/tx_c1_m1")
+
+
+def test_still_unfinished_at_the_next_run_is_waited_for_again(tmp_path):
+    before, _, after = the_log("tx", "")
+    log = prepare(tmp_path, "tx", encode(before) + MINUTE_59[:40])
+    update(tmp_path, "tx", "2008-04-30 13:00:00")
+    # the hour of the unfinished line is not complete: time and pointer at its start
+    assert updates.read(tmp_path / TIME_FILE) == T(HOUR)
+    pointer = cursor.load(tmp_path / POINTER_FILE)
+    assert pointer is None or pointer.end <= T(HOUR)
+    with open(log, "ab") as handle:
+        handle.write(MINUTE_59[40:60])
+    update(tmp_path, "tx", "2008-04-30 14:00:00")
+    assert updates.read(tmp_path / TIME_FILE) == T(HOUR)
+    with open(log, "ab") as handle:
+        handle.write(MINUTE_59[60:] + b"\n" + encode(after))
+    update(tmp_path, "tx", "2008-04-30 14:00:00")
+    assert updates.read(tmp_path / TIME_FILE) == T("2008-04-30 14:00:00")
+    assert sorted(b for *_, b in rows_of(tmp_path, "tx", HOUR)) == [100, 120, 140, 777]
+    assert sorted(b for *_, b in rows_of(tmp_path, "tx", "2008-04-30 13:00:00")) == [100, 120, 140]
+
+
+def test_a_line_unfinished_for_over_an_hour_is_not_waited_for(tmp_path):
+    before, _, _ = the_log("tx", "")
+    log = prepare(tmp_path, "tx", encode(before) + MINUTE_59[:50])
+    old = time.time() - 2 * 3600
+    os.utime(log, (old, old))
+    update(tmp_path, "tx", "2008-04-30 13:00:00")
+    assert updates.read(tmp_path / TIME_FILE) == T("2008-04-30 13:00:00")
+    assert cursor.load(tmp_path / POINTER_FILE).offset == len(encode(before))
+
+
+def test_a_rotated_file_ending_mid_line_is_not_waited_for(tmp_path):
+    """Only the live file is still written: a rotated copy ending inside a line is final."""
+    before, _, after = the_log("tx", "")
+    rotated = prepare(tmp_path, "tx", encode(after)).with_name("tx_c1.log.2008-04-29")
+    rotated.write_bytes(encode(before) + MINUTE_59[:50])
+    update(tmp_path, "tx", "2008-04-30 13:00:00")
+    assert updates.read(tmp_path / TIME_FILE) == T("2008-04-30 13:00:00")
+    assert sorted(b for *_, b in rows_of(tmp_path, "tx", HOUR)) == [100, 120, 140]
+
+
+def test_a_line_of_a_later_hour_is_not_waited_for(tmp_path):
+    """Once its prefix names a later time, the line is left to the run of its own hour."""
+    before, _, _ = the_log("tx", "")
+    next_hour = CUT_LINES["tx-next-hour"][1].encode()
+    prepare(tmp_path, "tx", encode(before) + next_hour[:25])
+    update(tmp_path, "tx", "2008-04-30 13:00:00")
+    assert updates.read(tmp_path / TIME_FILE) == T("2008-04-30 13:00:00")
+
+
+@pytest.mark.parametrize(
+    "partial,span",
+    [
+        (b"2", ("2000-00-00 00:00:00", "2999-99-99 99:99:99")),
+        (b"2008-04-30 12:5", ("2008-04-30 12:50:00", "2008-04-30 12:59:99")),
+        (b"2008-04-30 12:59:58", ("2008-04-30 12:59:58", "2008-04-30 12:59:58")),
+        (b"2008-04-30 12:59:58,", ("2008-04-30 12:59:58", "2008-04-30 12:59:58")),
+        (b"2008-04-30 12:59:58,5 [INF", ("2008-04-30 12:59:58", "2008-04-30 12:59:58")),
+        (b"2008-04-30 12:59:58.", None),  # can never be a row
+        (b"2008-04-31 12:59:58,", None),
+        (b"Traceback (most", None),
+        (b"2008-x", None),
+        (b" ", None),
+    ],
+)
+def test_span_of_an_unfinished_line(partial, span):
+    assert unfinished_span(partial) == span
+    if span:
+        assert may_become_row_before(partial, T("2008-04-30 13:00:00")) == (
+            span[0] < "2008-04-30 13"
+        )
+
+
+def test_live_file_holding_only_an_unfinished_line_is_selected(tmp_path):
+    from pxstats.collect.selection import select_files
+
+    folder = tmp_path / "logs"
+    rotated = write_log(folder / "tx_c.log.1", the_log("tx", "")[0])
+    live = folder / "tx_c.log"
+    live.write_bytes(b"2008-04-30 12:59:5")
+    assert select_files(folder, "tx", "c", T(HOUR), T(HOUR) + 3600) == [rotated, live]
+    assert select_files(folder, "tx", "c", T(HOUR) + 3600, T(HOUR) + 7200) == []
+    live.write_bytes(b"2008-04-30 13:0")
+    assert select_files(folder, "tx", "c", T(HOUR), T(HOUR) + 3600) == [rotated]
+    assert select_files(folder, "tx", "c", T(HOUR) + 3600, T(HOUR) + 7200) == [live]

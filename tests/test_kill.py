@@ -10,11 +10,10 @@ import time
 from pathlib import Path
 
 import pytest
-
-from pxstats.util import timeutil
-from pxstats.store import updates
-
 from helpers import T, write_log
+
+from pxstats.store import updates
+from pxstats.util import timeutil
 
 TRIALS = 20
 FIRST = "2008-04-28 00:00:00"
@@ -30,9 +29,13 @@ def day_lines(rng, start, hours, per_hour):
             continue
         if rng.random() < 0.05:
             lines.append(f"{timeutil.iso(t)},000 [INFO] Speed = 12 Bytes/sec")
-        arrival = timeutil.iso(t - rng.randint(0, 40)).replace("-", "").replace(" ", "").replace(":", "")
-        lines.append(f"{timeutil.iso(t)},{rng.randint(0, 999):03d} [INFO] ({rng.randint(1, 99999)} Bytes) "
-                     f"Bulletin SA{k % 97:02d}_CWAO_{k}:ncp1:CWAO:SA:3:Direct:{arrival}  delivered")
+        arrival = (
+            timeutil.iso(t - rng.randint(0, 40)).replace("-", "").replace(" ", "").replace(":", "")
+        )
+        lines.append(
+            f"{timeutil.iso(t)},{rng.randint(0, 999):03d} [INFO] ({rng.randint(1, 99999)} Bytes) "
+            f"Bulletin SA{k % 97:02d}_CWAO_{k}:ncp1:CWAO:SA:3:Direct:{arrival}  delivered"
+        )
     return lines
 
 
@@ -43,8 +46,11 @@ def initial_state(tmp_path_factory):
     rng = random.Random(7)
     logs = root / "data" / "logFiles" / "m1"
     for client in ("alpha", "beta"):
-        for day, name in ((0, f"tx_{client}.log.2008-04-28"), (1, f"tx_{client}.log.2008-04-29"),
-                          (2, f"tx_{client}.log")):
+        for day, name in (
+            (0, f"tx_{client}.log.2008-04-28"),
+            (1, f"tx_{client}.log.2008-04-29"),
+            (2, f"tx_{client}.log"),
+        ):
             hours = 24 if day < 2 else 7
             write_log(logs / name, day_lines(rng, T(FIRST) + day * 86400, hours, 400))
         updates.write(root / "data" / "picklesTimeOfUpdates" / f"tx_{client}_m1", T(FIRST))
@@ -102,3 +108,32 @@ def test_killed_runs_are_redone_exactly(initial_state, tmp_path):
         assert leftovers == [], f"trial {trial} left {leftovers}"
     # The kills must really land inside the work, not only before or after it.
     assert killed_mid_work >= TRIALS // 4
+
+
+@pytest.fixture(scope="module")
+def unfinished_state(initial_state, tmp_path_factory):
+    """The same logs, alpha's live log ending inside a line of 05:59 (still being written)."""
+    root = tmp_path_factory.mktemp("unfinished")
+    shutil.copytree(initial_state, root, dirs_exist_ok=True)
+    log = root / "data" / "logFiles" / "m1" / "tx_alpha.log"
+    data = log.read_bytes()
+    cut = data.index(b"\n2008-04-30 06:00:") - 30
+    log.write_bytes(data[:cut])
+    return root
+
+
+def test_killed_runs_with_a_line_still_being_written(unfinished_state, tmp_path):
+    """The hour holding the unfinished line is left to be collected again, killed or not."""
+    reference = fresh_copy(unfinished_state, tmp_path / "work")
+    started = time.monotonic()
+    run_updater(reference)
+    duration = time.monotonic() - started
+    expected = snapshot(reference)
+    alpha = reference / "data" / "picklesTimeOfUpdates" / "tx_alpha_m1"
+    assert updates.read(alpha) == T("2008-04-30 05:00:00")
+    rng = random.Random(11)
+    for trial in range(TRIALS // 2):
+        root = fresh_copy(unfinished_state, tmp_path / "work")
+        run_updater(root, kill_after=rng.uniform(0.0, duration))
+        run_updater(root)
+        assert snapshot(root) == expected, f"trial {trial} differs"
