@@ -5,6 +5,7 @@ every PNG is checked by its IHDR."""
 
 import os
 import struct
+import subprocess
 import time
 from pathlib import Path
 
@@ -72,7 +73,7 @@ def satnet(root):
 # -- windows and resolution (§3.3, §3.6) ----------------------------------------------------------
 
 @pytest.mark.parametrize("period, fixed, date, expected", [
-    ("daily", None, "2006-10-11 12:34:56", ("2006-10-10 12:34:56", "2006-10-11 12:00:00", 24)),
+    ("daily", None, "2006-10-11 12:34:56", ("2006-10-10 12:00:00", "2006-10-11 12:00:00", 24)),
     ("daily", "current", "2006-10-11 12:00:00", ("2006-10-11 00:00:00", "2006-10-12 00:00:00", 24)),
     ("daily", "previous", "2006-10-11 12:00:00", ("2006-10-10 00:00:00", "2006-10-11 00:00:00", 24)),
     ("weekly", None, "2006-10-11 12:00:00", ("2006-10-04 12:00:00", "2006-10-11 12:00:00", 168)),
@@ -95,10 +96,15 @@ def test_windows(period, fixed, date, expected):
     assert (timeutil.iso(start), timeutil.iso(end), span) == expected
 
 
-def test_default_span_window_keeps_start_minutes():
+def test_default_span_window_is_whole_hours():
+    """Issue 10 item 10: the window is the span's whole hours ending at the hour of the date
+    (the original kept the start's minutes: 03:13-15:00 under a "12 hours" title)."""
     start, end, span = windows.graph_window(T("2006-10-10 15:13:00"), None, 12)
     assert (timeutil.iso(start), timeutil.iso(end), span) == (
-        "2006-10-10 03:13:00", "2006-10-10 15:00:00", 12)
+        "2006-10-10 03:00:00", "2006-10-10 15:00:00", 12)
+    start, end, span = windows.graph_window(T("2006-10-10 15:59:59"), "weekly", None)
+    assert (timeutil.iso(start), timeutil.iso(end), span) == (
+        "2006-10-03 15:00:00", "2006-10-10 15:00:00", 168)
 
 
 @pytest.mark.parametrize("period, age_days, expected", [
@@ -126,15 +132,20 @@ def test_intervals_without_time_of_update():
 def test_figures_intended_definition():
     first, step = 1000 * 60, 60
     # 25 one-minute rows, 10-minute points: [0..9] mean 4.5, [10..19] only 10 and 12 known -> 11,
-    # [20..24] short trailing group -> 22; an all-unknown group is skipped.
+    # [20..24] a short trailing group, left out as rrdtool leaves it out of the graph.
     values = list(map(float, range(25)))
     for i in range(10, 20):
         if i not in (10, 12):
             values[i] = None
     f = legend.figures_from_rows(first, step, values, first, first + 25 * 60, 10)
-    assert (f.min, f.max) == (4.5, 22.0)
-    assert f.mean == pytest.approx((4.5 + 11 + 22) / 3)
-    assert f.total == pytest.approx((4.5 + 11 + 22) * 10)
+    assert (f.min, f.max) == (4.5, 11.0)
+    assert f.mean == pytest.approx((4.5 + 11) / 2)
+    assert f.total == pytest.approx((4.5 + 11) * 10)
+    # a window starting 3 minutes past a boundary: the points stay on rrdtool's boundaries
+    # (rows 10-19 and 20-29), the partial group of rows 3-9 is left out.
+    values = list(map(float, range(30)))
+    f = legend.figures_from_rows(first, step, values, first + 180, first + 1800, 10)
+    assert (f.min, f.max, f.total) == (14.5, 24.5, (14.5 + 24.5) * 10)
     gap = legend.figures_from_rows(first, step, [1.0] * 10 + [None] * 10 + [3.0] * 10,
                                    first, first + 1800, 10)
     assert (gap.min, gap.max, gap.mean, gap.total) == (1.0, 3.0, 2.0, 40.0)
@@ -371,7 +382,7 @@ def test_b17_default_span(root):
     argv = ["--date", "2006-10-10 15:13:00", "-c", "c", "--machines", "m1", "-t", "filecount"]
     request = request_for(root, *argv)
     assert (timeutil.iso(request.start), timeutil.iso(request.end), request.span) == (
-        "2006-10-10 03:13:00", "2006-10-10 15:00:00", 12)
+        "2006-10-10 03:00:00", "2006-10-10 15:00:00", 12)
     job, = rrd_graphics.plan(paths, request, now=T("2024-01-01 00:00:00"))
     assert arg_after(job.args, "--step") == "600"
     assert "for a span of 12 hours ending at 2006-10-10 15:00:00." in arg_after(job.args, "--title")
@@ -382,6 +393,47 @@ def test_b17_default_span(root):
                                 T("2006-11-09 15:00:00"))
     job, = rrd_graphics.plan(paths, request, now=T("2024-01-01 00:00:00"))
     assert arg_after(job.args, "--step") == "14400"
+
+
+def plotted_extremes(job, tmp_path) -> tuple[float, float]:
+    """(min, max) of the points rrdtool really draws for a job: its own argument list with
+    VDEFs over the plotted (consolidated) values."""
+    args = [str(tmp_path / "probe.png"), *job.args[1:], "VDEF:vmin=realValue,MINIMUM",
+            "VDEF:vmax=realValue,MAXIMUM", "PRINT:vmin:%.6lf", "PRINT:vmax:%.6lf"]
+    out = subprocess.run(["rrdtool", "graphv", *args], capture_output=True, text=True,
+                         check=True, timeout=60, env=dict(os.environ, TZ="UTC")).stdout
+    printed = dict(line.split(" = ", 1) for line in out.splitlines() if line.startswith("print["))
+    return float(printed["print[0]"].strip('"')), float(printed["print[1]"].strip('"'))
+
+
+def test_item10_off_the_hour_window_title_and_legend_agree(root, tmp_path, capsys):
+    """Issue 10 item 10: asked at 14:33 (no period, default 12 hours), the window is
+    02:00-14:00, the title says 12 hours ending at 14:00, and the legend's figures are those
+    of the 10-minute points rrdtool draws (min, max = the VDEFs of the plotted values)."""
+    paths = StatsPaths(root)
+    # value of the minute = minute of the hour + 10 x hour: aligned 10-minute points are
+    # 4.5 + 10h, 14.5 + 10h, ..., 54.5 + 10h; groups counted from :33 would give other means.
+    make_client(paths, "c", ["m1"], T("2006-10-10 00:00:00"), 16 * 60,
+                value=lambda t: float((t // 60) % 60 + 10 * ((t // 3600) % 24)),
+                time_of_update=T("2006-10-10 15:00:00"), types=["filecount"])
+    argv = ["--date", "2006-10-10 14:33:00", "-c", "c", "--machines", "m1", "-t", "filecount"]
+    request = request_for(root, *argv)
+    job, = rrd_graphics.plan(paths, request, now=T("2024-01-01 00:00:00"))
+    assert (arg_after(job.args, "--start"), arg_after(job.args, "--end")) == (
+        str(T("2006-10-10 02:00:00")), str(T("2006-10-10 14:00:00")))
+    assert arg_after(job.args, "--step") == "600"
+    assert arg_after(job.args, "--title") == (
+        "Files/Minute for c for a span of 12 hours ending at 2006-10-10 14:00:00.")
+    low, high = plotted_extremes(job, tmp_path)
+    assert (low, high) == (24.5, 184.5)                  # hours 02 to 13, aligned points
+    # total = files of 02:00-13:59 = sum over 12 hours of (0+...+59) + 60 x 10h
+    total = sum(sum(m + 10 * h for m in range(60)) for h in range(2, 14))
+    assert total == 75240
+    assert comments(job.args)[0] == (f"COMMENT: Min\\: {low:.2f} Files/Min   Max\\: {high:.2f} Files/Min   "
+                                     f"Mean\\: 104.50 Files/Min   Total\\: {total} Files\\c")
+    assert run(root, *argv) == 0
+    assert capsys.readouterr().out == f"Plotted : {job.png}\n"
+    assert png_size(job.png) == (897, 282)
 
 
 def test_yearly_and_daily_copies(satnet, root):

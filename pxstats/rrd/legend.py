@@ -5,17 +5,21 @@ Figures are computed with the INTENDED definition of the original's
 `getGraphicsMinMaxMeanTotal` rather than its loop:
 
 * a *point* is a group of k consecutive rows (k = plot interval / row step, at least 1),
-  the groups starting at the first row of the window; the last group may be shorter;
+  grouped exactly as `rrdtool graph --step <p*60>` consolidates them: groups aligned on
+  multiples of p minutes since the epoch, a group reaching outside the window left out
+  (rrdtool draws it unknown), so the legend describes the points drawn (its max is the
+  tallest bar);
 * a point's value is the mean of the known rows of its group; a group whose rows are all
   unknown is skipped (it is a gap in the curve, not a zero);
 * min and max are over the points, the mean is over the known points, and
   total = sum of points x the minutes a point covers (= the plot interval p, so the total
   is the number of files/bytes/errors of the window, values being per minute).
 
-The legacy loop skipped row 0 (and row 1 when k = 1), dropped the trailing partial group,
-divided a partially unknown group by k instead of by its known rows, and divided the sum by
-a count that still included the skipped rows; figures may therefore differ from the
-original's by about one point.
+The legacy loop skipped row 0 (and row 1 when k = 1), counted its groups from the window
+start (not on rrdtool's boundaries: a window starting at 02:33 gave groups 02:33-02:43 while
+rrdtool drew 02:30-02:40), divided a partially unknown group by k instead of by its known
+rows, and divided the sum by a count that still included the skipped rows; figures may
+therefore differ from the original's by about one point.
 """
 
 from __future__ import annotations
@@ -50,20 +54,29 @@ def figures_from_rows(first: int, step: int, values, start: int, end: int,
     """Figures of the rows a fetch returned.
 
     `first`, `step`, `values`: the binding's answer, row i covering
-    (first + i*step, first + (i+1)*step]. Only rows overlapping [start, end) are used."""
+    (first + i*step, first + (i+1)*step]. With one row per point, the rows overlapping
+    [start, end) are the points; with k rows per point, the groups of k rows aligned on
+    multiples of k*step seconds (rrdtool's consolidation for `graph --step`) that lie
+    entirely within [start, end)."""
     if step <= 0:
-        return Figures.empty()
-    # rows i with first + i*step < end and first + (i+1)*step > start
-    rows = values[max(0, (start - first) // step):max(0, -(-(end - first) // step))]
-    if not rows:
         return Figures.empty()
     k = max(1, round(plot_minutes * 60 / step))
     width = k * step / 60                           # minutes covered by one point (= p)
     points = []
-    for g in range(0, len(rows), k):
-        known = [v for v in rows[g:g + k] if v is not None]
-        if known:
-            points.append(sum(known) / len(known))
+    if k == 1:
+        # rows i with first + i*step < end and first + (i+1)*step > start
+        rows = values[max(0, (start - first) // step):max(0, -(-(end - first) // step))]
+        points = [v for v in rows if v is not None]
+    else:
+        span = k * step
+        low = -(-start // span) * span                  # first group boundary in the window
+        for group_start in range(low, end - span + 1, span):
+            i = (group_start - first) // step
+            if i + k <= 0 or i >= len(values):
+                continue
+            known = [v for v in values[max(0, i):i + k] if v is not None]
+            if known:
+                points.append(sum(known) / len(known))
     if not points:
         return Figures.empty()
     total = sum(points) * width

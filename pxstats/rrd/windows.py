@@ -1,7 +1,8 @@
 """Time windows and resolution of the RRD graphics (spec rrd.md §3.3, §3.6).
 
-All times are UTC epoch seconds. A window is (start, end); the graphics program then rounds
-the end down to the hour (fixed windows already are) and keeps the start as it is.
+All times are UTC epoch seconds. A window is (start, end); the graphics program takes it
+ending at the hour holding its date (`graph_window`), so every window starts and ends on a
+whole hour.
 """
 
 from __future__ import annotations
@@ -83,10 +84,17 @@ def window(date: int, period: str | None, span_hours: int | None = None,
 
 def graph_window(date: int, period: str | None, span_hours: int | None = None,
                  fixed_current: bool = False, fixed_previous: bool = False) -> tuple[int, int, int]:
-    """(start, end, span hours) as generateRRDGraphics uses them: the span is the window's
-    length in whole hours before rounding, then the end is rounded down to the hour and the
-    start is left alone (a floating window keeps the minutes of `date`)."""
-    start, end = window(date, period, span_hours, fixed_current, fixed_previous)
+    """(start, end, span hours) as generateRRDGraphics uses them: `date` is rounded down to
+    the hour first, so a floating window (a span, or a period without a fixed option) is the
+    `span` whole hours ending at that hour, e.g. 02:00-14:00 for a 12-hour graphic asked at
+    14:33. Window, title ("12 hours") and legend figures then describe the same data, and the
+    window starts on the boundaries of rrdtool's consolidated points.
+
+    The original rounded only the end (02:33-14:00 under a "12 hours" title), and its legend
+    figures were groups of rows counted from 02:33 while rrdtool drew points aligned on
+    02:30, 02:40, ... (issue 10 item 10). Fixed windows start and end on midnights anyway."""
+    start, end = window(timeutil.hour_start(date), period, span_hours, fixed_current,
+                        fixed_previous)
     span = (end - start) // timeutil.HOUR
     return start, timeutil.hour_start(end), span
 
