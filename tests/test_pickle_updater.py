@@ -7,20 +7,21 @@ import sys
 import time
 
 import pytest
-
-from pxstats.util import timeutil
-from pxstats.collect import cursor
-from pxstats.cli import pickleUpdater
-from pxstats.store import pickles, updates
-
 from helpers import REPO, T, hourly_lines, write_log
 from manpage import assert_manual_page_matches_help
+
+from pxstats.cli import pickleUpdater
+from pxstats.collect import cursor
+from pxstats.store import pickles, updates
+from pxstats.util import timeutil
 
 
 @pytest.fixture
 def remote1(tmp_path):
-    log = write_log(tmp_path / "data" / "logFiles" / "remote1" / "tx_clientA.log",
-                    hourly_lines("2008-04-30 10:00:00", 6))
+    log = write_log(
+        tmp_path / "data" / "logFiles" / "remote1" / "tx_clientA.log",
+        hourly_lines("2008-04-30 10:00:00", 6),
+    )
     return tmp_path, log
 
 
@@ -36,7 +37,10 @@ def test_t12_first_run(remote1):
     root, log = remote1
     assert run(root, "-m", "remote1", "-f", "tx", "-c", "clientA", "-d", "2008-04-30 12:10:00") == 0
     c = pickles.load_collector(pickle_of(root, "20080430_11"))
-    assert (timeutil.iso(c.start), timeutil.iso(c.end)) == ("2008-04-30 11:00:00", "2008-04-30 12:00:00")
+    assert (timeutil.iso(c.start), timeutil.iso(c.end)) == (
+        "2008-04-30 11:00:00",
+        "2008-04-30 12:00:00",
+    )
     assert [i for i, b in enumerate(c.buckets) if b.rows] == [0, 30]
     assert c.stats_types == ["errors", "latency", "bytecount"]
     assert (c.interval, c.total_width, c.log_files) == (60, 3600, [str(log)])
@@ -63,7 +67,9 @@ def test_t13_catch_up_rerun_and_gap_of_days(remote1):
     before = {p: p.stat().st_mtime_ns for p in (root / "data" / "pickles").rglob("*_*")}
     assert run(root, "-m", "remote1", "-c", "clientA", "-d", "2008-04-30 15:35:00") == 0
     assert {p: p.stat().st_mtime_ns for p in (root / "data" / "pickles").rglob("*_*")} == before
-    assert "This client was not updated" in (root / "data" / "logs" / "pickleUpdater.log").read_text()
+    assert (
+        "This client was not updated" in (root / "data" / "logs" / "pickleUpdater.log").read_text()
+    )
     assert updates.read(time_file) == T("2008-04-30 15:00:00")
     assert run(root, "-m", "remote1", "-c", "clientA", "-d", "2008-04-30 15:35:00", "-n") == 0
     assert updates.read(time_file) == T("2008-04-30 15:35:00")  # -n collects up to the minute
@@ -89,17 +95,20 @@ def test_now_option_then_full_hour_gives_full_pickle(remote1):
     assert [i for i, b in enumerate(full.buckets) if b.rows] == [0, 30]
 
 
-@pytest.mark.parametrize("args,message", [
-    (["-f", "trx"], "File type must be either tx or rx"),
-    (["-f", "rx", "-t", "latency"], "possible data types values are"),
-    (["-i", "0"], "interval"),
-    (["-i", "7"], "interval"),
-    (["-d", "04/30/2008 12:00"], "date format must be YYYY-MM-DD HH:MM:SS, also YYYY-MM-DD"),
-    (["-d", "2008-04-30 12:00:00\nX"], "date format must be"),
-    (["-d", "not a date 12:00"], "date format"),
-    (["-m", "../etc"], "invalid machine name"),
-    (["-c", "a/b"], "invalid client name"),
-])
+@pytest.mark.parametrize(
+    "args,message",
+    [
+        (["-f", "trx"], "File type must be either tx or rx"),
+        (["-f", "rx", "-t", "latency"], "possible data types values are"),
+        (["-i", "0"], "interval"),
+        (["-i", "7"], "interval"),
+        (["-d", "04/30/2008 12:00"], "date format must be YYYY-MM-DD HH:MM:SS, also YYYY-MM-DD"),
+        (["-d", "2008-04-30 12:00:00\nX"], "date format must be"),
+        (["-d", "not a date 12:00"], "date format"),
+        (["-m", "../etc"], "invalid machine name"),
+        (["-c", "a/b"], "invalid client name"),
+    ],
+)
 def test_t14_validation_errors(tmp_path, capsys, args, message):
     status = run(tmp_path, "-m", "remote1", *args) if "-m" not in args else run(tmp_path, *args)
     err = capsys.readouterr().err
@@ -109,8 +118,11 @@ def test_t14_validation_errors(tmp_path, capsys, args, message):
 
 
 def test_t14_non_integer_interval_is_a_usage_error(tmp_path):
-    proc = subprocess.run([sys.executable, "-m", "pxstats.cli.pickleUpdater", "--root", str(tmp_path),
-                           "-i", "abc"], capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, "-m", "pxstats.cli.pickleUpdater", "--root", str(tmp_path), "-i", "abc"],
+        capture_output=True,
+        text=True,
+    )
     assert proc.returncode == 2 and "invalid int value" in proc.stderr
 
 
@@ -120,7 +132,20 @@ def test_t14_subset_types_without_log_file(remote1):
     conf = root / "etc" / "pxConfigFiles" / "tx" / "remote1" / "newc.conf"
     conf.parent.mkdir(parents=True)
     conf.write_text("destination ftp://x\n")
-    assert run(root, "-m", "remote1", "-t", "errors,bytecount", "-c", "newc", "-d", "2008-04-30 12:10:00") == 0
+    assert (
+        run(
+            root,
+            "-m",
+            "remote1",
+            "-t",
+            "errors,bytecount",
+            "-c",
+            "newc",
+            "-d",
+            "2008-04-30 12:10:00",
+        )
+        == 0
+    )
     c = pickles.load_collector(pickle_of(root, "20080430_11", client="newc"))
     assert c.stats_types == ["errors", "bytecount"] and c.log_files == []
     assert all(b.rows == 0 for b in c.buckets)
@@ -146,7 +171,10 @@ def test_one_failing_client_does_not_stop_the_others(remote1, capsys):
 
 def test_all_clients_from_mirrored_log_names(remote1):
     root, _ = remote1
-    write_log(root / "data" / "logFiles" / "remote1" / "tx_other.log.2008-04-29", hourly_lines("2008-04-29 10:00:00", 1))
+    write_log(
+        root / "data" / "logFiles" / "remote1" / "tx_other.log.2008-04-29",
+        hourly_lines("2008-04-29 10:00:00", 1),
+    )
     assert run(root, "-m", "remote1", "-d", "2008-04-30 12:10:00") == 0
     assert pickle_of(root, "20080430_11").exists()
     assert pickle_of(root, "20080430_11", client="other").exists()
@@ -154,6 +182,7 @@ def test_all_clients_from_mirrored_log_names(remote1):
 
 def test_second_run_while_locked_reports_and_fails(remote1, capsys):
     import fcntl
+
     root, _ = remote1
     lock = root / "data" / "temp" / "lockFiles" / "pickleUpdater_tx_clientA_remote1.lock"
     lock.parent.mkdir(parents=True)
@@ -166,11 +195,17 @@ def test_second_run_while_locked_reports_and_fails(remote1, capsys):
 
 def test_console_script_and_help(remote1, run_env):
     root, _ = remote1
-    proc = subprocess.run(["pickleUpdater", "-m", "remote1", "-c", "clientA", "-d", "2008-04-30 12:10:00"],
-                          env=run_env, capture_output=True, text=True)
+    proc = subprocess.run(
+        ["pickleUpdater", "-m", "remote1", "-c", "clientA", "-d", "2008-04-30 12:10:00"],
+        env=run_env,
+        capture_output=True,
+        text=True,
+    )
     assert proc.returncode == 0, proc.stderr
     assert pickle_of(root, "20080430_11").exists()
-    helped = subprocess.run(["pickleUpdater", "--help"], env=run_env, capture_output=True, text=True)
+    helped = subprocess.run(
+        ["pickleUpdater", "--help"], env=run_env, capture_output=True, text=True
+    )
     assert helped.returncode == 0 and "--fileType" in helped.stdout
 
 
@@ -183,8 +218,9 @@ def test_broken_config_is_one_line_error(tmp_path, capsys):
 
 
 def test_man_page_matches_help():
-    assert_manual_page_matches_help(REPO / "man" / "man1" / "pickleUpdater.1",
-                                    pickleUpdater.build_parser())
+    assert_manual_page_matches_help(
+        REPO / "man" / "man1" / "pickleUpdater.1", pickleUpdater.build_parser()
+    )
 
 
 def test_issue10_item13_log_lines_utc_with_zone_and_pid_one_info_per_client(remote1):
@@ -199,19 +235,29 @@ def test_issue10_item13_log_lines_utc_with_zone_and_pid_one_info_per_client(remo
     when = stamp.match(lines[-1]).group(1)
     assert abs(calendar.timegm(time.strptime(when[:19], "%Y-%m-%dT%H:%M:%S")) - time.time()) < 600
     info = [line for line in lines if "[INFO]" in line]
-    assert len(info) == 4          # per run: one line for the client, one for the run
+    assert len(info) == 4  # per run: one line for the client, one for the run
     assert "tx clientA of remote1: 6 hour(s) collected up to 2008-04-30 16:00:00" in info[2]
     assert "1 client(s), 1 updated, 0 up to date, 0 failed" in info[3]
 
 
-@pytest.mark.parametrize("args,named", [
-    (["-m", "remote1", "-c", "clientB"], "unknown client 'clientB' on remote1 (tx); closest known: clientA"),
-    (["-m", "remote1", "-c", "clientA", "-f", "rx"], "unknown source 'clientA' on remote1 (rx)"),
-    (["-m", "remote2", "-c", "clientA"], "unknown machine 'remote2': its log folder"),
-    (["-m", "remote2"], "closest known: remote1"),
-])
-def test_issue10_item1_unknown_names_are_refused_and_nothing_is_written(remote1, capsys, args,
-                                                                         named):
+@pytest.mark.parametrize(
+    "args,named",
+    [
+        (
+            ["-m", "remote1", "-c", "clientB"],
+            "unknown client 'clientB' on remote1 (tx); closest known: clientA",
+        ),
+        (
+            ["-m", "remote1", "-c", "clientA", "-f", "rx"],
+            "unknown source 'clientA' on remote1 (rx)",
+        ),
+        (["-m", "remote2", "-c", "clientA"], "unknown machine 'remote2': its log folder"),
+        (["-m", "remote2"], "closest known: remote1"),
+    ],
+)
+def test_issue10_item1_unknown_names_are_refused_and_nothing_is_written(
+    remote1, capsys, args, named
+):
     """`pickleUpdater -c satnett` (a typo) wrote an empty pickle and a time file; an unknown
     machine exited 0 saying nothing. Now: exit 1, one line naming it and the closest known
     names, nothing written."""
@@ -235,5 +281,57 @@ def test_issue10_item1_host_without_sundew_and_nothing_to_do(tmp_path, remote1, 
     assert run(root, "-m", "remote1", "-d", "2008-04-30 12:10:00") == 0
     capsys.readouterr()
     assert run(root, "-m", "remote1", "-v", "-d", "2008-04-30 12:10:00") == 0
-    assert "nothing to do: every client of remote1 is collected up to 2008-04-30 12:00:00" in \
-        capsys.readouterr().err
+    assert (
+        "nothing to do: every client of remote1 is collected up to 2008-04-30 12:00:00"
+        in capsys.readouterr().err
+    )
+
+
+def minute_lines(hour: str, nbytes) -> list[str]:
+    """One delivery at second 30 of every minute of the hour, of nbytes(minute) bytes."""
+    lines = []
+    for minute in range(60):
+        t = T(hour) + minute * 60 + 30
+        stamp = timeutil.iso(t - 10).replace("-", "").replace(" ", "").replace(":", "")
+        lines.append(
+            f"{timeutil.iso(t)},000 [INFO] ({nbytes(minute)} Bytes) Bulletin "
+            f"SA{minute:02d}_CWAO:ncp1:CWAO:SA:3:Direct:{stamp}  delivered"
+        )
+    return lines
+
+
+def test_interval_is_honoured(tmp_path):
+    """The original never passed -i on (always 1-minute buckets); -i 5 gives 12 buckets of
+    5 minutes, each holding the rows of its 5 minutes."""
+    write_log(
+        tmp_path / "data" / "logFiles" / "m1" / "tx_c1.log",
+        minute_lines("2008-04-30 11:00:00", lambda minute: minute + 1),
+    )
+    assert run(tmp_path, "-m", "m1", "-c", "c1", "-i", "5", "-d", "2008-04-30 12:10:00") == 0
+    c = pickles.load_collector(pickle_of(tmp_path, "20080430_11", client="c1", machine="m1"))
+    assert (c.interval, len(c.buckets)) == (300, 12)
+    assert [b.rows for b in c.buckets] == [5] * 12
+    # minutes 5k .. 5k+4 carry 5k+1 .. 5k+5 bytes
+    assert [b.totals["bytecount"] for b in c.buckets] == [25.0 * k + 15 for k in range(12)]
+    assert [b.means["latency"] for b in c.buckets] == [10.0] * 12
+    assert [timeutil.iso(b.start) for b in c.buckets[:2]] == [
+        "2008-04-30 11:00:00",
+        "2008-04-30 11:05:00",
+    ]
+
+
+def test_means_are_exact_quotients_of_integer_totals(tmp_path):
+    """A mean is the integer total divided by the count, rounded once; the original's
+    float(total) / n rounds twice, which differs once totals pass 2**53 bytes."""
+    big = 2**54 + 1  # three rows: 2**54 + 1, 1, 1 -> total 2**54 + 3
+    write_log(
+        tmp_path / "data" / "logFiles" / "m1" / "tx_c1.log",
+        minute_lines("2008-04-30 11:00:00", lambda minute: big if minute % 3 == 0 else 1),
+    )
+    assert run(tmp_path, "-m", "m1", "-c", "c1", "-i", "3", "-d", "2008-04-30 12:10:00") == 0
+    c = pickles.load_collector(pickle_of(tmp_path, "20080430_11", client="c1", machine="m1"))
+    total = 2**54 + 3
+    for bucket in c.buckets:
+        assert bucket.means["bytecount"] == total / 3 == 6004799503160662.0
+        assert bucket.means["bytecount"] != float(total) / 3  # 6004799503160664.0
+        assert bucket.totals["bytecount"] == float(total)
