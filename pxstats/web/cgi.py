@@ -14,6 +14,7 @@ import wsgiref.handlers
 from pathlib import Path
 
 from pxstats import config as _config
+from pxstats.paths import root_from
 from pxstats.web.app import App
 
 
@@ -44,9 +45,8 @@ def main(argv=None) -> int:
 
 
 def _config_root() -> Path:
-    import os
-
-    return Path(os.environ.get("PXSTATS_ROOT") or Path(__file__).resolve().parents[2])
+    """Without the root argument: the commands' root (never a folder of the installed package)."""
+    return root_from(None)
 
 
 if __name__ == "__main__":
