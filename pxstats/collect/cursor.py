@@ -47,15 +47,25 @@ def load(path: Path) -> Pointer | None:
     """The saved pointer, or None when absent or unreadable (then files are read from the top)."""
     try:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
-        return Pointer(data["firstLine"].encode("latin-1"), int(data["offset"]),
-                       timeutil.parse_iso(data["end"]))
+        return Pointer(
+            data["firstLine"].encode("latin-1"),
+            int(data["offset"]),
+            timeutil.parse_iso(data["end"]),
+        )
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return None
 
 
 def save(path: Path, pointer: Pointer) -> None:
-    atomic.write_text(path, json.dumps({
-        "firstLine": pointer.first_line.decode("latin-1"),
-        "offset": pointer.offset,
-        "end": timeutil.iso(pointer.end),
-    }, indent=1) + "\n")
+    atomic.write_text(
+        path,
+        json.dumps(
+            {
+                "firstLine": pointer.first_line.decode("latin-1"),
+                "offset": pointer.offset,
+                "end": timeutil.iso(pointer.end),
+            },
+            indent=1,
+        )
+        + "\n",
+    )

@@ -22,7 +22,7 @@ microseconds whatever it does, `argmax` on boolean rows is a byte-by-byte loop, 
 indexing of columns makes non-contiguous arrays; hence 8-byte words (SWAR), lookup tables
 and fixed-width copies of bytes made through a `V<width>` view (one memcpy per row).
 
-Why one module of ~650 lines: each vectorised pass relies on the invariants the previous
+Why one module of ~750 lines: each vectorised pass relies on the invariants the previous
 one established (line starts, padding, candidate masks); kept together they can be read in
 order against the reference parser.
 """

@@ -20,7 +20,7 @@ def client_names(paths: StatsPaths, file_type: str, machine: str) -> list[str]:
     found = set()
     for p in _listdir(paths.log_dir_for(machine)):
         if p.name.startswith(prefix) and ".log" in p.name:
-            found.add(p.name[len(prefix):p.name.index(".log")])
+            found.add(p.name[len(prefix) : p.name.index(".log")])
     return sorted(found)
 
 
