@@ -458,7 +458,7 @@ def _tx_fields(buf: Block, at: np.ndarray, latency_on: bool):
         colons = np.einsum("ij->i", colons.view(U64))  # per-byte sums, < 256
         ok &= (colons * _ONES >> U64(56)) == 6
         valid, arrival = _clock(tail.view(np.uint16)[:, 56:], _STAMP_LANES)  # bytes 112-127
-        ok &= valid & (arrival >= 0)  # scan rejects reception times before 1970
+        ok &= valid & (arrival >= 0)  # times before 1970: left to the reference
     return ok, end - 127 + before, end, arrival
 
 
