@@ -133,19 +133,6 @@ def test_checkout_root_only_for_a_source_checkout(tmp_path):
     assert pxpaths.checkout_root(installed / "pxstats") is None
 
 
-def test_a_command_without_any_root_exits_2_with_one_line(tmp_path, conf, monkeypatch, capsys):
-    monkeypatch.delenv("PXSTATS_ROOT", raising=False)
-    monkeypatch.setenv("PXSTATS_CONF", str(conf))
-    monkeypatch.setattr(pxpaths, "checkout_root", lambda package=None: None)
-    from pxstats.cli import picklesTimeOfUpdatesViewer
-
-    with pytest.raises(SystemExit) as exit:
-        picklesTimeOfUpdatesViewer.main([])
-    assert exit.value.code == 2
-    err = capsys.readouterr().err
-    assert err.count("\n") == 1 and "error: no pxStats root: give --root DIR" in err
-
-
 # -- item 5: the bin/ shims ---------------------------------------------------------------------
 
 
