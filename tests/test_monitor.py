@@ -11,12 +11,12 @@ import os
 import shutil
 import subprocess
 from pathlib import Path
-from smtpd import smtp_server  # noqa: F401  (fixture)
 from types import SimpleNamespace
 
 import monitorworld as world
 import pytest
 from manpage import assert_manual_page_matches_help
+from smtpserver import smtp_server  # noqa: F401  (fixture)
 
 from pxstats.actions import monitor
 from pxstats.cli import statsMonitor
