@@ -17,6 +17,7 @@ from pxstats.cli import csvDataConversion as cli
 from pxstats.paths import StatsPaths
 from pxstats.rrd import schema
 from pxstats.util import timeutil
+from pxstats.util.numbers import py2_str
 
 TX_HEADER = ("clients,latency min,latency max,latency mean,latency total,bytecount min,"
              "bytecount max,bytecount mean,bytecount total,errors min,errors max,errors mean,"
@@ -184,6 +185,58 @@ def test_render_writes_none_and_keeps_every_line():
                     "a on m2,1,2.5,1.75,35.0,1,2.5,1.75,35.0,1,2.5,1.75,35.0\n")
 
 
+# Python 2 str() of floats, as the original wrote every cell (issue 10 item 12); the right
+# column was printed by Python 2.7.18.
+PY2_STR = [
+    (3421.5000000000005, "3421.5"), (0.1 + 0.2, "0.3"), (1 / 3, "0.333333333333"),
+    (15000.0, "15000.0"), (0.0, "0.0"), (-0.0, "-0.0"), (100.0, "100.0"),
+    (99999999999.0, "99999999999.0"), (123456789012.0, "1.23456789012e+11"),
+    (1e11, "1e+11"), (123456789010.5, "1.2345678901e+11"), (1e15, "1e+15"), (1e16, "1e+16"),
+    (1234567890123.0, "1.23456789012e+12"), (1000000000004.0, "1e+12"),
+    (1000000000005.0, "1.00000000000e+12"), (1000000000015.0, "1.00000000002e+12"),
+    (57827072603050.0, "5.78270726030e+13"), (10000000000005.0, "1e+13"),
+    (123456.7890123456, "123456.789012"), (0.0001, "0.0001"), (1e-05, "1e-05"),
+    (5e-324, "4.94065645841e-324"), (1.7976931348623157e308, "1.79769313486e+308"),
+    (float("inf"), "inf"), (float("-inf"), "-inf"), (float("nan"), "nan"),
+    (7, "7"), (None, "None"),
+]
+
+
+@pytest.mark.parametrize("value, text", PY2_STR)
+def test_values_as_python2_printed_them(value, text):
+    assert csvexport.value_text(value) == text
+
+
+def test_comma_machines_and_python2_values(root, capsys):
+    """Issue 10 item 12: `-c satnet --machines pxatx1,pxatx2` finds the databases of both
+    machines together (satnet_pxatx1pxatx2, as transferPickleToRRD -m pxatx1,pxatx2 names
+    them), and the cells read 0.1 (Python 2 str), not 0.09999999999999999."""
+    paths = StatsPaths(root)
+    day = T("2026-11-20 00:00:00")
+    make_client(paths, "satnet", ["pxatx1", "pxatx2"], day, 1440, lambda t: 0.1,
+                time_of_update=day + 86400)
+    make_client(paths, "other", ["pxatx1"], day, 1440, lambda t: 2.0, time_of_update=day + 86400)
+    argv = ["-d", "--fixedCurrent", "--date", "2026-11-20 12:00:00", "--machines", "pxatx1,pxatx2"]
+    assert run(root, *argv, "-c", "satnet") == 0
+    path = root / "data/csvFiles/daily/tx/pxatx1pxatx2/2026/November/20.csv"
+    assert capsys.readouterr().out == f"generated filename : {path}\n"
+    point = sum([0.1] * 10) / 10                   # a 10-minute point of 0.1 per minute
+    assert str(point) == "0.09999999999999999"     # what Python 3's str() wrote
+    total = sum([point] * 144) * 10
+    assert str(total) != py2_str(total) == "144.0"
+    assert csv_lines(path) == [TX_HEADER, "satnet on pxatx1pxatx2," + ",".join(
+        ["0.1,0.1,0.1,144.0"] * 5)]
+    # every name: each machine on its own and both together
+    assert run(root, *argv) == 0
+    assert csv_lines(path)[1:] == ["other on pxatx1," + ",".join(["2.0,2.0,2.0,2880.0"] * 5),
+                                   "satnet on pxatx1pxatx2," + ",".join(["0.1,0.1,0.1,144.0"] * 5)]
+    capsys.readouterr()
+    assert run(root, *argv, "-c", "satnett") == 1
+    assert capsys.readouterr().err == (
+        "csvDataConversion: error: unknown client 'satnett' (no tx database on pxatx1 or pxatx2 "
+        "or pxatx1pxatx2); closest known: satnet\n")
+
+
 # -- the T-28 run ---------------------------------------------------------------------------------
 
 def test_t28_weekly_fixed_previous(week, root, capsys):
@@ -252,9 +305,10 @@ def test_clients_option_lists_the_given_names(week, root, capsys):
     lines = csv_lines(root / "data/csvFiles/weekly/tx/tag1/2007/52.csv")
     assert lines == [TX_HEADER, "G on machine1machine2," + ",".join(["5.0,5.0,5.0,50400.0"] * 5)]
     capsys.readouterr()
-    assert run(root, *T28, "-c", "c1,nobody") == 2
+    assert run(root, *T28, "-c", "c1,c4") == 1
     assert capsys.readouterr().err == (
-        "csvDataConversion: error: No database found for nobody on machine1machine2\n")
+        "csvDataConversion: error: unknown client 'c4' (no tx database on machine1machine2); "
+        "known: G, c1, c2, c3\n")
 
 
 def test_no_name_gives_the_header_only(week, root):
@@ -283,8 +337,8 @@ def test_daily_figures_ten_minute_points(root):
                "--machines", "m1") == 0
     lines = csv_lines(root / "data/csvFiles/daily/tx/m1/2024/January/15.csv")
     points = [1.0] * 71 + [3.0] * 72
-    one = f"1.0,3.0,{sum(points) / len(points)},{sum(points) * 10}"
-    assert one == f"1.0,3.0,{287 / 143},2870.0"
+    one = f"1.0,3.0,{py2_str(sum(points) / len(points))},{sum(points) * 10}"
+    assert one == "1.0,3.0,2.00699300699,2870.0"          # Python 2 str(287 / 143.0)
     assert lines == [TX_HEADER, "a on m1," + ",".join([one] * 5)]
 
 

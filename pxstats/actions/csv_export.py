@@ -14,8 +14,9 @@ set) with the min, max, mean and total of every data type over a day, week, mont
 * `row_figures` fetches each database at the resolution of the period (the original passed
   the data type where the period was expected, so only the age of the window counted, B-30)
   and computes the figures as the RRD legend does (`rrd.legend.figures_from_rows`);
-* `render` writes the text: fixed column order, values with `str()`, `None` when missing —
-  a missing value no longer drops the remaining lines of a name (B-30);
+* `render` writes the text: fixed column order, values as Python 2's `str()` printed them
+  (12 significant digits), `None` when missing — a missing value no longer drops the
+  remaining lines of a name (B-30);
 * `csv_path` names the file after the window's START; `export` replaces it atomically.
 
 Data are read under their English names; the output language governs the header's type
@@ -30,6 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pxstats import i18n
+from pxstats.actions import known
 from pxstats.actions.errors import RequestError
 from pxstats.actions.options import (
     FIXED_BOTH_ERROR,
@@ -45,6 +47,7 @@ from pxstats.rrd import graph, schema, windows
 from pxstats.rrd.legend import Figures
 from pxstats.store import inventory
 from pxstats.util import atomic, timeutil
+from pxstats.util.numbers import py2_str
 from pxstats.util.locks import named_lock
 
 log = logging.getLogger(__name__)
@@ -125,14 +128,23 @@ def machine_sets(values, clusters: bool, tags: dict) -> tuple[MachineSet, ...]:
     """One machine set per --machines value. With `clusters`, a value that is a machine tag
     stands for its machines (names must have run on all of them: the database of the
     concatenated machines); any other value is a machine name (possibly already a
-    concatenation) used as it is."""
+    concatenation) used as it is.
+
+    Without `clusters`, several values also stand for those machines together, as
+    `--machines` means for transferPickleToRRD and generateRRDGraphics: `pxatx1,pxatx2`
+    searches pxatx1, pxatx2 and the databases of both together (`<name>_pxatx1pxatx2`)."""
     sets = []
     for value in values:
         if clusters and value in tags:
             sets.append(MachineSet(value, tuple(tags[value])))
         else:
             sets.append(MachineSet(value, (value,)))
-    return tuple(sets)
+    if not clusters and len(values) > 1:
+        sets.append(MachineSet(",".join(values), tuple(values)))
+    unique = {}
+    for mset in sets:
+        unique.setdefault(mset.name, mset)
+    return tuple(unique.values())
 
 
 def unknown_tags(values, clusters: bool, tags: dict) -> list[str]:
@@ -211,9 +223,10 @@ def build_request(options: CsvOptions, settings) -> Request:
 
 
 def plan(paths: StatsPaths, request: Request) -> dict[str, list[str]]:
-    """The lines of the request's file (`select_rows`); RequestError when an explicitly
-    named client/source has no database on the searched machines. Warns first about the
-    --machinesAreClusters values that are no tag."""
+    """The lines of the request's file (`select_rows`); `known.UnknownName` (naming the
+    closest names that have databases there) when an explicitly named client/source has no
+    database on the searched machines. Warns first about the --machinesAreClusters values
+    that are no tag."""
     for value in request.unknown_tags:
         log.warning("%s is not a machine tag of configForMachines; used as a machine name",
                     value)
@@ -221,8 +234,13 @@ def plan(paths: StatsPaths, request: Request) -> dict[str, list[str]]:
     if request.clients is not None:
         missing = [c for c in request.clients if c not in rows]
         if missing:
-            where = ", ".join(m.name for m in request.machine_sets)
-            raise RequestError(f"No database found for {', '.join(missing)} on {where}")
+            where = " or ".join(m.name for m in request.machine_sets)
+            candidates = set()
+            for mset in request.machine_sets:
+                candidates.update(inventory.names_having_run(paths, request.file_type,
+                                                             mset.name, 0))
+            raise known.unknown(known.KIND[request.file_type], missing[0], candidates,
+                                f" (no {request.file_type} database on {where})")
     return rows
 
 
@@ -311,8 +329,9 @@ def header(file_type: str, language: str = "en", data_types=None) -> str:
 
 
 def value_text(value) -> str:
-    """Python str(): '12.5', 'None'."""
-    return str(value)
+    """The original's cell: Python 2 str() (12 significant digits: '3421.5', not Python 3's
+    '3421.5000000000005'; '15000.0', '1e+16'), 'None' when missing."""
+    return py2_str(value)
 
 
 def line(name: str, machine: str, figures: dict, data_types) -> str:

@@ -9,6 +9,7 @@ import logging
 import sys
 
 from pxstats.actions import csv_export as csvexport
+from pxstats.actions import known
 from pxstats.actions.errors import RequestError
 from pxstats.cli.common import (
     EXIT_USAGE,
@@ -62,8 +63,10 @@ def build_parser() -> argparse.ArgumentParser:
                              "Default: mainApplicationLanguage of ROOT/etc/config, else en.")
     parser.add_argument("--machines", default=None,
                         help="Comma-separated machines (default: this host), each searched on "
-                             "its own; with --machinesAreClusters, machine tags. The value "
-                             "without commas names the CSV folder.")
+                             "its own and, without --machinesAreClusters, all together too "
+                             "(the databases of transferPickleToRRD -m a,b); with "
+                             "--machinesAreClusters, machine tags. The value without commas "
+                             "names the CSV folder.")
     parser.add_argument("--machinesAreClusters", action="store_true",
                         help="The --machines values are machine tags of "
                              "ROOT/etc/configForMachines: each stands for the clients/sources "
@@ -130,6 +133,8 @@ def main(argv=None) -> int:
         else:
             setup_logging(paths, PROGRAM, args.verbose)
         rows = csvexport.plan(paths, request)
+    except known.UnknownName as exc:            # well formed, but no such name: 1
+        return fail(PROGRAM, str(exc))
     except (UserError, RequestError, ConfigError) as exc:
         return fail(PROGRAM, str(exc), EXIT_USAGE)
     try:

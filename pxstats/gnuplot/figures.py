@@ -12,6 +12,7 @@ from pxstats.gnuplot.words import TEXT
 from pxstats.i18n import ALL
 from pxstats.stats.collector import Bucket
 from pxstats.util import timeutil
+from pxstats.util.numbers import py2_str  # Python 2 str() of the figures (B-06)
 
 LATENCY_FILE_WIDTH = 50        # longer file names go on a line of their own
 BYTECOUNT_FILE_WIDTH = 65
@@ -27,16 +28,6 @@ class Series:
 
 
 # -- figures of one panel (§1.5) -------------------------------------------------------------------
-
-def py2_str(value) -> str:
-    """Python 2 str() of a number: '%.12g', with '.0' added to an integral float (B-06)."""
-    if isinstance(value, int):
-        return str(value)
-    text = "%.12g" % value
-    if not any(c in text for c in ".e") and text.lstrip("-") not in ("inf", "nan"):
-        text += ".0"
-    return text
-
 
 def bytes_text(total: float) -> str:
     """Decimal units: Bytes, kiloBytes, MegaBytes, GigaBytes."""
