@@ -315,7 +315,7 @@ def test_colons_escaped(data_type, case, client, language):
     for a in args:
         if a.startswith("COMMENT:"):
             assert not _unescaped_colon(a[len("COMMENT:"):]), a
-        if a.startswith(("AREA:", "LINE1:")):
+        if a.startswith(("AREA:", "LINE1:")) and a.count(":") >= 2:
             assert not _unescaped_colon(a.split(":", 2)[2]), a
     define = next(a for a in args if a.startswith("DEF:"))
     if ":" in client:
@@ -458,13 +458,69 @@ def test_french_output_names(satnet, root, capsys):
     request = request_for(root, "-l", "fr", "-m", "--fixedPrevious", "--date", "2006-10-10 01:00:00",
                           "-c", "satnet", "--machines", "pds5,pds6", "-t", "latence")
     job, = rrd_graphics.plan(StatsPaths(root), request, now=T("2024-01-01 00:00:00"))
-    assert arg_after(job.args, "--title") == ("Latence moyenne par minute pour satnet pour une duree "
-                                              "de 1 mois se terminant le 2006-10-01 00:00:00.")
+    assert arg_after(job.args, "--title") == ("Latence moyenne par minute pour satnet pour une "
+                                              "durée de 1 mois se terminant le 2006-10-01 00:00:00.")
     assert arg_after(job.args, "--vertical-label") == "Latence(en secondes)"
     assert "DEF:latency=" in " ".join(job.args)         # data names stay English
     assert graph.archive_path(StatsPaths(root), "monthly", "tx", "satnet", "latency",
                                request.start, "fr").parts[-4:] == ("satnet", "2006", "latence",
                                                                     "Septembre.png")
+
+
+def test_item11_french_words(satnet, root, capsys):
+    """Issue 10 item 11, checked against the original's French catalogue
+    (lang/fr/lib/RRDGraphicProducer): the title says "durée" and "année(s)" (the catalogue's
+    "duree", "annee(s)" lacked the accents its gnuplot catalogue has), the AREA/LINE legend
+    shows the French type name (the original showed the English DS name), the notes follow
+    the catalogue's wording; the data names of DEF/CDEF stay English."""
+    day = golden_args("filecount", "daily", language="fr")
+    assert arg_after(day, "--title") == ("Fichiers/Minute pour satnet pour une durée de 1 jour(s) "
+                                         "se terminant le 2006-10-12 00:00:00.")
+    assert "AREA:realValue#019EFF:nbreDeFichiers" in day
+    assert "LINE1:realValue#080166" in day           # the legend once: French names are long
+    assert "DEF:filecount=/ROOT/data/databases/currentDatabases/filecount/satnet_pds5pds6:" \
+           "filecount:AVERAGE" in day and "CDEF:realValue=filecount,1,*" in day
+    assert comments(day) == [
+        "COMMENT: Min\\: 0.0000 Fichiers/Min   Max\\: 12.30 Fichiers/Min   "
+        "Moyenne\\: 3.41 Fichiers/Min   Total\\: 2455 Fichiers\\c",
+        "COMMENT:Note(s)\\: Graphiques créés en utilisant la moyenne de 10 minute(s). \\c"]
+    year = golden_args("filecount", "yearly", language="fr")
+    assert " pour une durée de 1 année(s) se terminant le " in arg_after(year, "--title")
+    assert year[0].endswith("_nbreDeFichiers_1annees_sur_pds5pds6.png")     # names stay ASCII
+    assert legend.y_axis_note("1.23 MB/Min", "fr") == (
+        "M sur l'axe des y signifie Mega, donc x millions.")
+    assert legend.y_axis_note("0.0500 Fichiers/Min", "fr") == (
+        "m sur l'axe des y signifie milli, donc x millièmes.")
+    assert legend.interval_note("errors", 240, "fr") == (
+        "Graphiques créés en utilisant la moyenne de 4 heure(s).")
+    # English is the original's, word for word
+    assert "AREA:realValue#019EFF:filecount" in golden_args("filecount", "daily")
+    # Faithful: the machine totals' PNG is named after the file type, as the original's
+    # (spec rrd.md §3.10, behaviour 21); the web pages link its archive copy under totals/.
+    assert graph.image_path(StatsPaths(root), "tx", "tx", T("2024-01-16 00:00:00"), "filecount",
+                            24, "m1", "fr") == (
+        root / "data/graphics/autres/rrd/tx/tx_tx_20240116_00:00:00_nbreDeFichiers_1jours_sur_m1.png")
+    # and the accented words render
+    assert run(root, "-l", "fr", "-y", "--fixedCurrent", "--date", "2006-10-11 12:00:00",
+               "-c", "satnet", "--machines", "pds5,pds6", "-t", "filecount") == 0
+    png = Path(capsys.readouterr().out.split(" : ", 1)[1].strip())
+    assert png.name == "tx_satnet_20070101_00:00:00_nbreDeFichiers_1annees_sur_pds5pds6.png"
+    assert png_size(png) == (897, 282)
+    # every legend element inside the image, for the longest type name, in both languages
+    for language in ("en", "fr"):
+        request = request_for(root, "-l", language, "-y", "--fixedCurrent", "--date",
+                              "2006-10-11 12:00:00", "-c", "satnet", "--machines", "pds5,pds6",
+                              "-t", "filesOverMaxLatency")
+        job, = rrd_graphics.plan(satnet, request, now=T("2024-01-01 00:00:00"))
+        out = subprocess.run(["rrdtool", "graphv", str(root / "probe.png"), *job.args[1:]],
+                             capture_output=True, text=True, check=True, timeout=60,
+                             env=dict(os.environ, TZ="UTC")).stdout
+        info = dict(line.split(" = ", 1) for line in out.splitlines())
+        width = int(info["image_width"])
+        boxes = [tuple(map(int, v.strip('"').split(","))) for k, v in info.items()
+                 if k.startswith("coords[")]
+        assert len(boxes) == (4 if language == "en" else 3)
+        assert all(0 <= x1 < x2 <= width for x1, _, x2, _ in boxes), (language, boxes, width)
 
 
 def test_colon_in_client_name_renders(root, capsys):

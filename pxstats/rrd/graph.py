@@ -59,6 +59,9 @@ STYLES = {
                     {"en": "Errors/Minute", "fr": "Erreurs/Minute"}, "#54DE4F", "#1C4A1A"),
 }
 
+# French: the original's catalogue (lang/fr/lib/RRDGraphicProducer) with the accents it
+# lacked in titles ("duree", "annee(s)"; its gnuplot catalogue has "durée"); the units of
+# file names stay as the original wrote them ("annees": names of the archive layout).
 TEXT = {
     "en": {"for": "for", "span": "for a span of", "ending": "ending at", "others": "others",
            "on": "on", "totals": "totals", "plotted": "Plotted",
@@ -66,9 +69,9 @@ TEXT = {
                            "hours": "hours"},
            "name_units": {"years": "years", "months": "months", "days": "days",
                           "hours": "hours"}},
-    "fr": {"for": "pour", "span": "pour une duree de", "ending": "se terminant le",
+    "fr": {"for": "pour", "span": "pour une durée de", "ending": "se terminant le",
            "others": "autres", "on": "sur", "totals": "totaux", "plotted": "Dessiné",
-           "title_units": {"years": "annee(s)", "months": "mois", "days": "jour(s)",
+           "title_units": {"years": "année(s)", "months": "mois", "days": "jour(s)",
                            "hours": "heures"},
            "name_units": {"years": "annees", "months": "mois", "days": "jours",
                           "hours": "heures"}},
@@ -93,9 +96,17 @@ def title(data_type: str, name: str, span_hours: int, end: int, language: str = 
 def graph_args(png: Path | str, db: Path | str, data_type: str, name: str, start: int, end: int,
                span_hours: int, plot_minutes: int, period: str | None, figures: Figures,
                language: str = "en") -> list[str]:
-    """Arguments of `rrdtool graph` for one graphic (spec §3.9), PNG path first."""
+    """Arguments of `rrdtool graph` for one graphic (spec §3.9), PNG path first.
+
+    The data names (DEF, CDEF) are the English DS names. The legend shows the type in the
+    output language: in English twice (AREA and LINE1), as the original; in French once
+    (AREA only), since the French names are longer ("fichiersAvecLatenceInnacceptable"
+    twice pushed the figures out of the image). The original showed the English DS name in
+    French graphics too ("filecount" under a French title)."""
     style = STYLES[data_type]
     t = data_type
+    shown = escape_colons(i18n.TYPE_NAMES[language][data_type])
+    line_legend = f":{shown}" if language == "en" else ""
     args = [str(png), "--imgformat", "PNG", "--width", str(WIDTH), "--height", str(HEIGHT),
             "--start", str(int(start)), "--end", str(int(end)), "--step", str(plot_minutes * 60),
             "--vertical-label", style.label[language],
@@ -103,8 +114,8 @@ def graph_args(png: Path | str, db: Path | str, data_type: str, name: str, start
             "--lower-limit", "0",
             f"DEF:{t}={escape_colons(db)}:{t}:AVERAGE",
             f"CDEF:realValue={t},1,*",
-            f"AREA:realValue{style.area}:{escape_colons(t)}",
-            f"LINE1:realValue{style.line}:{escape_colons(t)}"]
+            f"AREA:realValue{style.area}:{shown}",
+            f"LINE1:realValue{style.line}{line_legend}"]
     if period == "monthly":
         args += ["--x-grid", MONTHLY_X_GRID]
     first, second = comment_texts(data_type, format_figures(data_type, figures, language),

@@ -105,12 +105,14 @@ WORDS = {
            "minutes": "Graphics generated using {n} minute(s) averages.",
            "hours": "Graphics generated using {n} hour(s) averages."},
     "fr": {"min": "Min", "max": "Max", "mean": "Moyenne", "total": "Total", "notes": "Note(s):",
-           "kilo": "k sur l'axe des y signifie kilo, soit x milliers.",
-           "mega": "M sur l'axe des y signifie Mega, soit x millions.",
-           "giga": "G sur l'axe des y signifie giga, soit x milliards.",
-           "milli": "m sur l'axe des y signifie milli, soit x milliemes.",
-           "minutes": "Graphiques produits avec des moyennes de {n} minute(s).",
-           "hours": "Graphiques produits avec des moyennes de {n} heure(s)."},
+           # The original's catalogue (lang/fr/lib/RRDGraphicProducer), its spelling corrected
+           # ("cree", "ségnifie", "mili,donc", "minutes(s)", missing final stops).
+           "kilo": "k sur l'axe des y signifie kilo, donc x milliers.",
+           "mega": "M sur l'axe des y signifie Mega, donc x millions.",
+           "giga": "G sur l'axe des y signifie giga, donc x milliards.",
+           "milli": "m sur l'axe des y signifie milli, donc x millièmes.",
+           "minutes": "Graphiques créés en utilisant la moyenne de {n} minute(s).",
+           "hours": "Graphiques créés en utilisant la moyenne de {n} heure(s)."},
 }
 
 _BYTE_UNITS = ((1e9, "GB/Min", "GigaBytes"), (1e6, "MB/Min", "MegaBytes"),
