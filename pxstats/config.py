@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import logging
 import math
+import os
 import re
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -118,8 +120,11 @@ def parse_ini(text: str, source: str = "<text>") -> IniFile:
 
 
 def _read_text(path: Path, missing_ok: bool = False) -> str | None:
-    """The file's text (UTF-8, else Latin-1); None for a missing file when missing_ok."""
+    """The file's text (UTF-8, else Latin-1); None for a missing file when missing_ok.
+    Only a regular file is read (a FIFO would block the run, a device never end)."""
     try:
+        if not stat.S_ISREG(os.stat(path).st_mode):
+            raise ConfigError(f"{path}: not a regular file")
         data = Path(path).read_bytes()
     except FileNotFoundError:
         if missing_ok:
@@ -467,8 +472,8 @@ def load_general(path: Path) -> CollectionSettings:
 class Context:
     """What one run reads once: the folders under the root, and etc/config parsed once.
 
-    Collection needs only Sundew's folders (`pxRoot`, optional); the full validation of
-    etc/config and etc/configForMachines runs the first time `config` is asked for."""
+    etc/config is optional (a root without it runs with the defaults); when it exists it is
+    validated whole, with etc/configForMachines, for every command alike."""
 
     def __init__(self, root: Path | str):
         etc = Path(root) / "etc"
@@ -477,6 +482,7 @@ class Context:
         px_root = Path(DEFAULT_PX_ROOT) if self._ini is None else _px_root(self._ini)
         self.paths = StatsPaths(root, px_log_dir=px_root / "log", px_etc_dir=px_root / "etc")
         self._config: Config | None = None
+        self.config  # noqa: B018 - one validation for every command, at the start
 
     @property
     def config(self) -> Config | None:

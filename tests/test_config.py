@@ -4,6 +4,8 @@ import logging
 import shutil
 from pathlib import Path
 
+import os
+
 import pytest
 
 from pxstats.config import (
@@ -167,8 +169,12 @@ def test_crlf_and_latin1(tmp_path):
 
 
 def test_unreadable_file(tmp_path):
-    with pytest.raises(ConfigError, match="cannot read"):
+    with pytest.raises(ConfigError, match="not a regular file"):
         read_ini(tmp_path)                              # a folder
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)                                     # would block a reader for ever
+    with pytest.raises(ConfigError, match="fifo: not a regular file$"):
+        read_ini(fifo)
     with pytest.raises(ConfigError, match="file not found"):
         read_ini(tmp_path / "absent")
 
@@ -473,7 +479,7 @@ def test_load_general_errors(tmp_path):
     with pytest.raises(ConfigError, match=r"\[generalConfig\] pxRoot: expected an absolute path"):
         load_general(path)
     (tmp_path / "folder").mkdir()
-    with pytest.raises(ConfigError, match="cannot read"):
+    with pytest.raises(ConfigError, match="not a regular file"):
         load_general(tmp_path / "folder")
 
 

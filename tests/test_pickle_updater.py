@@ -274,7 +274,8 @@ def test_issue10_item1_host_without_sundew_and_nothing_to_do(tmp_path, remote1, 
     success; a run with nothing to do says so with -v."""
     conf = tmp_path / "etc" / "config"
     conf.parent.mkdir(parents=True, exist_ok=True)
-    conf.write_text(f"[generalConfig]\npxRoot = {tmp_path / 'no-sundew'}\n")
+    sample = (REPO / "etc" / "config.sample").read_text()
+    conf.write_text(sample.replace("/apps/px/\n", f"{tmp_path / 'no-sundew'}/\n"))
     assert run(tmp_path, "-d", "2008-04-30 12:10:00") == 1
     assert "log folder" in capsys.readouterr().err
     root, _ = remote1
@@ -284,6 +285,10 @@ def test_issue10_item1_host_without_sundew_and_nothing_to_do(tmp_path, remote1, 
     assert (
         "nothing to do: every client of remote1 is collected up to 2008-04-30 12:00:00"
         in capsys.readouterr().err
+    )
+    assert run(root, "-m", "remote1", "-f", "rx", "-v", "-d", "2008-04-30 12:10:00") == 0
+    assert "nothing to do: remote1 has no rx log and no source configured" in (
+        capsys.readouterr().err
     )
 
 
@@ -335,3 +340,19 @@ def test_means_are_exact_quotients_of_integer_totals(tmp_path):
         assert bucket.means["bytecount"] == total / 3 == 6004799503160662.0
         assert bucket.means["bytecount"] != float(total) / 3  # 6004799503160664.0
         assert bucket.totals["bytecount"] == float(total)
+
+
+def test_issue11_item7_a_full_log_disk_is_one_line_and_the_run_goes_on(remote1):
+    """A full log disk printed a traceback per record (18,798 lines); now one line."""
+    root, _ = remote1
+    logs = root / "data" / "logs"
+    logs.mkdir(parents=True)
+    (logs / "pickleUpdater.log").symlink_to("/dev/full")       # every write: ENOSPC
+    done = subprocess.run([sys.executable, "-m", "pxstats.cli.pickleUpdater", "--root", str(root),
+                           "-m", "remote1", "-c", "clientA", "-d", "2008-04-30 16:00:00"],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0
+    assert done.stderr.splitlines() == [
+        f"pickleUpdater: warning: cannot write the log file {logs / 'pickleUpdater.log'} (No space "
+        "left on device); the run goes on without it"]
+    assert pickle_of(root, "20080430_15").is_file()

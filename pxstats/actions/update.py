@@ -108,13 +108,8 @@ def check_known(paths: StatsPaths, request: UpdateRequest) -> list[str]:
             f": its log folder {folder} does not exist",
         )
     if not request.clients:
-        names = client_names(paths, file_type, machine)
-        if not names:
-            raise known.UnknownName(
-                f"no {known.KIND[file_type]} of {machine}: no Sundew "
-                f"configuration and no {file_type} log in {folder}"
-            )
-        return names
+        # A machine may have no source (or no client): nothing to do, not an error.
+        return client_names(paths, file_type, machine)
     candidates = known.collectable_names(paths, file_type, machine)
     for client in request.clients:
         if client not in candidates:

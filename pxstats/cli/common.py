@@ -96,6 +96,28 @@ class UtcFormatter(logging.Formatter):
         return f"{stamp}.{int(record.msecs):03d}Z"
 
 
+class ProgramLog(logging.handlers.RotatingFileHandler):
+    """The program's rotating log file. When writing it fails (a full disk), one line says
+    so on stderr and the file is left alone; the run goes on (logging's default prints a
+    traceback for every record)."""
+
+    failed = False
+    program = "pxStats"
+
+    def handleError(self, record):  # noqa: N802 - logging's name
+        if self.failed:
+            return
+        self.failed = True
+        error = sys.exc_info()[1]
+        reason = getattr(error, "strerror", None) or error
+        print(f"{self.program}: warning: cannot write the log file "
+              f"{self.baseFilename} ({reason}); the run goes on without it", file=sys.stderr)
+
+    def emit(self, record):
+        if not self.failed:
+            super().emit(record)
+
+
 def setup_logging(paths: StatsPaths, program: str, verbose: bool = False) -> logging.Logger:
     """One rotating log file per program under data/logs/, plus stderr on a terminal."""
     logger = logging.getLogger("pxstats")
@@ -106,8 +128,9 @@ def setup_logging(paths: StatsPaths, program: str, verbose: bool = False) -> log
     formatter = UtcFormatter("%(asctime)s [%(process)d] [%(levelname)s] %(message)s")
     try:
         paths.logs.mkdir(parents=True, exist_ok=True)
-        file_handler = logging.handlers.RotatingFileHandler(
-            paths.program_log(program), maxBytes=10 * 1024 * 1024, backupCount=3)
+        file_handler = ProgramLog(paths.program_log(program), maxBytes=10 * 1024 * 1024,
+                                  backupCount=3)
+        file_handler.program = program
         file_handler.setFormatter(formatter)
         logger.addHandler(file_handler)
     except OSError as exc:

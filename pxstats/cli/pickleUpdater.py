@@ -79,7 +79,10 @@ def main(argv=None) -> int:
     failed = [o for o in outcomes if o.status == "failed"]
     for outcome in failed:
         print(f"{PROGRAM}: error: {outcome.message}", file=sys.stderr)
-    if args.verbose and all(o.status == "up-to-date" for o in outcomes):
+    if args.verbose and not outcomes:
+        print(f"{PROGRAM}: nothing to do: {request.machine} has no {request.file_type} log and "
+              f"no {known.KIND[request.file_type]} configured", file=sys.stderr)
+    elif args.verbose and all(o.status == "up-to-date" for o in outcomes):
         print(f"{PROGRAM}: nothing to do: every {known.KIND[request.file_type]} of "
               f"{request.machine} is collected up to {timeutil.iso(request.until)}",
               file=sys.stderr)
