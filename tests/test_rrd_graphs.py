@@ -558,6 +558,9 @@ def test_failed_graph_reported_and_counted(satnet, root, capsys):
     png = root / "data/graphics/others/rrd/ghost/tx_ghost_20061015_00:00:00_filecount_7days_on_pds5pds6.png"
     png.parent.mkdir(parents=True)
     png.write_bytes(b"old")
+    # ghost is known (it has a database) but its database is no RRD: its graphic fails
+    broken = schema.db_path(satnet, "filecount", "ghost", ["pds5pds6"])
+    broken.write_bytes(b"not an RRD")
     status = run(root, "-w", "--fixedCurrent", "--date", "2006-10-11 12:00:00",
                  "-c", "satnet,ghost", "--machines", "pds5,pds6", "-t", "filecount")
     out, err = capsys.readouterr()
@@ -568,6 +571,37 @@ def test_failed_graph_reported_and_counted(satnet, root, capsys):
     assert not [p for p in png.parent.iterdir() if p.name != png.name]
     log = (root / "data/logs/generateRRDGraphics.log").read_text()
     assert f"Error : Could not generate {png}" in log
+
+
+def test_unknown_names_refused(satnet, root, capsys):
+    """A name without databases of the file type on the machines, or a pattern matching
+    none, is exit 1 with one line naming the closest known names; nothing is drawn or
+    logged. A pattern stands for the names with databases that match it."""
+    make_client(satnet, "satwest", ["pds5", "pds6"], T("2006-10-08 00:00:00"), 60,
+                types=["filecount"])
+    week = ["-w", "--fixedCurrent", "--date", "2006-10-11 12:00:00", "--machines", "pds5,pds6",
+            "-t", "filecount"]
+    for names, line in [
+        ("satnett", "unknown client 'satnett' (no tx database on pds5pds6); "
+                    "closest known: satnet, satwest"),
+        ("satnet,satnett", "unknown client 'satnett' (no tx database on pds5pds6); "
+                           "closest known: satnet, satwest"),
+        ("zz*", "unknown client pattern 'zz*' (no tx database on pds5pds6); "
+                "known: satnet, satwest"),
+    ]:
+        assert run(root, *week, "-c", names) == 1
+        assert capsys.readouterr() == ("", f"generateRRDGraphics: error: {line}\n")
+    assert run(root, *week, "-c", "satnet", "-f", "rx", "-t", "errors", "--machines", "pds7") == 1
+    assert capsys.readouterr().err == ("generateRRDGraphics: error: unknown source 'satnet' "
+                                       "(no rx database on pds7); no source is known\n")
+    assert run(root, *week, "-c", "satnet", "--machines", "pds5") == 1
+    assert "(no tx database on pds5); no client is known" in capsys.readouterr().err
+    assert not (root / "data/graphics").exists() and not (root / "data/logs").exists()
+    # a pattern: every name with databases that matches it
+    request = request_for(root, *week, "-c", "sat*,satnet")
+    assert request.clients == ("satnet", "satwest")
+    assert run(root, *week, "-c", "s?tw*") == 0
+    assert capsys.readouterr().out.count("Plotted : ") == 1
 
 
 # -- option errors (behaviour 18) -----------------------------------------------------------------

@@ -10,10 +10,13 @@ caller prints them. The web request page calls `produce` with a request of its o
 
 from __future__ import annotations
 
+import fnmatch
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
 from pxstats import i18n
+from pxstats.actions import known
 from pxstats.actions.errors import RequestError
 from pxstats.actions.options import (
     FIXED_BOTH_ERROR,
@@ -41,6 +44,7 @@ __all__ = ["GraphJob", "GraphRequest", "Outcome", "RRDGraphicsOptions", "Request
 REGULAR = "regular"
 TOTAL_FOR_MACHINE = "totalForMachine"
 SPAN_ERROR = "The timespan value needs to be an integer one above 0."
+TOTALS_ONE_ERROR = "Cannot use totals option with only one client/source name."
 
 
 # -- the request ----------------------------------------------------------------------------------
@@ -131,6 +135,51 @@ def validate_options(options: RRDGraphicsOptions, default_language: str = "en") 
                 machines=machines)
 
 
+def names_with_databases(paths: StatsPaths, file_type: str, machines: str) -> set[str]:
+    """Clients (tx) or sources (rx) — groups included — that have a database of one of the
+    file type's data types on the machine set `machines` (the concatenated name), whatever
+    its age; the machine totals `tx`/`rx` are not names."""
+    suffix = "_" + machines
+    names = set()
+    folders = [paths.current_databases / t for t in schema.DATA_TYPES[file_type]]
+    for base in folders + [folder / schema.COMBINED for folder in folders]:
+        try:
+            entries = os.listdir(base)
+        except OSError:
+            continue
+        names.update(entry[:-len(suffix)] for entry in entries
+                     if entry.endswith(suffix) and len(entry) > len(suffix))
+    return names - {"tx", "rx"}
+
+
+def _pattern(name: str) -> bool:
+    return "*" in name or "?" in name
+
+
+def named_clients(paths: StatsPaths, names, file_type: str, machine_sets) -> list[str]:
+    """The -c names, each having databases of the file type on one of the machine sets;
+    a name with '*' or '?' stands for the names with databases that match it (fnmatch).
+    A name without databases, or a pattern matching none, is `known.UnknownName` naming the
+    closest known names (a misspelt client used to give a failed or blank graphic)."""
+    candidates = set()
+    for machines in machine_sets:
+        candidates |= names_with_databases(paths, file_type, machines)
+    where = f" (no {file_type} database on {' or '.join(machine_sets)})"
+    kind = known.KIND[file_type]
+    chosen: list[str] = []
+    for name in names:
+        if _pattern(name):
+            matches = sorted(n for n in candidates if fnmatch.fnmatchcase(n, name))
+            if not matches:
+                raise known.unknown(f"{kind} pattern", name, candidates, where)
+        elif name in candidates:
+            matches = [name]
+        else:
+            raise known.unknown(kind, name, candidates, where)
+        chosen += [m for m in matches if m not in chosen]
+    return chosen
+
+
 def data_types(asked, file_type: str) -> tuple[str, ...]:
     """The data types asked for (French names accepted), every one of the file type for
     none or All."""
@@ -151,8 +200,12 @@ def build_request(options: RRDGraphicsOptions, paths: StatsPaths, default_langua
     nothing. `groups`: the configured group names (left out of the names having run)."""
     o = validate_options(options, default_language)
     file_type, machines = o["file_type"], o["machines"]
+    types = data_types(options.types, file_type)
     if o["clients"] is not None:
-        clients = o["clients"]
+        if options.totals and len(o["clients"]) == 1 and not _pattern(o["clients"][0]):
+            raise RequestError(TOTALS_ONE_ERROR)
+        sets = machines if options.individual else [schema.machines_name(machines)]
+        clients = named_clients(paths, o["clients"], file_type, sets)
         merger = REGULAR if options.totals else None
     elif options.totals or options.having_run:
         clients = inventory.names_having_run(paths, file_type, schema.machines_name(machines),
@@ -161,13 +214,12 @@ def build_request(options: RRDGraphicsOptions, paths: StatsPaths, default_langua
     else:
         clients = client_names(paths, file_type, machines[0])
         merger = None
-    types = data_types(options.types, file_type)
     if not options.individual:
         machines = [schema.machines_name(machines)]
     if not clients:
         raise RequestError("No client/sources were found that matched the specified parameters")
     if options.totals and len(clients) == 1:
-        raise RequestError("Cannot use totals option with only one client/source name.")
+        raise RequestError(TOTALS_ONE_ERROR)
     return GraphRequest(file_type=file_type, data_types=types, clients=tuple(clients),
                         machines=tuple(machines), start=o["start"], end=o["end"],
                         span=o["span"], period=o["period"], language=o["language"],

@@ -7,7 +7,7 @@ import argparse
 import logging
 import sys
 
-from pxstats.actions import rrd_graphics
+from pxstats.actions import known, rrd_graphics
 from pxstats.actions.errors import RequestError
 from pxstats.cli.common import (
     OneLineParser,
@@ -123,6 +123,8 @@ def main(argv=None, workers: int | None = None, pipe_mode: bool = True) -> int:
             logger.addHandler(logging.NullHandler())     # and no last-resort stderr output
         else:
             setup_logging(paths, PROGRAM, args.verbose)
+    except known.UnknownName as exc:            # well formed, but no such name: 1
+        return fail(PROGRAM, str(exc))
     except (UserError, RequestError, ConfigError) as exc:
         return fail(PROGRAM, str(exc), EXIT_USAGE)
     try:
