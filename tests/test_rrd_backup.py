@@ -7,42 +7,56 @@ import subprocess
 from pathlib import Path
 
 import pytest
-
-from pxstats.cli import backupRRDDatabases, restoreRoundRobinDatabases
-from pxstats.paths import StatsPaths
-from pxstats.util.locks import file_lock
-from pxstats.actions import backup
-from pxstats.rrd import schema
-
 from helpers import BIN, REPO, T
 from manpage import assert_manual_page_matches_help
 
-TAGS = ["2024-01-10_00:00:00", "2024-01-11_06:00:00", "2024-01-12_12:00:00",
-        "2024-01-13_18:00:00", "2024-01-14_23:59:00"]
+from pxstats.actions import backup, backup_files
+from pxstats.cli import backupRRDDatabases, restoreRoundRobinDatabases
+from pxstats.paths import StatsPaths
+from pxstats.rrd import schema
+from pxstats.util.locks import file_lock
+
+TAGS = [
+    "2024-01-10_00:00:00",
+    "2024-01-11_06:00:00",
+    "2024-01-12_12:00:00",
+    "2024-01-13_18:00:00",
+    "2024-01-14_23:59:00",
+]
 
 
 # -- helpers --------------------------------------------------------------------------------------
 
+
 def make_archive(paths: StatsPaths, start="2024-01-15 10:00:00", minutes=30) -> None:
     """A small live archive: tx and rx databases, a combined one and their times of update."""
     first = T(start)
-    databases = [("latency", "satnet_pds5pds6", "tx"), ("bytecount", "satnet_pds5pds6", "tx"),
-                 ("bytecount", "amis_pds5", "rx"), ("bytecount/combined", "tx_pds5pds6", "tx")]
+    databases = [
+        ("latency", "satnet_pds5pds6", "tx"),
+        ("bytecount", "satnet_pds5pds6", "tx"),
+        ("bytecount", "amis_pds5", "rx"),
+        ("bytecount/combined", "tx_pds5pds6", "tx"),
+    ]
     for folder, name, file_type in databases:
         path = paths.current_databases / folder / name
         data_type = folder.split("/")[0]
         schema.create(path, data_type, first)
         schema.update(path, [(first + 60 * (i + 1), float(i % 7)) for i in range(minutes)])
-        schema.write_time_of_update(schema.time_of_update_path(paths, file_type, path),
-                                    first + 60 * minutes)
+        schema.write_time_of_update(
+            schema.time_of_update_path(paths, file_type, path), first + 60 * minutes
+        )
 
 
 def snapshot(folder: Path) -> dict:
-    """Every file (relative path -> bytes) and every folder (relative path -> None)."""
+    """Every file (relative path -> bytes) and every folder (relative path -> None); the
+    manifest of a backup folder is left out (tests/test_hardening_storage.py checks it)."""
     if not folder.exists():
         return {}
-    return {str(p.relative_to(folder)): (p.read_bytes() if p.is_file() else None)
-            for p in sorted(folder.rglob("*"))}
+    return {
+        str(p.relative_to(folder)): (p.read_bytes() if p.is_file() else None)
+        for p in sorted(folder.rglob("*"))
+        if p != folder / backup.MANIFEST
+    }
 
 
 def live_state(paths: StatsPaths) -> tuple:
@@ -78,8 +92,9 @@ def change_live(paths: StatsPaths) -> None:
     latency = paths.current_databases / "latency" / "satnet_pds5pds6"
     last = schema.last(latency)
     schema.update(latency, [(last + 60, 42.0), (last + 120, 43.0)])
-    schema.write_time_of_update(paths.current_databases_updates / "tx" / "satnet_pds5pds6",
-                                last + 120)
+    schema.write_time_of_update(
+        paths.current_databases_updates / "tx" / "satnet_pds5pds6", last + 120
+    )
     schema.create(paths.current_databases / "errors" / "newclient_pds5", "errors", last)
     (paths.current_databases / "bytecount" / "amis_pds5").unlink()
 
@@ -106,14 +121,21 @@ def one_line(text: str) -> str:
 
 # -- tags and retention -----------------------------------------------------------------------
 
+
 def test_tags():
     assert backup.tag_for(T("2024-01-15 12:35:41")) == "2024-01-15_12:35:00"
     assert backup.tag_from_iso("2024-01-15 12:35:00") == "2024-01-15_12:35:00"
     assert backup.tag_from_iso("2024-01-15_12:35:00") == "2024-01-15_12:35:00"
     assert backup.iso_from_tag("2024-01-15_12:35:00") == "2024-01-15 12:35:00"
     assert backup.is_tag("2024-01-15_12:35:07")
-    for name in ("2024-01-15 12:35:00", "2024-13-15_12:35:00", "2024-01-15_12:35", "notes",
-                 ".partial-2024-01-15_12:35:00", "2024-01-15_12:35:00.old"):
+    for name in (
+        "2024-01-15 12:35:00",
+        "2024-13-15_12:35:00",
+        "2024-01-15_12:35",
+        "notes",
+        ".partial-2024-01-15_12:35:00",
+        "2024-01-15_12:35:00.old",
+    ):
         assert not backup.is_tag(name)
 
 
@@ -123,7 +145,9 @@ def test_retention_rule():
     assert backup.kept_tags(tags, 2) == {TAGS[0], "2024-01-15_12:35:00"}
     assert backup.kept_tags(tags, 1) == {"2024-01-15_12:35:00"}
     assert backup.kept_tags(tags, 1, preserve={TAGS[2], "1999-01-01_00:00:00"}) == {
-        TAGS[2], "2024-01-15_12:35:00"}
+        TAGS[2],
+        "2024-01-15_12:35:00",
+    }
     assert backup.kept_tags(tags, 20) == set(tags)
     assert backup.kept_tags([], 3) == set()
     with pytest.raises(ValueError):
@@ -131,6 +155,7 @@ def test_retention_rule():
 
 
 # -- behaviour 23: backup --------------------------------------------------------------------------
+
 
 def test_behaviour_23_backup_mirror_and_retention(archive, capsys):
     make_old_backups(archive)
@@ -146,13 +171,18 @@ def test_behaviour_23_backup_mirror_and_retention(archive, capsys):
     assert "tx/satnet_pds5pds6" in before[1] and "rx/amis_pds5" in before[1]
     # the copies are usable databases
     copy = archive.databases_backups / "2024-01-15_12:35:00" / "latency" / "satnet_pds5pds6"
-    assert schema.last(copy) == schema.last(archive.current_databases / "latency" / "satnet_pds5pds6")
+    assert schema.last(copy) == schema.last(
+        archive.current_databases / "latency" / "satnet_pds5pds6"
+    )
     assert (archive.data / "logs" / "backupRRDDatabases.log").exists()
 
 
 def test_backup_default_keep_is_20_without_config(archive):
-    make_old_backups(archive, [f"2023-{m:02d}-01_00:00:00" for m in range(1, 13)]
-                     + [f"2023-12-{d:02d}_00:00:00" for d in range(2, 12)])
+    make_old_backups(
+        archive,
+        [f"2023-{m:02d}-01_00:00:00" for m in range(1, 13)]
+        + [f"2023-12-{d:02d}_00:00:00" for d in range(2, 12)],
+    )
     assert backup_cli(archive, "--date", "2024-01-15 12:35:41") == 0
     tags, update_tags = all_tags(archive)
     assert len(tags) == 20 and tags == update_tags
@@ -201,6 +231,7 @@ def test_backup_refused_while_the_archive_lock_is_held(archive, capsys):
 
 # -- behaviour 24: restore ------------------------------------------------------------------------
 
+
 def test_behaviour_24_restore(archive, capsys):
     make_old_backups(archive, TAGS[:2])
     assert backup_cli(archive, "--date", "2024-01-15 12:35:41") == 0
@@ -223,8 +254,11 @@ def test_behaviour_24_restore(archive, capsys):
     assert all_tags(archive) == (expected, expected)
     # nothing left beside the live folders, and the restored databases still work
     assert sorted(p.name for p in archive.databases.iterdir()) == [
-        "currentDatabases", "currentDatabasesTimeOfUpdates", "databasesBackups",
-        "databasesTimeOfUpdatesBackups"]
+        "currentDatabases",
+        "currentDatabasesTimeOfUpdates",
+        "databasesBackups",
+        "databasesTimeOfUpdatesBackups",
+    ]
     latency = archive.current_databases / "latency" / "satnet_pds5pds6"
     schema.update(latency, [(schema.last(latency) + 60, 1.0)])
     # restoring the saved state brings the changes back
@@ -277,22 +311,30 @@ def test_restore_of_a_backup_present_in_one_root_only_touches_nothing(archive, c
     assert all_tags(archive) == ([TAGS[0], TAGS[1]], [TAGS[0]])
 
 
+@pytest.mark.parametrize("manifest", [True, False])
 @pytest.mark.parametrize("damage", ["truncated", "garbage", "empty", "time-of-update"])
-def test_restore_of_a_corrupt_backup_touches_nothing(archive, capsys, damage):
+def test_restore_of_a_corrupt_backup_touches_nothing(archive, capsys, damage, manifest):
+    """With its manifest, the damage is seen as an alteration; without (a backup made before
+    manifests, restored with --without-manifest), the file is found unreadable."""
     make_old_backups(archive, TAGS[:2])
+    if not manifest:
+        for root in (archive.databases_backups, archive.databases_updates_backups):
+            (root / TAGS[1] / backup.MANIFEST).unlink()
     if damage == "time-of-update":
         victim = archive.databases_updates_backups / TAGS[1] / "tx" / "satnet_pds5pds6"
         victim.write_bytes(b"\x80\x04garbage")
     else:
         victim = archive.databases_backups / TAGS[1] / "bytecount" / "combined" / "tx_pds5pds6"
         data = victim.read_bytes()
-        victim.write_bytes({"truncated": data[: len(data) // 2], "garbage": b"x" * 4096,
-                            "empty": b""}[damage])
+        victim.write_bytes(
+            {"truncated": data[: len(data) // 2], "garbage": b"x" * 4096, "empty": b""}[damage]
+        )
     change_live(archive)
     live, tags = live_state(archive), all_tags(archive)
-    assert restore_cli(archive, backup.iso_from_tag(TAGS[1])) == 1
+    options = [] if manifest else ["--without-manifest"]
+    assert restore_cli(archive, *options, backup.iso_from_tag(TAGS[1])) == 1
     message = one_line(capsys.readouterr().err)
-    assert "unreadable" in message and victim.name in message
+    assert ("altered" if manifest else "unreadable") in message and victim.name in message
     assert live_state(archive) == live
     assert all_tags(archive) == tags
 
@@ -302,23 +344,27 @@ def test_restore_failing_while_copying_touches_nothing_live(archive, monkeypatch
     change_live(archive)
     live = live_state(archive)
     files_per_backup = sum(1 for v in live[0].values() if v is not None) + sum(
-        1 for v in live[1].values() if v is not None)
+        1 for v in live[1].values() if v is not None
+    )
     calls = []
-    real_copy = backup._copy_file
+    real_copy = backup_files.copy_file
 
     def failing_copy(src, dst, **kw):
         calls.append(src)
-        if len(calls) > files_per_backup + 2:      # during the copy of the backup to restore
+        if len(calls) > files_per_backup + 2:  # during the copy of the backup to restore
             raise OSError(28, "No space left on device", str(dst))
         return real_copy(src, dst, **kw)
 
-    monkeypatch.setattr(backup, "_copy_file", failing_copy)
+    monkeypatch.setattr(backup_files, "copy_file", failing_copy)
     with pytest.raises(backup.BackupError, match="live archive untouched.*No space left"):
         backup.restore(archive, TAGS[1], T("2024-02-01 00:00:00"), keep=20)
     assert live_state(archive) == live
     assert sorted(p.name for p in archive.databases.iterdir()) == [
-        "currentDatabases", "currentDatabasesTimeOfUpdates", "databasesBackups",
-        "databasesTimeOfUpdatesBackups"]
+        "currentDatabases",
+        "currentDatabasesTimeOfUpdates",
+        "databasesBackups",
+        "databasesTimeOfUpdatesBackups",
+    ]
     assert backup_state(archive, "2024-02-01_00:00:00") == live
 
 
@@ -328,11 +374,14 @@ def test_interrupted_restore_is_undone_by_the_next_run(archive):
     live = live_state(archive)
     db = archive.current_databases
     db.rename(db.with_name(".currentDatabases.previous"))
-    shutil.copytree(archive.databases_backups / TAGS[0],
-                    db.with_name(".currentDatabases.restoring"))
+    shutil.copytree(
+        archive.databases_backups / TAGS[0], db.with_name(".currentDatabases.restoring")
+    )
     updates = archive.current_databases_updates
-    shutil.copytree(archive.databases_updates_backups / TAGS[0],
-                    updates.with_name(".currentDatabasesTimeOfUpdates.restoring"))
+    shutil.copytree(
+        archive.databases_updates_backups / TAGS[0],
+        updates.with_name(".currentDatabasesTimeOfUpdates.restoring"),
+    )
     saved = backup.backup(archive, T("2024-02-01 00:00:00"))
     assert live_state(archive) == live
     assert backup_state(archive, saved.tag) == live
@@ -350,9 +399,21 @@ def test_restore_refused_while_the_archive_lock_is_held(archive, capsys):
 
 # -- command lines --------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("args", [["abc"], ["0"], ["-3"], ["2.5"], [""], ["3", "4"],
-                                  ["--date", "yesterday"], ["--date", "2024-13-01 00:00:00"],
-                                  ["--bogus"]])
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["abc"],
+        ["0"],
+        ["-3"],
+        ["2.5"],
+        [""],
+        ["3", "4"],
+        ["--date", "yesterday"],
+        ["--date", "2024-13-01 00:00:00"],
+        ["--bogus"],
+    ],
+)
 def test_backup_bad_arguments(stats_root, capsys, args):
     with pytest.raises(SystemExit) as stop:
         status = backup_cli(stats_root, *args)
@@ -367,7 +428,8 @@ def test_backup_bad_keep_message(stats_root, capsys):
     assert backup_cli(stats_root, "abc") == 2
     assert one_line(capsys.readouterr().err) == (
         "backupRRDDatabases: error: the number of backups to keep must be an integer of at "
-        "least 1 (got 'abc'); give nothing for the default")
+        "least 1 (got 'abc'); give nothing for the default"
+    )
 
 
 def test_backup_bad_config_is_a_usage_error(stats_root, capsys):
@@ -377,14 +439,17 @@ def test_backup_bad_config_is_a_usage_error(stats_root, capsys):
     assert list(stats_root.data.iterdir()) == []
 
 
-@pytest.mark.parametrize("args, message", [
-    ([], "You must specify a date."),
-    (["2024-01-15"], "YYYY-MM-DD HH:MM:SS"),
-    (["2024-13-15 12:35:00"], "YYYY-MM-DD HH:MM:SS"),
-    (["garbage"], "YYYY-MM-DD HH:MM:SS"),
-    (["2024-01-15 12:35:00", "extra"], "unrecognized arguments"),
-    (["--bogus", "2024-01-15 12:35:00"], "unrecognized arguments"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        ([], "You must specify a date."),
+        (["2024-01-15"], "YYYY-MM-DD HH:MM:SS"),
+        (["2024-13-15 12:35:00"], "YYYY-MM-DD HH:MM:SS"),
+        (["garbage"], "YYYY-MM-DD HH:MM:SS"),
+        (["2024-01-15 12:35:00", "extra"], "unrecognized arguments"),
+        (["--bogus", "2024-01-15 12:35:00"], "unrecognized arguments"),
+    ],
+)
 def test_restore_bad_arguments(stats_root, capsys, args, message):
     with pytest.raises(SystemExit) as stop:
         raise SystemExit(restore_cli(stats_root, *args))
@@ -399,38 +464,73 @@ def test_help_and_man_page(module, capsys):
         module.main(["--help"])
     assert stop.value.code == 0
     assert capsys.readouterr().out.startswith(f"usage: {module.PROGRAM}")
-    assert_manual_page_matches_help(REPO / "man" / "man1" / f"{module.PROGRAM}.1",
-                                    module.build_parser())
+    assert_manual_page_matches_help(
+        REPO / "man" / "man1" / f"{module.PROGRAM}.1", module.build_parser()
+    )
 
 
 def test_installed_console_scripts(archive, run_env):
     make_old_backups(archive, TAGS[:2])
     script = BIN / "backupRRDDatabases"
     assert script.exists()
-    done = subprocess.run([str(script), "2", "--date", "2024-01-15 12:35:41"], env=run_env,
-                          capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [str(script), "2", "--date", "2024-01-15 12:35:41"],
+        env=run_env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert (done.returncode, done.stdout, done.stderr) == (0, "2024-01-15_12:35:00\n", "")
     assert all_tags(archive)[0] == [TAGS[0], "2024-01-15_12:35:00"]
     backed_up = backup_state(archive, "2024-01-15_12:35:00")
     change_live(archive)
-    done = subprocess.run([str(BIN / "restoreRoundRobinDatabases"), "2024-01-15 12:35:00"],
-                          env=run_env, capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [str(BIN / "restoreRoundRobinDatabases"), "2024-01-15 12:35:00"],
+        env=run_env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stderr
     assert live_state(archive) == backed_up
-    done = subprocess.run([str(BIN / "restoreRoundRobinDatabases"), "2001-01-01 00:00:00"],
-                          env=run_env, capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [str(BIN / "restoreRoundRobinDatabases"), "2001-01-01 00:00:00"],
+        env=run_env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 1 and len(done.stderr.splitlines()) == 1
     assert live_state(archive) == backed_up
 
 
 def test_checkout_shims(archive, run_env):
-    done = subprocess.run([str(REPO / "bin" / "backupRRDDatabases"),
-                           "--root", str(archive.root), "--date", "2024-01-15 12:35:41"],
-                          env=run_env, capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [
+            str(REPO / "bin" / "backupRRDDatabases"),
+            "--root",
+            str(archive.root),
+            "--date",
+            "2024-01-15 12:35:41",
+        ],
+        env=run_env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stderr
-    done = subprocess.run([str(REPO / "bin" / "restoreRoundRobinDatabases"),
-                           "--root", str(archive.root), "2024-01-15 12:35:00"],
-                          env=run_env, capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [
+            str(REPO / "bin" / "restoreRoundRobinDatabases"),
+            "--root",
+            str(archive.root),
+            "2024-01-15 12:35:00",
+        ],
+        env=run_env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("restored 2024-01-15_12:35:00; the previous state is backup ")
 
@@ -450,12 +550,18 @@ def test_restore_in_the_minute_of_its_backup_keeps_the_restored_tag(archive):
 def test_backup_refuses_while_a_transfer_runs(tmp_path, capsys):
     """A running transfer holds its lock shared; a backup must not copy half-replaced files."""
     import fcntl
+
     from pxstats.cli import backupRRDDatabases
+
     lock = tmp_path / "data" / "temp" / "lockFiles" / "transferPickleToRRD.lock"
     lock.parent.mkdir(parents=True)
     with open(lock, "a") as handle:
         fcntl.flock(handle, fcntl.LOCK_SH)
-        status = backupRRDDatabases.main(["--root", str(tmp_path), "-d", "2024-01-15 12:35:41", "3"])
+        status = backupRRDDatabases.main(
+            ["--root", str(tmp_path), "-d", "2024-01-15 12:35:41", "3"]
+        )
     assert status == 1
     assert "transferPickleToRRD run is running" in capsys.readouterr().err
-    assert not (tmp_path / "data" / "databases" / "databasesBackups" / "2024-01-15_12:35:00").exists()
+    assert not (
+        tmp_path / "data" / "databases" / "databasesBackups" / "2024-01-15_12:35:00"
+    ).exists()

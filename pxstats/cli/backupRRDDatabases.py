@@ -6,7 +6,6 @@ import argparse
 import sys
 
 from pxstats import config as _config
-from pxstats.paths import StatsPaths
 from pxstats.actions import backup
 from pxstats.cli.common import (
     EXIT_FAILURE,
@@ -20,6 +19,7 @@ from pxstats.cli.common import (
     make_context,
     setup_logging,
 )
+from pxstats.util import timeutil
 
 PROGRAM = "backupRRDDatabases"
 
@@ -28,18 +28,28 @@ def build_parser() -> argparse.ArgumentParser:
     parser = OneLineParser(
         prog=PROGRAM,
         description="Copy the RRD databases and their times of update into dated backups "
-                    "(YYYY-MM-DD_HH:MM:00, UTC), then keep the oldest backup and the newest "
-                    "N-1.")
-    parser.add_argument("keep", nargs="?", metavar="N",
-                        help="Number of backups to keep, an integer of at least 1. Default: "
-                             "nbDbBackupsToKeep of ROOT/etc/config when that file exists, else "
-                             "20.")
-    parser.add_argument("-d", "--date", default=None,
-                        help='Time of the backup, "YYYY-MM-DD HH:MM:SS" UTC; the tag is its '
-                             "minute. Default: now.")
+        "(YYYY-MM-DD_HH:MM:00, UTC), then keep the oldest backup and the newest "
+        "N-1.",
+    )
+    parser.add_argument(
+        "keep",
+        nargs="?",
+        metavar="N",
+        help="Number of backups to keep, an integer of at least 1. Default: "
+        "nbDbBackupsToKeep of ROOT/etc/config when that file exists, else "
+        "20.",
+    )
+    parser.add_argument(
+        "-d",
+        "--date",
+        default=None,
+        help='Time of the backup, "YYYY-MM-DD HH:MM:SS" UTC, not in the '
+        "future; the tag is its minute. Default: now.",
+    )
     add_root_option(parser)
-    parser.add_argument("-v", "--verbose", action="store_true",
-                        help="Also log details on standard error.")
+    parser.add_argument(
+        "-v", "--verbose", action="store_true", help="Also log details on standard error."
+    )
     return parser
 
 
@@ -49,9 +59,23 @@ def parse_keep(text: str) -> int:
     except ValueError:
         keep = 0
     if keep < 1:
-        raise UserError(f"the number of backups to keep must be an integer of at least 1 "
-                        f"(got {text!r}); give nothing for the default")
+        raise UserError(
+            f"the number of backups to keep must be an integer of at least 1 "
+            f"(got {text!r}); give nothing for the default"
+        )
     return keep
+
+
+def backup_date(text: str | None) -> int:
+    """Epoch of -d (now without it); an empty date or one in the future is refused."""
+    if text is not None and not text.strip():
+        raise UserError("the date is empty; give a date or leave -d out for now")
+    when = date_option(text)
+    if when > timeutil.now() + backup.FUTURE_SKEW:
+        raise UserError(
+            f"the date {timeutil.iso(when)} is in the future: a backup is dated now or earlier"
+        )
+    return when
 
 
 def keep_from_config(context: _config.Context) -> int:
@@ -64,7 +88,7 @@ def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     try:
         keep = parse_keep(args.keep) if args.keep is not None else None
-        when = date_option(args.date or None)
+        when = backup_date(args.date)
         context = make_context(args.root)
         paths = context.paths
         if keep is None:
@@ -77,6 +101,12 @@ def main(argv=None) -> int:
     except backup.BackupError as exc:
         return fail(PROGRAM, str(exc), EXIT_FAILURE)
     print(result.tag)
+    for tag in result.future:
+        print(
+            f"{PROGRAM}: warning: backup {backup.iso_from_tag(tag)} is dated in the future: "
+            "left out of the retention and of restores (rename or remove its two folders)",
+            file=sys.stderr,
+        )
     return 0
 
 

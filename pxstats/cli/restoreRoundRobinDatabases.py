@@ -6,13 +6,12 @@ import argparse
 import sys
 
 from pxstats import config as _config
-from pxstats.util import timeutil
 from pxstats.actions import backup
 from pxstats.cli.backupRRDDatabases import keep_from_config
 from pxstats.cli.common import (
-    OneLineParser,
     EXIT_FAILURE,
     EXIT_USAGE,
+    OneLineParser,
     UserError,
     add_date_option,
     add_root_option,
@@ -21,6 +20,7 @@ from pxstats.cli.common import (
     positional_or_option_date,
     setup_logging,
 )
+from pxstats.util import timeutil
 
 PROGRAM = "restoreRoundRobinDatabases"
 
@@ -29,15 +29,28 @@ def build_parser() -> argparse.ArgumentParser:
     parser = OneLineParser(
         prog=PROGRAM,
         description="Replace the RRD databases and their times of update by a backup of "
-                    "backupRRDDatabases, after checking it and backing up the current state.")
-    parser.add_argument("date", nargs="?", metavar="DATE",
-                        help='The backup to restore, "YYYY-MM-DD HH:MM:SS" UTC, the seconds as in '
-                             "its tag YYYY-MM-DD_HH:MM:SS (the tag itself is accepted too); "
-                             "required.")
+        "backupRRDDatabases, after checking it and backing up the current state.",
+    )
+    parser.add_argument(
+        "date",
+        nargs="?",
+        metavar="DATE",
+        help='The backup to restore, "YYYY-MM-DD HH:MM:SS" UTC, the seconds as in '
+        "its tag YYYY-MM-DD_HH:MM:SS (the tag itself is accepted too); "
+        "required.",
+    )
     add_date_option(parser)
+    parser.add_argument(
+        "--without-manifest",
+        action="store_true",
+        help="Also accept a backup that has no manifest (made before pxStats "
+        "wrote manifests): its completeness cannot be checked, only that "
+        "it is not empty and that every file in it is readable.",
+    )
     add_root_option(parser)
-    parser.add_argument("-v", "--verbose", action="store_true",
-                        help="Also log details on standard error.")
+    parser.add_argument(
+        "-v", "--verbose", action="store_true", help="Also log details on standard error."
+    )
     return parser
 
 
@@ -58,7 +71,9 @@ def main(argv=None) -> int:
     except (UserError, _config.ConfigError) as exc:
         return fail(PROGRAM, str(exc), EXIT_USAGE)
     try:
-        saved = backup.restore(paths, tag, timeutil.now(), keep)
+        saved = backup.restore(
+            paths, tag, timeutil.now(), keep, require_manifest=not args.without_manifest
+        )
     except backup.BackupError as exc:
         return fail(PROGRAM, str(exc), EXIT_FAILURE)
     print(f"restored {tag}; the previous state is backup {saved.tag}")
