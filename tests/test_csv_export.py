@@ -235,6 +235,16 @@ def test_comma_machines_and_python2_values(root, capsys):
     assert capsys.readouterr().err == (
         "csvDataConversion: error: unknown client 'satnett' (no tx database on pxatx1 or pxatx2 "
         "or pxatx1pxatx2); closest known: satnet\n")
+    # patterns: the names with databases that match, on every machine set
+    assert run(root, *argv, "-c", "s*,oth?r") == 0
+    assert len(csv_lines(path)) == 3
+    assert run(root, *argv, "-c", "sat*") == 0
+    assert csv_lines(path)[1:] == ["satnet on pxatx1pxatx2," + ",".join(["0.1,0.1,0.1,144.0"] * 5)]
+    capsys.readouterr()
+    assert run(root, *argv, "-c", "satnet,zz*") == 1
+    assert capsys.readouterr().err == (
+        "csvDataConversion: error: unknown client pattern 'zz*' (no tx database on pxatx1 or "
+        "pxatx2 or pxatx1pxatx2); known: other, satnet\n")
 
 
 # -- the T-28 run ---------------------------------------------------------------------------------

@@ -25,6 +25,7 @@ names, the period folder and the month name only.
 
 from __future__ import annotations
 
+import fnmatch
 import logging
 import time
 from dataclasses import dataclass
@@ -225,21 +226,22 @@ def build_request(options: CsvOptions, settings) -> Request:
 def plan(paths: StatsPaths, request: Request) -> dict[str, list[str]]:
     """The lines of the request's file (`select_rows`); `known.UnknownName` (naming the
     closest names that have databases there) when an explicitly named client/source has no
-    database on the searched machines. Warns first about the --machinesAreClusters values
+    database on the searched machines, or a pattern (* ?) matches none. Warns first about the --machinesAreClusters values
     that are no tag."""
     for value in request.unknown_tags:
         log.warning("%s is not a machine tag of configForMachines; used as a machine name",
                     value)
     rows = select_rows(paths, request)
     if request.clients is not None:
-        missing = [c for c in request.clients if c not in rows]
+        missing = [c for c in request.clients if not any(_matches(n, c) for n in rows)]
         if missing:
             where = " or ".join(m.name for m in request.machine_sets)
             candidates = set()
             for mset in request.machine_sets:
                 candidates.update(inventory.names_having_run(paths, request.file_type,
                                                              mset.name, 0))
-            raise known.unknown(known.KIND[request.file_type], missing[0], candidates,
+            kind = known.KIND[request.file_type] + (" pattern" if _pattern(missing[0]) else "")
+            raise known.unknown(kind, missing[0], candidates,
                                 f" (no {request.file_type} database on {where})")
     return rows
 
@@ -253,6 +255,15 @@ def _is_group_of(group, file_type: str, mset: MachineSet) -> bool:
         return False
     return (set(mset.machines) <= set(group.machines)
             or mset.name == schema.machines_name(group.machines))
+
+
+def _pattern(name: str) -> bool:
+    return "*" in name or "?" in name
+
+
+def _matches(name: str, asked: str) -> bool:
+    """Is `name` the asked name, or matched by it when it is a pattern (* and ?)?"""
+    return fnmatch.fnmatchcase(name, asked) if _pattern(asked) else name == asked
 
 
 def _has_database(paths: StatsPaths, file_type: str, name: str, machine: str) -> bool:
@@ -275,8 +286,13 @@ def select_rows(paths: StatsPaths, request: Request) -> dict[str, list[str]]:
             names = inventory.names_having_run(paths, request.file_type, mset.name,
                                                request.start, group_names)
         else:
-            names = [c for c in request.clients
-                     if _has_database(paths, request.file_type, c, mset.name)]
+            names = []
+            for c in request.clients:
+                if _pattern(c):
+                    names += [n for n in inventory.names_having_run(
+                        paths, request.file_type, mset.name, 0) if _matches(n, c)]
+                elif _has_database(paths, request.file_type, c, mset.name):
+                    names.append(c)
         for name in names:
             rows.setdefault(name, set()).add(mset.name)
         if not request.include_groups:
@@ -284,7 +300,8 @@ def select_rows(paths: StatsPaths, request: Request) -> dict[str, list[str]]:
         for group in request.groups:
             if not _is_group_of(group, request.file_type, mset):
                 continue
-            if request.clients is not None and group.name not in request.clients:
+            if request.clients is not None and not any(_matches(group.name, c)
+                                                       for c in request.clients):
                 continue
             machine = schema.machines_name(group.machines)
             if _has_database(paths, request.file_type, group.name, machine):
