@@ -24,17 +24,34 @@ def test_latency_of_one_third_is_stored_with_full_precision(tmp_path, capsys):
     paths = StatsPaths(tmp_path)
     # minute 10:05: three files with latencies 1, 0 and 0 s -> mean latency 1/3 s
     minute = 5 * 60
-    rows = [(minute + 1, "SACN43_CWAO_151005", 1, 100, 0),
-            (minute + 2, "SACN43_CWAO_151005", 0, 100, 0),
-            (minute + 3, "SACN43_CWAO_151005", 0, 100, 0)]
+    rows = [
+        (minute + 1, "SACN43_CWAO_151005", 1, 100, 0),
+        (minute + 2, "SACN43_CWAO_151005", 0, 100, 0),
+        (minute + 3, "SACN43_CWAO_151005", 0, 100, 0),
+    ]
     save_hour(paths, "c", "m1", HOUR, rows)
-    assert transferPickleToRRD.main(["--root", str(tmp_path), "-c", "c", "-f", "tx", "-m", "m1",
-                                     "-e", "2024-01-15 11:00:00"]) == 0
+    assert (
+        transferPickleToRRD.main(
+            [
+                "--root",
+                str(tmp_path),
+                "-c",
+                "c",
+                "-f",
+                "tx",
+                "-m",
+                "m1",
+                "-e",
+                "2024-01-15 11:00:00",
+            ]
+        )
+        == 0
+    )
     assert capsys.readouterr().err == ""
     db = schema.db_path(paths, "latency", "c", ["m1"])
     start = HOUR + minute
     (first, _, step), values = schema.fetch(db, "AVERAGE", 60, start, start + 60)
     stored = values[(start - first) // step]
-    assert stored == 1 / 3                               # the double itself, not 0.333333333333
+    assert stored == 1 / 3  # the double itself, not 0.333333333333
     assert significant_digits(stored) > 12
-    assert stored != float(py2_str(1 / 3)) == 0.333333333333   # what the original stored
+    assert stored != float(py2_str(1 / 3)) == 0.333333333333  # what the original stored

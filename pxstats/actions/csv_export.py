@@ -48,8 +48,8 @@ from pxstats.rrd import graph, schema, windows
 from pxstats.rrd.legend import Figures
 from pxstats.store import inventory
 from pxstats.util import atomic, timeutil
-from pxstats.util.numbers import py2_str
 from pxstats.util.locks import named_lock
+from pxstats.util.numbers import py2_str
 
 log = logging.getLogger(__name__)
 
@@ -60,11 +60,11 @@ COLUMN_TYPES = {
     "tx": ("latency", "bytecount", "errors", "filesOverMaxLatency", "filecount"),
     "rx": ("bytecount", "errors", "filecount"),
 }
-FIGURES = ("min", "max", "mean", "total")           # never translated
-FIRST_COLUMN = {"tx": "clients", "rx": "sources"}   # the same words in French
-ON = "on"                                           # never translated
+FIGURES = ("min", "max", "mean", "total")  # never translated
+FIRST_COLUMN = {"tx": "clients", "rx": "sources"}  # the same words in French
+ON = "on"  # never translated
 GENERATED = {"en": "generated filename", "fr": "fichier genere"}
-CSV_FOLDER = "csvFiles"                             # data folder names are never translated
+CSV_FOLDER = "csvFiles"  # data folder names are never translated
 
 
 class ExportError(Exception):
@@ -75,6 +75,7 @@ class ExportError(Exception):
 class MachineSet:
     """One searched machine set: the --machines value it came from and its machines (a
     tag's machines, or the value itself); names must have run on all of them together."""
+
     value: str
     machines: tuple[str, ...]
 
@@ -87,17 +88,18 @@ class MachineSet:
 @dataclass(frozen=True)
 class Request:
     """A validated csvDataConversion run."""
+
     period: str
     file_type: str
     start: int
     end: int
-    machines_value: str                         # --machines as given (names the folder)
+    machines_value: str  # --machines as given (names the folder)
     machine_sets: tuple[MachineSet, ...]
     language: str = "en"
     include_groups: bool = False
-    groups: tuple = ()                          # config.Group objects
-    clients: tuple[str, ...] | None = None      # None = every name having run
-    unknown_tags: tuple[str, ...] = ()          # --machinesAreClusters values that are no tag
+    groups: tuple = ()  # config.Group objects
+    clients: tuple[str, ...] | None = None  # None = every name having run
+    unknown_tags: tuple[str, ...] = ()  # --machinesAreClusters values that are no tag
 
     def types(self) -> tuple[str, ...]:
         return COLUMN_TYPES[self.file_type]
@@ -105,8 +107,10 @@ class Request:
 
 # -- period and names -----------------------------------------------------------------------------
 
-def period_window(date: int, period: str, fixed_current: bool = False,
-                  fixed_previous: bool = False) -> tuple[int, int]:
+
+def period_window(
+    date: int, period: str, fixed_current: bool = False, fixed_previous: bool = False
+) -> tuple[int, int]:
     """[start, end): the calendar period holding `date` (fixedCurrent), the one before it
     (fixedPrevious; the month before January is December), else the 24 h / 7 / 30 / 365
     days ending at `date`. Weeks run Sunday to Sunday."""
@@ -155,27 +159,30 @@ def unknown_tags(values, clusters: bool, tags: dict) -> list[str]:
 
 # -- the request ----------------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class CsvOptions:
     """The options of csvDataConversion as typed values, before validation."""
-    clients: tuple[str, ...] = ()           # () or All first: every name having run
-    periods: tuple[str, ...] = ()           # daily / weekly / monthly / yearly asked for
-    date: str | None = None                 # None: now
+
+    clients: tuple[str, ...] = ()  # () or All first: every name having run
+    periods: tuple[str, ...] = ()  # daily / weekly / monthly / yearly asked for
+    date: str | None = None  # None: now
     file_type: str = "tx"
     fixed_previous: bool = False
     fixed_current: bool = False
     include_groups: bool = False
-    language: str | None = None             # None: the main application language
-    machines: str | None = None             # --machines as given; None: this host
+    language: str | None = None  # None: the main application language
+    machines: str | None = None  # --machines as given; None: this host
     machines_are_clusters: bool = False
 
 
 @dataclass(frozen=True)
 class Settings:
     """What csvDataConversion takes from the configuration files."""
-    language: str = "en"                    # mainApplicationLanguage
-    groups: tuple = ()                      # config.Group objects
-    tags: dict | None = None                # machine tag -> machines (configForMachines)
+
+    language: str = "en"  # mainApplicationLanguage
+    groups: tuple = ()  # config.Group objects
+    tags: dict | None = None  # machine tag -> machines (configForMachines)
 
 
 def validate_options(options: CsvOptions) -> dict:
@@ -200,9 +207,15 @@ def validate_options(options: CsvOptions) -> dict:
     check_names("machine", machines)
     check_names("machines", [machines_string(machines_value)])
     check_names("client", [] if all_clients else clients)
-    return dict(period=period, start=start, end=end, file_type=file_type,
-                machines_value=machines_value, machines=machines,
-                clients=None if all_clients else tuple(dict.fromkeys(clients)))
+    return dict(
+        period=period,
+        start=start,
+        end=end,
+        file_type=file_type,
+        machines_value=machines_value,
+        machines=machines,
+        clients=None if all_clients else tuple(dict.fromkeys(clients)),
+    )
 
 
 def build_request(options: CsvOptions, settings) -> Request:
@@ -215,22 +228,27 @@ def build_request(options: CsvOptions, settings) -> Request:
     tags = found.tags or {}
     language = options.language.strip() if options.language is not None else found.language
     return Request(
-        period=o["period"], file_type=o["file_type"], start=o["start"], end=o["end"],
+        period=o["period"],
+        file_type=o["file_type"],
+        start=o["start"],
+        end=o["end"],
         machines_value=o["machines_value"],
         machine_sets=machine_sets(o["machines"], options.machines_are_clusters, tags),
-        language=language, include_groups=options.include_groups, groups=tuple(found.groups),
+        language=language,
+        include_groups=options.include_groups,
+        groups=tuple(found.groups),
         clients=o["clients"],
-        unknown_tags=tuple(unknown_tags(o["machines"], options.machines_are_clusters, tags)))
+        unknown_tags=tuple(unknown_tags(o["machines"], options.machines_are_clusters, tags)),
+    )
 
 
 def plan(paths: StatsPaths, request: Request) -> dict[str, list[str]]:
     """The lines of the request's file (`select_rows`); `known.UnknownName` (naming the
     closest names that have databases there) when an explicitly named client/source has no
-    database on the searched machines, or a pattern (* ?) matches none. Warns first about the --machinesAreClusters values
-    that are no tag."""
+    database on the searched machines, or a pattern (* ?) matches none. Warns first about
+    the --machinesAreClusters values that are no tag."""
     for value in request.unknown_tags:
-        log.warning("%s is not a machine tag of configForMachines; used as a machine name",
-                    value)
+        log.warning("%s is not a machine tag of configForMachines; used as a machine name", value)
     rows = select_rows(paths, request)
     if request.clients is not None:
         missing = [c for c in request.clients if not any(_matches(n, c) for n in rows)]
@@ -238,23 +256,27 @@ def plan(paths: StatsPaths, request: Request) -> dict[str, list[str]]:
             where = " or ".join(m.name for m in request.machine_sets)
             candidates = set()
             for mset in request.machine_sets:
-                candidates.update(inventory.names_having_run(paths, request.file_type,
-                                                             mset.name, 0))
+                candidates.update(
+                    inventory.names_having_run(paths, request.file_type, mset.name, 0)
+                )
             kind = known.KIND[request.file_type] + (" pattern" if _pattern(missing[0]) else "")
-            raise known.unknown(kind, missing[0], candidates,
-                                f" (no {request.file_type} database on {where})")
+            raise known.unknown(
+                kind, missing[0], candidates, f" (no {request.file_type} database on {where})"
+            )
     return rows
 
 
 # -- rows -----------------------------------------------------------------------------------------
+
 
 def _is_group_of(group, file_type: str, mset: MachineSet) -> bool:
     """A group of the file type (or trx) whose machines hold the searched ones (the searched
     name may also be the group's machines already concatenated)."""
     if group.file_type not in (file_type, "trx") or not group.machines:
         return False
-    return (set(mset.machines) <= set(group.machines)
-            or mset.name == schema.machines_name(group.machines))
+    return set(mset.machines) <= set(group.machines) or mset.name == schema.machines_name(
+        group.machines
+    )
 
 
 def _pattern(name: str) -> bool:
@@ -283,14 +305,18 @@ def select_rows(paths: StatsPaths, request: Request) -> dict[str, list[str]]:
     rows: dict[str, set[str]] = {}
     for mset in request.machine_sets:
         if request.clients is None:
-            names = inventory.names_having_run(paths, request.file_type, mset.name,
-                                               request.start, group_names)
+            names = inventory.names_having_run(
+                paths, request.file_type, mset.name, request.start, group_names
+            )
         else:
             names = []
             for c in request.clients:
                 if _pattern(c):
-                    names += [n for n in inventory.names_having_run(
-                        paths, request.file_type, mset.name, 0) if _matches(n, c)]
+                    names += [
+                        n
+                        for n in inventory.names_having_run(paths, request.file_type, mset.name, 0)
+                        if _matches(n, c)
+                    ]
                 elif _has_database(paths, request.file_type, c, mset.name):
                     names.append(c)
         for name in names:
@@ -300,22 +326,29 @@ def select_rows(paths: StatsPaths, request: Request) -> dict[str, list[str]]:
         for group in request.groups:
             if not _is_group_of(group, request.file_type, mset):
                 continue
-            if request.clients is not None and not any(_matches(group.name, c)
-                                                       for c in request.clients):
+            if request.clients is not None and not any(
+                _matches(group.name, c) for c in request.clients
+            ):
                 continue
             machine = schema.machines_name(group.machines)
             if _has_database(paths, request.file_type, group.name, machine):
                 rows.setdefault(group.name, set()).add(machine)
             else:
-                log.warning("group %s has no %s database on %s; left out",
-                            group.name, request.file_type, machine)
+                log.warning(
+                    "group %s has no %s database on %s; left out",
+                    group.name,
+                    request.file_type,
+                    machine,
+                )
     return {name: sorted(machines) for name, machines in sorted(rows.items())}
 
 
 # -- figures --------------------------------------------------------------------------------------
 
-def row_figures(paths: StatsPaths, request: Request, name: str, machine: str,
-                now: int | None = None) -> dict[str, Figures]:
+
+def row_figures(
+    paths: StatsPaths, request: Request, name: str, machine: str, now: int | None = None
+) -> dict[str, Figures]:
     """Figures of every data type of one line. The resolution is the finest archive that
     covers the start for the period (rrd.windows.intervals, judged from the database's time
     of update); a missing or unreadable database gives empty figures (None)."""
@@ -328,14 +361,16 @@ def row_figures(paths: StatsPaths, request: Request, name: str, machine: str,
             figures[data_type] = Figures.empty()
             continue
         fetch_minutes, plot_minutes = windows.intervals(
-            request.start, inventory.time_of_update(paths, request.file_type, db),
-            request.period)
-        figures[data_type] = graph.fetch_figures(db, request.start, request.end,
-                                                 fetch_minutes, plot_minutes, now)
+            request.start, inventory.time_of_update(paths, request.file_type, db), request.period
+        )
+        figures[data_type] = graph.fetch_figures(
+            db, request.start, request.end, fetch_minutes, plot_minutes, now
+        )
     return figures
 
 
 # -- text -----------------------------------------------------------------------------------------
+
 
 def header(file_type: str, language: str = "en", data_types=None) -> str:
     names = i18n.TYPE_NAMES[language]
@@ -370,12 +405,19 @@ def render(file_type: str, language: str, lines_figures, data_types=None) -> str
 
 # -- file -----------------------------------------------------------------------------------------
 
+
 def csv_root(paths: StatsPaths) -> Path:
     return paths.data / CSV_FOLDER
 
 
-def csv_path(paths: StatsPaths, period: str, file_type: str, machines_value: str, start: int,
-             language: str = "en") -> Path:
+def csv_path(
+    paths: StatsPaths,
+    period: str,
+    file_type: str,
+    machines_value: str,
+    start: int,
+    language: str = "en",
+) -> Path:
     """data/csvFiles/<period>/<ft>/<machines>/ + daily <YYYY>/<Month>/<DD>.csv,
     weekly <YYYY>/<WW>.csv (%W), monthly <YYYY>/<Month>.csv, yearly <YYYY>.csv, all from the
     window's START; period folder and month name in the output language."""
@@ -393,12 +435,18 @@ def csv_path(paths: StatsPaths, period: str, file_type: str, machines_value: str
         tail = Path(year + ".csv")
     else:
         raise ValueError(f"unknown period {period!r}")
-    return (csv_root(paths) / i18n.PERIOD_FOLDERS[language][period] / file_type
-            / safe_component(folder) / tail)
+    return (
+        csv_root(paths)
+        / i18n.PERIOD_FOLDERS[language][period]
+        / file_type
+        / safe_component(folder)
+        / tail
+    )
 
 
-def build(paths: StatsPaths, request: Request, now: int | None = None,
-          rows: dict | None = None) -> tuple[Path, str]:
+def build(
+    paths: StatsPaths, request: Request, now: int | None = None, rows: dict | None = None
+) -> tuple[Path, str]:
     """(path, text) of the request's CSV; reads the databases, writes nothing. `rows` is
     select_rows' answer when the caller already has it."""
     data_types = request.types()
@@ -408,13 +456,20 @@ def build(paths: StatsPaths, request: Request, now: int | None = None,
         for machine in machines:
             lines.append((name, machine, row_figures(paths, request, name, machine, now)))
     text = render(request.file_type, request.language, lines, data_types)
-    path = csv_path(paths, request.period, request.file_type, request.machines_value,
-                    request.start, request.language)
+    path = csv_path(
+        paths,
+        request.period,
+        request.file_type,
+        request.machines_value,
+        request.start,
+        request.language,
+    )
     return path, text
 
 
-def export(paths: StatsPaths, request: Request, now: int | None = None,
-           rows: dict | None = None) -> Path:
+def export(
+    paths: StatsPaths, request: Request, now: int | None = None, rows: dict | None = None
+) -> Path:
     """Compute the CSV and replace its file atomically (temp file, fsync, rename)."""
     path, text = build(paths, request, now, rows)
     try:

@@ -17,13 +17,20 @@ from pxstats.rrd.windows import PERIODS
 from pxstats.util import timeutil
 
 DATE_FORMAT_ERROR = f"The date format must be {timeutil.DATE_FORMS}"
-LANGUAGE_ERROR = ("The specified language is not currently supported. "
-                  "Supported languages are : en, fr")
-FIXED_BOTH_ERROR = ("Please use only one of the fixed options, "
-                    "either fixedPrevious or fixedCurrent.")
+LANGUAGE_ERROR = (
+    "The specified language is not currently supported. Supported languages are : en, fr"
+)
+FIXED_BOTH_ERROR = "Please use only one of the fixed options, either fixedPrevious or fixedCurrent."
 
-__all__ = ["RequestError", "all_names", "check_language", "check_names", "date_value",
-           "file_type_value", "one_period"]
+__all__ = [
+    "RequestError",
+    "all_names",
+    "check_language",
+    "check_names",
+    "date_value",
+    "file_type_value",
+    "one_period",
+]
 
 
 def one_period(periods) -> str | None:
@@ -45,8 +52,9 @@ def date_value(text: str | None) -> int:
 def file_type_value(text: str) -> str:
     file_type = text.strip()
     if file_type not in schema.DATA_TYPES:
-        raise RequestError(f"File type must be either tx or rx. Specified file type was : "
-                           f"{file_type}")
+        raise RequestError(
+            f"File type must be either tx or rx. Specified file type was : {file_type}"
+        )
     return file_type
 
 

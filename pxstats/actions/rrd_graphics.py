@@ -38,8 +38,17 @@ from pxstats.store import inventory
 from pxstats.util import timeutil
 from pxstats.util.locks import named_lock
 
-__all__ = ["GraphJob", "GraphRequest", "Outcome", "RRDGraphicsOptions", "RequestError",
-           "build_request", "plan", "plotted_word", "produce"]
+__all__ = [
+    "GraphJob",
+    "GraphRequest",
+    "Outcome",
+    "RRDGraphicsOptions",
+    "RequestError",
+    "build_request",
+    "plan",
+    "plotted_word",
+    "produce",
+]
 
 REGULAR = "regular"
 TOTAL_FOR_MACHINE = "totalForMachine"
@@ -49,40 +58,43 @@ TOTALS_ONE_ERROR = "Cannot use totals option with only one client/source name."
 
 # -- the request ----------------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class GraphRequest:
     """What to draw, validated by `build_request` (spec §3.2-3.5)."""
+
     file_type: str
     data_types: tuple
     clients: tuple
-    machines: tuple                 # one concatenated name each (several with --individual)
+    machines: tuple  # one concatenated name each (several with --individual)
     start: int
     end: int
-    span: int                       # hours
-    period: str | None = None       # daily / weekly / monthly / yearly, None for a span
+    span: int  # hours
+    period: str | None = None  # daily / weekly / monthly / yearly, None for a span
     language: str = "en"
     copy: bool = False
     totals: bool = False
-    merger: str | None = None       # REGULAR or TOTAL_FOR_MACHINE with totals
+    merger: str | None = None  # REGULAR or TOTAL_FOR_MACHINE with totals
 
 
 @dataclass(frozen=True)
 class RRDGraphicsOptions:
     """The options of generateRRDGraphics as typed values, before validation (the command
     line's lists already split at commas)."""
-    clients: tuple[str, ...] = ()           # () or All first: every client/source
+
+    clients: tuple[str, ...] = ()  # () or All first: every client/source
     copy: bool = False
-    periods: tuple[str, ...] = ()           # daily / weekly / monthly / yearly asked for
-    date: str | None = None                 # None (or ""): now
+    periods: tuple[str, ...] = ()  # daily / weekly / monthly / yearly asked for
+    date: str | None = None  # None (or ""): now
     file_type: str = "tx"
     fixed_previous: bool = False
     fixed_current: bool = False
     having_run: bool = False
     individual: bool = False
-    language: str | None = None             # None: the main application language
-    machines: tuple[str, ...] | None = None   # None: this host
-    span: str | int | None = None           # hours, when no period is given
-    types: tuple[str, ...] = ()             # () or All first: every type of the file type
+    language: str | None = None  # None: the main application language
+    machines: tuple[str, ...] | None = None  # None: this host
+    span: str | int | None = None  # hours, when no period is given
+    types: tuple[str, ...] = ()  # () or All first: every type of the file type
     totals: bool = False
 
 
@@ -102,11 +114,13 @@ def validate_options(options: RRDGraphicsOptions, default_language: str = "en") 
     language = check_language(language.strip())
     period = one_period(options.periods)
     if period and options.span is not None:
-        raise RequestError("When using the daily, the weekly or the yearly options "
-                           "timespan cannot be specified.")
+        raise RequestError(
+            "When using the daily, the weekly or the yearly options timespan cannot be specified."
+        )
     if not period and (options.fixed_previous or options.fixed_current):
-        raise RequestError("When using one of the fixed options, please use either "
-                           "the -d -m -w or -y options.")
+        raise RequestError(
+            "When using one of the fixed options, please use either the -d -m -w or -y options."
+        )
     if not period and options.copy:
         raise RequestError("Copying can only be used with the -m -w or -y options.")
     if options.fixed_previous and options.fixed_current:
@@ -115,24 +129,34 @@ def validate_options(options: RRDGraphicsOptions, default_language: str = "en") 
         raise RequestError("Cannot use the individual and the totals options at the same time.")
     date = date_value(options.date or None)
     span = _span(options.span) if options.span is not None else (None if period else 12)
-    start, end, span = windows.graph_window(date, period, span, options.fixed_current,
-                                            options.fixed_previous)
+    start, end, span = windows.graph_window(
+        date, period, span, options.fixed_current, options.fixed_previous
+    )
     if span < 1:
         raise RequestError(SPAN_ERROR)
     file_type = file_type_value(options.file_type)
     clients = list(options.clients)
     all_clients = all_names(clients)
     if options.having_run and not all_clients:
-        raise RequestError("Cannot use the havingRun option while specifying client/source "
-                           "names. To use havingRun, do not use -c|--client option.")
+        raise RequestError(
+            "Cannot use the havingRun option while specifying client/source "
+            "names. To use havingRun, do not use -c|--client option."
+        )
     machines = list(options.machines) if options.machines is not None else [this_host()]
     check_names("machine", machines)
     check_names("client", [] if all_clients else clients)
     if not machines:
         raise RequestError("no machine given")
-    return dict(language=language, period=period, start=start, end=end, span=span,
-                file_type=file_type, clients=None if all_clients else clients,
-                machines=machines)
+    return dict(
+        language=language,
+        period=period,
+        start=start,
+        end=end,
+        span=span,
+        file_type=file_type,
+        clients=None if all_clients else clients,
+        machines=machines,
+    )
 
 
 def names_with_databases(paths: StatsPaths, file_type: str, machines: str) -> set[str]:
@@ -147,8 +171,11 @@ def names_with_databases(paths: StatsPaths, file_type: str, machines: str) -> se
             entries = os.listdir(base)
         except OSError:
             continue
-        names.update(entry[:-len(suffix)] for entry in entries
-                     if entry.endswith(suffix) and len(entry) > len(suffix))
+        names.update(
+            entry[: -len(suffix)]
+            for entry in entries
+            if entry.endswith(suffix) and len(entry) > len(suffix)
+        )
     return names - {"tx", "rx"}
 
 
@@ -189,13 +216,16 @@ def data_types(asked, file_type: str) -> tuple[str, ...]:
         return tuple(valid)
     bad = [t for t in asked if t not in valid]
     if bad:
-        raise RequestError(f"With {file_type} fileType, possible data types values are : "
-                           f"{', '.join(valid)} (got {', '.join(bad)})")
+        raise RequestError(
+            f"With {file_type} fileType, possible data types values are : "
+            f"{', '.join(valid)} (got {', '.join(bad)})"
+        )
     return tuple(dict.fromkeys(asked))
 
 
-def build_request(options: RRDGraphicsOptions, paths: StatsPaths, default_language: str = "en",
-                  groups=()) -> GraphRequest:
+def build_request(
+    options: RRDGraphicsOptions, paths: StatsPaths, default_language: str = "en", groups=()
+) -> GraphRequest:
     """The whole validation (spec §3.2), raising RequestError; reads databases but writes
     nothing. `groups`: the configured group names (left out of the names having run)."""
     o = validate_options(options, default_language)
@@ -208,8 +238,9 @@ def build_request(options: RRDGraphicsOptions, paths: StatsPaths, default_langua
         clients = named_clients(paths, o["clients"], file_type, sets)
         merger = REGULAR if options.totals else None
     elif options.totals or options.having_run:
-        clients = inventory.names_having_run(paths, file_type, schema.machines_name(machines),
-                                             o["start"], groups)
+        clients = inventory.names_having_run(
+            paths, file_type, schema.machines_name(machines), o["start"], groups
+        )
         merger = TOTAL_FOR_MACHINE if options.totals else None
     else:
         clients = client_names(paths, file_type, machines[0])
@@ -220,10 +251,20 @@ def build_request(options: RRDGraphicsOptions, paths: StatsPaths, default_langua
         raise RequestError("No client/sources were found that matched the specified parameters")
     if options.totals and len(clients) == 1:
         raise RequestError(TOTALS_ONE_ERROR)
-    return GraphRequest(file_type=file_type, data_types=types, clients=tuple(clients),
-                        machines=tuple(machines), start=o["start"], end=o["end"],
-                        span=o["span"], period=o["period"], language=o["language"],
-                        copy=options.copy, totals=options.totals, merger=merger)
+    return GraphRequest(
+        file_type=file_type,
+        data_types=types,
+        clients=tuple(clients),
+        machines=tuple(machines),
+        start=o["start"],
+        end=o["end"],
+        span=o["span"],
+        period=o["period"],
+        language=o["language"],
+        copy=options.copy,
+        totals=options.totals,
+        merger=merger,
+    )
 
 
 def plotted_word(language: str) -> str:
@@ -233,18 +274,55 @@ def plotted_word(language: str) -> str:
 
 # -- jobs -----------------------------------------------------------------------------------------
 
-def make_job(paths: StatsPaths, request: GraphRequest, data_type: str, db: Path, name: str,
-             machine: str, fetch_minutes: int, plot_minutes: int, now: int) -> GraphJob:
-    png = image_path(paths, request.file_type, name, request.end, data_type, request.span,
-                     machine, request.language)
+
+def make_job(
+    paths: StatsPaths,
+    request: GraphRequest,
+    data_type: str,
+    db: Path,
+    name: str,
+    machine: str,
+    fetch_minutes: int,
+    plot_minutes: int,
+    now: int,
+) -> GraphJob:
+    png = image_path(
+        paths,
+        request.file_type,
+        name,
+        request.end,
+        data_type,
+        request.span,
+        machine,
+        request.language,
+    )
     figures = fetch_figures(db, request.start, request.end, fetch_minutes, plot_minutes, now)
-    args = graph_args(png, db, data_type, name, request.start, request.end, request.span,
-                      plot_minutes, request.period, figures, request.language)
+    args = graph_args(
+        png,
+        db,
+        data_type,
+        name,
+        request.start,
+        request.end,
+        request.span,
+        plot_minutes,
+        request.period,
+        figures,
+        request.language,
+    )
     copy_to = None
     if request.copy:
         machine_totals = machine if request.merger == TOTAL_FOR_MACHINE else None
-        copy_to = archive_path(paths, request.period, request.file_type, name, data_type,
-                               request.start, request.language, machine_totals)
+        copy_to = archive_path(
+            paths,
+            request.period,
+            request.file_type,
+            name,
+            data_type,
+            request.start,
+            request.language,
+            machine_totals,
+        )
     return GraphJob(png, args, copy_to)
 
 
@@ -263,19 +341,27 @@ def iter_plan(paths: StatsPaths, request: GraphRequest, now: int):
             for data_type in request.data_types:
                 db = schema.database_for(paths, data_type, client, machine)
                 fetch_minutes, plot_minutes = intervals(
-                    request.start, inventory.time_of_update(paths, request.file_type, db),
-                    request.period)
-                yield make_job(paths, request, data_type, db, client, machine,
-                               fetch_minutes, plot_minutes, now)
+                    request.start,
+                    inventory.time_of_update(paths, request.file_type, db),
+                    request.period,
+                )
+                yield make_job(
+                    paths, request, data_type, db, client, machine, fetch_minutes, plot_minutes, now
+                )
 
 
 def plan(paths: StatsPaths, request: GraphRequest, now: int) -> list[GraphJob]:
     return list(iter_plan(paths, request, now))
 
 
-def produce(paths: StatsPaths, request: GraphRequest, now: int | None = None,
-            workers: int | None = None, timeout: float = GRAPH_TIMEOUT,
-            pipe_mode: bool = True) -> list[Outcome]:
+def produce(
+    paths: StatsPaths,
+    request: GraphRequest,
+    now: int | None = None,
+    workers: int | None = None,
+    timeout: float = GRAPH_TIMEOUT,
+    pipe_mode: bool = True,
+) -> list[Outcome]:
     """Every graphic of the request; one Outcome per attempted PNG, in the original's order.
     `pipe_mode=False` draws each graphic in a new `rrdtool graph` child (benchmarks)."""
     now = timeutil.now() if now is None else now
@@ -286,13 +372,34 @@ def produce(paths: StatsPaths, request: GraphRequest, now: int | None = None,
         outcomes = []
         for machine in request.machines:
             with named_lock(paths, f"rrd_totals_{request.file_type}_{db_name}_{machine}"):
-                last_update = inventory.first_time_of_update(paths, request.file_type,
-                                                             request.clients, machine)
-                merged = merge_totals(paths, request.file_type, request.data_types,
-                                      request.clients, machine, request.start, request.end,
-                                      request.period, db_name, last_update)
-                jobs = [make_job(paths, request, t, merged.databases[t], name, machine,
-                                 merged.fetch_minutes, merged.plot_minutes, now)
-                        for t in request.data_types]
+                last_update = inventory.first_time_of_update(
+                    paths, request.file_type, request.clients, machine
+                )
+                merged = merge_totals(
+                    paths,
+                    request.file_type,
+                    request.data_types,
+                    request.clients,
+                    machine,
+                    request.start,
+                    request.end,
+                    request.period,
+                    db_name,
+                    last_update,
+                )
+                jobs = [
+                    make_job(
+                        paths,
+                        request,
+                        t,
+                        merged.databases[t],
+                        name,
+                        machine,
+                        merged.fetch_minutes,
+                        merged.plot_minutes,
+                        now,
+                    )
+                    for t in request.data_types
+                ]
                 outcomes += run_jobs(jobs, workers, timeout, servers, pipe_mode)
         return outcomes

@@ -44,39 +44,75 @@ class Style:
 
 
 STYLES = {
-    "latency": Style({"en": "Averaged latency per minute", "fr": "Latence moyenne par minute"},
-                     {"en": "Latency(seconds)", "fr": "Latence(en secondes)"},
-                     "#cd5c5c", "#8b0000"),
-    "filesOverMaxLatency": Style({"en": "Latencies over 15 seconds",
-                                  "fr": "Latence au dessus de 15 secondes"},
-                                 {"en": "Files/Minute", "fr": "Fichiers/Minute"},
-                                 "#cd5c5c", "#8b0000"),
-    "bytecount": Style({"en": "Bytes/Minute", "fr": "Bytes/Minute"},
-                       {"en": "Bytes/Minute", "fr": "Bytes/Minute"}, "#019EFF", "#080166"),
-    "filecount": Style({"en": "Files/Minute", "fr": "Fichiers/Minute"},
-                       {"en": "Files/Minute", "fr": "Fichiers/Minute"}, "#019EFF", "#080166"),
-    "errors": Style({"en": "Errors/Minute", "fr": "Erreurs/Minute"},
-                    {"en": "Errors/Minute", "fr": "Erreurs/Minute"}, "#54DE4F", "#1C4A1A"),
+    "latency": Style(
+        {"en": "Averaged latency per minute", "fr": "Latence moyenne par minute"},
+        {"en": "Latency(seconds)", "fr": "Latence(en secondes)"},
+        "#cd5c5c",
+        "#8b0000",
+    ),
+    "filesOverMaxLatency": Style(
+        {"en": "Latencies over 15 seconds", "fr": "Latence au dessus de 15 secondes"},
+        {"en": "Files/Minute", "fr": "Fichiers/Minute"},
+        "#cd5c5c",
+        "#8b0000",
+    ),
+    "bytecount": Style(
+        {"en": "Bytes/Minute", "fr": "Bytes/Minute"},
+        {"en": "Bytes/Minute", "fr": "Bytes/Minute"},
+        "#019EFF",
+        "#080166",
+    ),
+    "filecount": Style(
+        {"en": "Files/Minute", "fr": "Fichiers/Minute"},
+        {"en": "Files/Minute", "fr": "Fichiers/Minute"},
+        "#019EFF",
+        "#080166",
+    ),
+    "errors": Style(
+        {"en": "Errors/Minute", "fr": "Erreurs/Minute"},
+        {"en": "Errors/Minute", "fr": "Erreurs/Minute"},
+        "#54DE4F",
+        "#1C4A1A",
+    ),
 }
 
 # French: the original's catalogue (lang/fr/lib/RRDGraphicProducer) with the accents it
 # lacked in titles ("duree", "annee(s)"; its gnuplot catalogue has "durée"); the units of
 # file names stay as the original wrote them ("annees": names of the archive layout).
 TEXT = {
-    "en": {"for": "for", "span": "for a span of", "ending": "ending at", "others": "others",
-           "on": "on", "totals": "totals", "plotted": "Plotted",
-           "title_units": {"years": "year(s)", "months": "month(s)", "days": "day(s)",
-                           "hours": "hours"},
-           "name_units": {"years": "years", "months": "months", "days": "days",
-                          "hours": "hours"}},
-    "fr": {"for": "pour", "span": "pour une durée de", "ending": "se terminant le",
-           "others": "autres", "on": "sur", "totals": "totaux", "plotted": "Dessiné",
-           "title_units": {"years": "année(s)", "months": "mois", "days": "jour(s)",
-                           "hours": "heures"},
-           "name_units": {"years": "annees", "months": "mois", "days": "jours",
-                          "hours": "heures"}},
+    "en": {
+        "for": "for",
+        "span": "for a span of",
+        "ending": "ending at",
+        "others": "others",
+        "on": "on",
+        "totals": "totals",
+        "plotted": "Plotted",
+        "title_units": {
+            "years": "year(s)",
+            "months": "month(s)",
+            "days": "day(s)",
+            "hours": "hours",
+        },
+        "name_units": {"years": "years", "months": "months", "days": "days", "hours": "hours"},
+    },
+    "fr": {
+        "for": "pour",
+        "span": "pour une durée de",
+        "ending": "se terminant le",
+        "others": "autres",
+        "on": "sur",
+        "totals": "totaux",
+        "plotted": "Dessiné",
+        "title_units": {
+            "years": "année(s)",
+            "months": "mois",
+            "days": "jour(s)",
+            "hours": "heures",
+        },
+        "name_units": {"years": "annees", "months": "mois", "days": "jours", "hours": "heures"},
+    },
 }
-
 
 
 def escape_colons(text: str) -> str:
@@ -89,13 +125,25 @@ def title(data_type: str, name: str, span_hours: int, end: int, language: str = 
     """'<Head> for <name> for a span of <n> <unit> ending at <end ISO>.'"""
     words = TEXT[language]
     n, unit = span_parts(span_hours)
-    return (f"{STYLES[data_type].head[language]} {words['for']} {name} {words['span']} "
-            f"{n} {words['title_units'][unit]} {words['ending']} {timeutil.iso(end)}.")
+    return (
+        f"{STYLES[data_type].head[language]} {words['for']} {name} {words['span']} "
+        f"{n} {words['title_units'][unit]} {words['ending']} {timeutil.iso(end)}."
+    )
 
 
-def graph_args(png: Path | str, db: Path | str, data_type: str, name: str, start: int, end: int,
-               span_hours: int, plot_minutes: int, period: str | None, figures: Figures,
-               language: str = "en") -> list[str]:
+def graph_args(
+    png: Path | str,
+    db: Path | str,
+    data_type: str,
+    name: str,
+    start: int,
+    end: int,
+    span_hours: int,
+    plot_minutes: int,
+    period: str | None,
+    figures: Figures,
+    language: str = "en",
+) -> list[str]:
     """Arguments of `rrdtool graph` for one graphic (spec §3.9), PNG path first.
 
     The data names (DEF, CDEF) are the English DS names. The legend shows the type in the
@@ -107,19 +155,36 @@ def graph_args(png: Path | str, db: Path | str, data_type: str, name: str, start
     t = data_type
     shown = escape_colons(i18n.TYPE_NAMES[language][data_type])
     line_legend = f":{shown}" if language == "en" else ""
-    args = [str(png), "--imgformat", "PNG", "--width", str(WIDTH), "--height", str(HEIGHT),
-            "--start", str(int(start)), "--end", str(int(end)), "--step", str(plot_minutes * 60),
-            "--vertical-label", style.label[language],
-            "--title", title(data_type, name, span_hours, end, language),
-            "--lower-limit", "0",
-            f"DEF:{t}={escape_colons(db)}:{t}:AVERAGE",
-            f"CDEF:realValue={t},1,*",
-            f"AREA:realValue{style.area}:{shown}",
-            f"LINE1:realValue{style.line}{line_legend}"]
+    args = [
+        str(png),
+        "--imgformat",
+        "PNG",
+        "--width",
+        str(WIDTH),
+        "--height",
+        str(HEIGHT),
+        "--start",
+        str(int(start)),
+        "--end",
+        str(int(end)),
+        "--step",
+        str(plot_minutes * 60),
+        "--vertical-label",
+        style.label[language],
+        "--title",
+        title(data_type, name, span_hours, end, language),
+        "--lower-limit",
+        "0",
+        f"DEF:{t}={escape_colons(db)}:{t}:AVERAGE",
+        f"CDEF:realValue={t},1,*",
+        f"AREA:realValue{style.area}:{shown}",
+        f"LINE1:realValue{style.line}{line_legend}",
+    ]
     if period == "monthly":
         args += ["--x-grid", MONTHLY_X_GRID]
-    first, second = comment_texts(data_type, format_figures(data_type, figures, language),
-                                  plot_minutes, language)
+    first, second = comment_texts(
+        data_type, format_figures(data_type, figures, language), plot_minutes, language
+    )
     args += ["COMMENT:" + escape_colons(first), "COMMENT:" + escape_colons(second)]
     return args
 
@@ -131,21 +196,44 @@ def _strip(text: str) -> str:
     return text
 
 
-def image_path(paths: StatsPaths, file_type: str, name: str, end: int, data_type: str,
-               span_hours: int, machine: str, language: str = "en") -> Path:
+def image_path(
+    paths: StatsPaths,
+    file_type: str,
+    name: str,
+    end: int,
+    data_type: str,
+    span_hours: int,
+    machine: str,
+    language: str = "en",
+) -> Path:
     """graphics/others/rrd/<name>/<ft>_<name>_<YYYYMMDD_HH:MM:SS>_<type>_<n><units>_on_<M>.png
     (fr: autres/rrd/..._sur_<M>.png, French type and units)."""
     words = TEXT[language]
     n, unit = span_parts(span_hours)
     date = timeutil.iso(end).replace("-", "").replace(" ", "_")
-    file_name = (f"{file_type}_{name}_{date}_{i18n.TYPE_NAMES[language][data_type]}_"
-                 f"{n}{words['name_units'][unit]}_{words['on']}_{machine}.png")
-    return (paths.graphics / words["others"] / "rrd" / safe_component(_strip(name))
-            / safe_component(_strip(file_name)))
+    file_name = (
+        f"{file_type}_{name}_{date}_{i18n.TYPE_NAMES[language][data_type]}_"
+        f"{n}{words['name_units'][unit]}_{words['on']}_{machine}.png"
+    )
+    return (
+        paths.graphics
+        / words["others"]
+        / "rrd"
+        / safe_component(_strip(name))
+        / safe_component(_strip(file_name))
+    )
 
 
-def archive_path(paths: StatsPaths, period: str, file_type: str, name: str, data_type: str,
-                 start: int, language: str = "en", totals_machine: str | None = None) -> Path:
+def archive_path(
+    paths: StatsPaths,
+    period: str,
+    file_type: str,
+    name: str,
+    data_type: str,
+    start: int,
+    language: str = "en",
+    totals_machine: str | None = None,
+) -> Path:
     """Web archive copy (spec §3.11), named after the window START:
     daily <Y>/<Month>/<type>/<DD>.png, weekly <Y>/<type>/<%W>.png,
     monthly <Y>/<type>/<Month>.png, yearly <type>/<Y>.png; under
@@ -174,8 +262,10 @@ def archive_path(paths: StatsPaths, period: str, file_type: str, name: str, data
 
 # -- legend figures -------------------------------------------------------------------------------
 
-def fetch_figures(db: Path, start: int, end: int, fetch_minutes: int, plot_minutes: int,
-                  now: int) -> Figures:
+
+def fetch_figures(
+    db: Path, start: int, end: int, fetch_minutes: int, plot_minutes: int, now: int
+) -> Figures:
     """Legend figures from the database (spec §3.7, intended definition): rows at the fetch
     resolution up to the end, or up to the start of the current hour for a window that is
     not over yet."""

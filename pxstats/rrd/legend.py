@@ -31,6 +31,7 @@ from dataclasses import dataclass
 @dataclass(frozen=True)
 class Figures:
     """Min, max, mean (per minute) and total of a graphic; None when there is no data."""
+
     min: float | None
     max: float | None
     mean: float | None
@@ -49,8 +50,9 @@ class Formatted:
     total: str
 
 
-def figures_from_rows(first: int, step: int, values, start: int, end: int,
-                      plot_minutes: int) -> Figures:
+def figures_from_rows(
+    first: int, step: int, values, start: int, end: int, plot_minutes: int
+) -> Figures:
     """Figures of the rows a fetch returned.
 
     `first`, `step`, `values`: the binding's answer, row i covering
@@ -61,20 +63,20 @@ def figures_from_rows(first: int, step: int, values, start: int, end: int,
     if step <= 0:
         return Figures.empty()
     k = max(1, round(plot_minutes * 60 / step))
-    width = k * step / 60                           # minutes covered by one point (= p)
+    width = k * step / 60  # minutes covered by one point (= p)
     points = []
     if k == 1:
         # rows i with first + i*step < end and first + (i+1)*step > start
-        rows = values[max(0, (start - first) // step):max(0, -(-(end - first) // step))]
+        rows = values[max(0, (start - first) // step) : max(0, -(-(end - first) // step))]
         points = [v for v in rows if v is not None]
     else:
         span = k * step
-        low = -(-start // span) * span                  # first group boundary in the window
+        low = -(-start // span) * span  # first group boundary in the window
         for group_start in range(low, end - span + 1, span):
             i = (group_start - first) // step
             if i + k <= 0 or i >= len(values):
                 continue
-            known = [v for v in values[max(0, i):i + k] if v is not None]
+            known = [v for v in values[max(0, i) : i + k] if v is not None]
             if known:
                 points.append(sum(known) / len(known))
     if not points:
@@ -87,8 +89,12 @@ def figures_from_rows(first: int, step: int, values, start: int, end: int,
 
 TAGS = {
     "en": {"filecount": "Files", "filesOverMaxLatency": "F", "errors": "Errors", "latency": "Avg"},
-    "fr": {"filecount": "Fichiers", "filesOverMaxLatency": "F", "errors": "Erreurs",
-           "latency": "Moy"},
+    "fr": {
+        "filecount": "Fichiers",
+        "filesOverMaxLatency": "F",
+        "errors": "Erreurs",
+        "latency": "Moy",
+    },
 }
 TOTAL_TAGS = {
     "en": {"filesOverMaxLatency": "Files"},
@@ -97,26 +103,41 @@ TOTAL_TAGS = {
 NO_DATA = {"en": "n/a", "fr": "n/d"}
 
 WORDS = {
-    "en": {"min": "Min", "max": "Max", "mean": "Mean", "total": "Total", "notes": "Note(s):",
-           "kilo": "k on the y axis stands for kilo, meaning x thousands.",
-           "mega": "M on the y axis stands for Mega, meaning x millions.",
-           "giga": "G on the y axis stands for giga, meaning x billions.",
-           "milli": "m on the y axis stands for milli, meaning x thousandths.",
-           "minutes": "Graphics generated using {n} minute(s) averages.",
-           "hours": "Graphics generated using {n} hour(s) averages."},
-    "fr": {"min": "Min", "max": "Max", "mean": "Moyenne", "total": "Total", "notes": "Note(s):",
-           # The original's catalogue (lang/fr/lib/RRDGraphicProducer), its spelling corrected
-           # ("cree", "ségnifie", "mili,donc", "minutes(s)", missing final stops).
-           "kilo": "k sur l'axe des y signifie kilo, donc x milliers.",
-           "mega": "M sur l'axe des y signifie Mega, donc x millions.",
-           "giga": "G sur l'axe des y signifie giga, donc x milliards.",
-           "milli": "m sur l'axe des y signifie milli, donc x millièmes.",
-           "minutes": "Graphiques créés en utilisant la moyenne de {n} minute(s).",
-           "hours": "Graphiques créés en utilisant la moyenne de {n} heure(s)."},
+    "en": {
+        "min": "Min",
+        "max": "Max",
+        "mean": "Mean",
+        "total": "Total",
+        "notes": "Note(s):",
+        "kilo": "k on the y axis stands for kilo, meaning x thousands.",
+        "mega": "M on the y axis stands for Mega, meaning x millions.",
+        "giga": "G on the y axis stands for giga, meaning x billions.",
+        "milli": "m on the y axis stands for milli, meaning x thousandths.",
+        "minutes": "Graphics generated using {n} minute(s) averages.",
+        "hours": "Graphics generated using {n} hour(s) averages.",
+    },
+    "fr": {
+        "min": "Min",
+        "max": "Max",
+        "mean": "Moyenne",
+        "total": "Total",
+        "notes": "Note(s):",
+        # The original's catalogue (lang/fr/lib/RRDGraphicProducer), its spelling corrected
+        # ("cree", "ségnifie", "mili,donc", "minutes(s)", missing final stops).
+        "kilo": "k sur l'axe des y signifie kilo, donc x milliers.",
+        "mega": "M sur l'axe des y signifie Mega, donc x millions.",
+        "giga": "G sur l'axe des y signifie giga, donc x milliards.",
+        "milli": "m sur l'axe des y signifie milli, donc x millièmes.",
+        "minutes": "Graphiques créés en utilisant la moyenne de {n} minute(s).",
+        "hours": "Graphiques créés en utilisant la moyenne de {n} heure(s).",
+    },
 }
 
-_BYTE_UNITS = ((1e9, "GB/Min", "GigaBytes"), (1e6, "MB/Min", "MegaBytes"),
-               (1e3, "KB/Min", "kiloBytes"))
+_BYTE_UNITS = (
+    (1e9, "GB/Min", "GigaBytes"),
+    (1e6, "MB/Min", "MegaBytes"),
+    (1e3, "KB/Min", "kiloBytes"),
+)
 
 
 def _bytes(value: float | None, total: bool, language: str) -> str:
@@ -137,15 +158,23 @@ def _rate(value: float | None, tag: str, language: str) -> str:
 def format_figures(data_type: str, figures: Figures, language: str = "en") -> Formatted:
     """Texts of the four figures (spec §3.8); missing figures read n/a (fr n/d), not None."""
     if data_type == "bytecount":
-        return Formatted(_bytes(figures.min, False, language), _bytes(figures.max, False, language),
-                         _bytes(figures.mean, False, language),
-                         _bytes(figures.total, True, language))
+        return Formatted(
+            _bytes(figures.min, False, language),
+            _bytes(figures.max, False, language),
+            _bytes(figures.mean, False, language),
+            _bytes(figures.total, True, language),
+        )
     tag = TAGS[language][data_type]
     total_tag = TOTAL_TAGS[language].get(data_type, tag)
-    total = (NO_DATA[language] if figures.total is None
-             else "%d %s" % (int(figures.total), total_tag))
-    return Formatted(_rate(figures.min, tag, language), _rate(figures.max, tag, language),
-                     _rate(figures.mean, tag, language), total)
+    total = (
+        NO_DATA[language] if figures.total is None else "%d %s" % (int(figures.total), total_tag)
+    )
+    return Formatted(
+        _rate(figures.min, tag, language),
+        _rate(figures.max, tag, language),
+        _rate(figures.mean, tag, language),
+        total,
+    )
 
 
 _LEADING_NUMBER = re.compile(r"^\s*([-+]?\d+(?:\.\d*)?(?:[eE][-+]?\d+)?)")
@@ -187,13 +216,16 @@ def interval_note(data_type: str, plot_minutes: int, language: str = "en") -> st
     return words["hours"].format(n=plot_minutes // 60)
 
 
-def comment_texts(data_type: str, formatted: Formatted, plot_minutes: int,
-                  language: str = "en") -> tuple[str, str]:
+def comment_texts(
+    data_type: str, formatted: Formatted, plot_minutes: int, language: str = "en"
+) -> tuple[str, str]:
     """The two legend lines, unescaped: figures, then notes (both end with rrdtool's \\c)."""
     words = WORDS[language]
     total = "" if data_type == "latency" else f"{words['total']}: {formatted.total}"
-    figures = (f" {words['min']}: {formatted.min}   {words['max']}: {formatted.max}   "
-               f"{words['mean']}: {formatted.mean}   {total}\\c")
+    figures = (
+        f" {words['min']}: {formatted.min}   {words['max']}: {formatted.max}   "
+        f"{words['mean']}: {formatted.mean}   {total}\\c"
+    )
     note_interval = interval_note(data_type, plot_minutes, language)
     note_y = y_axis_note(formatted.max, language)
     head = words["notes"] if (note_interval or note_y) else ""

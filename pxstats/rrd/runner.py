@@ -30,7 +30,7 @@ from pxstats.util import atomic
 log = logging.getLogger(__name__)
 
 RRDTOOL = "rrdtool"
-GRAPH_TIMEOUT = 60          # seconds allowed to one `rrdtool graph`
+GRAPH_TIMEOUT = 60  # seconds allowed to one `rrdtool graph`
 
 
 def cannot_run(exc: OSError) -> schema.RRDError:
@@ -48,9 +48,15 @@ def graph(args: list[str], timeout: float = GRAPH_TIMEOUT) -> tuple[int, int]:
     (width, height); raises RRDError with rrdtool's message, the signal or the timeout."""
     env = dict(os.environ, TZ="UTC")
     try:
-        done = subprocess.run([RRDTOOL, "graph", *args], capture_output=True, text=True,
-                              errors="replace", timeout=timeout, env=env,
-                              stdin=subprocess.DEVNULL)
+        done = subprocess.run(
+            [RRDTOOL, "graph", *args],
+            capture_output=True,
+            text=True,
+            errors="replace",
+            timeout=timeout,
+            env=env,
+            stdin=subprocess.DEVNULL,
+        )
     except subprocess.TimeoutExpired:
         raise schema.RRDError(f"rrdtool graph: no answer after {timeout} s") from None
     except OSError as exc:
@@ -59,8 +65,9 @@ def graph(args: list[str], timeout: float = GRAPH_TIMEOUT) -> tuple[int, int]:
         if done.returncode < 0:
             why = f"killed by signal {-done.returncode}"
         else:
-            why = (done.stderr.strip() or done.stdout.strip() or
-                   f"exit status {done.returncode}").splitlines()[-1]
+            why = (
+                done.stderr.strip() or done.stdout.strip() or f"exit status {done.returncode}"
+            ).splitlines()[-1]
         raise schema.RRDError(f"rrdtool graph: {why}")
     size = re.search(r"(\d+)x(\d+)", done.stdout)
     if not size:
@@ -71,6 +78,7 @@ def graph(args: list[str], timeout: float = GRAPH_TIMEOUT) -> tuple[int, int]:
 @dataclass
 class GraphJob:
     """One graphic: the `rrdtool graph` arguments (PNG path first), the archive copy."""
+
     png: Path
     args: list
     copy_to: Path | None = None
@@ -79,6 +87,7 @@ class GraphJob:
 @dataclass
 class Outcome:
     """What became of one graphic: drawn (its size, its copy) or not (why)."""
+
     png: Path
     ok: bool
     message: str = ""
@@ -86,7 +95,7 @@ class Outcome:
     size: tuple = field(default=(0, 0))
 
 
-SERVER_GRAPHS = 500         # a pipe-mode child is replaced after this many graphics
+SERVER_GRAPHS = 500  # a pipe-mode child is replaced after this many graphics
 _QUOTE_RUNS = re.compile(rb'"+|[^"]+')
 
 
@@ -104,8 +113,10 @@ def pipe_quote(arg) -> bytes:
         raise ValueError("an rrdtool argument with a newline or NUL cannot go on a line")
     if not data:
         return b'""'
-    return b"".join(b"'" + run + b"'" if run[:1] == b'"' else b'"' + run + b'"'
-                    for run in _QUOTE_RUNS.findall(data))
+    return b"".join(
+        b"'" + run + b"'" if run[:1] == b'"' else b'"' + run + b'"'
+        for run in _QUOTE_RUNS.findall(data)
+    )
 
 
 class GraphServer:
@@ -131,8 +142,7 @@ class GraphServer:
             line = b"graph " + b" ".join(pipe_quote(str(a)) for a in args) + b"\n"
         except ValueError:
             return graph([str(a) for a in args], timeout)
-        if (self._process is None or self._process.poll() is not None
-                or self._count >= self._max):
+        if self._process is None or self._process.poll() is not None or self._count >= self._max:
             self.close()
             self._start()
         self._count += 1
@@ -143,15 +153,18 @@ class GraphServer:
             raise schema.RRDError(f"rrdtool graph: no answer after {timeout} s") from None
         except _Died:
             returncode = self._kill()
-            why = (f"killed by signal {-returncode}" if returncode and returncode < 0
-                   else f"exit status {returncode}")
+            why = (
+                f"killed by signal {-returncode}"
+                if returncode and returncode < 0
+                else f"exit status {returncode}"
+            )
             raise schema.RRDError(f"rrdtool graph: {why}") from None
         last = answer[-1]
         if not in_step:
-            self.close()                    # more than one answer: never reuse this child
+            self.close()  # more than one answer: never reuse this child
         if last.startswith(b"ERROR:"):
             self.close()
-            message = last[len(b"ERROR:"):].strip().decode("utf-8", "replace")
+            message = last[len(b"ERROR:") :].strip().decode("utf-8", "replace")
             raise schema.RRDError(f"rrdtool graph: {message or 'error'}")
         for output in reversed(answer[:-1]):
             size = re.fullmatch(rb"\s*(\d+)x(\d+)\s*", output)
@@ -163,8 +176,13 @@ class GraphServer:
     def _start(self) -> None:
         try:
             self._process = subprocess.Popen(
-                [RRDTOOL, "-"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                stderr=subprocess.DEVNULL, env=dict(os.environ, TZ="UTC"), bufsize=0)
+                [RRDTOOL, "-"],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL,
+                env=dict(os.environ, TZ="UTC"),
+                bufsize=0,
+            )
         except OSError as exc:
             self._process = None
             raise cannot_run(exc) from None
@@ -190,7 +208,7 @@ class GraphServer:
                 for key, _ in selector.select(left):
                     if key.fd == stdin:
                         try:
-                            line = line[os.write(stdin, line):]
+                            line = line[os.write(stdin, line) :]
                         except BlockingIOError:
                             continue
                         except BrokenPipeError:
@@ -302,7 +320,7 @@ def render(job: GraphJob, timeout: float = GRAPH_TIMEOUT, draw=None) -> Outcome:
     (long-lived children), by default `graph` (a new `rrdtool graph` child)."""
     try:
         return _render(job, timeout, draw or graph)
-    except Exception as exc:                # noqa: BLE001 - one graphic must not stop the others
+    except Exception as exc:  # noqa: BLE001 - one graphic must not stop the others
         log.exception("unexpected error while drawing %s", job.png)
         return Outcome(job.png, False, f"unexpected error: {exc}")
 
@@ -339,8 +357,13 @@ def default_workers() -> int:
     return (os.cpu_count() or 1) + 1
 
 
-def run_jobs(jobs, workers: int | None = None, timeout: float = GRAPH_TIMEOUT,
-             servers: GraphServers | None = None, pipe_mode: bool = True) -> list[Outcome]:
+def run_jobs(
+    jobs,
+    workers: int | None = None,
+    timeout: float = GRAPH_TIMEOUT,
+    servers: GraphServers | None = None,
+    pipe_mode: bool = True,
+) -> list[Outcome]:
     """Render the jobs (a list or an iterable), `workers` at a time (default_workers()), each
     in a child process: the `rrdtool -` children of `servers` (made for the call when not
     given), or a new `rrdtool graph` child per graphic when `pipe_mode` is off (benchmarks
@@ -365,4 +388,3 @@ def run_jobs(jobs, workers: int | None = None, timeout: float = GRAPH_TIMEOUT,
         else:
             log.error("Error : Could not generate %s : %s", outcome.png, outcome.message)
     return outcomes
-

@@ -45,15 +45,18 @@ def machines_name(machines) -> str:
 def db_path(paths: StatsPaths, data_type: str, name: str, machines) -> Path:
     """currentDatabases/<type>/<client or group>_<machines>"""
     check_name("client", name)
-    return (paths.current_databases / data_type
-            / safe_component(f"{name}_{machines_name(machines)}"))
+    return paths.current_databases / data_type / safe_component(f"{name}_{machines_name(machines)}")
 
 
 def combined_db_path(paths: StatsPaths, data_type: str, name: str, machines) -> Path:
     """currentDatabases/<type>/combined/<name>_<machines>: throw-away totals databases."""
     check_name("client", name)
-    return (paths.current_databases / data_type / COMBINED
-            / safe_component(f"{name}_{machines_name(machines)}"))
+    return (
+        paths.current_databases
+        / data_type
+        / COMBINED
+        / safe_component(f"{name}_{machines_name(machines)}")
+    )
 
 
 def database_for(paths: StatsPaths, data_type: str, client: str, machine: str) -> Path:
@@ -101,8 +104,13 @@ def write_time_of_update(path: Path, epoch: int) -> None:
 
 def create_args(data_type: str, start: int) -> list[str]:
     """Arguments of `rrdtool create` for a database whose first stored minute ends at start+60."""
-    args = ["--start", str(int(start)), "--step", str(STEP),
-            f"DS:{data_type}:GAUGE:{HEARTBEAT}:U:U"]
+    args = [
+        "--start",
+        str(int(start)),
+        "--step",
+        str(STEP),
+        f"DS:{data_type}:GAUGE:{HEARTBEAT}:U:U",
+    ]
     for steps, rows in ARCHIVES:
         for cf in CONSOLIDATIONS:
             args.append(f"RRA:{cf}:{XFF}:{steps}:{rows}")
@@ -119,7 +127,7 @@ def update(path: Path, pairs) -> None:
     """Store (timestamp, value) pairs in one batched call; timestamps must be increasing."""
     values = [f"{int(t)}:{_number(v)}" for t, v in pairs]
     for first in range(0, len(values), 1000):
-        _call(rrdtool.update, str(path), *values[first:first + 1000])
+        _call(rrdtool.update, str(path), *values[first : first + 1000])
 
 
 UPDATE_TEMP_MARK = ".rrdupdate-"
@@ -180,8 +188,16 @@ def _unlink(path: Path) -> None:
 def fetch(path: Path, cf: str, resolution: int, start: int, end: int):
     """((start, end, step), [value or None, ...]) from the binding."""
     (first, last, step), _, rows = _call(
-        rrdtool.fetch, str(path), cf, "-r", str(int(resolution)), "-s", str(int(start)),
-        "-e", str(int(end)))
+        rrdtool.fetch,
+        str(path),
+        cf,
+        "-r",
+        str(int(resolution)),
+        "-s",
+        str(int(start)),
+        "-e",
+        str(int(end)),
+    )
     return (first, last, step), [row[0] for row in rows]
 
 
@@ -197,8 +213,13 @@ def create_merged(path: Path, data_type: str, start: int, step: int, rows: int) 
     """Throw-away totals database (spec §3.12): one DS whose heartbeat is the step, xff 0,
     one AVERAGE/MIN/MAX archive of `rows` rows at the database's own step. Overwrites."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    args = ["--start", str(int(start)), "--step", str(int(step)),
-            f"DS:{data_type}:GAUGE:{int(step)}:U:U"]
+    args = [
+        "--start",
+        str(int(start)),
+        "--step",
+        str(int(step)),
+        f"DS:{data_type}:GAUGE:{int(step)}:U:U",
+    ]
     args += [f"RRA:{cf}:0:1:{int(rows)}" for cf in CONSOLIDATIONS]
     _call(rrdtool.create, str(path), *args)
 

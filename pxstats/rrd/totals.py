@@ -32,14 +32,15 @@ def resample(first: int, step: int, values, stamps: list[int], width: int) -> li
         if r == 1:
             low, high = max(0, a), min(len(stamps), len(values) + a)
             if low < high:
-                out[low:high] = [None if v is None or v != v else v
-                                 for v in values[low - a:high - a]]
+                out[low:high] = [
+                    None if v is None or v != v else v for v in values[low - a : high - a]
+                ]
             return out
         for j in range(max(0, a // r), len(stamps)):
             low = j * r - a
             if low >= len(values):
                 break
-            known = [v for v in values[max(0, low):low + r] if v is not None and v == v]
+            known = [v for v in values[max(0, low) : low + r] if v is not None and v == v]
             if known:
                 out[j] = sum(known) / len(known)
         return out
@@ -92,15 +93,24 @@ MERGED_ROWS = {1: 7200, 60: 336, 240: 1460, 1440: 3650}
 
 @dataclass
 class MergedSet:
-    databases: dict            # data type -> Path
+    databases: dict  # data type -> Path
     last_update: int
     fetch_minutes: int
     plot_minutes: int
 
 
-def merge_totals(paths: StatsPaths, file_type: str, data_types, clients, machine: str,
-                 start: int, end: int, period: str | None, db_name: str,
-                 last_update: int) -> MergedSet:
+def merge_totals(
+    paths: StatsPaths,
+    file_type: str,
+    data_types,
+    clients,
+    machine: str,
+    start: int,
+    end: int,
+    period: str | None,
+    db_name: str,
+    last_update: int,
+) -> MergedSet:
     """(Re)build combined/<db_name>_<machine> for each data type from the members' databases.
 
     `last_update` is the members' time of update (the caller takes the first member's that
@@ -113,8 +123,9 @@ def merge_totals(paths: StatsPaths, file_type: str, data_types, clients, machine
     first = start - start % width
     count = max(1, -(-(end - first) // width))
     stamps = [first + (j + 1) * width for j in range(count)]
-    needed = list(dict.fromkeys(list(data_types)
-                                + (["filecount"] if "latency" in data_types else [])))
+    needed = list(
+        dict.fromkeys(list(data_types) + (["filecount"] if "latency" in data_types else []))
+    )
     columns: dict[str, list] = {}
     for data_type in needed:
         columns[data_type] = []
@@ -137,7 +148,7 @@ def merge_totals(paths: StatsPaths, file_type: str, data_types, clients, machine
         databases[data_type] = path
     if databases:
         any_db = next(iter(databases.values()))
-        schema.write_time_of_update(schema.time_of_update_path(paths, file_type, any_db),
-                                    last_update)
+        schema.write_time_of_update(
+            schema.time_of_update_path(paths, file_type, any_db), last_update
+        )
     return MergedSet(databases, last_update, fetch_minutes, plot_minutes)
-

@@ -39,12 +39,17 @@ def _month_start(year: int, month: int) -> int:
 
 def _sunday_on_or_before(epoch: int) -> int:
     """00:00 of the Sunday on or before `epoch` (weeks run Sunday to Sunday, `%w` = 0)."""
-    weekday = (time.gmtime(epoch).tm_wday + 1) % 7      # Sunday = 0, as strftime %w
+    weekday = (time.gmtime(epoch).tm_wday + 1) % 7  # Sunday = 0, as strftime %w
     return _midnight(epoch) - weekday * timeutil.DAY
 
 
-def window(date: int, period: str | None, span_hours: int | None = None,
-           fixed_current: bool = False, fixed_previous: bool = False) -> tuple[int, int]:
+def window(
+    date: int,
+    period: str | None,
+    span_hours: int | None = None,
+    fixed_current: bool = False,
+    fixed_previous: bool = False,
+) -> tuple[int, int]:
     """(start, end) of a graphic ending at `date`, before the end is rounded to the hour.
 
     period None: [date - span, date]. Floating periods: [date - 1/7/30/365 days, date].
@@ -82,8 +87,13 @@ def window(date: int, period: str | None, span_hours: int | None = None,
     return _month_start(tm.tm_year - 1, 1), _month_start(tm.tm_year, 1)
 
 
-def graph_window(date: int, period: str | None, span_hours: int | None = None,
-                 fixed_current: bool = False, fixed_previous: bool = False) -> tuple[int, int, int]:
+def graph_window(
+    date: int,
+    period: str | None,
+    span_hours: int | None = None,
+    fixed_current: bool = False,
+    fixed_previous: bool = False,
+) -> tuple[int, int, int]:
     """(start, end, span hours) as generateRRDGraphics uses them: `date` is rounded down to
     the hour first, so a floating window (a span, or a period without a fixed option) is the
     `span` whole hours ending at that hour, e.g. 02:00-14:00 for a 12-hour graphic asked at
@@ -93,8 +103,9 @@ def graph_window(date: int, period: str | None, span_hours: int | None = None,
     The original rounded only the end (02:33-14:00 under a "12 hours" title), and its legend
     figures were groups of rows counted from 02:33 while rrdtool drew points aligned on
     02:30, 02:40, ... (issue 10 item 10). Fixed windows start and end on midnights anyway."""
-    start, end = window(timeutil.hour_start(date), period, span_hours, fixed_current,
-                        fixed_previous)
+    start, end = window(
+        timeutil.hour_start(date), period, span_hours, fixed_current, fixed_previous
+    )
     span = (end - start) // timeutil.HOUR
     return start, timeutil.hour_start(end), span
 
