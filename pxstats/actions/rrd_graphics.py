@@ -6,6 +6,9 @@ arguments, archive copy), build the totals databases, and draw.
 order and with its messages, raising `RequestError`; it reads databases but writes nothing.
 `produce` draws the graphics of a request and returns one `Outcome` per attempted PNG; the
 caller prints them. The web request page calls `produce` with a request of its own.
+
+About 400 lines, most of them argument lists as ruff formats them: the validation, the
+name checks and the planning of one command, which belong together.
 """
 
 from __future__ import annotations
