@@ -17,7 +17,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
+import resource
 import shutil
 import statistics
 import sys
@@ -79,11 +81,24 @@ def build(root: Path, clients: int) -> StatsPaths:
     return paths
 
 
+def _cpu() -> float:
+    """CPU seconds of this process and its finished children (the loading workers)."""
+    own, children = (
+        resource.getrusage(resource.RUSAGE_SELF),
+        resource.getrusage(resource.RUSAGE_CHILDREN),
+    )
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+CPU: list[float] = []
+
+
 def report(paths: StatsPaths, end: int) -> tuple[float, monitor.Outcome]:
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), _cpu()
     outcome = monitor.run(
         paths, monitor.Request(end=end, send_mail=False, crontab_command=("true",))
     )
+    CPU.append(_cpu() - cpu)
     return time.perf_counter() - started, outcome
 
 
@@ -129,6 +144,9 @@ def main() -> None:
                     "regular_status": outcome.status,
                     "first_report_23h_s": round(first, 3),
                     "first_status": first_outcome.status,
+                    "regular_cpu_s": round(statistics.median(CPU[1:4]), 3),
+                    "cpus": len(os.sched_getaffinity(0)),
+                    "load_average_1min": round(os.getloadavg()[0], 2),
                     "target_s": 2.0,
                     "ok": min(regular) <= 2.0,
                 },
