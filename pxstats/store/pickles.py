@@ -3,6 +3,11 @@
 Pickles travel between machines, so loading one must never run code: the unpickler
 accepts only the project's own data classes and plain builtin containers. Files written
 by the original Python 2 pxStats are recognised and converted by `store.legacy`.
+
+A pickle of the allowed classes can still hold anything in their fields (`buckets=None`,
+`start='abc'`, a missing attribute): every collector loaded is checked once here
+(`validate`: the type and shape of every field the code reads), so the rest of the code
+never meets one; a bad one is a PickleError like a corrupt file.
 """
 
 from __future__ import annotations
@@ -11,10 +16,15 @@ import io
 import pickle
 from pathlib import Path
 
+from pxstats.stats.collector import (
+    PICKLED_MODULE,
+    STATS_BY_FILE_TYPE,
+    Bucket,
+    FileStatsCollector,
+)
 from pxstats.store import legacy
 from pxstats.store.errors import PickleError
 from pxstats.util import atomic
-from pxstats.stats.collector import PICKLED_MODULE, Bucket, FileStatsCollector
 
 PROTOCOL = 4
 
@@ -38,15 +48,147 @@ class _RestrictedUnpickler(pickle.Unpickler):
 
 
 def loads(data: bytes, origin: str = "<bytes>"):
-    """Unpickle `data` allowing only pxStats data classes and builtins."""
+    """Unpickle `data` allowing only pxStats data classes and builtins; a collector is
+    validated (`validate`)."""
     if _looks_legacy(data):
-        return legacy.loads(data, origin)
+        obj = legacy.loads(data, origin)
+    else:
+        try:
+            obj = _RestrictedUnpickler(io.BytesIO(data)).load()
+        except ForbiddenClass as exc:
+            raise PickleError(f"{origin}: refused: {exc}") from None
+        except Exception as exc:  # truncated or corrupt data: any decoding error
+            raise PickleError(
+                f"{origin}: not a readable pickle ({type(exc).__name__}: {exc})"
+            ) from None
+    if isinstance(obj, FileStatsCollector):
+        validate(obj, origin)
+    return obj
+
+
+# -- validation of the fields --------------------------------------------------------------------
+
+
+class _Bad(Exception):
+    """A field of the wrong type or shape; the message names it."""
+
+
+_MISSING = object()
+_BUCKET_DICTS = {
+    "totals": "number",
+    "means": "number",
+    "medians": "number",
+    "minimums": "number",
+    "maximums": "number",
+    "files_where_min": "text",
+    "files_where_max": "text",
+    "times_where_min": "integer",
+    "times_where_max": "integer",
+}
+
+
+# Accepted types by kind; checked with set(map(type, ...)), which runs at C speed.
+_TYPES = {"integer": {int}, "number": {int, float}, "text": {str}}
+
+
+def _all_of(values, kind: str) -> bool:
+    return set(map(type, values)) <= _TYPES[kind]
+
+
+def _field(obj, name: str, where: str):
+    value = getattr(obj, name, _MISSING)
+    if value is _MISSING:
+        raise _Bad(f"{where}has no {name}")
+    return value
+
+
+def _typed(obj, name: str, kind: str, where: str = ""):
+    value = _field(obj, name, where)
+    if type(value) not in _TYPES[kind]:
+        raise _Bad(
+            f"{where}{name} is not {'an' if kind == 'integer' else 'a'} {kind} "
+            f"({type(value).__name__})"
+        )
+    return value
+
+
+def _list_of(value, kind: str, what: str) -> None:
+    if type(value) is not list:
+        raise _Bad(f"{what} is not a list ({type(value).__name__})")
+    if not _all_of(value, kind):
+        raise _Bad(f"{what} holds something else than {kind}s")
+
+
+def validate(collector: FileStatsCollector, origin: str = "<collector>") -> None:
+    """PickleError naming the first field of `collector` whose type or shape is not what
+    the code reads: the header (file type, statistics, times, layout, log files), the
+    number of buckets for the layout, and in every bucket its bounds, its row columns (all
+    of one length, one per statistic) and its statistics."""
     try:
-        return _RestrictedUnpickler(io.BytesIO(data)).load()
-    except ForbiddenClass as exc:
-        raise PickleError(f"{origin}: refused: {exc}") from None
-    except Exception as exc:  # truncated or corrupt data: any decoding error
-        raise PickleError(f"{origin}: not a readable pickle ({type(exc).__name__}: {exc})") from None
+        _validate(collector)
+    except _Bad as exc:
+        raise PickleError(f"{origin}: not a valid statistics pickle ({exc})") from None
+
+
+def _validate(c: FileStatsCollector) -> None:
+    file_type = _field(c, "file_type", "")
+    if type(file_type) is not str or file_type not in STATS_BY_FILE_TYPE:
+        raise _Bad(f"unknown file type {file_type!r}")
+    stats_types = _field(c, "stats_types", "")
+    _list_of(stats_types, "text", "stats_types")
+    unknown = [s for s in stats_types if s not in STATS_BY_FILE_TYPE[file_type]]
+    if unknown or not stats_types or len(set(stats_types)) != len(stats_types):
+        raise _Bad(f"statistics {stats_types!r} are not those of {file_type}")
+    _typed(c, "start", "integer")
+    _typed(c, "end", "integer")
+    interval = _typed(c, "interval", "integer")
+    width = _typed(c, "total_width", "integer")
+    if interval < 1 or width < 1:
+        raise _Bad(f"interval {interval} and total width {width} must be at least 1")
+    _typed(c, "max_latency", "number")
+    _list_of(_field(c, "log_files", ""), "text", "log_files")
+    for name in ("format_version", "first_filled", "last_filled"):
+        if type(getattr(c, name, 0)) is not int:
+            raise _Bad(f"{name} is not an integer")
+    buckets = _field(c, "buckets", "")
+    if type(buckets) is not list:
+        raise _Bad(f"buckets is not a list ({type(buckets).__name__})")
+    expected = 0 if interval > width else -(-width // interval)
+    if len(buckets) != expected:
+        raise _Bad(
+            f"{len(buckets)} buckets where interval {interval} and width {width} make {expected}"
+        )
+    for index, bucket in enumerate(buckets):
+        _validate_bucket(bucket, stats_types, f"bucket {index} ")
+
+
+def _validate_bucket(bucket, stats_types, where: str) -> None:
+    if type(bucket) is not Bucket:
+        raise _Bad(f"{where}is not a bucket ({type(bucket).__name__})")
+    _typed(bucket, "start", "integer", where)
+    _typed(bucket, "end", "integer", where)
+    _typed(bucket, "nb_files", "integer", where)
+    _typed(bucket, "files_over_max_latency", "integer", where)
+    times = _field(bucket, "times", where)
+    _list_of(times, "integer", f"{where}times")
+    _list_of(_field(bucket, "products", where), "text", f"{where}products")
+    values = _field(bucket, "values", where)
+    if type(values) is not dict:
+        raise _Bad(f"{where}values is not a dict ({type(values).__name__})")
+    for stat in stats_types:
+        if stat not in values:
+            raise _Bad(f"{where}values has no {stat} column")
+    for stat, column in values.items():
+        _list_of(column, "number", f"{where}values[{stat!r}]")
+    lengths = {len(times), len(bucket.products), *map(len, values.values())}
+    if len(lengths) != 1:
+        raise _Bad(f"{where}columns of unequal lengths")
+    for name, kind in _BUCKET_DICTS.items():
+        mapping = _field(bucket, name, where)
+        if type(mapping) is not dict:
+            raise _Bad(f"{where}{name} is not a dict ({type(mapping).__name__})")
+        if not _all_of(mapping, "text") or not _all_of(mapping.values(), kind):
+            raise _Bad(f"{where}{name} holds something else than {kind}s by statistic")
 
 
 def _looks_legacy(data: bytes) -> bool:
