@@ -337,12 +337,12 @@ def test_no_name_found_is_a_warning(tmp_path, capsys):
 
 @pytest.mark.parametrize("args, message", [
     (["-m", "m1", "-d", "2008-13-01 00:00:00"], "The date format must be YYYY-MM-DD HH:MM:SS"),
-    (["-m", "m1", "-s", "0"], "The timespan value needs to be an integer one above 0."),
-    (["-m", "m1", "-s", "x"], "argument -s/--span: invalid int value: 'x'"),
+    (["-m", "m1", "-s", "0"], "argument -s/--span: 0 is not between 1 and 744"),
+    (["-m", "m1", "-s", "x"], "argument -s/--span: not a whole number: 'x'"),
     (["-m", "m1,m2", "-l", "a"], "Number of logins does not match number of machines."),
     (["-m", "m1", "-l", "a,b"], "Number of logins does not match number of machines."),
     (["-m", "m1", "-o", "de"], "de is not one of the supported languages (en, fr)."),
-    (["-m", "m1", "--processes", "0"], "The number of processes must be an integer above 0."),
+    (["-m", "m1", "--processes", "0"], "argument --processes: 0 is not between 1 and 64"),
     (["-m", ".."], "invalid machine name: '..'"),
     (["-m", ","], "No machine given"),
     (["-m", "m1,m1", "-l", "a,b"], "A machine is listed twice"),

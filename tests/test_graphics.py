@@ -589,8 +589,10 @@ def test_newlines_cannot_break_out_of_a_string():
 
 @pytest.mark.parametrize("args, message", [
     (["-f", "xx"], "File type must be either tx or rx"),
-    (["-s", "0"], "timespan value needs to be an integer one above 0"),
-    (["-s", "x"], "invalid int value"),
+    (["-s", "0"], "argument -s/--span: 0 is not between 1 and 744"),
+    (["-s", "100000"], "argument -s/--span: 100000 is not between 1 and 744"),
+    (["-s", "99999999999999999999999"], "is not between 1 and 744"),
+    (["-s", "x"], "not a whole number"),
     (["-d", "2008-13-01"], "The date format must be YYYY-MM-DD HH:MM:SS"),
     (["-d", "2008-13-01 10:00:00"], "The date format must be YYYY-MM-DD HH:MM:SS"),
     (["-g", "G"], "requires the --combineClients"),

@@ -26,7 +26,10 @@ def remote1(tmp_path):
 
 
 def run(root, *args):
-    return pickleUpdater.main(["--root", str(root), *args])
+    try:
+        return pickleUpdater.main(["--root", str(root), *args])
+    except SystemExit as exc:       # argparse refuses from inside parse_args
+        return exc.code
 
 
 def pickle_of(root, hour, client="clientA", machine="remote1", ft="tx"):
@@ -123,7 +126,7 @@ def test_t14_non_integer_interval_is_a_usage_error(tmp_path):
         capture_output=True,
         text=True,
     )
-    assert proc.returncode == 2 and "invalid int value" in proc.stderr
+    assert proc.returncode == 2 and "not a whole number" in proc.stderr
 
 
 def test_t14_subset_types_without_log_file(remote1):
@@ -356,3 +359,22 @@ def test_issue11_item7_a_full_log_disk_is_one_line_and_the_run_goes_on(remote1):
         f"pickleUpdater: warning: cannot write the log file {logs / 'pickleUpdater.log'} (No space "
         "left on device); the run goes on without it"]
     assert pickle_of(root, "20080430_15").is_file()
+
+
+@pytest.mark.parametrize("date", ["2099-01-01 00:00:00", "9999-12-31 23:59:59"])
+def test_issue11_item1_a_future_date_is_refused(remote1, capsys, date):
+    """`-d 2027-…` wrote pickles of hours that had not happened and set the time of update
+    past them (later runs collected nothing); `-d 9999-…` never ended. Refused now."""
+    root, _ = remote1
+    assert run(root, "-m", "remote1", "-c", "clientA", "-d", date) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 1 and "is in the future" in err[0]
+    assert not (root / "data" / "pickles").exists()
+    assert not (root / "data" / "picklesTimeOfUpdates").exists()
+    from pxstats.cli import recollectData, setTimeOfLastUpdates
+    assert recollectData.main(["--root", str(root), "--from", "2008-04-30 10:00:00",
+                               "--to", date, "-m", "remote1"]) == 2
+    assert "is in the future" in capsys.readouterr().err
+    assert setTimeOfLastUpdates.main(["--root", str(root), date]) == 2
+    assert "is in the future" in capsys.readouterr().err
+    assert not (root / "data" / "pickles").exists()

@@ -329,8 +329,9 @@ def test_b12_concurrency_cap(paths, capsys):
     (["-g", "G"], "Error. A group needs its members: list them with -c."),
     (["-g", "G", "-c", "a,b", "-f", "tx,rx"],
      "Error. All the members of a group must have the same file type."),
-    (["--processes", "0"], "Error. The number of processes must be an integer above 0."),
-    (["--processes", "many"], "Error. The number of processes must be an integer above 0."),
+    (["--processes", "0"], "Error. The number of processes must be an integer from 1 to 64."),
+    (["--processes", "many"], "Error. The number of processes must be an integer from 1 to 64."),
+    (["--processes", "65"], "Error. The number of processes must be an integer from 1 to 64."),
     (["-c", "../x", "-f", "tx"], "Error. Invalid client name: '../x'."),
 ])
 def test_b13_option_errors(paths, capsys, args, message):

@@ -229,7 +229,10 @@ def test_bench_day(tmp_path):
 # -- the program --------------------------------------------------------------------------------
 
 def run_cli(capsys, *argv):
-    status = generateSampleLogs.main(list(argv))
+    try:
+        status = generateSampleLogs.main(list(argv))
+    except SystemExit as exc:           # argparse refuses from inside parse_args
+        status = exc.code
     out, err = capsys.readouterr()
     return status, out, err
 
@@ -262,6 +265,9 @@ def test_cli_writes_under_log_files(tmp_path, capsys):
     ["--end", "not a date"],
     ["--end", "2024-13-45 99:00:00"],
     ["--rate", "-5"],
+    ["--rate", "10000000"],
+    ["--rate", "99999999999999999999999999"],
+    ["--hours", "100000"],
     ["--machines", ""],
     ["--clients", "", "--sources", ""],
     ["--clients", ".."],
@@ -282,7 +288,7 @@ def test_console_entry_point(tmp_path):
     result = subprocess.run(
         [sys.executable, "-m", "pxstats.cli.generateSampleLogs", "--root", str(tmp_path),
          "--hours", "0"], capture_output=True, text=True, timeout=60)
-    assert result.returncode == 1 and result.stderr.count("\n") == 1
+    assert result.returncode == 2 and result.stderr.count("\n") == 1
 
 
 def test_man_page_matches_help():

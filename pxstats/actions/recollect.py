@@ -22,6 +22,8 @@ from pxstats.util.locks import LockBusy, file_lock
 
 log = logging.getLogger(__name__)
 
+MAX_DAYS = 3660  # ten years, the length of the RRD archive
+
 
 def recollect_client(paths: StatsPaths, file_type: str, client: str, machine: str, start: int,
                      end: int, stats_types, interval: int) -> list[Path]:
@@ -82,9 +84,15 @@ def recollect_request(start: int, end: int, machines, file_type: str, clients,
     end = timeutil.minute_start(end)
     if end <= start:
         raise RequestError("--to must be later than --from")
+    try:  # hours that have not happened cannot be rebuilt from logs
+        timeutil.not_in_future(end, "--to")
+    except timeutil.BadDate as exc:
+        raise RequestError(str(exc)) from None
     interval = check_interval(interval_minutes)
     check_names("machine", machines)
     check_names("client", [c for c in clients if not i18n.is_all(c)])
+    if end - start > MAX_DAYS * timeutil.DAY:
+        raise RequestError(f"at most {MAX_DAYS} days can be rebuilt at once")
     file_types = i18n.FILE_TYPES if file_type == "both" else (file_type,)
     everyone = not clients or i18n.is_all(clients[0])
     return RecollectRequest(start, end, tuple(machines), file_types,

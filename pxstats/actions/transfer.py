@@ -458,8 +458,8 @@ def transfer_request(end: int, clients, file_types, machines, group: str = "", p
     machines = list(machines)
     if not machines:
         raise RequestError("Error. No machine was specified.")
-    if processes < 1:
-        raise RequestError("Error. The number of processes must be an integer above 0.")
+    if not 1 <= processes <= 64:
+        raise RequestError("Error. The number of processes must be an integer from 1 to 64.")
     try:
         for machine in machines:
             check_name("machine", machine)

@@ -71,6 +71,10 @@ def update_request(
     """A checked UpdateRequest, the options checked in the original's order. `clients` and
     `types` may hold All/Tous (every one) and French type names."""
     interval = check_interval(interval_minutes)
+    try:  # hours that have not happened would be written empty and never collected again
+        timeutil.not_in_future(until, "the date")
+    except timeutil.BadDate as exc:
+        raise RequestError(str(exc)) from None
     file_type = file_type.strip()
     if file_type not in STATS_BY_FILE_TYPE:
         raise RequestError("File type must be either tx or rx. Multiple types are not accepted.")

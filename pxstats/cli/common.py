@@ -56,6 +56,22 @@ def add_root_option(parser: argparse.ArgumentParser) -> None:
                         help="pxStats root folder (default: $PXSTATS_ROOT, else the installation)")
 
 
+def whole_number(low: int, high: int):
+    """An argparse type: a whole number from `low` to `high` (documented in each help text),
+    checked before any work starts."""
+
+    def convert(text: str) -> int:
+        try:
+            value = int(text.strip())
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"{value} is not between {low} and {high}")
+        return value
+
+    return convert
+
+
 def add_date_option(parser: argparse.ArgumentParser) -> None:
     """--date beside a positional DATE: the long option every command accepts."""
     parser.add_argument("--date", dest="date_option", metavar="DATE", default=None,

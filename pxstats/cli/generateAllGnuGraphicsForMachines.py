@@ -11,6 +11,7 @@ from pxstats.util import timeutil
 from pxstats.config import ConfigError
 from pxstats.paths import this_host
 from pxstats.cli.common import (
+    whole_number,
     EXIT_FAILURE,
     EXIT_USAGE,
     OneLineParser,
@@ -55,10 +56,10 @@ def build_parser() -> argparse.ArgumentParser:
                         help="Language of the texts in the PNGs and of their file names: en or "
                              "fr (default: mainApplicationLanguage of ROOT/etc/config, else "
                              "en).")
-    parser.add_argument("-s", "--span", type=int, default=dailygraphics.DAILY_SPAN,
-                        help="Length of the graphics in hours, at least 1 (default: 24).")
-    parser.add_argument("--processes", type=int, default=None, metavar="N",
-                        help="Number of graphics drawn at the same time, at least 1 (default: "
+    parser.add_argument("-s", "--span", type=whole_number(1, 744), default=dailygraphics.DAILY_SPAN,
+                        help="Length of the graphics in hours, 1 to 744 (31 days; default: 24).")
+    parser.add_argument("--processes", type=whole_number(1, 64), default=None, metavar="N",
+                        help="Number of graphics drawn at the same time, 1 to 64 (default: "
                              "the number of CPUs, at most 10).")
     parser.add_argument("--dry-run", action="store_true",
                         help="Print the graphics that would be drawn, one per line (file type, "

@@ -10,6 +10,7 @@ from pxstats.actions import graphics, known
 from pxstats.config import ConfigError
 from pxstats.paths import this_host
 from pxstats.cli.common import (
+    whole_number,
     EXIT_FAILURE,
     EXIT_USAGE,
     OneLineParser,
@@ -67,8 +68,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help="Comma-separated product name patterns (* and ? wildcards; a "
                              "pattern matches the names containing it). Default: All (every "
                              "product).")
-    parser.add_argument("-s", "--span", type=int, default=12,
-                        help="Length of the graphic in hours, at least 1 (default: 12).")
+    parser.add_argument("-s", "--span", type=whole_number(1, 744), default=12,
+                        help="Length of the graphic in hours, 1 to 744 (31 days; default: 12).")
     parser.add_argument("-t", "--types", default=None,
                         help="Comma-separated data types, drawn from the bottom up: errors, "
                              "filecount, bytecount, latency (rx: no latency). French names "

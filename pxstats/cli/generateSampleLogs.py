@@ -10,6 +10,7 @@ from pxstats.util import timeutil
 from pxstats.paths import this_host
 from pxstats.samples import ROTATED_KEPT, write_logs
 from pxstats.cli.common import (
+    whole_number,
     OneLineParser,
     UserError,
     add_root_option,
@@ -30,9 +31,9 @@ def build_parser() -> argparse.ArgumentParser:
                     "leave them in <root>/data/logFiles/<machine>/. The same options and seed "
                     "always give the same files.")
     add_root_option(parser)
-    parser.add_argument("--hours", metavar="N", type=int, default=48,
-                        help="hours of logs ending at --end; days before the 5 rotated files "
-                             "Sundew keeps are not written (default: 48)")
+    parser.add_argument("--hours", metavar="N", type=whole_number(1, 8784), default=48,
+                        help="hours of logs ending at --end, 1 to 8784 (a year); days before "
+                             "the 5 rotated files Sundew keeps are not written (default: 48)")
     parser.add_argument("--end", "--date", metavar="DATE", default=None,
                         help='end of the logs, "YYYY-MM-DD HH:MM:SS" UTC '
                              "(default: now, rounded down to the minute)")
@@ -43,10 +44,11 @@ def build_parser() -> argparse.ArgumentParser:
                         help="comma-separated tx clients (default: satnet,weather,amis,nws-alerts)")
     parser.add_argument("--sources", metavar="LIST", default="ncp1,cmc-radar,wxo-bulletins",
                         help="comma-separated rx sources (default: ncp1,cmc-radar,wxo-bulletins)")
-    parser.add_argument("--rate", metavar="N", type=int, default=120,
+    parser.add_argument("--rate", metavar="N", type=whole_number(0, 100000), default=120,
                         help="deliveries (tx) or ingestions (rx) per hour per client or source "
-                             "and machine (default: 120)")
-    parser.add_argument("--seed", metavar="N", type=int, default=1, help="random seed (default: 1)")
+                             "and machine, 0 to 100000 (default: 120)")
+    parser.add_argument("--seed", metavar="N", type=whole_number(0, 2**31 - 1), default=1,
+                        help="random seed, 0 to 2147483647 (default: 1)")
     return parser
 
 

@@ -17,6 +17,7 @@ from pxstats.cli.common import (
     make_paths,
     setup_logging,
 )
+from pxstats.util import timeutil
 
 PROGRAM = "pickleCleaner"
 
@@ -25,14 +26,24 @@ def build_parser() -> argparse.ArgumentParser:
     parser = OneLineParser(
         prog=PROGRAM,
         description="Under every <name>/ of <root>/data/pickles/, data/mergedPickles/clients/ "
-                    "and data/mergedPickles/groups/, keep the YYYYMMDD folders of today and of "
-                    "the daysToKeep-1 previous days (UTC) and delete older ones. Entries that "
-                    "are not date folders are left alone with a warning.")
-    parser.add_argument("days", metavar="daysToKeep", nargs="?", default=str(DEFAULT_DAYS_TO_KEEP),
-                        help="Number of days kept, today included; an integer of at least 1. "
-                             f"Default: {DEFAULT_DAYS_TO_KEEP}.")
-    parser.add_argument("-d", "--date", default=None,
-                        help='What "today" is, "YYYY-MM-DD HH:MM:SS" UTC. Default: now.')
+        "and data/mergedPickles/groups/, keep the YYYYMMDD folders of today and of "
+        "the daysToKeep-1 previous days (UTC) and delete older ones. Entries that "
+        "are not date folders are left alone with a warning.",
+    )
+    parser.add_argument(
+        "days",
+        metavar="daysToKeep",
+        nargs="?",
+        default=str(DEFAULT_DAYS_TO_KEEP),
+        help="Number of days kept, today included; an integer of at least 1. "
+        f"Default: {DEFAULT_DAYS_TO_KEEP}.",
+    )
+    parser.add_argument(
+        "-d",
+        "--date",
+        default=None,
+        help='What "today" is, "YYYY-MM-DD HH:MM:SS" UTC, at most a day after now. Default: now.',
+    )
     add_root_option(parser)
     return parser
 
@@ -44,7 +55,14 @@ def validated(args) -> dict:
         days = 0
     if days < 1:
         raise UserError(f"daysToKeep must be an integer of at least 1 (got {args.days!r})")
-    today = date_option(args.date or None)
+    if args.date is not None and not args.date.strip():
+        raise UserError("the date is empty; give a date, or leave -d out for now")
+    today = date_option(args.date)
+    if today > timeutil.now() + timeutil.DAY:
+        raise UserError(
+            f"the date {timeutil.iso(today)} is more than a day in the future: "
+            "it would delete the pickles of days still to keep"
+        )
     return dict(days=days, today=today)
 
 

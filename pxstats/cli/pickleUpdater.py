@@ -9,6 +9,7 @@ from pxstats.util import timeutil
 from pxstats.paths import this_host
 from pxstats.actions import known, update
 from pxstats.cli.common import (
+    whole_number,
     EXIT_USAGE,
     OneLineParser,
     UserError,
@@ -37,8 +38,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help='Time of the call, "YYYY-MM-DD HH:MM:SS" UTC (also YYYY-MM-DD, '
                              "YYYY-MM-DD HH or YYYY-MM-DD HH:MM, T for the space). Data is "
                              "collected up to the start of its hour. Default: now.")
-    parser.add_argument("-i", "--interval", type=int, default=1,
-                        help="Bucket width in minutes; must divide 60. Default: 1.")
+    parser.add_argument("-i", "--interval", type=whole_number(1, 60), default=1,
+                        help="Bucket width in minutes, 1 to 60; must divide 60. Default: 1.")
     parser.add_argument("-f", "--fileType", "--file-type", default="tx",
                         help="Which logs to read: tx (default) or rx.")
     parser.add_argument("-m", "--machine", "--machines", default=None,

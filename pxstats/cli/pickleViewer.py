@@ -7,17 +7,17 @@ import json
 import sys
 from pathlib import Path
 
-from pxstats.util import atomic
-from pxstats.store.pickles import PickleError, load_collector
 from pxstats.actions.viewers import collector_to_dict, format_collector
 from pxstats.cli.common import (
-    OneLineParser,
     EXIT_FAILURE,
+    OneLineParser,
     UserError,
     add_root_option,
     fail,
     make_paths,
 )
+from pxstats.store.pickles import PickleError, load_collector
+from pxstats.util import atomic
 
 PROGRAM = "pickleViewer"
 
@@ -26,15 +26,28 @@ def build_parser() -> argparse.ArgumentParser:
     parser = OneLineParser(
         prog=PROGRAM,
         description="Print the content of a statistics pickle: its header, then every bucket "
-                    "with its rows and statistics. Times are UTC.")
-    parser.add_argument("pickle", metavar="PICKLE",
-                        help="Pickle file. A relative name that does not exist is also looked "
-                             "for under ROOT/data/pickles/, so satnet/20080430/tx/pds5_12 is "
-                             "enough.")
-    parser.add_argument("output", metavar="OUTPUT", nargs="?", default=None,
-                        help="Write to this file (atomically) instead of the standard output.")
-    parser.add_argument("--json", action="store_true",
-                        help="Print one JSON object instead of the human-readable dump.")
+        "with its rows and statistics. Times are UTC.",
+    )
+    parser.add_argument(
+        "pickle",
+        metavar="PICKLE",
+        help="Pickle file. A relative name that does not exist is also looked "
+        "for under ROOT/data/pickles/, so satnet/20080430/tx/pds5_12 is "
+        "enough.",
+    )
+    parser.add_argument(
+        "output",
+        metavar="OUTPUT",
+        nargs="?",
+        default=None,
+        help="Write to this file (atomically) instead of the standard output; "
+        "its folder must exist.",
+    )
+    parser.add_argument(
+        "--json",
+        action="store_true",
+        help="Print one JSON object instead of the human-readable dump.",
+    )
     add_root_option(parser)
     return parser
 
@@ -48,9 +61,25 @@ def resolve(name: str, root_option: str | None) -> Path:
     return candidate if candidate.exists() else path
 
 
+def check_output(name: str) -> None:
+    """The output goes in an existing folder: pickleViewer creates no folder."""
+    output = Path(name)
+    if not name.strip():
+        raise UserError("the output file name is empty")
+    if not output.parent.is_dir():
+        raise UserError(
+            f"the folder {output.parent} of the output does not exist "
+            "(pickleViewer creates no folder)"
+        )
+    if output.is_dir():
+        raise UserError(f"the output {output} is a folder")
+
+
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     try:
+        if args.output is not None:
+            check_output(args.output)
         path = resolve(args.pickle, args.root)
         collector = load_collector(path)
     except (UserError, PickleError) as exc:

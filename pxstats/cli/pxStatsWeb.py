@@ -7,6 +7,7 @@ import ipaddress
 import logging
 
 from pxstats.cli.common import (
+    whole_number,
     EXIT_FAILURE,
     EXIT_USAGE,
     OneLineParser,
@@ -36,14 +37,18 @@ def build_parser() -> argparse.ArgumentParser:
         help="Address and port to listen on (default: %(default)s).",
     )
     parser.add_argument(
-        "--threads", type=int, default=8, help="Requests served at once (default: %(default)s)."
+        "--threads",
+        type=whole_number(1, 64),
+        default=8,
+        help="Requests served at once, 1 to 64 (default: %(default)s).",
     )
     parser.add_argument(
         "--max-graphics",
-        type=int,
+        type=whole_number(1, 16),
         default=4,
         metavar="N",
-        help="Graphics drawn at once; other requests wait up to a minute (default: %(default)s).",
+        help="Graphics drawn at once, 1 to 16; other requests wait up to a minute "
+        "(default: %(default)s).",
     )
     add_root_option(parser)
     parser.add_argument(

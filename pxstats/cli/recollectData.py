@@ -9,6 +9,7 @@ from pxstats.util import timeutil
 from pxstats.paths import this_host
 from pxstats.actions import known, recollect
 from pxstats.cli.common import (
+    whole_number,
     EXIT_USAGE,
     OneLineParser,
     UserError,
@@ -41,8 +42,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-c", "--clients", default="All",
                         help="Comma-separated clients (tx) or sources (rx); All (default) "
                              "means every one of each machine.")
-    parser.add_argument("-i", "--interval", type=int, default=1,
-                        help="Bucket width in minutes; must divide 60. Default: 1.")
+    parser.add_argument("-i", "--interval", type=whole_number(1, 60), default=1,
+                        help="Bucket width in minutes, 1 to 60; must divide 60. Default: 1.")
     add_root_option(parser)
     parser.add_argument("-v", "--verbose", action="store_true",
                         help="Also log details on standard error.")

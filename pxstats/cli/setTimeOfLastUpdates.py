@@ -59,6 +59,10 @@ def validated(args) -> dict:
     if text is None:
         raise UserError("the following arguments are required: DATE")
     moment = date_option(text)
+    try:  # a time of update in the future would stop collection until then
+        timeutil.not_in_future(moment, "the date")
+    except timeutil.BadDate as exc:
+        raise UserError(str(exc)) from None
     machine = args.machine.strip() if args.machine is not None else None
     clients = None
     if args.clients is not None:

@@ -56,7 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
                              "ALL.")
     parser.add_argument("--processes", default="5", metavar="N",
                         help="Number of clients transferred at the same time (worker "
-                             "processes). Default: 5.")
+                             "processes), 1 to 64. Default: 5.")
     add_root_option(parser)
     parser.add_argument("-v", "--verbose", action="store_true",
                         help="Also log details on standard error.")

@@ -60,6 +60,17 @@ def parse_user_date(text: str) -> int:
     return calendar.timegm(moment.utctimetuple())
 
 
+FUTURE_SKEW = 300  # seconds a date may lie ahead of this host's clock (clocks drift)
+
+
+def not_in_future(epoch: int, what: str = "the date", current: int | None = None) -> int:
+    """`epoch`, unless it lies ahead of now (beyond the skew): BadDate."""
+    current = now() if current is None else current
+    if epoch > current + FUTURE_SKEW:
+        raise BadDate(f"{what} {iso(epoch)} is in the future (now: {iso(current)} UTC)")
+    return epoch
+
+
 def now() -> int:
     return int(time.time())
 
