@@ -420,6 +420,20 @@ def test_generate_graphics_leaves_a_spoiled_hour_empty(root, run_env, how):
     assert any(b.times for b in merged.buckets[60:])
 
 
+def test_pickle_viewer_refuses_a_fifo_without_hanging(root, run_env):
+    fifo = root.pickles / "satnet" / "20240310" / "tx" / "pxatx1_23"
+    os.mkfifo(fifo)
+    done = subprocess.run(
+        [str(BIN / "pickleViewer"), "--root", str(root.root), str(fifo)],
+        env=run_env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 1
+    assert one_line(done.stderr) == f"pickleViewer: error: {fifo}: not a regular file"
+
+
 # -- item 15: dangerous values -------------------------------------------------------------------
 
 

@@ -13,7 +13,9 @@ never meets one; a bad one is a PickleError like a corrupt file.
 from __future__ import annotations
 
 import io
+import os
 import pickle
+import stat
 from pathlib import Path
 
 from pxstats.stats.collector import (
@@ -175,11 +177,11 @@ def _validate_bucket(bucket, stats_types, where: str) -> None:
     values = _field(bucket, "values", where)
     if type(values) is not dict:
         raise _Bad(f"{where}values is not a dict ({type(values).__name__})")
-    for stat in stats_types:
-        if stat not in values:
-            raise _Bad(f"{where}values has no {stat} column")
-    for stat, column in values.items():
-        _list_of(column, "number", f"{where}values[{stat!r}]")
+    for name in stats_types:
+        if name not in values:
+            raise _Bad(f"{where}values has no {name} column")
+    for name, column in values.items():
+        _list_of(column, "number", f"{where}values[{name!r}]")
     lengths = {len(times), len(bucket.products), *map(len, values.values())}
     if len(lengths) != 1:
         raise _Bad(f"{where}columns of unequal lengths")
@@ -197,11 +199,17 @@ def _looks_legacy(data: bytes) -> bool:
 
 
 def load(path: Path | str):
+    """The object of the pickle file `path` (see `loads`); a FIFO or device is refused
+    without blocking on it."""
     path = Path(path)
     try:
-        data = path.read_bytes()
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+        with os.fdopen(fd, "rb") as handle:
+            if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+                raise PickleError(f"{path}: not a regular file")
+            data = handle.read()
     except OSError as exc:
-        raise PickleError(f"cannot read pickle {path}: {exc.strerror}") from None
+        raise PickleError(f"cannot read pickle {path}: {exc.strerror or exc}") from None
     return loads(data, str(path))
 
 
