@@ -1,6 +1,9 @@
 """A real installation (issue 10 items 4-7): where the root comes from, the bin/ shims cron
 runs, `pip install` and `make install` outside the checkout, the manual pages (groff without
-a warning), a missing rrdtool. Real pip, sh, make, groff and man; no mocks."""
+a warning), a missing rrdtool. Real pip, sh, make, groff and man; no mocks.
+
+Long because it follows one installation end to end; each item has its own section below.
+"""
 
 from __future__ import annotations
 
