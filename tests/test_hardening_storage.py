@@ -491,6 +491,11 @@ def test_future_tags_are_ignored_and_reported(root, capsys):
     assert restore_cli(root, "2023-01-01 00:00:00") == 1
     message = one_line(capsys.readouterr().err)
     assert "the latest 2024-03-10 12:30:00" in message
+    assert restore_cli(root, "2024-03-01 00:00:00") == 0
+    captured = capsys.readouterr()
+    assert captured.out.startswith("restored 2024-03-01_00:00:00; the previous state is backup ")
+    assert "9999-12-31 00:00:00 is dated in the future" in one_line(captured.err)
+    assert future in tags(root)[0]
 
 
 def test_pickle_viewer_refuses_an_output_in_a_missing_folder(root, tmp_path, capsys):

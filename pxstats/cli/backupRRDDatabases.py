@@ -78,6 +78,16 @@ def backup_date(text: str | None) -> int:
     return when
 
 
+def warn_future(program: str, result: backup.BackupResult) -> None:
+    """One warning line on stderr per backup tag in the future (left out of the retention)."""
+    for tag in result.future:
+        print(
+            f"{program}: warning: backup {backup.iso_from_tag(tag)} is dated in the future: "
+            "left out of the retention and of restores (rename or remove its two folders)",
+            file=sys.stderr,
+        )
+
+
 def keep_from_config(context: _config.Context) -> int:
     """nbDbBackupsToKeep of <root>/etc/config when the file exists, else 20."""
     config = load_config_file(context)
@@ -101,12 +111,7 @@ def main(argv=None) -> int:
     except backup.BackupError as exc:
         return fail(PROGRAM, str(exc), EXIT_FAILURE)
     print(result.tag)
-    for tag in result.future:
-        print(
-            f"{PROGRAM}: warning: backup {backup.iso_from_tag(tag)} is dated in the future: "
-            "left out of the retention and of restores (rename or remove its two folders)",
-            file=sys.stderr,
-        )
+    warn_future(PROGRAM, result)
     return 0
 
 

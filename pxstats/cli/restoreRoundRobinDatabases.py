@@ -7,7 +7,7 @@ import sys
 
 from pxstats import config as _config
 from pxstats.actions import backup
-from pxstats.cli.backupRRDDatabases import keep_from_config
+from pxstats.cli.backupRRDDatabases import keep_from_config, warn_future
 from pxstats.cli.common import (
     EXIT_FAILURE,
     EXIT_USAGE,
@@ -77,6 +77,7 @@ def main(argv=None) -> int:
     except backup.BackupError as exc:
         return fail(PROGRAM, str(exc), EXIT_FAILURE)
     print(f"restored {tag}; the previous state is backup {saved.tag}")
+    warn_future(PROGRAM, saved)
     return 0
 
 
