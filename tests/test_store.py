@@ -9,13 +9,12 @@ import struct
 import sys
 
 import pytest
+from helpers import T
 
-from pxstats.util import atomic, timeutil
 from pxstats.stats.collector import FileStatsCollector
 from pxstats.store import legacy, pickles, updates
 from pxstats.store.pickles import PickleError
-
-from helpers import T
+from pxstats.util import atomic, timeutil
 
 SACN31 = "SACN31_CWAO_301205___00001:ncp1:CWAO:SA:3:Direct:20080430120458"
 SMCN37 = "SMCN37_CWAO_301205___00002:ncp1:CWAO:SM:3:Direct:20080430120500"
@@ -69,8 +68,9 @@ class Emitter:
             if self.get(("str", obj)):
                 return
             raw = obj.encode("latin-1")
-            out += (b"U" + bytes([len(raw)]) if len(raw) < 256
-                    else b"T" + struct.pack("<i", len(raw))) + raw
+            out += (
+                b"U" + bytes([len(raw)]) if len(raw) < 256 else b"T" + struct.pack("<i", len(raw))
+            ) + raw
             self.put(("str", obj))
         elif isinstance(obj, list):
             out += b"]"
@@ -125,24 +125,53 @@ def orig_t1_stats():
         "maximums": {"errors": 1, "latency": 20, "bytecount": 1000},
         "medians": {"errors": 0, "latency": 0, "bytecount": 0},
         "filesWhereMinOccured": {"errors": "", "latency": 0, "bytecount": 0},
-        "timesWhereMinOccured": {"errors": iso("12:05:50"), "latency": iso("12:05:50"),
-                                 "bytecount": iso("12:05:50")},
+        "timesWhereMinOccured": {
+            "errors": iso("12:05:50"),
+            "latency": iso("12:05:50"),
+            "bytecount": iso("12:05:50"),
+        },
         "filesWhereMaxOccured": {"errors": "", "latency": SMCN37, "bytecount": FTCN31},
-        "timesWhereMaxOccured": {"errors": iso("12:05:50"), "latency": iso("12:05:20"),
-                                 "bytecount": iso("12:05:40")},
+        "timesWhereMaxOccured": {
+            "errors": iso("12:05:50"),
+            "latency": iso("12:05:20"),
+            "bytecount": iso("12:05:40"),
+        },
     }
 
 
 def entry(i, seps, rows=None, stats=None, module="pxStats.lib.FileStatsCollector"):
     # Copies: a test's patch must not change the shared T1 rows.
-    rows = copy.deepcopy(rows) if rows else {"times": [], "files": [], "productTypes": [],
-                    "dictionary": {s: [] for s in TX}, "nbFiles": 0, "over": 0}
-    values = Inst("_ValuesDictionary", {
-        "columns": 3, "rows": len(rows["times"]),
-        "dictionary": rows["dictionary"], "productTypes": rows["productTypes"]}, module)
-    state = {"startTime": seps[i], "endTime": seps[i + 1], "values": values,
-             "times": rows["times"], "files": rows["files"], "nbFiles": rows["nbFiles"],
-             "filesOverMaxLatency": rows["over"]}
+    rows = (
+        copy.deepcopy(rows)
+        if rows
+        else {
+            "times": [],
+            "files": [],
+            "productTypes": [],
+            "dictionary": {s: [] for s in TX},
+            "nbFiles": 0,
+            "over": 0,
+        }
+    )
+    values = Inst(
+        "_ValuesDictionary",
+        {
+            "columns": 3,
+            "rows": len(rows["times"]),
+            "dictionary": rows["dictionary"],
+            "productTypes": rows["productTypes"],
+        },
+        module,
+    )
+    state = {
+        "startTime": seps[i],
+        "endTime": seps[i + 1],
+        "values": values,
+        "times": rows["times"],
+        "files": rows["files"],
+        "nbFiles": rows["nbFiles"],
+        "filesOverMaxLatency": rows["over"],
+    }
     state.update(copy.deepcopy(stats) if stats else empty_stats())
     return Inst("_FileStatsEntry", state, module)
 
@@ -151,27 +180,48 @@ T1_ROWS = {
     "times": [iso("12:05:01"), iso("12:05:20"), iso("12:05:40"), iso("12:05:50")],
     "files": [SACN31, SMCN37, FTCN31, 0],
     "productTypes": [SACN31, SMCN37, FTCN31, ""],
-    "dictionary": {"errors": [0, 0, 0, 1], "latency": [3, 20, 20, 0],
-                   "bytecount": [130, 200, 1000, 0]},
-    "nbFiles": 3, "over": 2,
+    "dictionary": {
+        "errors": [0, 0, 0, 1],
+        "latency": [3, 20, 20, 0],
+        "bytecount": [130, 200, 1000, 0],
+    },
+    "nbFiles": 3,
+    "over": 2,
 }
 
 
 def legacy_t1_pickle(stats5=None, module="pxStats.lib.FileStatsCollector", patch=None) -> bytes:
     """The original's hourly tx pickle of clientA, 2008-04-30 12:00, holding T1 in entry 5."""
     seps = [timeutil.iso(T(HOUR) + 60 * k) for k in range(61)]
-    entries = {i: entry(i, seps, T1_ROWS if i == 5 else None,
-                        (stats5 if stats5 is not None else orig_t1_stats()) if i == 5 else None,
-                        module)
-               for i in range(60)}
+    entries = {
+        i: entry(
+            i,
+            seps,
+            T1_ROWS if i == 5 else None,
+            (stats5 if stats5 is not None else orig_t1_stats()) if i == 5 else None,
+            module,
+        )
+        for i in range(60)
+    }
     state = {
-        "files": ["/apps/px/log/tx_clientA.log"], "fileType": "tx", "statsTypes": list(TX),
-        "startTime": HOUR, "endTime": "2008-04-30 13:00:00", "interval": 60,
-        "totalWidth": 3600, "maxLatency": 15, "timeSeperators": seps, "nbEntries": 60,
-        "fileEntries": entries, "firstFilledEntry": 5, "lastFilledEntry": 5,
-        "lastEntryCalculated": 5, "lastPositionRead": 1234,
+        "files": ["/apps/px/log/tx_clientA.log"],
+        "fileType": "tx",
+        "statsTypes": list(TX),
+        "startTime": HOUR,
+        "endTime": "2008-04-30 13:00:00",
+        "interval": 60,
+        "totalWidth": 3600,
+        "maxLatency": 15,
+        "timeSeperators": seps,
+        "nbEntries": 60,
+        "fileEntries": entries,
+        "firstFilledEntry": 5,
+        "lastFilledEntry": 5,
+        "lastEntryCalculated": 5,
+        "lastPositionRead": 1234,
         "firstLineOfLastFileRead": "2008-04-30 11:59:58,001 [INFO] (99 Bytes) Bulletin x\n",
-        "loggerName": "fileStatsCollector", "logging": True,
+        "loggerName": "fileStatsCollector",
+        "logging": True,
     }
     if patch:
         patch(state)
@@ -201,8 +251,9 @@ def test_save_load_round_trip(tmp_path):
     assert path.read_bytes().startswith(b"\x80\x04")
     back = pickles.load_collector(path)
     assert type(back) is FileStatsCollector
-    assert {k: v for k, v in vars(back).items() if k != "buckets"} == \
-        {k: v for k, v in vars(c).items() if k != "buckets"}
+    assert {k: v for k, v in vars(back).items() if k != "buckets"} == {
+        k: v for k, v in vars(c).items() if k != "buckets"
+    }
     assert [vars(b) for b in back.buckets] == [vars(b) for b in c.buckets]
     assert back.buckets[5].values["latency"] == [3, 20, 20, 0]
 
@@ -257,24 +308,30 @@ def test_legacy_module_name_is_never_imported():
     assert name not in sys.modules
 
 
-@pytest.mark.parametrize("data", [
-    pickle.dumps(FileStatsCollector("tx", T(HOUR)), protocol=4)[:-20],
-    legacy_t1_pickle()[:-50],
-    legacy_t1_pickle()[:1],
-    b"",
-    b"\x80",
-    b"not a pickle at all\n",
-])
+@pytest.mark.parametrize(
+    "data",
+    [
+        pickle.dumps(FileStatsCollector("tx", T(HOUR)), protocol=4)[:-20],
+        legacy_t1_pickle()[:-50],
+        legacy_t1_pickle()[:1],
+        b"",
+        b"\x80",
+        b"not a pickle at all\n",
+    ],
+)
 def test_truncated_or_garbage_is_refused(data):
     # The wording differs between the two readers; both name the origin on one line.
     with pytest.raises(PickleError, match=r"^broken: [^\n]*(truncated|not a readable)"):
         pickles.loads(data, "broken")
 
 
-@pytest.mark.parametrize("data", [
-    b"S'2008-04-30 15:00:00'\np0\n.",  # a time-of-update file
-    b"(dp0\nS'x'\np1\n(S'line'\np2\nI12\ntp3\ns.",  # a pointer file
-])
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"S'2008-04-30 15:00:00'\np0\n.",  # a time-of-update file
+        b"(dp0\nS'x'\np1\n(S'line'\np2\nI12\ntp3\ns.",  # a pointer file
+    ],
+)
 def test_legacy_non_collector_is_refused(tmp_path, data):
     path = tmp_path / "p"
     path.write_bytes(data)
@@ -282,15 +339,18 @@ def test_legacy_non_collector_is_refused(tmp_path, data):
         pickles.load_collector(path)
 
 
-@pytest.mark.parametrize("patch", [
-    lambda s: s.update(totalWidth=10 ** 9),  # would make a huge layout
-    lambda s: s["fileEntries"].pop(59),
-    lambda s: s["fileEntries"][5].state["values"].state["productTypes"].pop(),
-    lambda s: s.update(startTime="yesterday"),
-    lambda s: s.update(fileType="ftp"),
-    lambda s: s.update(statsTypes=["latency", "eval"]),
-    lambda s: s["fileEntries"][5].state["values"].state.update(dictionary=[1]),
-])
+@pytest.mark.parametrize(
+    "patch",
+    [
+        lambda s: s.update(totalWidth=10**9),  # would make a huge layout
+        lambda s: s["fileEntries"].pop(59),
+        lambda s: s["fileEntries"][5].state["values"].state["productTypes"].pop(),
+        lambda s: s.update(startTime="yesterday"),
+        lambda s: s.update(fileType="ftp"),
+        lambda s: s.update(statsTypes=["latency", "eval"]),
+        lambda s: s["fileEntries"][5].state["values"].state.update(dictionary=[1]),
+    ],
+)
 def test_legacy_inconsistent_content_is_refused(patch):
     with pytest.raises(PickleError, match="not a valid original statistics pickle"):
         pickles.loads(legacy_t1_pickle(patch=patch), "odd")
@@ -304,9 +364,23 @@ def test_legacy_bytes_are_protocol_1_old_style_instances():
     data = legacy_t1_pickle()
     assert data.startswith(b"(cpxStats.lib.FileStatsCollector\nFileStatsCollector\n")
     import pickletools
+
     ops = {op.name for op, _, _ in pickletools.genops(data)}
-    assert {"MARK", "GLOBAL", "OBJ", "BUILD", "SHORT_BINSTRING", "BININT1", "BINFLOAT",
-            "EMPTY_LIST", "APPENDS", "EMPTY_DICT", "SETITEMS", "BINPUT", "BINGET"} <= ops
+    assert {
+        "MARK",
+        "GLOBAL",
+        "OBJ",
+        "BUILD",
+        "SHORT_BINSTRING",
+        "BININT1",
+        "BINFLOAT",
+        "EMPTY_LIST",
+        "APPENDS",
+        "EMPTY_DICT",
+        "SETITEMS",
+        "BINPUT",
+        "BINGET",
+    } <= ops
     assert "PROTO" not in ops and "REDUCE" not in ops
 
 
@@ -317,7 +391,13 @@ def test_legacy_t1_converted(tmp_path):
     c = pickles.load_collector(path)
     assert type(c) is FileStatsCollector
     assert (c.file_type, c.start, c.end, c.interval, c.total_width, c.max_latency) == (
-        "tx", T(HOUR), T("2008-04-30 13:00:00"), 60, 3600, 15)
+        "tx",
+        T(HOUR),
+        T("2008-04-30 13:00:00"),
+        60,
+        3600,
+        15,
+    )
     assert c.stats_types == TX and c.log_files == ["/apps/px/log/tx_clientA.log"]
     assert len(c.buckets) == 60 and (c.first_filled, c.last_filled) == (5, 5)
     assert [i for i, b in enumerate(c.buckets) if b.rows] == [5]
@@ -330,8 +410,11 @@ def test_legacy_t1_converted(tmp_path):
     # The original's statistics of bucket 5 are kept as they were computed...
     assert b.minimums["latency"] == 0 and b.files_where_min["latency"] == ""
     assert b.times_where_min["latency"] == T(iso("12:05:50"))
-    assert (b.maximums["latency"], b.files_where_max["latency"], b.times_where_max["latency"]) \
-        == (20, SMCN37, T(iso("12:05:20")))
+    assert (b.maximums["latency"], b.files_where_max["latency"], b.times_where_max["latency"]) == (
+        20,
+        SMCN37,
+        T(iso("12:05:20")),
+    )
     # ...while the buckets it never computed ({}) are computed now, with zeros.
     assert c.buckets[0].totals == {"errors": 0.0, "latency": 0.0, "bytecount": 0.0}
     assert c.buckets[59].times_where_max == {"errors": 0, "latency": 0, "bytecount": 0}
@@ -351,19 +434,29 @@ def assert_t1_rewrite(b):
     assert b.means["latency"] == pytest.approx(43 / 3)
     assert b.means["bytecount"] == pytest.approx(1330 / 3)
     assert b.means["errors"] == pytest.approx(0.25)
-    assert (b.minimums["latency"], b.files_where_min["latency"], b.times_where_min["latency"]) \
-        == (3, SACN31, T(iso("12:05:01")))
+    assert (b.minimums["latency"], b.files_where_min["latency"], b.times_where_min["latency"]) == (
+        3,
+        SACN31,
+        T(iso("12:05:01")),
+    )
     assert (b.minimums["bytecount"], b.files_where_min["bytecount"]) == (130, SACN31)
-    assert (b.maximums["latency"], b.files_where_max["latency"], b.times_where_max["latency"]) \
-        == (20, SMCN37, T(iso("12:05:20")))
-    assert (b.maximums["bytecount"], b.files_where_max["bytecount"],
-            b.times_where_max["bytecount"]) == (1000, FTCN31, T(iso("12:05:40")))
+    assert (b.maximums["latency"], b.files_where_max["latency"], b.times_where_max["latency"]) == (
+        20,
+        SMCN37,
+        T(iso("12:05:20")),
+    )
+    assert (
+        b.maximums["bytecount"],
+        b.files_where_max["bytecount"],
+        b.times_where_max["bytecount"],
+    ) == (1000, FTCN31, T(iso("12:05:40")))
     assert b.minimums["errors"] == b.maximums["errors"] == 1
 
 
 def test_legacy_entry_without_bounds_gets_layout_bounds():
     def zero_bounds(state):
         state["fileEntries"][7].state.update(startTime=0, endTime=0)
+
     c = pickles.loads(legacy_t1_pickle(patch=zero_bounds))
     assert (c.buckets[7].start, c.buckets[7].end) == (T(iso("12:07:00")), T(iso("12:08:00")))
 
@@ -381,6 +474,7 @@ def test_t22_time_of_update_file(tmp_path):
 
 def test_t22_legacy_pickle_exposes_the_original_attributes():
     import io
+
     raw = legacy._LegacyUnpickler(io.BytesIO(legacy_t1_pickle()), encoding="latin1").load()
     values = raw.fileEntries[5].values
     assert values.dictionary["latency"] == [3, 20, 20, 0]
@@ -407,8 +501,60 @@ def test_failed_atomic_write_keeps_the_old_file(tmp_path, monkeypatch):
 
     def crash(fd):
         raise OSError(5, "disk gone")
+
     monkeypatch.setattr(os, "fsync", crash)
     with pytest.raises(OSError):
         atomic.write_bytes(path, b"new content that never lands")
     assert path.read_bytes() == b"old content"
     assert os.listdir(tmp_path) == ["pickle"]
+
+
+# ---------------------------------------------------------------------------------------
+# Fields of the allowed classes validated at load (issue 11 item 6)
+
+
+def test_validate_accepts_fresh_merged_and_other_layouts():
+    fresh = FileStatsCollector("tx", T(HOUR))  # never computed: empty statistics dicts
+    pickles.validate(fresh)
+    five = FileStatsCollector("rx", T(HOUR), interval=300)
+    five.buckets[0].times.append(T(HOUR) + 1)
+    five.buckets[0].products.append("P")
+    five.buckets[0].values["errors"].append(0)
+    five.buckets[0].values["bytecount"].append(2.5)  # a float is a number too
+    five.compute_statistics()
+    assert pickles._buckets_look_right(five.buckets, five.stats_types)
+    pickles.validate(five)
+    assert five.nb_entries == 12
+    wide = FileStatsCollector("tx", T(HOUR), interval=7200)  # wider than the width: none
+    assert wide.nb_entries == 0
+    pickles.validate(wide)
+
+
+@pytest.mark.parametrize(
+    "field, value, words",
+    [
+        ("buckets", None, "buckets is not a list (NoneType)"),
+        ("start", "abc", "start is not an integer (str)"),
+        ("max_latency", None, "max_latency is not a number (NoneType)"),
+        ("log_files", ["a", 3], "log_files holds something else than texts"),
+        ("stats_types", ["errors", "errors"], "are not those of rx"),
+        ("total_width", 0, "must be at least 1"),
+    ],
+)
+def test_validate_names_the_field(field, value, words):
+    collector = FileStatsCollector("rx", T(HOUR))
+    setattr(collector, field, value)
+    with pytest.raises(PickleError) as caught:
+        pickles.loads(pickles.dumps(collector), "the-origin")
+    assert str(caught.value).startswith("the-origin: not a valid statistics pickle (")
+    assert words in str(caught.value)
+
+
+def test_validate_names_the_bucket():
+    collector = FileStatsCollector("tx", T(HOUR))
+    collector.buckets[7].medians = {"latency": "x"}
+    with pytest.raises(PickleError, match=r"bucket 7 medians holds something else than numbers"):
+        pickles.loads(pickles.dumps(collector))
+    del collector.buckets[7].medians
+    with pytest.raises(PickleError, match=r"bucket 7 has no medians"):
+        pickles.loads(pickles.dumps(collector))
