@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pxstats import i18n
-from pxstats.paths import StatsPaths
+from pxstats.paths import StatsPaths, check_name
 
 log = logging.getLogger(__name__)
 
@@ -415,6 +415,10 @@ def parse_groups(text: str, machines: MachineConfig, source: str = "<text>") -> 
                         "'name = machineTags fileType members products': %r", where, line.strip())
             continue
         name, _, tags, file_type, members, products = tokens
+        try:
+            check_name("group", name)
+        except ValueError as exc:
+            raise ConfigError(f"{where}: [specialGroups] {exc}") from None
         if name in groups:
             log.warning("%s: [specialGroups] group %s already defined, line ignored", where, name)
             continue

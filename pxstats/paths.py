@@ -34,9 +34,17 @@ def safe_component(name: str, suffix_room: int = 0) -> str:
 
 
 def check_name(kind: str, name: str) -> str:
-    """Refuse names that could escape their folder (they come from users and other machines)."""
-    if not name or name in (".", "..") or "/" in name or "\0" in name:
+    """Refuse names that could escape their folder or make unreadable file names (they come
+    from users and other machines): empty or blank, `.`, `..`, `/`, control characters
+    (a newline would split a file listing), bytes that are not UTF-8."""
+    if not name or not name.strip() or name in (".", "..") or "/" in name:
         raise ValueError(f"invalid {kind} name: {name!r}")
+    if any(ord(ch) < 0x20 or 0x7F <= ord(ch) < 0xA0 for ch in name):
+        raise ValueError(f"invalid {kind} name (control character): {name!r}")
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError(f"invalid {kind} name (not UTF-8): {name!r}") from None
     return name
 
 

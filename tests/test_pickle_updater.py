@@ -378,3 +378,19 @@ def test_issue11_item1_a_future_date_is_refused(remote1, capsys, date):
     assert setTimeOfLastUpdates.main(["--root", str(root), date]) == 2
     assert "is in the future" in capsys.readouterr().err
     assert not (root / "data" / "pickles").exists()
+
+
+
+def test_issue11_item14_two_pairs_sharing_their_file_names_are_refused(tmp_path, capsys):
+    """Client a_b of machine c and client a of machine b_c share picklesTimeOfUpdates/tx_a_b_c:
+    the second one was never collected and both runs exited 0. Now the second is refused."""
+    write_log(tmp_path / "data" / "logFiles" / "c" / "tx_a_b.log",
+              hourly_lines("2008-04-30 10:00:00", 3))
+    write_log(tmp_path / "data" / "logFiles" / "b_c" / "tx_a.log",
+              hourly_lines("2008-04-30 10:00:00", 3))
+    assert run(tmp_path, "-m", "c", "-c", "a_b", "-d", "2008-04-30 12:00:00") == 0
+    assert run(tmp_path, "-m", "b_c", "-c", "a", "-d", "2008-04-30 12:00:00") == 1
+    err = capsys.readouterr().err.splitlines()
+    assert err == ["pickleUpdater: error: tx a of b_c would share its files (tx_a_b_c) with tx "
+                   "a_b of c, which has pickles already; rename one of them"]
+    assert not (tmp_path / "data" / "pickles" / "a").exists()

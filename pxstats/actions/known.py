@@ -98,6 +98,21 @@ def check_pickles(paths: StatsPaths, names, file_type: str, machines) -> None:
                       f" with {file_type} pickles on {','.join(machines)}")
 
 
+def sharing_files(paths: StatsPaths, file_type: str, client: str, machine: str):
+    """Another (client, machine) whose time-of-update and pointer files would have the same
+    name as this pair's (`<ft>_a_b_c` is client a_b of c and client a of b_c) and which has
+    pickles already; None when there is none. The file names are the original's, so the
+    clash is detected rather than designed away."""
+    joined = f"{client}_{machine}"
+    for cut, char in enumerate(joined):
+        other = (joined[:cut], joined[cut + 1:])
+        if char != "_" or other == (client, machine) or not all(other):
+            continue
+        if has_pickles(paths, other[0], file_type, [other[1]]):
+            return other
+    return None
+
+
 def collectable_names(paths: StatsPaths, file_type: str, machine: str) -> set[str]:
     """What pickleUpdater may collect for a machine: configured, logged or collected before."""
     return (config_names(paths, file_type, machine) | log_names(paths, file_type, machine)

@@ -85,7 +85,7 @@ def recollect_request(start: int, end: int, machines, file_type: str, clients,
     if end <= start:
         raise RequestError("--to must be later than --from")
     try:  # hours that have not happened cannot be rebuilt from logs
-        timeutil.not_in_future(end, "--to")
+        end = timeutil.collection_end(end, "--to")
     except timeutil.BadDate as exc:
         raise RequestError(str(exc)) from None
     interval = check_interval(interval_minutes)

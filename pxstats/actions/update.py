@@ -72,7 +72,7 @@ def update_request(
     `types` may hold All/Tous (every one) and French type names."""
     interval = check_interval(interval_minutes)
     try:  # hours that have not happened would be written empty and never collected again
-        timeutil.not_in_future(until, "the date")
+        until = timeutil.collection_end(until, "the date")
     except timeutil.BadDate as exc:
         raise RequestError(str(exc)) from None
     file_type = file_type.strip()
@@ -116,6 +116,12 @@ def check_known(paths: StatsPaths, request: UpdateRequest) -> list[str]:
         return client_names(paths, file_type, machine)
     candidates = known.collectable_names(paths, file_type, machine)
     for client in request.clients:
+        other = known.sharing_files(paths, file_type, client, machine)
+        if other is not None:
+            raise known.UnknownName(
+                f"{file_type} {client} of {machine} would share its files "
+                f"({file_type}_{client}_{machine}) with {file_type} {other[0]} of {other[1]}, "
+                "which has pickles already; rename one of them")
         if client not in candidates:
             raise known.unknown(
                 known.KIND[file_type], client, candidates, f" on {machine} ({file_type})"

@@ -71,6 +71,17 @@ def not_in_future(epoch: int, what: str = "the date", current: int | None = None
     return epoch
 
 
+def collection_end(end: int, what: str = "the date", current: int | None = None) -> int:
+    """The end of a collection: `end`, unless it lies past the end of the current hour
+    (BadDate). Collecting hours that have not happened writes them empty and moves the
+    time of update past them, so they are never collected; a date in the current hour is
+    still accepted (cron jobs and replays name the coming hour boundary)."""
+    current = now() if current is None else current
+    if end > hour_start(current) + HOUR + FUTURE_SKEW:
+        raise BadDate(f"{what} {iso(end)} is in the future (now: {iso(current)} UTC)")
+    return end
+
+
 def now() -> int:
     return int(time.time())
 
