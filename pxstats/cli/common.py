@@ -53,7 +53,8 @@ def add_root_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}",
                         help="Print the version of pxStats and exit.")
     parser.add_argument("--root", metavar="DIR",
-                        help="pxStats root folder (default: $PXSTATS_ROOT, else the installation)")
+                        help="pxStats root folder (default: $PXSTATS_ROOT, else STATSROOT of "
+                             "/etc/pxStats/pxStats.conf, else the checkout)")
 
 
 def whole_number(low: int, high: int):
