@@ -21,12 +21,14 @@ TYPE_NAMES = {
 }
 FROM_FRENCH_TYPES = {french: english for english, french in TYPE_NAMES["fr"].items()}
 
+PERIODS = ("daily", "weekly", "monthly", "yearly")
 PERIOD_FOLDERS = {
     "en": {p: p for p in ("daily", "weekly", "monthly", "yearly")},
     "fr": {"daily": "journalier", "weekly": "hebdomadaire", "monthly": "mensuel",
            "yearly": "annuel"},
 }
 
+# Month names as the original spelt them in archive folder names (no accents: they are paths).
 MONTHS = {
     "en": ("January", "February", "March", "April", "May", "June", "July", "August",
            "September", "October", "November", "December"),

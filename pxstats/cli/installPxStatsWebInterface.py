@@ -4,10 +4,10 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 
+from pxstats.util import atomic
 from pxstats.cli.common import (
     EXIT_FAILURE,
     EXIT_USAGE,
@@ -83,10 +83,7 @@ def install(paths, config, document_root: Path) -> list[Path]:
     cgi.mkdir(parents=True, exist_ok=True, mode=0o755)
     for name in CGI_SCRIPTS:
         script = cgi / name
-        tmp = script.with_name(f".{name}.tmp")
-        tmp.write_text(cgi_script(paths.root))
-        os.chmod(tmp, 0o755)
-        os.replace(tmp, script)
+        atomic.write_text(script, cgi_script(paths.root), mode=0o755)
         made.append(script)
     return made
 

@@ -10,7 +10,6 @@ over the destination with `os.replace` (spec §2.2 items 6 and 8, §2.4). A gnup
 from __future__ import annotations
 
 import logging
-import os
 import re
 import shutil
 import struct
@@ -20,6 +19,7 @@ import time
 from pathlib import Path
 
 from pxstats.gnuplot import script
+from pxstats.util import atomic
 
 log = logging.getLogger(__name__)
 
@@ -100,10 +100,7 @@ def render(program: str | bytes, destination: Path | str, *, timeout: float = TI
         if size is not None and tuple(size) != actual:
             raise GnuplotError(f"gnuplot drew {actual[0]}x{actual[1]} pixels instead of "
                                f"{size[0]}x{size[1]}")
-        with open(produced, "rb") as handle:
-            os.fsync(handle.fileno())
-        os.chmod(produced, 0o644)
-        os.replace(produced, destination)
+        atomic.commit_temp(str(produced), destination, stale_after=atomic.COPY_TEMP_MAX_AGE)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return destination

@@ -12,7 +12,7 @@ import time
 
 from pxstats.util import timeutil
 
-PERIODS = ("daily", "weekly", "monthly", "yearly")
+from pxstats.i18n import PERIODS  # noqa: E402,F401 - the four periods, named once
 # Floating window length per period, hours.
 PERIOD_HOURS = {"daily": 24, "weekly": 168, "monthly": 720, "yearly": 8760}
 

@@ -64,8 +64,9 @@ def discard_temp(temp: str) -> None:
         os.unlink(temp)
 
 
-def write_text(path: Path | str, text: str, mode: int = 0o644) -> None:
-    write_bytes(path, text.encode("utf-8"), mode)
+def write_text(path: Path | str, text: str, mode: int = 0o644,
+               stale_after: float | None = None) -> None:
+    write_bytes(path, text.encode("utf-8"), mode, stale_after)
 
 
 def copy_file(source: Path | str, destination: Path | str,

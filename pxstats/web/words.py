@@ -5,8 +5,7 @@ functions, see `pxstats.web.producers`)."""
 
 from __future__ import annotations
 
-LANGUAGES = ("en", "fr")
-PERIODS = ("daily", "weekly", "monthly", "yearly")
+from pxstats.i18n import LANGUAGES, PERIODS  # noqa: F401 - the web pages' vocabulary
 
 WEEKDAYS = {
     "en": ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"),
