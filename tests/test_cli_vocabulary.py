@@ -30,6 +30,7 @@ CONCEPTS = {
     "restoreRoundRobinDatabases": {"--date"},
     "pickleCleaner": {"--date"},
     "generateSampleLogs": {"--machines", "--clients", "--date"},
+    "statsMonitor": {"--date"},
 }
 
 

@@ -50,6 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--end-time",
+        "--date",
         dest="end_time",
         metavar="END_TIME",
         default=None,
