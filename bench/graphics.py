@@ -31,12 +31,14 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from pxstats.actions import daily_graphics as dailygraphics, graphics
-from pxstats.util import atomic, timeutil  # noqa: E402
+from hourly_data import shifted, template_hour  # noqa: E402
+
+from pxstats.actions import daily_graphics as dailygraphics
+from pxstats.actions import graphics
 from pxstats.gnuplot import render, script  # noqa: E402
 from pxstats.paths import StatsPaths  # noqa: E402
 from pxstats.store import pickles  # noqa: E402
-from hourly_data import shifted, template_hour  # noqa: E402
+from pxstats.util import atomic, timeutil  # noqa: E402
 
 DAY = timeutil.parse_iso("2024-01-15 00:00:00")
 END = DAY + 24 * 3600
@@ -60,8 +62,9 @@ def generate(paths: StatsPaths, clients: list[str], seed: int, cache: Path) -> i
                 k = (ci * 7 + mi * 3 + h) % TEMPLATES
                 source = cache / f"{k}_{h}"
                 if not source.exists():
-                    source.write_bytes(pickle.dumps(shifted(templates[k], hour),
-                                                    protocol=pickles.PROTOCOL))
+                    source.write_bytes(
+                        pickle.dumps(shifted(templates[k], hour), protocol=pickles.PROTOCOL)
+                    )
                 target = paths.hourly_pickle(client, hour, "tx", machine)
                 target.parent.mkdir(parents=True, exist_ok=True)
                 os.link(source, target)
@@ -71,17 +74,22 @@ def generate(paths: StatsPaths, clients: list[str], seed: int, cache: Path) -> i
 
 def one_client(paths: StatsPaths, client: str) -> dict:
     """Wall time of the in-process graphic of one client, with its split."""
-    request = graphics.GraphicRequest(clients=(client,), machines=MACHINES, end=END, span=24,
-                                      copy=True)
+    request = graphics.GraphicRequest(
+        clients=(client,), machines=MACHINES, end=END, span=24, copy=True
+    )
     t0 = time.perf_counter()
-    the_plan = graphics.plan(paths, request)          # load + merge + statistics + program
+    the_plan = graphics.plan(paths, request)  # load + merge + statistics + program
     t1 = time.perf_counter()
     render.render(the_plan.program, the_plan.png, size=the_plan.picture.size)
     for target in (the_plan.archive, the_plan.columbo):
         atomic.copy_file(the_plan.png, target)
     t2 = time.perf_counter()
-    return {"total": t2 - t0, "data_and_program": t1 - t0, "gnuplot_and_copies": t2 - t1,
-            "program_kbytes": len(the_plan.program) / 1000}
+    return {
+        "total": t2 - t0,
+        "data_and_program": t1 - t0,
+        "gnuplot_and_copies": t2 - t1,
+        "program_kbytes": len(the_plan.program) / 1000,
+    }
 
 
 def batch(root: Path, clients: list[str], workers: int) -> dict:
@@ -92,9 +100,11 @@ def batch(root: Path, clients: list[str], workers: int) -> dict:
     outcomes = {o.job.name: o for o in drawn}
     wall = time.perf_counter() - started
     failed = [name for name, o in outcomes.items() if not o.ok]
-    return {"wall_s": round(wall, 2), "failed": len(failed),
-            "per_graphic_s_median": round(statistics.median(
-                o.seconds for o in outcomes.values()), 3)}
+    return {
+        "wall_s": round(wall, 2),
+        "failed": len(failed),
+        "per_graphic_s_median": round(statistics.median(o.seconds for o in outcomes.values()), 3),
+    }
 
 
 def _round(figures: dict) -> dict:
@@ -130,23 +140,30 @@ def main() -> None:
     batch_cold = batch(root, clients, args.workers)
     batch_warm = batch(root, clients, args.workers)
 
-    print(json.dumps({
-        "clients": args.clients,
-        "machines": len(MACHINES),
-        "workers": args.workers,
-        "cpus": os.cpu_count(),
-        "rows_per_client_hour_per_machine": round(rows / (args.clients * len(MACHINES) * 24)),
-        "panels": 4,
-        "points_per_panel": 24 * 60,
-        "image_px": list(script.Picture((None,) * 4, "", ()).size),
-        "generation_s": round(generation, 1),
-        "one_client_cold_s": _round(cold),
-        "one_client_warm_s": _round(warm),
-        "one_client_target_s": 0.5,
-        "batch_cold": batch_cold,
-        "batch_warm": batch_warm,
-        "batch_target_s": 60,
-    }, indent=2))
+    print(
+        json.dumps(
+            {
+                "clients": args.clients,
+                "machines": len(MACHINES),
+                "workers": args.workers,
+                "cpus": os.cpu_count(),
+                "rows_per_client_hour_per_machine": round(
+                    rows / (args.clients * len(MACHINES) * 24)
+                ),
+                "panels": 4,
+                "points_per_panel": 24 * 60,
+                "image_px": list(script.Picture((None,) * 4, "", ()).size),
+                "generation_s": round(generation, 1),
+                "one_client_cold_s": _round(cold),
+                "one_client_warm_s": _round(warm),
+                "one_client_target_s": 0.5,
+                "batch_cold": batch_cold,
+                "batch_warm": batch_warm,
+                "batch_target_s": 60,
+            },
+            indent=2,
+        )
+    )
     if not args.dir:
         shutil.rmtree(base, ignore_errors=True)
 

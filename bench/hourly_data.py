@@ -22,7 +22,9 @@ def template_hour(rng: random.Random, hour: int) -> FileStatsCollector:
                 bucket.values["latency"].append(0)
                 bucket.values["bytecount"].append(0)
             else:
-                bucket.products.append(f"SACN{rng.randint(0, 99):02d}_CWAO_{rng.randint(0, 999999)}")
+                bucket.products.append(
+                    f"SACN{rng.randint(0, 99):02d}_CWAO_{rng.randint(0, 999999)}"
+                )
                 bucket.values["errors"].append(0)
                 bucket.values["latency"].append(rng.randint(0, 40))
                 bucket.values["bytecount"].append(rng.randint(100, 200000))

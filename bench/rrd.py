@@ -31,12 +31,13 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from pxstats.util import timeutil  # noqa: E402
+from hourly_data import shifted, template_hour  # noqa: E402
+
+from pxstats.actions import transfer  # noqa: E402
 from pxstats.paths import StatsPaths  # noqa: E402
 from pxstats.rrd import schema
-from pxstats.actions import transfer  # noqa: E402
 from pxstats.store import pickles  # noqa: E402
-from hourly_data import shifted, template_hour  # noqa: E402
+from pxstats.util import timeutil  # noqa: E402
 
 DAY = timeutil.parse_iso("2024-01-15 00:00:00")
 MACHINES = ("m1", "m2")
@@ -63,11 +64,23 @@ def generate(paths: StatsPaths, clients: list[str], hours: int, seed: int) -> in
 
 
 def transfer_run(root: Path, end: int, processes: int) -> float:
-    cmd = [sys.executable, "-m", "pxstats.cli.transferPickleToRRD", "--root", str(root),
-           "-m", ",".join(MACHINES), "-e", timeutil.iso(end), "--processes", str(processes)]
+    cmd = [
+        sys.executable,
+        "-m",
+        "pxstats.cli.transferPickleToRRD",
+        "--root",
+        str(root),
+        "-m",
+        ",".join(MACHINES),
+        "-e",
+        timeutil.iso(end),
+        "--processes",
+        str(processes),
+    ]
     started = time.perf_counter()
-    result = subprocess.run(cmd, capture_output=True, text=True,
-                            cwd=Path(__file__).resolve().parent.parent)
+    result = subprocess.run(
+        cmd, capture_output=True, text=True, cwd=Path(__file__).resolve().parent.parent
+    )
     elapsed = time.perf_counter() - started
     if result.returncode != 0:
         raise SystemExit(f"transfer failed ({result.returncode}): {result.stderr[-2000:]}")
@@ -90,8 +103,10 @@ def update_costs(folder: Path, count: int = 200) -> dict:
             else:
                 schema.update_atomically(db, "bytecount", pairs, DAY)
         figures[label] = round((time.perf_counter() - started) / count * 1000, 3)
-    return {"in_place": min(figures["in_place"], figures["in_place_again"]),
-            "copy_fsync_replace": figures["copy_fsync_replace"]}
+    return {
+        "in_place": min(figures["in_place"], figures["in_place_again"]),
+        "copy_fsync_replace": figures["copy_fsync_replace"],
+    }
 
 
 def main() -> None:
@@ -115,33 +130,45 @@ def main() -> None:
     pickle_bytes = sum(p.stat().st_size for p in paths.pickles.rglob("*") if p.is_file())
     for client in clients:  # 24 hours behind
         schema.write_time_of_update(
-            transfer.time_of_update_file(paths, "tx", client, MACHINES), DAY)
+            transfer.time_of_update_file(paths, "tx", client, MACHINES), DAY
+        )
 
     catch_up = transfer_run(root, DAY + 24 * 3600, args.processes)
-    hourly = [transfer_run(root, DAY + (24 + k) * 3600, args.processes)
-              for k in range(1, HOURLY_RUNS + 1)]
+    hourly = [
+        transfer_run(root, DAY + (24 + k) * 3600, args.processes) for k in range(1, HOURLY_RUNS + 1)
+    ]
     databases = sum(1 for p in paths.current_databases.rglob("*") if p.is_file())
     costs = update_costs(base / "update-costs")
     children = resource.getrusage(resource.RUSAGE_CHILDREN)
 
-    print(json.dumps({
-        "clients": args.clients,
-        "machines": len(MACHINES),
-        "processes": args.processes,
-        "cpus": os.cpu_count(),
-        "rows_per_client_hour_per_machine": round(rows / (args.clients * len(MACHINES) * hours)),
-        "pickles": args.clients * len(MACHINES) * hours,
-        "pickle_mbytes": round(pickle_bytes / 1e6, 1),
-        "databases": databases,
-        "generation_s": round(generation, 1),
-        "catch_up_day_s": round(catch_up, 2),
-        "catch_up_day_target_s": 30,
-        "hourly_s": {"min": round(min(hourly), 2), "median": round(statistics.median(hourly), 2),
-                     "runs": [round(h, 2) for h in hourly]},
-        "hourly_target_s": 5,
-        "update_ms_per_database_60_values": costs,
-        "peak_rss_mbytes_largest_process": round(children.ru_maxrss / 1024, 1),
-    }, indent=2))
+    print(
+        json.dumps(
+            {
+                "clients": args.clients,
+                "machines": len(MACHINES),
+                "processes": args.processes,
+                "cpus": os.cpu_count(),
+                "rows_per_client_hour_per_machine": round(
+                    rows / (args.clients * len(MACHINES) * hours)
+                ),
+                "pickles": args.clients * len(MACHINES) * hours,
+                "pickle_mbytes": round(pickle_bytes / 1e6, 1),
+                "databases": databases,
+                "generation_s": round(generation, 1),
+                "catch_up_day_s": round(catch_up, 2),
+                "catch_up_day_target_s": 30,
+                "hourly_s": {
+                    "min": round(min(hourly), 2),
+                    "median": round(statistics.median(hourly), 2),
+                    "runs": [round(h, 2) for h in hourly],
+                },
+                "hourly_target_s": 5,
+                "update_ms_per_database_60_values": costs,
+                "peak_rss_mbytes_largest_process": round(children.ru_maxrss / 1024, 1),
+            },
+            indent=2,
+        )
+    )
     if not args.dir:
         shutil.rmtree(base, ignore_errors=True)
 

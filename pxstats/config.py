@@ -144,6 +144,7 @@ def read_ini(path: Path) -> IniFile:
 
 # -- value checks -------------------------------------------------------------------------------
 
+
 def _count(ini: IniFile, section: str, key: str) -> int:
     text = ini.get(section, key)
     try:
@@ -182,9 +183,11 @@ def _unquote(text: str) -> str:
 
 # -- etc/configForMachines -----------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class MachineConfig:
     """Machine tags (tag -> real machines, in order) and the login of every machine."""
+
     tags: dict[str, tuple[str, ...]] = field(default_factory=dict)
     logins: dict[str, str] = field(default_factory=dict)
 
@@ -216,20 +219,27 @@ def parse_machines(text: str, source: str = "<text>") -> MachineConfig:
         where = f"{source}, line {number}"
         tokens = line.split()
         if len(tokens) < 3:
-            raise ConfigError(f"{where}: expected 'tag machine1,machine2 login1,login2', "
-                              f"got {line.strip()!r}")
+            raise ConfigError(
+                f"{where}: expected 'tag machine1,machine2 login1,login2', got {line.strip()!r}"
+            )
         tag, machines, names = tokens[0], tokens[1].split(","), tokens[2].split(",")
         if "" in machines or "" in names:
             raise ConfigError(f"{where}: empty machine or login name in {line.strip()!r}")
         if len(machines) != len(names):
-            log.warning("%s: line ignored: %d machine(s) but %d login(s)",
-                        where, len(machines), len(names))
+            log.warning(
+                "%s: line ignored: %d machine(s) but %d login(s)", where, len(machines), len(names)
+            )
             continue
         tags.setdefault(tag, []).extend(machines)
         for machine, login in zip(machines, names):
             if logins.get(machine, login) != login:
-                log.warning("%s: login of %s changes from %r to %r (the last one is used)",
-                            where, machine, logins[machine], login)
+                log.warning(
+                    "%s: login of %s changes from %r to %r (the last one is used)",
+                    where,
+                    machine,
+                    logins[machine],
+                    login,
+                )
             logins[machine] = login
     return MachineConfig({tag: tuple(m) for tag, m in tags.items()}, logins)
 
@@ -245,9 +255,11 @@ def load_machines(path: Path) -> MachineConfig:
 
 # -- etc/config ------------------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class CollectionSettings:
     """What collection needs: Sundew's log and etc folders."""
+
     px_log_dir: Path = Path("/apps/px/log")
     px_etc_dir: Path = Path("/apps/px/etc")
 
@@ -275,9 +287,9 @@ class GeneralConfig:
     nb_auto_updates_logs_to_keep: int
     main_application_language: str
     artifacts_languages: tuple[str, ...]
-    web_pages_languages: tuple[tuple[str, str], ...]   # (displayed, files) pairs
+    web_pages_languages: tuple[tuple[str, str], ...]  # (displayed, files) pairs
     px_root: Path = Path(DEFAULT_PX_ROOT)
-    stats_root: Path | None = None     # an original's statsRoot: read, checked, not used
+    stats_root: Path | None = None  # an original's statsRoot: read, checked, not used
 
     @property
     def collection(self) -> CollectionSettings:
@@ -289,9 +301,15 @@ def _language_pairs(ini: IniFile, section: str, key: str) -> tuple[tuple[str, st
     for item in ini.get_list(section, key):
         displayed, colon, files = item.partition(":")
         if not colon:
-            raise ini.error(section, key, f"expected displayed:files pairs such as fr:en, got {item!r}")
-        pairs.append((_language(ini, section, key, displayed.strip()),
-                      _language(ini, section, key, files.strip())))
+            raise ini.error(
+                section, key, f"expected displayed:files pairs such as fr:en, got {item!r}"
+            )
+        pairs.append(
+            (
+                _language(ini, section, key, displayed.strip()),
+                _language(ini, section, key, files.strip()),
+            )
+        )
     return tuple(pairs)
 
 
@@ -305,10 +323,13 @@ def _general(ini: IniFile) -> GeneralConfig:
         days_of_pickles_to_keep=_count(ini, s, "daysOfPicklesToKeep"),
         nb_db_backups_to_keep=_count(ini, s, "nbDbBackupsToKeep"),
         nb_auto_updates_logs_to_keep=_count(ini, s, "nbAutoUpdatesLogsToKeep"),
-        main_application_language=_language(ini, s, "mainApplicationLanguage",
-                                            ini.get(s, "mainApplicationLanguage")),
-        artifacts_languages=tuple(_language(ini, s, "artifactsLanguages", item)
-                                  for item in ini.get_list(s, "artifactsLanguages")),
+        main_application_language=_language(
+            ini, s, "mainApplicationLanguage", ini.get(s, "mainApplicationLanguage")
+        ),
+        artifacts_languages=tuple(
+            _language(ini, s, "artifactsLanguages", item)
+            for item in ini.get_list(s, "artifactsLanguages")
+        ),
         web_pages_languages=_language_pairs(ini, s, "webPagesLanguages"),
         px_root=_px_root(ini),
         stats_root=_stats_root(ini),
@@ -318,6 +339,7 @@ def _general(ini: IniFile) -> GeneralConfig:
 @dataclass(frozen=True)
 class Frequency:
     """A task frequency 'N/unit' of [timeConfig]."""
+
     count: int
     unit: str
 
@@ -331,16 +353,16 @@ class Frequency:
 
 @dataclass(frozen=True)
 class TimeConfig:
-    px_stats_frequency: Frequency            # read but not used for scheduling (cron decides)
+    px_stats_frequency: Frequency  # read but not used for scheduling (cron decides)
     monitoring_frequency: Frequency
     db_backups_frequency: Frequency
     pickle_cleaner_frequency: Frequency
     general_cleaner_frequency: Frequency
-    daily_web_page_updates_frequency: str    # one of WEB_FREQUENCIES
+    daily_web_page_updates_frequency: str  # one of WEB_FREQUENCIES
     weekly_web_page_updates_frequency: str
     monthly_web_page_updates_frequency: str
     yearly_web_page_updates_frequency: str
-    total_web_pages_updates_frequency: str   # read but not used
+    total_web_pages_updates_frequency: str  # read but not used
 
 
 _TASK_KEYS = {
@@ -365,8 +387,11 @@ def _frequency(ini: IniFile, section: str, key: str) -> Frequency:
     if match is None or int(match[1]) < 1:
         raise ini.error(section, key, f"expected N/unit such as 12/hours, got {text!r}")
     if match[2] not in TIME_UNITS:
-        raise ini.error(section, key, f"invalid time unit {match[2]!r} "
-                                      f"(expected minutes, hours, days or months)")
+        raise ini.error(
+            section,
+            key,
+            f"invalid time unit {match[2]!r} (expected minutes, hours, days or months)",
+        )
     return Frequency(int(match[1]), match[2])
 
 
@@ -387,12 +412,13 @@ def _time(ini: IniFile) -> TimeConfig:
 @dataclass(frozen=True)
 class Group:
     """One line of [specialGroups]: clients or sources whose data are combined."""
+
     name: str
     machine_tags: tuple[str, ...]
-    machines: tuple[str, ...]       # the tags' machines, concatenated
-    file_type: str                  # tx, rx or trx
-    members: tuple[str, ...]        # names or shell wildcards
-    products: tuple[str, ...]       # product patterns, '*' = all
+    machines: tuple[str, ...]  # the tags' machines, concatenated
+    file_type: str  # tx, rx or trx
+    members: tuple[str, ...]  # names or shell wildcards
+    products: tuple[str, ...]  # product patterns, '*' = all
 
 
 def parse_groups(text: str, machines: MachineConfig, source: str = "<text>") -> tuple[Group, ...]:
@@ -411,8 +437,12 @@ def parse_groups(text: str, machines: MachineConfig, source: str = "<text>") -> 
         where = f"{source}, line {number}"
         tokens = line.split()
         if len(tokens) != 6 or tokens[1] not in ("=", ":"):
-            log.warning("%s: [specialGroups] line ignored, expected "
-                        "'name = machineTags fileType members products': %r", where, line.strip())
+            log.warning(
+                "%s: [specialGroups] line ignored, expected "
+                "'name = machineTags fileType members products': %r",
+                where,
+                line.strip(),
+            )
             continue
         name, _, tags, file_type, members, products = tokens
         try:
@@ -423,17 +453,26 @@ def parse_groups(text: str, machines: MachineConfig, source: str = "<text>") -> 
             log.warning("%s: [specialGroups] group %s already defined, line ignored", where, name)
             continue
         if file_type not in GROUP_FILE_TYPES:
-            raise ConfigError(f"{where}: [specialGroups] {name}: unknown file type "
-                              f"{file_type!r} (expected tx, rx or trx)")
+            raise ConfigError(
+                f"{where}: [specialGroups] {name}: unknown file type "
+                f"{file_type!r} (expected tx, rx or trx)"
+            )
         machine_tags = split_list(tags)
-        groups[name] = Group(name, machine_tags, machines.machines_of_tags(machine_tags),
-                             file_type, split_list(members), split_list(products))
+        groups[name] = Group(
+            name,
+            machine_tags,
+            machines.machines_of_tags(machine_tags),
+            file_type,
+            split_list(members),
+            split_list(products),
+        )
     return tuple(groups.values())
 
 
 @dataclass(frozen=True)
 class Config:
     """Everything in etc/config and etc/configForMachines."""
+
     general: GeneralConfig
     time: TimeConfig
     groups: tuple[Group, ...]
@@ -442,12 +481,16 @@ class Config:
     def group(self, name: str) -> Group | None:
         return next((g for g in self.groups if g.name == name), None)
 
-    def groups_for(self, file_type: str | None = None,
-                   machine: str | None = None) -> tuple[Group, ...]:
+    def groups_for(
+        self, file_type: str | None = None, machine: str | None = None
+    ) -> tuple[Group, ...]:
         """Groups of a file type and/or containing a machine."""
-        return tuple(g for g in self.groups
-                     if (file_type is None or g.file_type == file_type)
-                     and (machine is None or machine in g.machines))
+        return tuple(
+            g
+            for g in self.groups
+            if (file_type is None or g.file_type == file_type)
+            and (machine is None or machine in g.machines)
+        )
 
 
 def load_config(etc_dir: Path) -> Config:
@@ -459,8 +502,9 @@ def load_config(etc_dir: Path) -> Config:
 
 def _config_from(text: str, ini: IniFile, etc_dir: Path) -> Config:
     machines = load_machines(etc_dir / "configForMachines")
-    return Config(_general(ini), _time(ini), parse_groups(text, machines, str(etc_dir / "config")),
-                  machines)
+    return Config(
+        _general(ini), _time(ini), parse_groups(text, machines, str(etc_dir / "config")), machines
+    )
 
 
 def load_general(path: Path) -> CollectionSettings:
@@ -511,15 +555,16 @@ class Context:
 
 # -- etc/monitoringConf --------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class MonitoringConfig:
     sender: str
     smtp_server: str
     emails: tuple[str, ...]
-    machines: tuple[str, ...]       # each item: a tag, or real machines joined by ','
+    machines: tuple[str, ...]  # each item: a tag, or real machines joined by ','
     files: tuple[Path, ...]
     folders: tuple[Path, ...]
-    max_usages: tuple[int, ...]     # percent, one per folder
+    max_usages: tuple[int, ...]  # percent, one per folder
     errors_log_file: Path
     max_settings_file: Path
 
@@ -543,8 +588,12 @@ def load_monitoring(path: Path) -> MonitoringConfig:
             raise ini.error(s, "maxUsages", f"expected percentages from 0 to 100, got {item!r}")
         usages.append(int(item))
     if len(usages) != len(folders):
-        raise ini.error(s, "maxUsages", f"{len(usages)} value(s) for {len(folders)} folder(s); "
-                                        "give one maximum usage per folder")
+        raise ini.error(
+            s,
+            "maxUsages",
+            f"{len(usages)} value(s) for {len(folders)} folder(s); "
+            "give one maximum usage per folder",
+        )
     emails = ini.get_list(s, "emails", ";")
     if not emails:
         raise ini.error(s, "emails", "empty value")

@@ -16,24 +16,57 @@ ALL = {"en": "All", "fr": "Tous"}
 # Data type names in the output language (spec rrd.md §1.2, graphics_web.md §6.4).
 TYPE_NAMES = {
     "en": {t: t for t in ("latency", "filesOverMaxLatency", "bytecount", "filecount", "errors")},
-    "fr": {"latency": "latence", "bytecount": "nbreDeBytes", "filecount": "nbreDeFichiers",
-           "errors": "erreurs", "filesOverMaxLatency": "fichiersAvecLatenceInnacceptable"},
+    "fr": {
+        "latency": "latence",
+        "bytecount": "nbreDeBytes",
+        "filecount": "nbreDeFichiers",
+        "errors": "erreurs",
+        "filesOverMaxLatency": "fichiersAvecLatenceInnacceptable",
+    },
 }
 FROM_FRENCH_TYPES = {french: english for english, french in TYPE_NAMES["fr"].items()}
 
 PERIODS = ("daily", "weekly", "monthly", "yearly")
 PERIOD_FOLDERS = {
     "en": {p: p for p in ("daily", "weekly", "monthly", "yearly")},
-    "fr": {"daily": "journalier", "weekly": "hebdomadaire", "monthly": "mensuel",
-           "yearly": "annuel"},
+    "fr": {
+        "daily": "journalier",
+        "weekly": "hebdomadaire",
+        "monthly": "mensuel",
+        "yearly": "annuel",
+    },
 }
 
 # Month names as the original spelt them in archive folder names (no accents: they are paths).
 MONTHS = {
-    "en": ("January", "February", "March", "April", "May", "June", "July", "August",
-           "September", "October", "November", "December"),
-    "fr": ("Janvier", "Fevrier", "Mars", "Avril", "Mai", "Juin", "Juillet", "Aout",
-           "Septembre", "Octobre", "Novembre", "Decembre"),
+    "en": (
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+    ),
+    "fr": (
+        "Janvier",
+        "Fevrier",
+        "Mars",
+        "Avril",
+        "Mai",
+        "Juin",
+        "Juillet",
+        "Aout",
+        "Septembre",
+        "Octobre",
+        "Novembre",
+        "Decembre",
+    ),
 }
 
 

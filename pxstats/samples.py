@@ -60,7 +60,7 @@ _HOSTS = ["ftp.weather.example.ca", "ingest.example.org", "10.1.2.3", "gateway.e
 _DEST_DIRS = ["/pub/incoming", "/data/px", "/apps/in", "/home/feed/drop"]
 _OTHER_CLIENTS = ["satnet", "weather", "amis", "nws-alerts", "urp", "wxo-b1", "cmc-ops"]
 # Delivery delays (seconds) drawn uniformly from this table: 85% 0-8 s, 12% 16-60 s, 3% 2-15 min.
-_DELAYS = ([d % 9 for d in range(85)] + [16 + 4 * d for d in range(12)] + [120, 400, 900])
+_DELAYS = [d % 9 for d in range(85)] + [16 + 4 * d for d in range(12)] + [120, 400, 900]
 
 _TX_ERRORS = [
     "Type: socket.error, Value: (32, 'Broken pipe')",
@@ -76,10 +76,12 @@ _RX_ERRORS = [
     "Unable to read {PX}/rxq/{name}/SMCN37_CWAO_{ddhhmm}, Type: exceptions.IOError, "
     "Value: [Errno 2] No such file or directory",
 ]
-_TRACEBACK = ("Traceback (most recent call last):\n"
-              '  File "/apps/px/lib/{module}.py", line {line}, in {func}\n'
-              "    self.{func}(file)\n"
-              "IOError: [Errno 32] Broken pipe")
+_TRACEBACK = (
+    "Traceback (most recent call last):\n"
+    '  File "/apps/px/lib/{module}.py", line {line}, in {func}\n'
+    "    self.{func}(file)\n"
+    "IOError: [Errno 32] Broken pipe"
+)
 
 
 @functools.cache
@@ -89,8 +91,11 @@ def _second_tables():
     two = [f"{i:02d}" for i in range(60)]
     hh_mm = [h + ":" + m for h in two[:24] for m in two]
     hhmm = [h + m for h in two[:24] for m in two]
-    return ([hm + ":" + s for hm in hh_mm for s in two], [hm + s for hm in hhmm for s in two],
-            [f"{i:03d}" for i in range(1000)])
+    return (
+        [hm + ":" + s for hm in hh_mm for s in two],
+        [hm + s for hm in hhmm for s in two],
+        [f"{i:03d}" for i in range(1000)],
+    )
 
 
 class _Clock:
@@ -136,8 +141,14 @@ class SampleLog:
     """Writes the events of one tx or rx log. Each event method takes the line prefix
     ('YYYY-MM-DD HH:MM:SS,mmm ') and the second, and returns one line (str) or a list of lines."""
 
-    def __init__(self, name: str, rng: random.Random, file_type: str = "tx",
-                 odd_bytes: bool = True, tracebacks: bool = True):
+    def __init__(
+        self,
+        name: str,
+        rng: random.Random,
+        file_type: str = "tx",
+        odd_bytes: bool = True,
+        tracebacks: bool = True,
+    ):
         self.name, self.rng, self.random = name, rng, rng.random
         self.odd_bytes, self.tracebacks = odd_bytes, tracebacks
         self.clock = _Clock()
@@ -149,8 +160,9 @@ class SampleLog:
         # an rx source is the origin system of what it ingests.
         origin = name if file_type == "rx" else None
         self.bulletins = [_Product(e, rng, origin) for e in _BULLETINS for _ in range(4)]
-        self.products = self.bulletins + [_Product(e, rng, origin)
-                                          for e in _FILES for _ in range(4)]
+        self.products = self.bulletins + [
+            _Product(e, rng, origin) for e in _FILES for _ in range(4)
+        ]
         self.latin1 = _Product(_LATIN1, rng, origin)
 
     def _int(self, low: int, high: int) -> int:
@@ -166,7 +178,7 @@ class SampleLog:
         else:
             product = catalogue[int(self.random() * len(catalogue))]
         stamp = self.clock.compact(received)
-        name = product.prefix + stamp[product.a:product.b] + product.suffix
+        name = product.prefix + stamp[product.a : product.b] + product.suffix
         if product.bulletin:
             self.seq += 1
             name += f"___{self.seq % 100000:05d}"
@@ -181,8 +193,10 @@ class SampleLog:
     # -- tx ---------------------------------------------------------------------------------
     def t1(self, p, sec):
         product, name, ingest, stamp = self._product(sec - self._pick(_DELAYS), self.products)
-        return (f"{p}[INFO] ({self._size(product)} Bytes) File {self.txq}{product.priority}/"
-                f"{stamp[:10]}/{ingest} delivered to {self._pick(self.destinations)}{name}")
+        return (
+            f"{p}[INFO] ({self._size(product)} Bytes) File {self.txq}{product.priority}/"
+            f"{stamp[:10]}/{ingest} delivered to {self._pick(self.destinations)}{name}"
+        )
 
     def t2(self, p, sec):
         product, _name, ingest, _stamp = self._product(sec - self._pick(_DELAYS), self.bulletins)
@@ -191,18 +205,23 @@ class SampleLog:
     def t3(self, p, sec):
         _product, _name, ingest, _stamp = self._product(sec - self._pick(_DELAYS), self.bulletins)
         parts, size = self._int(2, 4), self._int(4000, 30000)
-        lines = [f"{p}[INFO] ({size // parts} Bytes) Bulletin Segment number {i} sent"
-                 for i in range(1, parts + 1)]
-        lines.append(f"{p}[INFO] ({size} Bytes) Bulletin {ingest}  delivered segmented in "
-                     f"{parts} parts")
+        lines = [
+            f"{p}[INFO] ({size // parts} Bytes) Bulletin Segment number {i} sent"
+            for i in range(1, parts + 1)
+        ]
+        lines.append(
+            f"{p}[INFO] ({size} Bytes) Bulletin {ingest}  delivered segmented in {parts} parts"
+        )
         return lines
 
     def t4(self, p, sec):
         delay = self._pick(_DELAYS)
         product, _name, ingest, _stamp = self._product(sec - delay, self.bulletins)
         size, latency = self._size(product), delay + self.random()
-        return (f"{p}[INFO] ({size} Bytes) Bulletin {ingest}  delivered "
-                f"(lat={latency:f},speed={size / max(latency, 0.001):f})")
+        return (
+            f"{p}[INFO] ({size} Bytes) Bulletin {ingest}  delivered "
+            f"(lat={latency:f},speed={size / max(latency, 0.001):f})"
+        )
 
     def t5(self, p, sec):
         product, _name, ingest, _stamp = self._product(sec - self._pick(_DELAYS), self.bulletins)
@@ -216,21 +235,26 @@ class SampleLog:
 
     def timeout(self, p, sec):
         product, _name, ingest, stamp = self._product(sec - self._pick(_DELAYS), self.products)
-        return (f"{p}[WARNING] SEND TIMEOUT ({self._int(1000, 90000)} Bytes) File {self.txq}"
-                f"{product.priority}/{stamp[:10]}/{ingest} going to "
-                f"{self._pick(self.destinations)}")
+        return (
+            f"{p}[WARNING] SEND TIMEOUT ({self._int(1000, 90000)} Bytes) File {self.txq}"
+            f"{product.priority}/{stamp[:10]}/{ingest} going to "
+            f"{self._pick(self.destinations)}"
+        )
 
     def segmented(self, p, sec):
-        return (f"{p}[INFO] Bulletin {self.txq}3/{self.clock.compact(sec)[:10]}/"
-                f"SXCN{self._int(10, 99)}_CWAO segmented in {self._int(2, 5)} parts")
+        return (
+            f"{p}[INFO] Bulletin {self.txq}3/{self.clock.compact(sec)[:10]}/"
+            f"SXCN{self._int(10, 99)}_CWAO segmented in {self._int(2, 5)} parts"
+        )
 
     def blank(self, p, sec):
         return ""
 
     def tx_error(self, p, sec):
         stamp = self.clock.compact(sec)
-        text = self._pick(_TX_ERRORS).format(dest=self._pick(self.destinations), txq=self.txq,
-                                             hour=stamp[:10], stamp=stamp)
+        text = self._pick(_TX_ERRORS).format(
+            dest=self._pick(self.destinations), txq=self.txq, hour=stamp[:10], stamp=stamp
+        )
         return self._with_traceback(f"{p}[ERROR] {text}", "SenderFTP", "send")
 
     def _with_traceback(self, line, module, func):
@@ -243,8 +267,10 @@ class SampleLog:
     def r1(self, p, sec):
         received = sec - 1 if self.random() < 0.2 else sec
         product, _name, ingest, stamp = self._product(received, self.products)
-        line = (f"{p}[INFO] ({self._size(product)} Bytes) Ingested in DB as {PX}/db/{stamp[:8]}/"
-                f"{product.dtype}/{self.name}/{product.site}/{ingest}")
+        line = (
+            f"{p}[INFO] ({self._size(product)} Bytes) Ingested in DB as {PX}/db/{stamp[:8]}/"
+            f"{product.dtype}/{self.name}/{product.site}/{ingest}"
+        )
         if self.random() < 0.6:
             clients = self.rng.sample(_OTHER_CLIENTS, self._int(1, 4))
             return [line, f"{p}[INFO] Queued for: {' '.join(clients)}"]
@@ -258,15 +284,22 @@ class SampleLog:
 
     def rx_error(self, p, sec):
         stamp = self.clock.compact(sec)
-        text = self._pick(_RX_ERRORS).format(PX=PX, name=self.name, day=stamp[:8],
-                                             ddhhmm=stamp[6:12])
+        text = self._pick(_RX_ERRORS).format(
+            PX=PX, name=self.name, day=stamp[:8], ddhhmm=stamp[6:12]
+        )
         return self._with_traceback(f"{p}[ERROR] {text}", "Ingestor", "ingest")
 
 
 # Event tables: (method name, weight).
 _TX_DELIVERIES = [("t1", 45), ("t2", 33), ("t3", 5), ("t4", 12), ("t5", 5)]
-_TX_NOISE = [("speed", 30), ("new_bulletins", 30), ("timeout", 8), ("segmented", 5), ("blank", 4),
-             ("tx_error", 23)]
+_TX_NOISE = [
+    ("speed", 30),
+    ("new_bulletins", 30),
+    ("timeout", 8),
+    ("segmented", 5),
+    ("blank", 4),
+    ("tx_error", 23),
+]
 _RX_DELIVERIES = [("r1", 1)]
 _RX_NOISE = [("new_files", 40), ("bad_name", 25), ("blank", 5), ("rx_error", 30)]
 # The bench day: one line per event; 92% T1/T2(/T4) deliveries, 3% errors, 5% other noise.
@@ -325,8 +358,15 @@ def rotated_name(file_type: str, name: str, day: int) -> str:
     return f"{file_type}_{name}.log.{time.strftime('%Y-%m-%d', time.gmtime(day))}"
 
 
-def write_logs(folder, file_type: str, name: str, start: int, end: int,
-               rate_per_hour: float, seed: int | str = 1) -> list[tuple[Path, int]]:
+def write_logs(
+    folder,
+    file_type: str,
+    name: str,
+    start: int,
+    end: int,
+    rate_per_hour: float,
+    seed: int | str = 1,
+) -> list[tuple[Path, int]]:
     """Write the logs Sundew would leave in `folder` for [start, end): the last day in
     `<ft>_<name>.log`, each earlier day in `<ft>_<name>.log.YYYY-MM-DD` (UTC midnight
     rotation). As with the handler's backupCount, at most 5 rotated files: earlier days are not
@@ -344,8 +384,9 @@ def write_logs(folder, file_type: str, name: str, start: int, end: int,
     for day in range(first_day, last_day + 1, DAY):
         first, last = max(start, day), min(end, day + DAY)
         text = "".join(_log_lines(log, file_type, first, last, rate_per_hour))
-        path = folder / (f"{file_type}_{name}.log" if day == last_day
-                         else rotated_name(file_type, name, day))
+        path = folder / (
+            f"{file_type}_{name}.log" if day == last_day else rotated_name(file_type, name, day)
+        )
         atomic.write_bytes(path, text.encode("latin-1"))
         written.append((path, text.count("\n")))
     keep = {path.name for path, _n in written}

@@ -27,10 +27,26 @@ for (file_type, client), (count, files, errors, nbytes) in sorted(totals.items()
 
 example = max(base.rglob("*_[0-9][0-9]"), key=lambda p: p.stat().st_size)
 print(f"\n== pickleViewer --json {example}  (non-empty buckets, first 3)")
-out = subprocess.run(["pickleViewer", "--json", str(example)], capture_output=True, text=True, check=True)
+out = subprocess.run(
+    ["pickleViewer", "--json", str(example)], capture_output=True, text=True, check=True
+)
 document = json.loads(out.stdout)
 busy = [b for b in document["buckets"] if b["rows"]]
 print(f"{len(busy)} of {len(document['buckets'])} buckets hold rows")
 for bucket in busy[:3]:
-    print(json.dumps({k: bucket[k] for k in ("startTime", "endTime", "rows", "nbFiles",
-                                              "filesOverMaxLatency", "totals", "means")}))
+    print(
+        json.dumps(
+            {
+                k: bucket[k]
+                for k in (
+                    "startTime",
+                    "endTime",
+                    "rows",
+                    "nbFiles",
+                    "filesOverMaxLatency",
+                    "totals",
+                    "means",
+                )
+            }
+        )
+    )

@@ -65,18 +65,27 @@ def sync(page: Path, parser: argparse.ArgumentParser) -> bool:
     for action in parser._actions:
         if action.help == argparse.SUPPRESS:
             continue
-        key = frozenset(action.option_strings) if action.option_strings else (
-            action.metavar or action.dest)
+        key = (
+            frozenset(action.option_strings)
+            if action.option_strings
+            else (action.metavar or action.dest)
+        )
         actions[key] = action
     kept, seen = [], set()
     for entry in entries:
         tag, _, entry_body = entry.partition("\n")
         key = _entry_key(tag)
-        match = next((k for k in actions
-                      if k == key or (isinstance(k, frozenset) and isinstance(key, frozenset)
-                                      and key <= k)), None)
+        match = next(
+            (
+                k
+                for k in actions
+                if k == key
+                or (isinstance(k, frozenset) and isinstance(key, frozenset) and key <= k)
+            ),
+            None,
+        )
         if match is None or match in seen:
-            continue                                   # an option the script no longer has
+            continue  # an option the script no longer has
         seen.add(match)
         if match != key:
             tag = tag_for(actions[match], tag)

@@ -10,6 +10,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(1, str(Path(__file__).resolve().parent.parent / "bench"))
 
 from helpers import BIN, REPO, T, hourly_lines, make_client, make_db, save_hour, write_log  # noqa: E402,F401
+
 from pxstats.paths import StatsPaths  # noqa: E402
 
 

@@ -1,14 +1,13 @@
 """Helpers the tests import by name: dates, hand-built logs, pickles and databases."""
 
-import os
 import sys
 from pathlib import Path
 
-from pxstats.util import timeutil
-from pxstats.stats.collector import FileStatsCollector
 from pxstats.paths import StatsPaths
 from pxstats.rrd import schema
+from pxstats.stats.collector import FileStatsCollector
 from pxstats.store import pickles
+from pxstats.util import timeutil
 
 REPO = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -26,8 +25,9 @@ def write_log(path: Path, lines) -> Path:
     return path
 
 
-def save_hour(paths: StatsPaths, client: str, machine: str, hour: int, rows,
-              file_type: str = "tx") -> Path:
+def save_hour(
+    paths: StatsPaths, client: str, machine: str, hour: int, rows, file_type: str = "tx"
+) -> Path:
     """An hourly pickle built from rows (seconds after the hour, product, latency, bytes,
     error), statistics computed as pickleUpdater computes them."""
     c = FileStatsCollector(file_type, hour)
@@ -57,27 +57,51 @@ def hourly_lines(first_hour: str, hours: int, noise: bool = True):
             if noise:
                 lines.append(f"{timeutil.iso(t + 5)},000 [INFO] 3 new bulletins will be sent")
             stamp = timeutil.iso(t + 20).replace("-", "").replace(" ", "").replace(":", "")
-            lines.append(f"{timeutil.iso(t + 30)},000 [INFO] ({100 + minute} Bytes) Bulletin "
-                         f"SACN{h:02d}_CWAO:ncp1:CWAO:SA:3:Direct:{stamp}  delivered")
+            lines.append(
+                f"{timeutil.iso(t + 30)},000 [INFO] ({100 + minute} Bytes) Bulletin "
+                f"SACN{h:02d}_CWAO:ncp1:CWAO:SA:3:Direct:{stamp}  delivered"
+            )
     return lines
 
 
-def make_db(paths, data_type, client, machines, first, minutes, value, file_type="tx",
-            time_of_update=None, combined=False):
+def make_db(
+    paths,
+    data_type,
+    client,
+    machines,
+    first,
+    minutes,
+    value,
+    file_type="tx",
+    time_of_update=None,
+    combined=False,
+):
     """A per-client database holding `value(minute_start)` for `minutes` minutes from `first`
     (the bucket starting at m is stored at m + 60, as the transfer does)."""
     path = (schema.combined_db_path if combined else schema.db_path)(
-        paths, data_type, client, machines)
+        paths, data_type, client, machines
+    )
     schema.create(path, data_type, first)
     schema.update(path, [(first + 60 * (i + 1), value(first + 60 * i)) for i in range(minutes)])
     if time_of_update is not None:
-        schema.write_time_of_update(schema.time_of_update_path(paths, file_type, path),
-                                    time_of_update)
+        schema.write_time_of_update(
+            schema.time_of_update_path(paths, file_type, path), time_of_update
+        )
     return path
 
 
-def make_client(paths, client, machines, first, minutes, value=lambda t: 1.0, file_type="tx",
-                time_of_update=None, types=None):
+def make_client(
+    paths,
+    client,
+    machines,
+    first,
+    minutes,
+    value=lambda t: 1.0,
+    file_type="tx",
+    time_of_update=None,
+    types=None,
+):
     for data_type in types or schema.DATA_TYPES[file_type]:
-        make_db(paths, data_type, client, machines, first, minutes, value, file_type,
-                time_of_update)
+        make_db(
+            paths, data_type, client, machines, first, minutes, value, file_type, time_of_update
+        )

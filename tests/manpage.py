@@ -35,7 +35,8 @@ def _entry_key(tag: str):
     if names:
         return names
     assert len(words) == 1 and tag.strip() == f"\\fI{words[0]}\\fR", (
-        f"a positional argument's tag must be its name alone in italics (\\fINAME\\fR): {tag!r}")
+        f"a positional argument's tag must be its name alone in italics (\\fINAME\\fR): {tag!r}"
+    )
     return words[0]
 
 

@@ -13,8 +13,8 @@ def png_chunks(path: Path):
     assert data[:8] == b"\x89PNG\r\n\x1a\n"
     pos, chunks = 8, []
     while pos < len(data):
-        length, kind = struct.unpack(">I4s", data[pos:pos + 8])
-        chunks.append((kind, data[pos + 8:pos + 8 + length]))
+        length, kind = struct.unpack(">I4s", data[pos : pos + 8])
+        chunks.append((kind, data[pos + 8 : pos + 8 + length]))
         pos += 12 + length
     return chunks
 
@@ -36,7 +36,7 @@ def png_pixels(path: Path) -> list[list[tuple[int, int, int]]]:
     stride = width * bpp
     prev, rows, i = bytearray(stride), [], 0
     for _ in range(height):
-        kind, line = raw[i], bytearray(raw[i + 1:i + 1 + stride])
+        kind, line = raw[i], bytearray(raw[i + 1 : i + 1 + stride])
         i += 1 + stride
         if kind:
             for x in range(stride):
@@ -52,13 +52,15 @@ def png_pixels(path: Path) -> list[list[tuple[int, int, int]]]:
                 else:
                     p = a + b - c
                     pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
-                    line[x] = (line[x] + (a if pa <= pb and pa <= pc else b if pb <= pc else c)) & 255
+                    line[x] = (
+                        line[x] + (a if pa <= pb and pa <= pc else b if pb <= pc else c)
+                    ) & 255
         rows.append(bytes(line))
         prev = line
     if colour == 3:
-        colours = [tuple(palette[k:k + 3]) for k in range(0, len(palette), 3)]
+        colours = [tuple(palette[k : k + 3]) for k in range(0, len(palette), 3)]
         return [[colours[v] for v in row] for row in rows]
-    return [[tuple(row[k:k + 3]) for k in range(0, stride, 3)] for row in rows]
+    return [[tuple(row[k : k + 3]) for k in range(0, stride, 3)] for row in rows]
 
 
 def assert_valid_png(path: Path, width: int, height: int) -> None:

@@ -8,13 +8,17 @@ import sys
 import tomllib
 
 import pytest
+from helpers import REPO, hourly_lines, write_log
 
 import pxstats
-from helpers import REPO, hourly_lines, write_log
 from pxstats.cli import pickleUpdater
 
-SCRIPTS = {name: target.split(":")[0] for name, target in tomllib.loads(
-    (REPO / "pyproject.toml").read_text())["project"]["scripts"].items()}
+SCRIPTS = {
+    name: target.split(":")[0]
+    for name, target in tomllib.loads((REPO / "pyproject.toml").read_text())["project"][
+        "scripts"
+    ].items()
+}
 
 # Which concepts each command has (the long option must be there).
 CONCEPTS = {
@@ -52,17 +56,23 @@ def test_long_options_where_the_concept_applies(name):
 @pytest.mark.parametrize("name", ["pickleUpdater", "generateRRDGraphics", "generateSampleLogs"])
 def test_version_and_one_line_usage_errors(name):
     module = SCRIPTS[name]
-    done = subprocess.run([sys.executable, "-m", module, "--version"], capture_output=True,
-                          text=True, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-m", module, "--version"], capture_output=True, text=True, timeout=60
+    )
     assert (done.returncode, done.stdout.strip()) == (0, f"{name} {pxstats.__version__}")
-    done = subprocess.run([sys.executable, "-m", module, "--no-such-option"],
-                          capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-m", module, "--no-such-option"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode == 2 and len(done.stderr.splitlines()) == 1
 
 
 def test_quiet_prints_nothing_on_success_and_errors_still_show(tmp_path, capsys):
-    write_log(tmp_path / "data" / "logFiles" / "m1" / "tx_c.log",
-              hourly_lines("2008-04-30 10:00:00", 2))
+    write_log(
+        tmp_path / "data" / "logFiles" / "m1" / "tx_c.log", hourly_lines("2008-04-30 10:00:00", 2)
+    )
     args = ["--root", str(tmp_path), "--machines", "m1", "--clients", "c", "--file-type", "tx"]
     real_stdout = sys.stdout
     try:

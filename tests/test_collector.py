@@ -1,14 +1,13 @@
 """Bucket filling and statistics: spec §9 scenarios T1-T11, T16, T24 (Rewrite values)."""
 
 import pytest
-from hypothesis import given, strategies as st
+from helpers import T, write_log
+from hypothesis import given
+from hypothesis import strategies as st
 
-from pxstats.util import timeutil
-from pxstats.stats.collector import FileStatsCollector, is_interesting_product
-from pxstats.collect.period import Cursors, collect_period
-from pxstats.collect import cursor
+from pxstats.collect import cursor, selection
 from pxstats.collect.formats import is_log_line, line_time
-from pxstats.collect import selection
+from pxstats.collect.period import Cursors, collect_period
 from pxstats.collect.selection import (
     RecordTimes,
     candidate_files,
@@ -16,18 +15,27 @@ from pxstats.collect.selection import (
     last_log_time,
     select_files,
 )
-
-from helpers import T, write_log
+from pxstats.stats.collector import FileStatsCollector, is_interesting_product
+from pxstats.util import timeutil
 
 TX = ("errors", "latency", "bytecount")
 RX = ("errors", "bytecount")
 
 
-def collect(tmp_path, lines, ft="tx", start="2008-04-30 12:00:00", end="2008-04-30 13:00:00",
-            stats=None, interval=60, name="clientA"):
+def collect(
+    tmp_path,
+    lines,
+    ft="tx",
+    start="2008-04-30 12:00:00",
+    end="2008-04-30 13:00:00",
+    stats=None,
+    interval=60,
+    name="clientA",
+):
     write_log(tmp_path / "logs" / f"{ft}_{name}.log", lines)
-    return collect_period(tmp_path / "logs", ft, name, T(start), T(end),
-                          stats or (TX if ft == "tx" else RX), interval)
+    return collect_period(
+        tmp_path / "logs", ft, name, T(start), T(end), stats or (TX if ft == "tx" else RX), interval
+    )
 
 
 T1_LINES = [
@@ -52,20 +60,35 @@ def test_t1_tx_bucket_statistics(tmp_path):
     assert [i for i, b in enumerate(c.buckets) if b.rows] == [5]
     b = c.buckets[5]
     assert (b.rows, b.nb_files, b.files_over_max_latency) == (4, 3, 2)
-    assert b.values == {"errors": [0, 0, 0, 1], "latency": [3, 20, 20, 0], "bytecount": [130, 200, 1000, 0]}
+    assert b.values == {
+        "errors": [0, 0, 0, 1],
+        "latency": [3, 20, 20, 0],
+        "bytecount": [130, 200, 1000, 0],
+    }
     assert b.products == [SACN31, SMCN37, FTCN31, ""]
-    assert [timeutil.iso(t)[11:] for t in b.times] == ["12:05:01", "12:05:20", "12:05:40", "12:05:50"]
+    assert [timeutil.iso(t)[11:] for t in b.times] == [
+        "12:05:01",
+        "12:05:20",
+        "12:05:40",
+        "12:05:50",
+    ]
     assert b.totals == {"latency": 43.0, "bytecount": 1330.0, "errors": 1.0}
     assert b.means["latency"] == pytest.approx(43 / 3)
     assert b.means["bytecount"] == pytest.approx(1330 / 3)
     assert b.means["errors"] == pytest.approx(0.25)
     assert (b.maximums["latency"], b.files_where_max["latency"], b.times_where_max["latency"]) == (
-        20, SMCN37, T("2008-04-30 12:05:20"))
+        20,
+        SMCN37,
+        T("2008-04-30 12:05:20"),
+    )
     assert (b.maximums["bytecount"], b.files_where_max["bytecount"]) == (1000, FTCN31)
     assert b.times_where_max["bytecount"] == T("2008-04-30 12:05:40")
     # Rewrite: error rows take no part in latency/bytecount minimums.
     assert (b.minimums["latency"], b.files_where_min["latency"], b.times_where_min["latency"]) == (
-        3, SACN31, T("2008-04-30 12:05:01"))
+        3,
+        SACN31,
+        T("2008-04-30 12:05:01"),
+    )
     assert (b.minimums["bytecount"], b.files_where_min["bytecount"]) == (130, SACN31)
     assert b.minimums["errors"] == b.maximums["errors"] == 1
     assert (c.first_filled, c.last_filled) == (5, 5)
@@ -90,8 +113,13 @@ def test_t2_data_only_in_minute_zero_is_computed(tmp_path):
 
 
 def test_t3_empty_buckets_between_data(tmp_path):
-    c = collect(tmp_path, T2_LINES + [
-        "2008-04-30 12:02:00,000 [INFO] (10 Bytes) Bulletin C:ncp1:CWAO:SA:3:Direct:20080430120159  delivered"])
+    c = collect(
+        tmp_path,
+        T2_LINES
+        + [
+            "2008-04-30 12:02:00,000 [INFO] (10 Bytes) Bulletin C:ncp1:CWAO:SA:3:Direct:20080430120159  delivered"
+        ],
+    )
     empty = c.buckets[1]
     assert empty.rows == 0
     assert empty.means == {"errors": 0, "latency": 0, "bytecount": 0}
@@ -127,12 +155,20 @@ def test_t4_latency_edge_cases(tmp_path):
 
 
 def test_t5_statistics_subset(tmp_path):
-    c = collect(tmp_path, T4_LINES, start="2008-05-01 00:00:00", end="2008-05-01 01:00:00",
-                stats=("latency", "bytecount"))
+    c = collect(
+        tmp_path,
+        T4_LINES,
+        start="2008-05-01 00:00:00",
+        end="2008-05-01 01:00:00",
+        stats=("latency", "bytecount"),
+    )
     b = c.buckets[0]
     assert (b.rows, b.nb_files) == (3, 3)
     assert b.means["latency"] == pytest.approx(57610.333333333)
-    assert (b.minimums["latency"], b.files_where_min["latency"]) == (15, "A:ncp1:CWAO:SA:3:Direct:20080430235950")
+    assert (b.minimums["latency"], b.files_where_min["latency"]) == (
+        15,
+        "A:ncp1:CWAO:SA:3:Direct:20080430235950",
+    )
     assert b.means["bytecount"] == 20.0
     assert all("errors" not in x.values and "errors" not in x.totals for x in c.buckets)
 
@@ -159,12 +195,15 @@ def test_t6_rx_parsing(tmp_path):
     assert b.minimums["bytecount"] == 130
 
 
-@pytest.mark.parametrize("patterns,nb,total_bytes,total_errors,mean_bytes,lo,hi", [
-    (["SA"], 1, 130.0, 0.0, 130.0, 130, 130),
-    (["WKR*gif"], 1, 2048.0, 0.0, 2048.0, 2048, 2048),
-    (["ZZZ"], 0, 0.0, 0.0, 0, 0, 0),
-    (["All"], 2, 2178.0, 1.0, 1089.0, 130, 2048),
-])
+@pytest.mark.parametrize(
+    "patterns,nb,total_bytes,total_errors,mean_bytes,lo,hi",
+    [
+        (["SA"], 1, 130.0, 0.0, 130.0, 130, 130),
+        (["WKR*gif"], 1, 2048.0, 0.0, 2048.0, 2048, 2048),
+        (["ZZZ"], 0, 0.0, 0.0, 0, 0, 0),
+        (["All"], 2, 2178.0, 1.0, 1089.0, 130, 2048),
+    ],
+)
 def test_t7_product_filter(tmp_path, patterns, nb, total_bytes, total_errors, mean_bytes, lo, hi):
     c = collect(tmp_path, T6_LINES, ft="rx", name="srcA")
     c.compute_statistics(patterns)
@@ -177,7 +216,7 @@ def test_t7_product_filter(tmp_path, patterns, nb, total_bytes, total_errors, me
 
 def test_product_pattern_rules():
     assert is_interesting_product("xSAy", ["SA"])
-    assert not is_interesting_product("xsay", ["SA"])        # case-sensitive
+    assert not is_interesting_product("xsay", ["SA"])  # case-sensitive
     assert is_interesting_product("WKR_RADAR.gif", ["WKR*gif"])
     assert not is_interesting_product("", ["SA"])
     assert is_interesting_product("", ["All"])
@@ -185,16 +224,19 @@ def test_product_pattern_rules():
 
 
 def test_t8_malformed_lines_dropped(tmp_path):
-    c = collect(tmp_path, [
-        "2008-04-30 12:01:05,000 [INFO] (123 Bytes) File /apps/px/txq/c/3/2008043012/foo.txt delivered to ftp://u@h//pub/foo.txt",
-        "2008-04-30 12:01:06,000 [INFO] (  130 Bytes) Message SA A1 (1/2) has been sent => delivered",
-        "2008-04-30 12:01:20,000 [INFO] (2048 Bytes) File /apps/px/txq/clientA/5/2008043012/WXO_RADAR.gif:pull:CMC:RADAR:5:Direct:20080430120100 delivered to ftp://user@host.example.ca//pub/WXO_RADAR.gif",
-        "2008-04-30 12:01:21,000 [CRITICAL] (1 Bytes) x",
-        "2008-04-30 12:01:22,000 [EXCEPTION] (1 Bytes) x",
-        "2008-04-30 12:01:30,000 [INFO] (500 Bytes) Bulletin B:ncp1:CWAO:SA:3:Direct:20080430120131  delivered",
-        "2008-04-30 12:01:40,000 [INFO] (700 Bytes) Bulletin C:ncp1:CWAO:SA:3:Direct:20080430120125  delivered (lat=15.000000,speed=100.000000)",
-        "2008-04-30 12:01:50,000 [INFO] (5000 Bytes) Bulletin D:ncp1:CWAO:SX:3:Direct:20080430120130  delivered segmented in 3 parts",
-    ])
+    c = collect(
+        tmp_path,
+        [
+            "2008-04-30 12:01:05,000 [INFO] (123 Bytes) File /apps/px/txq/c/3/2008043012/foo.txt delivered to ftp://u@h//pub/foo.txt",
+            "2008-04-30 12:01:06,000 [INFO] (  130 Bytes) Message SA A1 (1/2) has been sent => delivered",
+            "2008-04-30 12:01:20,000 [INFO] (2048 Bytes) File /apps/px/txq/clientA/5/2008043012/WXO_RADAR.gif:pull:CMC:RADAR:5:Direct:20080430120100 delivered to ftp://user@host.example.ca//pub/WXO_RADAR.gif",
+            "2008-04-30 12:01:21,000 [CRITICAL] (1 Bytes) x",
+            "2008-04-30 12:01:22,000 [EXCEPTION] (1 Bytes) x",
+            "2008-04-30 12:01:30,000 [INFO] (500 Bytes) Bulletin B:ncp1:CWAO:SA:3:Direct:20080430120131  delivered",
+            "2008-04-30 12:01:40,000 [INFO] (700 Bytes) Bulletin C:ncp1:CWAO:SA:3:Direct:20080430120125  delivered (lat=15.000000,speed=100.000000)",
+            "2008-04-30 12:01:50,000 [INFO] (5000 Bytes) Bulletin D:ncp1:CWAO:SX:3:Direct:20080430120130  delivered segmented in 3 parts",
+        ],
+    )
     b = c.buckets[1]
     assert b.products[0] == "WXO_RADAR.gif:pull:CMC:RADAR:5:Direct:20080430120100"
     assert (b.rows, b.nb_files, b.files_over_max_latency) == (4, 4, 2)
@@ -208,10 +250,17 @@ def _line(ts, nbytes=1):
     return f"{ts},000 [INFO] ({nbytes} Bytes) Bulletin X:ncp1:CWAO:SA:3:Direct:20080430000000  delivered"
 
 
-@pytest.mark.parametrize("ts,bucket", [
-    ("2008-04-30 11:59:59", None), ("2008-04-30 12:00:00", 0), ("2008-04-30 12:05:59", 5),
-    ("2008-04-30 12:06:00", 6), ("2008-04-30 12:59:59", 59), ("2008-04-30 13:00:00", None),
-])
+@pytest.mark.parametrize(
+    "ts,bucket",
+    [
+        ("2008-04-30 11:59:59", None),
+        ("2008-04-30 12:00:00", 0),
+        ("2008-04-30 12:05:59", 5),
+        ("2008-04-30 12:06:00", 6),
+        ("2008-04-30 12:59:59", 59),
+        ("2008-04-30 13:00:00", None),
+    ],
+)
 def test_t9_time_boundaries(tmp_path, ts, bucket):
     c = collect(tmp_path, [_line(ts)])
     filled = [i for i, b in enumerate(c.buckets) if b.rows]
@@ -219,15 +268,27 @@ def test_t9_time_boundaries(tmp_path, ts, bucket):
 
 
 def test_t9_end_inside_hour_is_exclusive_at_minute(tmp_path):
-    c = collect(tmp_path, [_line("2008-04-30 12:34:59"), _line("2008-04-30 12:35:00")],
-                end="2008-04-30 12:35:00")
+    c = collect(
+        tmp_path,
+        [_line("2008-04-30 12:34:59"), _line("2008-04-30 12:35:00")],
+        end="2008-04-30 12:35:00",
+    )
     assert [i for i, b in enumerate(c.buckets) if b.rows] == [34]
     assert len(c.buckets) == 60
 
 
 def test_t10_five_minute_buckets(tmp_path):
-    lines = [_line(f"2008-04-30 12:{m}", n) for m, n in
-             (("00:30", 1), ("03:10", 2), ("05:00", 4), ("05:59", 8), ("06:00", 16), ("59:59", 32))]
+    lines = [
+        _line(f"2008-04-30 12:{m}", n)
+        for m, n in (
+            ("00:30", 1),
+            ("03:10", 2),
+            ("05:00", 4),
+            ("05:59", 8),
+            ("06:00", 16),
+            ("59:59", 32),
+        )
+    ]
     c = collect(tmp_path, lines, interval=300)
     assert len(c.buckets) == 12
     assert c.buckets[0].values["bytecount"] == [1, 2]
@@ -238,14 +299,29 @@ def test_t10_five_minute_buckets(tmp_path):
 def _t11_folder(tmp_path, with_28=True):
     folder = tmp_path / "sel"
     if with_28:
-        write_log(folder / "tx_c.log.2008-04-28", ["Traceback (most recent call last):",
-                                                   _line("2008-04-29 23:10:00", 1)])
-    write_log(folder / "tx_c.log.2008-04-29",
-              [_line("2008-04-29 22:59:00", 1), _line("2008-04-29 23:00:10", 2),
-               _line("2008-04-29 23:59:50", 4),
-               "Traceback (most recent call last):", '  File "x", line 1, in y', "IOError: boom"])
-    write_log(folder / "tx_c.log", [_line("2008-04-30 00:00:10", 8), "2008-04-30 00:00:11,000 [INFO] other",
-                                    _line("2008-04-30 00:30:00", 16)])
+        write_log(
+            folder / "tx_c.log.2008-04-28",
+            ["Traceback (most recent call last):", _line("2008-04-29 23:10:00", 1)],
+        )
+    write_log(
+        folder / "tx_c.log.2008-04-29",
+        [
+            _line("2008-04-29 22:59:00", 1),
+            _line("2008-04-29 23:00:10", 2),
+            _line("2008-04-29 23:59:50", 4),
+            "Traceback (most recent call last):",
+            '  File "x", line 1, in y',
+            "IOError: boom",
+        ],
+    )
+    write_log(
+        folder / "tx_c.log",
+        [
+            _line("2008-04-30 00:00:10", 8),
+            "2008-04-30 00:00:11,000 [INFO] other",
+            _line("2008-04-30 00:30:00", 16),
+        ],
+    )
     write_log(folder / "tx_c.log.gz", ["garbage"])
     write_log(folder / "tx_c.log.swp", [_line("2008-04-30 00:00:10", 8)])
     return folder
@@ -253,15 +329,24 @@ def _t11_folder(tmp_path, with_28=True):
 
 def test_t11_file_selection_and_order(tmp_path):
     folder = _t11_folder(tmp_path)
-    names = lambda paths: [p.name for p in paths]
+
+    def names(paths):
+        return [p.name for p in paths]
+
     assert names(candidate_files(folder, "tx", "c")) == [
-        "tx_c.log.2008-04-28", "tx_c.log.2008-04-29", "tx_c.log"]
-    assert names(select_files(folder, "tx", "c", T("2008-04-29 23:00:00"), T("2008-04-30 00:00:00"))) == [
-        "tx_c.log.2008-04-28", "tx_c.log.2008-04-29"]
-    assert names(select_files(folder, "tx", "c", T("2008-04-30 00:00:00"), T("2008-04-30 01:00:00"))) == [
-        "tx_c.log"]
-    assert names(select_files(folder, "tx", "c", T("2008-04-29 22:00:00"), T("2008-04-30 01:00:00"))) == [
-        "tx_c.log.2008-04-28", "tx_c.log.2008-04-29", "tx_c.log"]
+        "tx_c.log.2008-04-28",
+        "tx_c.log.2008-04-29",
+        "tx_c.log",
+    ]
+    assert names(
+        select_files(folder, "tx", "c", T("2008-04-29 23:00:00"), T("2008-04-30 00:00:00"))
+    ) == ["tx_c.log.2008-04-28", "tx_c.log.2008-04-29"]
+    assert names(
+        select_files(folder, "tx", "c", T("2008-04-30 00:00:00"), T("2008-04-30 01:00:00"))
+    ) == ["tx_c.log"]
+    assert names(
+        select_files(folder, "tx", "c", T("2008-04-29 22:00:00"), T("2008-04-30 01:00:00"))
+    ) == ["tx_c.log.2008-04-28", "tx_c.log.2008-04-29", "tx_c.log"]
 
 
 @pytest.mark.parametrize("head_bytes", [0, 10, 4095, 4096, 4200, 13000, 70000, 200000])
@@ -270,16 +355,19 @@ def test_t11_file_selection_and_order(tmp_path):
 def test_first_and_last_log_times_past_long_garbage(tmp_path, head_bytes, tail_bytes, line_length):
     """The first/last record is found wherever the reads cut the file: after leading and
     before trailing non-log output (tracebacks, long lines), against a plain line scan."""
+
     def garbage(size):
         text, k = "", 0
         while len(text) < size:
-            text += f"  File \"/apps/px/lib/x{k}.py\", line {k}, in f" + "x" * (k % 97) + "\n"
+            text += f'  File "/apps/px/lib/x{k}.py", line {k}, in f' + "x" * (k % 97) + "\n"
             k += 1
         return text[:size]
+
     records = [_line(f"2008-04-30 12:{m:02d}:00", 5) + " " + "p" * line_length for m in range(3)]
     path = tmp_path / "tx_c.log"
-    path.write_bytes((garbage(head_bytes) + "\n" + "\n".join(records) + "\n"
-                      + garbage(tail_bytes)).encode())
+    path.write_bytes(
+        (garbage(head_bytes) + "\n" + "\n".join(records) + "\n" + garbage(tail_bytes)).encode()
+    )
     times = [line_time(x) for x in path.read_bytes().split(b"\n") if is_log_line(x)]
     assert first_log_time(path) == times[0] == T("2008-04-30 12:00:00")
     assert last_log_time(path) == times[-1] == T("2008-04-30 12:02:00")
@@ -291,8 +379,9 @@ def test_record_times_are_read_once_per_version_of_a_file(tmp_path, monkeypatch)
     reads = []
     for name in ("first_log_time", "last_log_time"):
         real = getattr(selection, name)
-        monkeypatch.setattr(selection, name,
-                            lambda path, real=real, name=name: reads.append(name) or real(path))
+        monkeypatch.setattr(
+            selection, name, lambda path, real=real, name=name: reads.append(name) or real(path)
+        )
     path = write_log(tmp_path / "tx_c.log", [_line("2008-04-30 12:00:00")])
     times = RecordTimes()
     for _ in range(3):
@@ -300,11 +389,14 @@ def test_record_times_are_read_once_per_version_of_a_file(tmp_path, monkeypatch)
     assert reads == ["first_log_time", "last_log_time"]
     with open(path, "a") as handle:
         handle.write(_line("2008-04-30 12:10:00") + "\n")
-    assert (times.first(path), times.last(path)) == (T("2008-04-30 12:00:00"),
-                                                      T("2008-04-30 12:10:00"))
+    assert (times.first(path), times.last(path)) == (
+        T("2008-04-30 12:00:00"),
+        T("2008-04-30 12:10:00"),
+    )
     assert len(reads) == 4
-    assert select_files(tmp_path, "tx", "c", T("2008-04-30 12:05:00"),
-                        T("2008-04-30 13:00:00"), times) == [path]
+    assert select_files(
+        tmp_path, "tx", "c", T("2008-04-30 12:05:00"), T("2008-04-30 13:00:00"), times
+    ) == [path]
     assert len(reads) == 4
 
 
@@ -312,30 +404,63 @@ def test_numeric_rotation_order(tmp_path):
     for name in ("tx_c.log", "tx_c.log.1", "tx_c.log.2", "tx_c.log.10"):
         write_log(tmp_path / name, [_line("2008-04-30 12:00:00")])
     assert [p.name for p in candidate_files(tmp_path, "tx", "c")] == [
-        "tx_c.log.10", "tx_c.log.2", "tx_c.log.1", "tx_c.log"]
+        "tx_c.log.10",
+        "tx_c.log.2",
+        "tx_c.log.1",
+        "tx_c.log",
+    ]
 
 
 def test_t16_pointer_across_rotation_and_recollection(tmp_path):
     folder = _t11_folder(tmp_path, with_28=False)
     day = folder / "tx_c.log.2008-04-29"
     cursors = Cursors()
-    a = collect_period(folder, "tx", "c", T("2008-04-29 23:00:00"), T("2008-04-30 00:00:00"), TX, 60, cursors)
+    a = collect_period(
+        folder, "tx", "c", T("2008-04-29 23:00:00"), T("2008-04-30 00:00:00"), TX, 60, cursors
+    )
     assert a.buckets[0].values["bytecount"] == [2] and a.buckets[59].values["bytecount"] == [4]
-    assert cursors.last.offset == day.stat().st_size          # EOF: trailing traceback skipped
+    assert cursors.last.offset == day.stat().st_size  # EOF: trailing traceback skipped
     assert cursors.last.first_line == day.read_bytes().split(b"\n")[0] + b"\n"
-    b = collect_period(folder, "tx", "c", T("2008-04-30 00:00:00"), T("2008-04-30 01:00:00"), TX, 60,
-                       Cursors(saved=cursors.last))
+    b = collect_period(
+        folder,
+        "tx",
+        "c",
+        T("2008-04-30 00:00:00"),
+        T("2008-04-30 01:00:00"),
+        TX,
+        60,
+        Cursors(saved=cursors.last),
+    )
     assert b.buckets[0].values["bytecount"] == [8] and b.buckets[30].values["bytecount"] == [16]
     live = (folder / "tx_c.log").read_bytes()
     # (c) recollecting the earlier hour with the later pointer: first line differs -> from the top
-    c = collect_period(folder, "tx", "c", T("2008-04-29 23:00:00"), T("2008-04-30 00:00:00"), TX, 60,
-                       Cursors(saved=cursor.Pointer(live.split(b"\n")[0] + b"\n", 40, T("2008-04-30 01:00:00"))))
+    c = collect_period(
+        folder,
+        "tx",
+        "c",
+        T("2008-04-29 23:00:00"),
+        T("2008-04-30 00:00:00"),
+        TX,
+        60,
+        Cursors(saved=cursor.Pointer(live.split(b"\n")[0] + b"\n", 40, T("2008-04-30 01:00:00"))),
+    )
     assert [x.values["bytecount"] for x in c.buckets if x.rows] == [[2], [4]]
     # (d) a pointer inside the requested range (and mid-line) is ignored
     head = day.read_bytes().split(b"\n")[0] + b"\n"
-    for bad in (cursor.Pointer(head, 260, T("2008-04-29 23:30:00")), cursor.Pointer(head, 61, T("2008-04-29 23:00:00"))):
-        d = collect_period(folder, "tx", "c", T("2008-04-29 23:00:00"), T("2008-04-30 00:00:00"), TX, 60,
-                           Cursors(saved=bad))
+    for bad in (
+        cursor.Pointer(head, 260, T("2008-04-29 23:30:00")),
+        cursor.Pointer(head, 61, T("2008-04-29 23:00:00")),
+    ):
+        d = collect_period(
+            folder,
+            "tx",
+            "c",
+            T("2008-04-29 23:00:00"),
+            T("2008-04-30 00:00:00"),
+            TX,
+            60,
+            Cursors(saved=bad),
+        )
         assert [x.values["bytecount"] for x in d.buckets if x.rows] == [[2], [4]]
 
 
@@ -345,7 +470,9 @@ def test_partial_last_line_is_not_consumed(tmp_path):
     with open(folder / "tx_c.log", "ab") as f:
         f.write(_line("2008-04-30 12:01:00", 2).encode()[:60])
     cursors = Cursors()
-    c = collect_period(folder, "tx", "c", T("2008-04-30 12:00:00"), T("2008-04-30 13:00:00"), TX, 60, cursors)
+    c = collect_period(
+        folder, "tx", "c", T("2008-04-30 12:00:00"), T("2008-04-30 13:00:00"), TX, 60, cursors
+    )
     assert sum(b.rows for b in c.buckets) == 1
     assert cursors.last.offset == len(_line("2008-04-30 12:00:00", 1)) + 1
 
@@ -353,14 +480,23 @@ def test_partial_last_line_is_not_consumed(tmp_path):
 def test_t24_separators_and_rounding():
     s = T("2008-04-30 12:00:00")
     assert [timeutil.iso(x) for x in timeutil.separators(s, 5400, 3600)] == [
-        "2008-04-30 13:00:00", "2008-04-30 13:30:00"]
+        "2008-04-30 13:00:00",
+        "2008-04-30 13:30:00",
+    ]
     assert timeutil.separators(s, 1800, 3600) == []
     seps = timeutil.separators(s, 3600, 60)
-    assert len(seps) == 60 and timeutil.iso(seps[0])[11:] == "12:01:00" and timeutil.iso(seps[-1])[11:] == "13:00:00"
+    assert (
+        len(seps) == 60
+        and timeutil.iso(seps[0])[11:] == "12:01:00"
+        and timeutil.iso(seps[-1])[11:] == "13:00:00"
+    )
     assert timeutil.iso(timeutil.hour_start(T("2008-04-30 12:34:56"))) == "2008-04-30 12:00:00"
 
 
-@given(st.lists(st.integers(0, 3599), max_size=50), st.sampled_from([60, 120, 300, 600, 900, 1200, 1800, 3600]))
+@given(
+    st.lists(st.integers(0, 3599), max_size=50),
+    st.sampled_from([60, 120, 300, 600, 900, 1200, 1800, 3600]),
+)
 def test_bucket_arithmetic_property(offsets, interval):
     start = T("2008-04-30 12:00:00")
     c = FileStatsCollector("tx", start, interval=interval)
@@ -371,8 +507,16 @@ def test_bucket_arithmetic_property(offsets, interval):
         assert c.buckets[i].start <= start + off < c.buckets[i].end
 
 
-rows_strategy = st.lists(st.tuples(st.integers(0, 59), st.sampled_from(["SA1", "SM2", "FT3", "WKR.gif"]),
-                                   st.booleans(), st.integers(0, 100), st.integers(0, 5000)), max_size=40)
+rows_strategy = st.lists(
+    st.tuples(
+        st.integers(0, 59),
+        st.sampled_from(["SA1", "SM2", "FT3", "WKR.gif"]),
+        st.booleans(),
+        st.integers(0, 100),
+        st.integers(0, 5000),
+    ),
+    max_size=40,
+)
 
 
 @given(rows_strategy, st.sampled_from([["All"], ["SA"], ["S"], ["gif"], ["ZZZ"], ["SA", "FT"]]))
@@ -402,9 +546,14 @@ def test_statistics_match_a_plain_reference(rows, patterns):
             lo = min(good, key=lambda i: (b.values[stat][i], i))
             hi = min(good, key=lambda i: (-b.values[stat][i], i))
             assert (b.minimums[stat], b.times_where_min[stat]) == (b.values[stat][lo], b.times[lo])
-            assert (b.maximums[stat], b.files_where_max[stat]) == (b.values[stat][hi], b.products[hi])
+            assert (b.maximums[stat], b.files_where_max[stat]) == (
+                b.values[stat][hi],
+                b.products[hi],
+            )
             ordered = sorted(values)
             n = len(ordered)
-            assert b.medians[stat] == (ordered[n // 2] if n % 2 else (ordered[n // 2 - 1] + ordered[n // 2]) / 2)
+            assert b.medians[stat] == (
+                ordered[n // 2] if n % 2 else (ordered[n // 2 - 1] + ordered[n // 2]) / 2
+            )
         else:
             assert b.minimums[stat] == b.maximums[stat] == 0

@@ -1,10 +1,9 @@
 """etc/config, configForMachines, monitoringConf: spec ops.md §1.1-1.4, §1.8, §2.3, §9 items 1-4."""
 
 import logging
+import os
 import shutil
 from pathlib import Path
-
-import os
 
 import pytest
 
@@ -56,6 +55,7 @@ def replace_line(path: Path, start: str, new: str | None) -> None:
 
 # -- §1.1 INI rules ---------------------------------------------------------------------------
 
+
 def test_section_names_are_case_sensitive():
     parsed = ini("[GeneralConfig]\nkey = 1\n")
     assert "GeneralConfig" in parsed.sections and "generalConfig" not in parsed.sections
@@ -78,19 +78,23 @@ def test_equal_and_colon_separators_and_value_whitespace():
 
 
 def test_full_line_comments():
-    parsed = ini("# hash\n; semicolon\nrem before\n[s]\n# c\n; c\nrem = 1\nREM shouting\n"
-                 "Rem mixed\nremark = kept\nkey = v\n")
+    parsed = ini(
+        "# hash\n; semicolon\nrem before\n[s]\n# c\n; c\nrem = 1\nREM shouting\n"
+        "Rem mixed\nremark = kept\nkey = v\n"
+    )
     assert parsed.sections == {"s": {"remark": "kept", "key": "v"}}
 
 
 def test_inline_comment_needs_whitespace_before_the_first_semicolon():
-    parsed = ini("[s]\n"
-                 "spaced = a;b ;comment\n"      # first ';' not preceded by space: all kept
-                 "comment = a ;b;c\n"
-                 "tab = a\t;comment\n"
-                 "joined = a;b;c\n"
-                 "leading = ;comment\n"
-                 "glued =;kept\n")
+    parsed = ini(
+        "[s]\n"
+        "spaced = a;b ;comment\n"  # first ';' not preceded by space: all kept
+        "comment = a ;b;c\n"
+        "tab = a\t;comment\n"
+        "joined = a;b;c\n"
+        "leading = ;comment\n"
+        "glued =;kept\n"
+    )
     assert parsed.get("s", "spaced") == "a;b ;comment"
     assert parsed.get("s", "comment") == "a"
     assert parsed.get("s", "tab") == "a"
@@ -104,8 +108,10 @@ def test_hash_in_a_value_is_not_a_comment():
 
 
 def test_continuation_lines():
-    parsed = ini("[s]\nlist = a,b,\n    c,\n\n\td\nempty =\n  /apps/x\nnext = 1\n"
-                 "words = x\n  rem is not a comment when indented\n")
+    parsed = ini(
+        "[s]\nlist = a,b,\n    c,\n\n\td\nempty =\n  /apps/x\nnext = 1\n"
+        "words = x\n  rem is not a comment when indented\n"
+    )
     assert parsed.get("s", "list") == "a,b,\nc,\nd"
     assert split_list(parsed.get("s", "list")) == ("a", "b", "c", "d")
     assert parsed.get("s", "empty") == "/apps/x"
@@ -152,11 +158,14 @@ def test_missing_key_and_default():
         parsed.get("s", "absent")
 
 
-@pytest.mark.parametrize("text, problem", [
-    ("key = v\n[s]\n", r"line 1: text before the first \[section\] header"),
-    ("[s]\nno separator here\n", r"line 2: expected 'key = value'"),
-    ("[s]\n= value\n", r"line 2: expected 'key = value'"),
-])
+@pytest.mark.parametrize(
+    "text, problem",
+    [
+        ("key = v\n[s]\n", r"line 1: text before the first \[section\] header"),
+        ("[s]\nno separator here\n", r"line 2: expected 'key = value'"),
+        ("[s]\n= value\n", r"line 2: expected 'key = value'"),
+    ],
+)
 def test_malformed_lines(text, problem):
     with pytest.raises(ConfigError, match=problem):
         ini(text)
@@ -170,9 +179,9 @@ def test_crlf_and_latin1(tmp_path):
 
 def test_unreadable_file(tmp_path):
     with pytest.raises(ConfigError, match="not a regular file"):
-        read_ini(tmp_path)                              # a folder
+        read_ini(tmp_path)  # a folder
     fifo = tmp_path / "fifo"
-    os.mkfifo(fifo)                                     # would block a reader for ever
+    os.mkfifo(fifo)  # would block a reader for ever
     with pytest.raises(ConfigError, match="fifo: not a regular file$"):
         read_ini(fifo)
     with pytest.raises(ConfigError, match="file not found"):
@@ -180,6 +189,7 @@ def test_unreadable_file(tmp_path):
 
 
 # -- §1.2 etc/config ------------------------------------------------------------------------------
+
 
 def test_sample_general_config(etc):
     general = load_config(etc).general
@@ -193,7 +203,7 @@ def test_sample_general_config(etc):
     assert general.main_application_language == "en"
     assert general.artifacts_languages == ("en",)
     assert general.web_pages_languages == (("fr", "en"), ("en", "en"))
-    assert general.stats_root is None                  # no longer in the sample
+    assert general.stats_root is None  # no longer in the sample
     assert general.px_root == Path("/apps/px")
     assert general.collection == CollectionSettings(Path("/apps/px/log"), Path("/apps/px/etc"))
 
@@ -215,15 +225,30 @@ def test_sample_time_config(etc):
 def test_frequency_units_in_minutes():
     assert Frequency(5, "minutes").minutes == 5
     assert Frequency(2, "days").minutes == 2880
-    assert Frequency(1, "months").minutes == 43200      # not 0 as in the original
+    assert Frequency(1, "months").minutes == 43200  # not 0 as in the original
     assert str(Frequency(12, "hours")) == "12/hours"
 
 
-@pytest.mark.parametrize("key, start, message", [
-    ("sourceMachinesTags", "sourceMachinesTags", r"\[generalConfig\] sourceMachinesTags: mandatory key is missing"),
-    ("monitoringFrequency", "monitoringFrequency", r"\[timeConfig\] monitoringFrequency: mandatory key is missing"),
-    ("totalWebPagesUpdatesFrequency", "totalWebPages", r"\[timeConfig\] totalWebPagesUpdatesFrequency: mandatory key is missing"),
-])
+@pytest.mark.parametrize(
+    "key, start, message",
+    [
+        (
+            "sourceMachinesTags",
+            "sourceMachinesTags",
+            r"\[generalConfig\] sourceMachinesTags: mandatory key is missing",
+        ),
+        (
+            "monitoringFrequency",
+            "monitoringFrequency",
+            r"\[timeConfig\] monitoringFrequency: mandatory key is missing",
+        ),
+        (
+            "totalWebPagesUpdatesFrequency",
+            "totalWebPages",
+            r"\[timeConfig\] totalWebPagesUpdatesFrequency: mandatory key is missing",
+        ),
+    ],
+)
 def test_missing_mandatory_key_names_file_section_and_key(etc, key, start, message):
     replace_line(etc / "config", start, None)
     with pytest.raises(ConfigError, match=message) as info:
@@ -260,22 +285,77 @@ def test_missing_config_file(tmp_path):
         load_config(tmp_path)
 
 
-@pytest.mark.parametrize("start, line, message", [
-    ("daysOfPicklesToKeep", "daysOfPicklesToKeep = many", r"daysOfPicklesToKeep: expected a whole number"),
-    ("daysOfPicklesToKeep", "daysOfPicklesToKeep = 1.5", r"daysOfPicklesToKeep: expected a whole number"),
-    ("nbDbBackupsToKeep", "nbDbBackupsToKeep = 0", r"nbDbBackupsToKeep: expected a whole number"),
-    ("nbAutoUpdatesLogsToKeep", "nbAutoUpdatesLogsToKeep = inf", r"nbAutoUpdatesLogsToKeep: expected"),
-    ("mainApplicationLanguage", "mainApplicationLanguage = de", r"mainApplicationLanguage: unknown language 'de'"),
-    ("artifactsLanguages", "artifactsLanguages = en,xx", r"artifactsLanguages: unknown language 'xx'"),
-    ("webPagesLanguages", "webPagesLanguages = fr:en,en", r"webPagesLanguages: expected displayed:files pairs"),
-    ("webPagesLanguages", "webPagesLanguages = fr:de", r"webPagesLanguages: unknown language 'de'"),
-    ("pxRoot", "statsRoot = apps/px/pxStats\npxRoot = /apps/px/", r"statsRoot: expected an absolute path"),
-    ("pxRoot", "pxRoot = relative", r"pxRoot: expected an absolute path"),
-    ("monitoringFrequency", "monitoringFrequency = 12/weeks", r"monitoringFrequency: invalid time unit 'weeks'"),
-    ("dbBackupsFrequency", "dbBackupsFrequency = hours", r"dbBackupsFrequency: expected N/unit"),
-    ("pickleCleanerFrequency", "pickleCleanerFrequency = 0/hours", r"pickleCleanerFrequency: expected N/unit"),
-    ("dailyWebPage", "dailyWebPageUpdatesFrequency = \"often\"", r"dailyWebPageUpdatesFrequency: expected one of hourly"),
-])
+@pytest.mark.parametrize(
+    "start, line, message",
+    [
+        (
+            "daysOfPicklesToKeep",
+            "daysOfPicklesToKeep = many",
+            r"daysOfPicklesToKeep: expected a whole number",
+        ),
+        (
+            "daysOfPicklesToKeep",
+            "daysOfPicklesToKeep = 1.5",
+            r"daysOfPicklesToKeep: expected a whole number",
+        ),
+        (
+            "nbDbBackupsToKeep",
+            "nbDbBackupsToKeep = 0",
+            r"nbDbBackupsToKeep: expected a whole number",
+        ),
+        (
+            "nbAutoUpdatesLogsToKeep",
+            "nbAutoUpdatesLogsToKeep = inf",
+            r"nbAutoUpdatesLogsToKeep: expected",
+        ),
+        (
+            "mainApplicationLanguage",
+            "mainApplicationLanguage = de",
+            r"mainApplicationLanguage: unknown language 'de'",
+        ),
+        (
+            "artifactsLanguages",
+            "artifactsLanguages = en,xx",
+            r"artifactsLanguages: unknown language 'xx'",
+        ),
+        (
+            "webPagesLanguages",
+            "webPagesLanguages = fr:en,en",
+            r"webPagesLanguages: expected displayed:files pairs",
+        ),
+        (
+            "webPagesLanguages",
+            "webPagesLanguages = fr:de",
+            r"webPagesLanguages: unknown language 'de'",
+        ),
+        (
+            "pxRoot",
+            "statsRoot = apps/px/pxStats\npxRoot = /apps/px/",
+            r"statsRoot: expected an absolute path",
+        ),
+        ("pxRoot", "pxRoot = relative", r"pxRoot: expected an absolute path"),
+        (
+            "monitoringFrequency",
+            "monitoringFrequency = 12/weeks",
+            r"monitoringFrequency: invalid time unit 'weeks'",
+        ),
+        (
+            "dbBackupsFrequency",
+            "dbBackupsFrequency = hours",
+            r"dbBackupsFrequency: expected N/unit",
+        ),
+        (
+            "pickleCleanerFrequency",
+            "pickleCleanerFrequency = 0/hours",
+            r"pickleCleanerFrequency: expected N/unit",
+        ),
+        (
+            "dailyWebPage",
+            'dailyWebPageUpdatesFrequency = "often"',
+            r"dailyWebPageUpdatesFrequency: expected one of hourly",
+        ),
+    ],
+)
 def test_invalid_values(etc, start, line, message):
     replace_line(etc / "config", start, line)
     with pytest.raises(ConfigError, match=message):
@@ -298,6 +378,7 @@ def test_lenient_value_forms(etc):
 
 # -- §1.2.3 [specialGroups] ---------------------------------------------------------------------
 
+
 def test_sample_groups(etc):
     config = load_config(etc)
     assert [g.name for g in config.groups] == ["AllXy", "AllTotos", "Allxyz"]
@@ -309,7 +390,7 @@ def test_sample_groups(etc):
     assert totos.products == ("*",)
     assert config.group("Allxyz").products == ("*ABCD*",)
     assert config.group("AllXy").machines == ("machine1", "machine2")
-    assert config.group("allxy") is None                   # names keep their case
+    assert config.group("allxy") is None  # names keep their case
     assert [g.name for g in config.groups_for(machine="machine1")] == ["AllXy", "Allxyz"]
     assert config.groups_for(file_type="rx") == ()
 
@@ -318,23 +399,25 @@ MACHINES = parse_machines("t1 m1,m2 l,l\nt2 m3 l\n")
 
 
 def test_group_line_shapes(caplog):
-    text = ("[generalConfig]\nx = 1\n"
-            "[specialGroups]\n"
-            "; a comment\n"
-            "Five  =  t1 tx members\n"
-            "NoEqual  t1 tx a b c\n"
-            "Multi = t1,t2,unknown rx amis[12]*,b *\n"
-            "Multi = t2 tx other *\n"
-            "\n"
-            "[timeConfig]\n"
-            "After = t1 tx a *\n")
+    text = (
+        "[generalConfig]\nx = 1\n"
+        "[specialGroups]\n"
+        "; a comment\n"
+        "Five  =  t1 tx members\n"
+        "NoEqual  t1 tx a b c\n"
+        "Multi = t1,t2,unknown rx amis[12]*,b *\n"
+        "Multi = t2 tx other *\n"
+        "\n"
+        "[timeConfig]\n"
+        "After = t1 tx a *\n"
+    )
     with caplog.at_level(logging.WARNING, logger="pxstats.config"):
         groups = parse_groups(text, MACHINES, "cfg")
     assert [g.name for g in groups] == ["Multi"]
     multi = groups[0]
-    assert multi.machines == ("m1", "m2", "m3")              # unknown tag contributes nothing
+    assert multi.machines == ("m1", "m2", "m3")  # unknown tag contributes nothing
     assert multi.file_type == "rx"
-    assert multi.members == ("amis[12]*", "b")               # '[' no longer ends the section
+    assert multi.members == ("amis[12]*", "b")  # '[' no longer ends the section
     warnings = caplog.text
     assert "cfg, line 5" in warnings and "cfg, line 6" in warnings
     assert "group Multi already defined" in warnings
@@ -351,7 +434,9 @@ def test_group_header_mentioned_in_a_comment_is_not_a_header():
 
 
 def test_group_with_unknown_file_type():
-    with pytest.raises(ConfigError, match=r"cfg, line 2: \[specialGroups\] G: unknown file type 'TX'"):
+    with pytest.raises(
+        ConfigError, match=r"cfg, line 2: \[specialGroups\] G: unknown file type 'TX'"
+    ):
         parse_groups("[specialGroups]\nG = t1 TX a *\n", MACHINES, "cfg")
 
 
@@ -362,6 +447,7 @@ def test_config_without_groups(etc):
 
 
 # -- §1.3 configForMachines ------------------------------------------------------------------------
+
 
 def test_sample_machines(etc):
     machines = load_config(etc).machines
@@ -375,28 +461,33 @@ def test_sample_machines(etc):
 
 
 def test_machine_lines(caplog):
-    text = ("# comment\n"
-            "   \n"
-            "  # indented comment\n"
-            "tagz m1,m2 l1\n"
-            "t\tm1,m2\tl1,l2   extra tokens\n"
-            "t m3 l3\n"
-            "u m1 other\n")
+    text = (
+        "# comment\n"
+        "   \n"
+        "  # indented comment\n"
+        "tagz m1,m2 l1\n"
+        "t\tm1,m2\tl1,l2   extra tokens\n"
+        "t m3 l3\n"
+        "u m1 other\n"
+    )
     with caplog.at_level(logging.WARNING, logger="pxstats.config"):
         machines = parse_machines(text, "cfm")
     assert machines.machines_of("tagz") == ()
     assert machines.machines_of("t") == ("m1", "m2", "m3")
-    assert machines.login_of("m1") == "other"                   # the last one wins
+    assert machines.login_of("m1") == "other"  # the last one wins
     assert machines.machines_of_tags(["u", "nope", "t"]) == ("m1", "m1", "m2", "m3")
     assert "cfm, line 4: line ignored: 2 machine(s) but 1 login(s)" in caplog.text
     assert "login of m1 changes from 'l1' to 'other'" in caplog.text
     assert "unknown machine tag 'nope'" in caplog.text
 
 
-@pytest.mark.parametrize("line, message", [
-    ("tag machine", r"cfm, line 2: expected 'tag machine1,machine2 login1,login2'"),
-    ("tag m1,,m2 l1,l2,l3", r"cfm, line 2: empty machine or login name"),
-])
+@pytest.mark.parametrize(
+    "line, message",
+    [
+        ("tag machine", r"cfm, line 2: expected 'tag machine1,machine2 login1,login2'"),
+        ("tag m1,,m2 l1,l2,l3", r"cfm, line 2: empty machine or login name"),
+    ],
+)
 def test_malformed_machine_lines(line, message):
     with pytest.raises(ConfigError, match=message):
         parse_machines(f"t m l\n{line}\n", "cfm")
@@ -411,14 +502,17 @@ def test_missing_machine_file(tmp_path, caplog):
 
 # -- §1.4 monitoringConf -------------------------------------------------------------------------
 
+
 def test_sample_monitoring(etc):
     conf = load_monitoring(etc / "monitoringConf")
     assert conf.sender == "pxstats@example.com"
     assert conf.smtp_server == "smtp.example.com"
     assert conf.emails == ("operator@example.com", "backup-operator@example.com")
     assert conf.machines == ("tag1", "tag2")
-    assert conf.folders == (Path("/apps/px/pxStats/data/graphics"),
-                            Path("/apps/px/pxStats/data/pickles"))
+    assert conf.folders == (
+        Path("/apps/px/pxStats/data/graphics"),
+        Path("/apps/px/pxStats/data/pickles"),
+    )
     assert conf.max_usages == (65, 65)
     assert conf.files == (Path("/apps/px/pxStats/pxstats"), Path("/apps/px/pxStats/bin"))
     assert conf.errors_log_file == Path("/apps/px/pxStats/data/monitoring/PX_Errors.txt")
@@ -430,16 +524,23 @@ def test_monitoring_trailing_separator_is_ignored(etc):
     assert load_monitoring(etc / "monitoringConf").folders == (Path("/a"), Path("/b"))
 
 
-@pytest.mark.parametrize("start, line, message", [
-    ("maxUsages", "maxUsages = 65", r"\[statsMonitoring\] maxUsages: 1 value\(s\) for 2 folder\(s\)"),
-    ("maxUsages", "maxUsages = 65;high", r"maxUsages: expected percentages"),
-    ("maxUsages", "maxUsages = 65;101", r"maxUsages: expected percentages"),
-    ("sender", None, r"\[statsMonitoring\] sender: mandatory key is missing"),
-    ("smtpServer", "smtpServer =", r"smtpServer: empty value"),
-    ("emails", "emails = ;", r"emails: empty value"),
-    ("folders", "folders = /a;relative", r"folders: expected absolute paths, got 'relative'"),
-    ("maxSettingsFile", None, r"maxSettingsFile: mandatory key is missing"),
-])
+@pytest.mark.parametrize(
+    "start, line, message",
+    [
+        (
+            "maxUsages",
+            "maxUsages = 65",
+            r"\[statsMonitoring\] maxUsages: 1 value\(s\) for 2 folder\(s\)",
+        ),
+        ("maxUsages", "maxUsages = 65;high", r"maxUsages: expected percentages"),
+        ("maxUsages", "maxUsages = 65;101", r"maxUsages: expected percentages"),
+        ("sender", None, r"\[statsMonitoring\] sender: mandatory key is missing"),
+        ("smtpServer", "smtpServer =", r"smtpServer: empty value"),
+        ("emails", "emails = ;", r"emails: empty value"),
+        ("folders", "folders = /a;relative", r"folders: expected absolute paths, got 'relative'"),
+        ("maxSettingsFile", None, r"maxSettingsFile: mandatory key is missing"),
+    ],
+)
 def test_monitoring_errors(etc, start, line, message):
     replace_line(etc / "monitoringConf", start, line)
     with pytest.raises(ConfigError, match=message) as info:
@@ -454,6 +555,7 @@ def test_missing_monitoring_file(tmp_path):
 
 # -- load_general: Sundew folders for collection (§2.3) -------------------------------------------
 
+
 def test_load_general_defaults_without_file(tmp_path):
     settings = load_general(tmp_path / "config")
     assert settings == CollectionSettings(Path("/apps/px/log"), Path("/apps/px/etc"))
@@ -461,14 +563,17 @@ def test_load_general_defaults_without_file(tmp_path):
 
 def test_load_general_reads_only_px_root(tmp_path):
     path = write(tmp_path / "config", "[generalConfig]\nPXROOT = /opt/sundew/\n")
-    assert load_general(path) == CollectionSettings(Path("/opt/sundew/log"), Path("/opt/sundew/etc"))
-    write(path, "[timeConfig]\nmonitoringFrequency = 12/weeks\n")   # not read here
+    assert load_general(path) == CollectionSettings(
+        Path("/opt/sundew/log"), Path("/opt/sundew/etc")
+    )
+    write(path, "[timeConfig]\nmonitoringFrequency = 12/weeks\n")  # not read here
     assert load_general(path) == CollectionSettings()
 
 
 def test_load_general_with_sample(etc):
-    assert load_general(etc / "config") == CollectionSettings(Path("/apps/px/log"),
-                                                              Path("/apps/px/etc"))
+    assert load_general(etc / "config") == CollectionSettings(
+        Path("/apps/px/log"), Path("/apps/px/etc")
+    )
 
 
 def test_load_general_errors(tmp_path):
@@ -484,6 +589,7 @@ def test_load_general_errors(tmp_path):
 
 
 # -- samples --------------------------------------------------------------------------------------
+
 
 def test_clean_dir_sample_has_a_logfile_and_only_commented_rules():
     lines = [l for l in (ETC / "clean_dir.conf.sample").read_text().splitlines() if l.strip()]

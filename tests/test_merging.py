@@ -9,11 +9,12 @@ import tempfile
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from pxstats.paths import StatsPaths
 from pxstats.stats import merging
 from pxstats.stats.collector import FileStatsCollector
-from pxstats.paths import StatsPaths
 from pxstats.store import pickles
 from pxstats.util.timeutil import parse_iso
 
@@ -74,11 +75,24 @@ def stamp(path):
 
 # -- T17 ----------------------------------------------------------------------------------------
 
+
 def t17_inputs(paths):
-    store(paths, "clientA", "remote1", H12, [ok("12:00:30", "A1", 100, 5), ok("12:30:30", "A2", 101, 5)],
-          log_files=["/logs/remote1/tx_clientA.log"])
-    store(paths, "clientA", "remote2", H12, [ok("12:00:40", "B1", 1000, 40), err("12:00:50")],
-          log_files=["/logs/remote2/tx_clientA.log"])
+    store(
+        paths,
+        "clientA",
+        "remote1",
+        H12,
+        [ok("12:00:30", "A1", 100, 5), ok("12:30:30", "A2", 101, 5)],
+        log_files=["/logs/remote1/tx_clientA.log"],
+    )
+    store(
+        paths,
+        "clientA",
+        "remote2",
+        H12,
+        [ok("12:00:40", "B1", 1000, 40), err("12:00:50")],
+        log_files=["/logs/remote2/tx_clientA.log"],
+    )
     store(paths, "clientA", "remote1", H13, [ok("13:00:10", "A3", 7, 1)])
     store(paths, "clientA", "remote2", H13, [ok("13:10:10", "B3", 9, 2)])
     store(paths, "clientA", "remote1", H14, [ok("14:00:20", "A4", 11, 3)])
@@ -121,7 +135,8 @@ def test_t17_same_hour_merge_of_two_machines(paths):
     for hour in (H12, H13, H14):
         assert merged_path(paths, hour).is_file()
     assert str(merged_path(paths, H12)).endswith(
-        "mergedPickles/clients/clientA/20080430/tx/remote1,remote2_12")
+        "mergedPickles/clients/clientA/20080430/tx/remote1,remote2_12"
+    )
     assert not paths.hourly_pickle("clientA", H12, "tx", "remote1,remote2").exists()
     stored12 = pickles.load_collector(merged_path(paths, H12))
     assert stored12.log_files == ["/logs/remote1/tx_clientA.log", "/logs/remote2/tx_clientA.log"]
@@ -159,6 +174,7 @@ def test_loaded_pickles_are_not_mutated(paths, monkeypatch):
 
 # -- T18 ----------------------------------------------------------------------------------------
 
+
 def test_t18_merge_cache(paths):
     t17_inputs(paths)
     machines = ["remote1", "remote2"]
@@ -193,7 +209,9 @@ def test_cache_rebuilds_missing_merged_file_and_changed_component_content(paths)
     merging.merge_sources(paths, H12, H15, ["clientA"], "tx", machines)
     merged_path(paths, H13).unlink()
     # A component rewritten with new rows must be seen (new mtime from the atomic write).
-    store(paths, "clientA", "remote1", H14, [ok("14:00:20", "A4", 11, 3), ok("14:00:25", "A5", 13, 3)])
+    store(
+        paths, "clientA", "remote1", H14, [ok("14:00:20", "A4", 11, 3), ok("14:00:25", "A5", 13, 3)]
+    )
     result = merging.merge_sources(paths, H12, H15, ["clientA"], "tx", machines)
     assert merged_path(paths, H13).is_file()
     assert result.buckets[60].products == ["A3"]
@@ -223,7 +241,8 @@ def test_unreadable_version_file_means_remerge(paths, caplog):
     assert "ignored" in caplog.text
     assert result.buckets[0].rows == 3
     assert list(json.loads(version.read_text())) == [
-        str(merged_path(paths, H12).relative_to(paths.root))]
+        str(merged_path(paths, H12).relative_to(paths.root))
+    ]
 
 
 def test_only_requested_hours_are_examined(paths, monkeypatch):
@@ -232,16 +251,19 @@ def test_only_requested_hours_are_examined(paths, monkeypatch):
     real = merging._mtime_ns
     monkeypatch.setattr(merging, "_mtime_ns", lambda p: seen.append(p) or real(p))
     merging.merge_sources(paths, H13, H14, ["clientA"], "tx", ["remote1", "remote2"])
-    assert sorted(seen) == sorted(paths.hourly_pickle("clientA", H13, "tx", m)
-                                  for m in ("remote1", "remote2"))
+    assert sorted(seen) == sorted(
+        paths.hourly_pickle("clientA", H13, "tx", m) for m in ("remote1", "remote2")
+    )
     assert not merged_path(paths, H12).exists() and not merged_path(paths, H14).exists()
 
 
 # -- T19 ----------------------------------------------------------------------------------------
 
-T6_ROWS = [ok("12:10:03", "SACN31_CWAO_301210___12345", 130),
-           ok("12:10:20", "WKR_RADAR.gif", 2048),
-           err("12:10:30", "rx")]
+T6_ROWS = [
+    ok("12:10:03", "SACN31_CWAO_301210___12345", 130),
+    ok("12:10:20", "WKR_RADAR.gif", 2048),
+    err("12:10:30", "rx"),
+]
 
 
 @pytest.mark.parametrize("machines", [["remote1", "remoteX"], ["remoteX", "remote1"]])
@@ -266,7 +288,9 @@ def test_missing_pickles_only_give_an_empty_hour_of_the_right_type(paths):
     result = merging.merge_same_hour(missing, H12, "rx", None)
     assert result.file_type == "rx" and set(result.stats_types) == {"errors", "bytecount"}
     assert result.nb_entries == 60 and result.start == H12 and result.end == H13
-    assert all(b.rows == 0 and b.totals == {"errors": 0.0, "bytecount": 0.0} for b in result.buckets)
+    assert all(
+        b.rows == 0 and b.totals == {"errors": 0.0, "bytecount": 0.0} for b in result.buckets
+    )
 
 
 def test_different_layout_is_skipped_not_blanking_the_hour(paths, caplog):
@@ -294,16 +318,20 @@ def test_log_files_are_a_union_in_order(paths):
 
 def test_statistic_set_must_match_both_ways(paths):
     full = store(paths, "c", "m1", H12, [ok("12:03:00", "f1", 5, 1)])
-    subset = store(paths, "c", "m2", H12, [ok("12:03:10", "s1", 7)],
-                   stats_types=["errors", "bytecount"])
+    subset = store(
+        paths, "c", "m2", H12, [ok("12:03:10", "s1", 7)], stats_types=["errors", "bytecount"]
+    )
     # The original accepted a superset after a subset (one-directional check, §8.23).
     assert merging.merge_same_hour([subset, full], H12, "tx", None).buckets[3].products == ["s1"]
     assert merging.merge_same_hour([full, subset], H12, "tx", None).buckets[3].products == ["f1"]
-    explicit = merging.merge_same_hour([subset, full], H12, "tx", ["latency", "errors", "bytecount"])
+    explicit = merging.merge_same_hour(
+        [subset, full], H12, "tx", ["latency", "errors", "bytecount"]
+    )
     assert explicit.buckets[3].products == ["f1"]
 
 
 # -- T20 and merge_hours -----------------------------------------------------------------------
+
 
 def test_t20_missing_middle_hour(paths):
     # Stored statistics filtered on "SA": merge_hours must keep them, not recompute.
@@ -364,11 +392,13 @@ def test_merge_hours_mismatching_hour_left_empty(paths, caplog):
 
 # -- T21: names ---------------------------------------------------------------------------------
 
+
 def test_t21_group_and_clients_land_in_different_trees(paths):
     store(paths, "clientA", "remote1", H12, [ok("12:00:30", "A", 1, 1)])
     store(paths, "newc", "remote1", H12, [ok("12:00:40", "N", 2, 1)])
-    grouped = merging.merge_sources(paths, H12, H13, ["clientA", "newc"], "tx", ["remote1"],
-                                    group_name="GRP")
+    grouped = merging.merge_sources(
+        paths, H12, H13, ["clientA", "newc"], "tx", ["remote1"], group_name="GRP"
+    )
     plain = merging.merge_sources(paths, H12, H13, ["clientA", "newc"], "tx", ["remote1"])
     group_file = paths.merged_pickle("GRP", H12, "tx", "remote1", True)
     client_file = paths.merged_pickle("clientA,newc", H12, "tx", "remote1", False)
@@ -386,8 +416,9 @@ def test_group_named_like_a_client_does_not_collide(paths):
         store(paths, "clientA", machine, H12, [ok("12:00:30", "A-" + machine, 1, 1)])
         store(paths, "newc", machine, H12, [ok("12:00:40", "N-" + machine, 10, 1)])
     for _ in range(2):  # alternate twice: the shared version file must not confuse them
-        group = merging.merge_sources(paths, H12, H13, ["clientA", "newc"], "tx", machines,
-                                      group_name="clientA")
+        group = merging.merge_sources(
+            paths, H12, H13, ["clientA", "newc"], "tx", machines, group_name="clientA"
+        )
         client = merging.merge_sources(paths, H12, H13, ["clientA"], "tx", machines)
         assert group.buckets[0].totals["bytecount"] == 22.0
         assert group.buckets[0].products == ["A-r1", "N-r1", "A-r2", "N-r2"]  # machine-major
@@ -401,8 +432,9 @@ def test_concatenated_names_do_not_collide(paths):
     second = merging.merge_sources(paths, H12, H13, ["a", "bc"], "tx", ["m1"])
     assert first.buckets[5].totals["bytecount"] == 3.0
     assert second.buckets[5].totals["bytecount"] == 12.0
-    assert paths.merged_pickle("ab,c", H12, "tx", "m1", False) != \
-        paths.merged_pickle("a,bc", H12, "tx", "m1", False)
+    assert paths.merged_pickle("ab,c", H12, "tx", "m1", False) != paths.merged_pickle(
+        "a,bc", H12, "tx", "m1", False
+    )
     assert paths.version_file("ab,c", "m1") != paths.version_file("a,bc", "m1")
 
 
@@ -424,7 +456,8 @@ def test_no_client_or_machine_is_an_error(paths):
 
 pickle_rows = st.lists(
     st.tuples(st.integers(0, 3599), st.integers(0, 100), st.integers(0, 10**6), st.booleans()),
-    max_size=25)
+    max_size=25,
+)
 
 
 @settings(max_examples=40, deadline=None)
@@ -439,8 +472,9 @@ def test_merge_totals_are_sums_of_parts(parts_rows, file_type):
                 if is_error:
                     spec.append(err(H12 + second, file_type))
                 else:
-                    spec.append(ok(H12 + second, f"p{index}", byte,
-                                   latency if file_type == "tx" else None))
+                    spec.append(
+                        ok(H12 + second, f"p{index}", byte, latency if file_type == "tx" else None)
+                    )
             files.append(store(paths, "c", f"m{index}", H12, spec, file_type=file_type))
             parts.append(build(H12, spec, file_type))
         merged = merging.merge_same_hour(files, H12, file_type, None)
@@ -449,6 +483,7 @@ def test_merge_totals_are_sums_of_parts(parts_rows, file_type):
             assert bucket.rows == sum(p.buckets[k].rows for p in parts)
             assert bucket.nb_files == sum(p.buckets[k].nb_files for p in parts)
             assert bucket.files_over_max_latency == sum(
-                p.buckets[k].files_over_max_latency for p in parts)
+                p.buckets[k].files_over_max_latency for p in parts
+            )
             for stat in merged.stats_types:
                 assert bucket.totals[stat] == sum(p.buckets[k].totals[stat] for p in parts)

@@ -7,17 +7,24 @@ import pickle
 import random
 
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from bench_day import write_bench_day
+from helpers import T
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from pxstats.stats import collector as collector_module
 from pxstats.stats.collector import FileStatsCollector
-from bench_day import write_bench_day
-
-from helpers import T
 
 START = T("2008-04-30 12:00:00")
-STATS = [["errors", "latency", "bytecount"], ["errors", "bytecount"], ["bytecount"],
-         ["latency"], ["bytecount", "latency", "errors"], ["errors"], ["latency", "errors"]]
+STATS = [
+    ["errors", "latency", "bytecount"],
+    ["errors", "bytecount"],
+    ["bytecount"],
+    ["latency"],
+    ["bytecount", "latency", "errors"],
+    ["errors"],
+    ["latency", "errors"],
+]
 PRODUCTS = ["SA1", "SM2", "FT3", "WKR.gif", "x" * 70]
 
 
@@ -65,15 +72,23 @@ def fill(collector, rng, rows_per_bucket, value_range, error_share, empty_share)
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.integers(0, 2**32), st.sampled_from(STATS), st.sampled_from([60, 300, 3600, 7]),
-       st.sampled_from([(0, 3), (0, 40), (-5, 5), (0, 10**9), (0, 2**40)]),
-       st.sampled_from([0.0, 0.1, 0.5, 1.0]), st.sampled_from([0.0, 0.5, 1.0]),
-       st.sampled_from([0, 1, 2, 5, 30]), st.sampled_from([15, 0, 3]))
-def test_random_collectors(seed, stats, interval, value_range, error_share, empty_share,
-                           rows_per_bucket, max_latency):
+@given(
+    st.integers(0, 2**32),
+    st.sampled_from(STATS),
+    st.sampled_from([60, 300, 3600, 7]),
+    st.sampled_from([(0, 3), (0, 40), (-5, 5), (0, 10**9), (0, 2**40)]),
+    st.sampled_from([0.0, 0.1, 0.5, 1.0]),
+    st.sampled_from([0.0, 0.5, 1.0]),
+    st.sampled_from([0, 1, 2, 5, 30]),
+    st.sampled_from([15, 0, 3]),
+)
+def test_random_collectors(
+    seed, stats, interval, value_range, error_share, empty_share, rows_per_bucket, max_latency
+):
     rng = random.Random(seed)
-    c = FileStatsCollector("tx", START, stats_types=stats, interval=interval,
-                           max_latency=max_latency)
+    c = FileStatsCollector(
+        "tx", START, stats_types=stats, interval=interval, max_latency=max_latency
+    )
     fill(c, rng, rows_per_bucket, value_range, error_share, empty_share)
     assert_same_statistics(c)
 
@@ -102,14 +117,30 @@ def test_ties_keep_the_first_row():
     assert (b.files_where_min["bytecount"], b.files_where_max["bytecount"]) == ("p2", "p0")
 
 
-@pytest.mark.parametrize("kind", ["huge", "float", "bool", "mixed_bool", "ragged", "missing",
-                                  "errors_two", "errors_no_one", "float_latency_limit",
-                                  "latency_not_in_stats", "negative"])
+@pytest.mark.parametrize(
+    "kind",
+    [
+        "huge",
+        "float",
+        "bool",
+        "mixed_bool",
+        "ragged",
+        "missing",
+        "errors_two",
+        "errors_no_one",
+        "float_latency_limit",
+        "latency_not_in_stats",
+        "negative",
+    ],
+)
 def test_unusual_columns_give_the_reference_result(kind):
     """Columns the pickler never writes (legacy or hand-made pickles): same result as the
     reference, whichever path computes them (or the same exception)."""
-    stats = ["errors", "bytecount"] if kind == "latency_not_in_stats" else \
-        ["errors", "latency", "bytecount"]
+    stats = (
+        ["errors", "bytecount"]
+        if kind == "latency_not_in_stats"
+        else ["errors", "latency", "bytecount"]
+    )
     c = FileStatsCollector("tx", START, stats_types=stats)
     if kind == "latency_not_in_stats":
         for bucket in c.buckets:
@@ -119,7 +150,7 @@ def test_unusual_columns_give_the_reference_result(kind):
     b = c.buckets[7]
     b.times += [START + 420, START + 421]
     b.products += ["a", "b"]
-    for stat, column in b.values.items():
+    for _stat, column in b.values.items():
         column += [1, 0]
     if kind == "huge":
         b.values["bytecount"][-1] = 2**70
@@ -141,11 +172,11 @@ def test_unusual_columns_give_the_reference_result(kind):
     elif kind == "float_latency_limit":
         c.max_latency = 15.0
     elif kind == "negative":
-        b.values["latency"][-2:] = [-7, -2**40]
+        b.values["latency"][-2:] = [-7, -(2**40)]
     mine, theirs = c, copy.deepcopy(c)
     try:
         reference_compute(theirs)
-    except Exception as exc:   # the reference fails: so must the collector
+    except Exception as exc:  # the reference fails: so must the collector
         with pytest.raises(type(exc)):
             mine.compute_statistics()
         return
@@ -163,6 +194,7 @@ def test_bench_day(tmp_path):
     """A realistic day (the benchmark log) collected hour by hour."""
     from pxstats.collect.formats import ScanResult
     from pxstats.collect.period import read_file
+
     day = T("2008-04-30 00:00:00")
     log = tmp_path / "tx_bench.log"
     write_bench_day(log, day, 30_000)
@@ -182,15 +214,22 @@ def test_columnar_path_is_taken():
 
 
 @pytest.mark.parametrize("chunk", [None, 700])
-@pytest.mark.parametrize("file_type,stats", [("tx", ["errors", "latency", "bytecount"]),
-                                             ("tx", ["latency"]), ("rx", ["errors", "bytecount"]),
-                                             ("tx", ["bytecount", "errors"])])
+@pytest.mark.parametrize(
+    "file_type,stats",
+    [
+        ("tx", ["errors", "latency", "bytecount"]),
+        ("tx", ["latency"]),
+        ("rx", ["errors", "bytecount"]),
+        ("tx", ["bytecount", "errors"]),
+    ],
+)
 def test_collect_period_with_scanner_columns(tmp_path, monkeypatch, chunk, file_type, stats):
     """collect_period hands the scanner's arrays to the statistics: same pickles as the
     reference, with one block, many small blocks, and rows of a bucket spread over two
     files (rotated log, then current log, in time disorder)."""
     from pxstats.collect import period as pickling
     from pxstats.samples import rx_lines, tx_lines
+
     if chunk:
         monkeypatch.setattr(pickling, "CHUNK", chunk)
     lines = tx_lines if file_type == "tx" else rx_lines
@@ -199,7 +238,11 @@ def test_collect_period_with_scanner_columns(tmp_path, monkeypatch, chunk, file_
     rng = random.Random(9)
     data = b"".join(lines("c", START - 1800, START + 5400, 700, rng))
     rotated = b"".join(lines("c", START - 600, START + 3000, 300, rng))
-    big = b"2008-04-30 12:30:00,000 [INFO] (" + b"9" * 30 + b" Bytes) Bulletin a:b:c:d:e:f:20080430123000  delivered\n"
+    big = (
+        b"2008-04-30 12:30:00,000 [INFO] ("
+        + b"9" * 30
+        + b" Bytes) Bulletin a:b:c:d:e:f:20080430123000  delivered\n"
+    )
     (folder / f"{file_type}_c.log.2008-04-30").write_bytes(rotated + (big if chunk else b""))
     (folder / f"{file_type}_c.log").write_bytes(data)
     collected = pickling.collect_period(folder, file_type, "c", START, START + 3600, stats, 60)
@@ -211,8 +254,11 @@ def test_collect_period_with_scanner_columns(tmp_path, monkeypatch, chunk, file_
 
 def test_joined_chunks_keep_bucket_order():
     import numpy as np
-    chunks = [{"slots": np.array([0, 2, 2]), "bytecount": np.array([1, 2, 3])},
-              {"slots": np.array([1, 2]), "bytecount": np.array([4, 5])}]
+
+    chunks = [
+        {"slots": np.array([0, 2, 2]), "bytecount": np.array([1, 2, 3])},
+        {"slots": np.array([1, 2]), "bytecount": np.array([4, 5])},
+    ]
     joined = collector_module._joined(chunks)
     assert joined["slots"].tolist() == [0, 1, 2, 2, 2]
     assert joined["bytecount"].tolist() == [1, 4, 2, 3, 5]

@@ -8,26 +8,24 @@ value by the start of its interval, i.e. by the pickle bucket it came from.
 
 from __future__ import annotations
 
-import logging
 import os
 import random
 import re
 import subprocess
 
 import pytest
-
-from pxstats.stats import merging
-from pxstats.util import timeutil
-from pxstats.cli import transferPickleToRRD as cli
-from pxstats.stats.collector import FileStatsCollector
-from pxstats.paths import StatsPaths
-from pxstats.util.locks import file_lock
-from pxstats.rrd import schema
-from pxstats.actions import transfer
-from pxstats.store import pickles
-
 from helpers import REPO, T
 from manpage import assert_manual_page_matches_help
+
+from pxstats.actions import transfer
+from pxstats.cli import transferPickleToRRD as cli
+from pxstats.paths import StatsPaths
+from pxstats.rrd import schema
+from pxstats.stats import merging
+from pxstats.stats.collector import FileStatsCollector
+from pxstats.store import pickles
+from pxstats.util import timeutil
+from pxstats.util.locks import file_lock
 
 T0 = T("2024-01-15 00:00:00")
 H = 3600
@@ -37,6 +35,7 @@ RX = schema.DATA_TYPES["rx"]
 
 
 # -- building input ------------------------------------------------------------------------------
+
 
 def ok(t, nbytes, latency=0, product="SACN43_CWAO_151200"):
     return (t, product, {"errors": 0, "latency": latency, "bytecount": nbytes})
@@ -68,13 +67,19 @@ def save(paths, client, machine, hour, rows, file_type="tx", stats_types=None):
 def random_rows(rng, hour, per_minute=(0, 6), errors=0.1, latency=(0, 30)):
     rows = []
     for minute in range(60):
-        for k in range(rng.randint(*per_minute)):
+        for _k in range(rng.randint(*per_minute)):
             t = hour + minute * M + rng.randint(0, 59)
             if rng.random() < errors:
                 rows.append(err(t))
             else:
-                rows.append(ok(t, rng.randint(1, 99999), rng.randint(*latency),
-                               rng.choice(["SACN43_CWAO", "FPCN11_CWAO", "SRCN40_CWAO"])))
+                rows.append(
+                    ok(
+                        t,
+                        rng.randint(1, 99999),
+                        rng.randint(*latency),
+                        rng.choice(["SACN43_CWAO", "FPCN11_CWAO", "SRCN40_CWAO"]),
+                    )
+                )
     return rows
 
 
@@ -84,6 +89,7 @@ def empty_hours(paths, client, machine, first, count, file_type="tx"):
 
 
 # -- running and reading -------------------------------------------------------------------------
+
 
 def run(paths, *args, capsys=None):
     """main() in process; returns (status, stderr lines)."""
@@ -97,7 +103,9 @@ def db(paths, data_type, name, machines=("m1",)):
 
 
 def tou(paths, file_type, name, machines=("m1",)):
-    return schema.read_time_of_update(transfer.time_of_update_file(paths, file_type, name, machines))
+    return schema.read_time_of_update(
+        transfer.time_of_update_file(paths, file_type, name, machines)
+    )
 
 
 def series(path, start, end, cf="AVERAGE", resolution=60):
@@ -134,15 +142,22 @@ def first_run(paths, capsys):
     for h in list(range(0, 9)) + [10]:
         save(paths, "c", "m1", T0 + h * H, [])
     t = T0 + 10 * H + 5 * M
-    save(paths, "c", "m1", T0 + 10 * H,
-         [ok(t + 1, 100, 2), ok(t + 2, 200, 20), ok(t + 3, 300, 5), err(t + 4)])
-    status, lines = run(paths, "-c", "c", "-f", "tx", "-m", "m1", "-e", "2024-01-15 11:23:00",
-                        capsys=capsys)
+    save(
+        paths,
+        "c",
+        "m1",
+        T0 + 10 * H,
+        [ok(t + 1, 100, 2), ok(t + 2, 200, 20), ok(t + 3, 300, 5), err(t + 4)],
+    )
+    status, lines = run(
+        paths, "-c", "c", "-f", "tx", "-m", "m1", "-e", "2024-01-15 11:23:00", capsys=capsys
+    )
     assert (status, lines) == (0, [])
     return paths
 
 
 # -- behaviours of spec §7 -----------------------------------------------------------------------
+
 
 def test_b1_schema(first_run):
     info = schema.info(db(first_run, "latency", "c"))
@@ -150,15 +165,25 @@ def test_b1_schema(first_run):
     assert info["ds[latency].type"] == "GAUGE"
     assert info["ds[latency].minimal_heartbeat"] == 60
     assert info["ds[latency].min"] is None and info["ds[latency].max"] is None
-    layout = [(info[f"rra[{i}].cf"], info[f"rra[{i}].pdp_per_row"], info[f"rra[{i}].rows"],
-               info[f"rra[{i}].xff"]) for i in range(12)]
-    expected = [(cf, steps, rows, 0.5) for steps, rows in ((1, 7200), (60, 336), (240, 1460),
-                                                         (1440, 3650))
-                for cf in ("AVERAGE", "MIN", "MAX")]
+    layout = [
+        (
+            info[f"rra[{i}].cf"],
+            info[f"rra[{i}].pdp_per_row"],
+            info[f"rra[{i}].rows"],
+            info[f"rra[{i}].xff"],
+        )
+        for i in range(12)
+    ]
+    expected = [
+        (cf, steps, rows, 0.5)
+        for steps, rows in ((1, 7200), (60, 336), (240, 1460), (1440, 3650))
+        for cf in ("AVERAGE", "MIN", "MAX")
+    ]
     assert layout == expected
     assert "rra[12].cf" not in info
     assert {k for k in info if k.startswith("ds[")} == {
-        k for k in info if k.startswith("ds[latency]")}
+        k for k in info if k.startswith("ds[latency]")
+    }
 
 
 def test_b2_files_per_file_type(paths, capsys):
@@ -168,12 +193,14 @@ def test_b2_files_per_file_type(paths, capsys):
     end = "2024-01-15 11:00:00"
     assert run(paths, "-c", "c", "-f", "tx", "-m", "m1,m2", "-e", end, capsys=capsys) == (0, [])
     assert run(paths, "-c", "s", "-f", "rx", "-m", "m1", "-e", end, capsys=capsys) == (0, [])
-    files = sorted(str(p.relative_to(paths.databases)) for p in paths.databases.rglob("*")
-                   if p.is_file())
+    files = sorted(
+        str(p.relative_to(paths.databases)) for p in paths.databases.rglob("*") if p.is_file()
+    )
     assert files == sorted(
         [f"currentDatabases/{t}/c_m1m2" for t in TX]
         + [f"currentDatabases/{t}/s_m1" for t in RX]
-        + ["currentDatabasesTimeOfUpdates/tx/c_m1m2", "currentDatabasesTimeOfUpdates/rx/s_m1"])
+        + ["currentDatabasesTimeOfUpdates/tx/c_m1m2", "currentDatabasesTimeOfUpdates/rx/s_m1"]
+    )
 
 
 def test_b3_first_run(first_run):
@@ -189,13 +216,13 @@ def test_b3_first_run(first_run):
 
 def test_b4_first_minute_is_kept(first_run):
     # Created at T0 (not T0-60): the bucket of 00:00 is a number, not unknown (spec §6.8 fix).
-    (start, _, step), values = schema.fetch(db(first_run, "filecount", "c"), "AVERAGE", 60,
-                                            T0, T0 + 120)
+    (start, _, step), values = schema.fetch(
+        db(first_run, "filecount", "c"), "AVERAGE", 60, T0, T0 + 120
+    )
     assert (start, step) == (T0, 60)
     assert values[0] == 0.0 and values[1] == 0.0
     # The row of the minute before T0 was never stored.
-    (_, _, _), before = schema.fetch(db(first_run, "filecount", "c"), "AVERAGE", 60,
-                                     T0 - 60, T0)
+    (_, _, _), before = schema.fetch(db(first_run, "filecount", "c"), "AVERAGE", 60, T0 - 60, T0)
     assert before[0] is None
 
 
@@ -204,8 +231,12 @@ def test_b5_per_minute_values(first_run):
     got = {t: series(db(first_run, t, "c"), b - M, b + 2 * M) for t in TX}
     # filecount counts files: 3 transfers; the error row counts in errors only (deliberate).
     assert {t: got[t][b] for t in TX} == {
-        "filecount": 3.0, "bytecount": 600.0, "errors": 1.0, "latency": 9.0,
-        "filesOverMaxLatency": 1.0}
+        "filecount": 3.0,
+        "bytecount": 600.0,
+        "errors": 1.0,
+        "latency": 9.0,
+        "filesOverMaxLatency": 1.0,
+    }
     for t in TX:
         assert got[t][b - M] == 0.0 and got[t][b + M] == 0.0
 
@@ -220,10 +251,11 @@ def test_b7_incremental_run(first_run, capsys):
     paths = first_run
     save(paths, "c", "m1", T0 + 11 * H, [ok(T0 + 11 * H + 7, 50, 3)])
     before = log_text(paths)
-    status, lines = run(paths, "-c", "c", "-f", "tx", "-m", "m1", "-e", "2024-01-15 12:10:00",
-                        capsys=capsys)
+    status, lines = run(
+        paths, "-c", "c", "-f", "tx", "-m", "m1", "-e", "2024-01-15 12:10:00", capsys=capsys
+    )
     assert (status, lines) == (0, [])
-    new_lines = log_text(paths)[len(before):]
+    new_lines = log_text(paths)[len(before) :]
     assert "Could not update" not in new_lines and "WARNING" not in new_lines
     assert "already holds data" not in new_lines
     for t in TX:
@@ -237,13 +269,19 @@ def test_b7_incremental_run(first_run, capsys):
 def test_b8_idempotent_rerun(first_run, capsys):
     paths = first_run
     before, log_before = stamps(paths), log_text(paths)
-    status, lines = run(paths, "-c", "c", "-f", "tx", "-m", "m1", "-e", "2024-01-15 11:23:00",
-                        capsys=capsys)
+    status, lines = run(
+        paths, "-c", "c", "-f", "tx", "-m", "m1", "-e", "2024-01-15 11:23:00", capsys=capsys
+    )
     assert (status, lines) == (0, [])
     assert stamps(paths) == before
-    new = log_text(paths)[len(log_before):]
-    assert new.count("This database was not updated since it's last update was more recent "
-                     "than specified date") == 5
+    new = log_text(paths)[len(log_before) :]
+    assert (
+        new.count(
+            "This database was not updated since it's last update was more recent "
+            "than specified date"
+        )
+        == 5
+    )
     for t in TX:
         assert f"date : {db(paths, t, 'c')}\n" in new
 
@@ -251,8 +289,9 @@ def test_b8_idempotent_rerun(first_run, capsys):
 def test_b9_latency_threshold_is_strict(paths, capsys):
     b = T0 + 10 * H
     save(paths, "c", "m1", b, [ok(b + 1, 1, 15), ok(b + M + 1, 1, 16), ok(b + M + 2, 1, 15)])
-    assert run(paths, "-c", "c", "-f", "tx", "-m", "m1", "-e", "2024-01-15 11:00:00",
-               capsys=capsys) == (0, [])
+    assert run(
+        paths, "-c", "c", "-f", "tx", "-m", "m1", "-e", "2024-01-15 11:00:00", capsys=capsys
+    ) == (0, [])
     over = series(db(paths, "filesOverMaxLatency", "c"), b, b + 2 * M)
     assert over == {b: 0.0, b + M: 1.0}
 
@@ -260,8 +299,9 @@ def test_b9_latency_threshold_is_strict(paths, capsys):
 def test_b10_hourly_consolidation(paths, capsys):
     b = T0 + 10 * H
     save(paths, "c", "m1", b, [ok(b + k * M + 30, 10, 1) for k in range(60)])
-    assert run(paths, "-c", "c", "-f", "tx", "-m", "m1", "-e", "2024-01-15 12:00:00",
-               capsys=capsys) == (0, [])
+    assert run(
+        paths, "-c", "c", "-f", "tx", "-m", "m1", "-e", "2024-01-15 12:00:00", capsys=capsys
+    ) == (0, [])
     path = db(paths, "filecount", "c")
     average = series(path, b, b + H, "AVERAGE", 3600)
     maximum = series(path, b, b + H, "MAX", 3600)
@@ -277,12 +317,29 @@ def test_b11_group(paths, capsys):
     b = T0 + 10 * H + 5 * M
     save(paths, "a", "m1", T0 + 10 * H, [ok(b + 1, 100, 10), ok(b + 2, 100, 20), err(b + 3)])
     save(paths, "b", "m1", T0 + 10 * H, [ok(b + 4, 1, 1), ok(b + 5, 1, 2), ok(b + 6, 1, 3)])
-    status, lines = run(paths, "-c", "a,b", "-f", "tx", "-m", "m1", "-g", "G", "-e",
-                        "2024-01-15 11:00:00", capsys=capsys)
+    status, lines = run(
+        paths,
+        "-c",
+        "a,b",
+        "-f",
+        "tx",
+        "-m",
+        "m1",
+        "-g",
+        "G",
+        "-e",
+        "2024-01-15 11:00:00",
+        capsys=capsys,
+    )
     assert (status, lines) == (0, [])
     got = {t: series(db(paths, t, "G"), b, b + M)[b] for t in TX}
-    assert got == {"filecount": 5.0, "latency": 36 / 5, "bytecount": 203.0, "errors": 1.0,
-                   "filesOverMaxLatency": 1.0}
+    assert got == {
+        "filecount": 5.0,
+        "latency": 36 / 5,
+        "bytecount": 203.0,
+        "errors": 1.0,
+        "filesOverMaxLatency": 1.0,
+    }
     assert tou(paths, "tx", "G") == T0 + 11 * H
     assert paths.merged_pickle("G", T0 + 10 * H, "tx", "m1", True).is_file()
     assert not db(paths, "filecount", "a").exists()  # members keep their own databases
@@ -294,12 +351,15 @@ def test_b12_concurrency_cap(paths, capsys):
     for name in names:
         for h in range(0, 12):
             save(paths, name, "m1", T0 + h * H, random_rows(rng, T0 + h * H, (0, 3)))
-    status, lines = run(paths, "-m", "m1", "-e", "2024-01-15 12:00:00", "--processes", "5",
-                        capsys=capsys)
+    status, lines = run(
+        paths, "-m", "m1", "-e", "2024-01-15 12:00:00", "--processes", "5", capsys=capsys
+    )
     assert (status, lines) == (0, [])
     events = []
-    pattern = re.compile(r"^(\S+) \[\d+\] \[INFO\] (Start|End) of transfer of tx (\S+) .*"
-                         r"\(process (\d+)\)$")
+    pattern = re.compile(
+        r"^(\S+) \[\d+\] \[INFO\] (Start|End) of transfer of tx (\S+) .*"
+        r"\(process (\d+)\)$"
+    )
     for line in log_text(paths).splitlines():
         match = pattern.match(line)
         if match:
@@ -317,23 +377,36 @@ def test_b12_concurrency_cap(paths, capsys):
         assert tou(paths, "tx", name) == T0 + 12 * H
 
 
-@pytest.mark.parametrize("args, message", [
-    (["-e", "2024/01/15"], "Error. The endind date format must be YYYY-MM-DD HH:MM:SS, also "
-     "YYYY-MM-DD, YYYY-MM-DD HH or YYYY-MM-DD HH:MM, T for the space"),
-    (["-p", "X"], "Error. Products can only be specified when using special groups."),
-    (["-f", "tx"], "Error. Filetypes cannot be specified when all clients are to be updated."),
-    (["-c", "a,b,c", "-f", "tx,rx"],
-     "Error. The number of file types must be one, or the number of clients."),
-    (["-c", "a,b"], "Error. File types (-f tx or rx) must be specified with the clients."),
-    (["-c", "a", "-f", "trx"], "Error. File types must be tx or rx (got trx)."),
-    (["-g", "G"], "Error. A group needs its members: list them with -c."),
-    (["-g", "G", "-c", "a,b", "-f", "tx,rx"],
-     "Error. All the members of a group must have the same file type."),
-    (["--processes", "0"], "Error. The number of processes must be an integer from 1 to 64."),
-    (["--processes", "many"], "Error. The number of processes must be an integer from 1 to 64."),
-    (["--processes", "65"], "Error. The number of processes must be an integer from 1 to 64."),
-    (["-c", "../x", "-f", "tx"], "Error. Invalid client name: '../x'."),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (
+            ["-e", "2024/01/15"],
+            "Error. The endind date format must be YYYY-MM-DD HH:MM:SS, also "
+            "YYYY-MM-DD, YYYY-MM-DD HH or YYYY-MM-DD HH:MM, T for the space",
+        ),
+        (["-p", "X"], "Error. Products can only be specified when using special groups."),
+        (["-f", "tx"], "Error. Filetypes cannot be specified when all clients are to be updated."),
+        (
+            ["-c", "a,b,c", "-f", "tx,rx"],
+            "Error. The number of file types must be one, or the number of clients.",
+        ),
+        (["-c", "a,b"], "Error. File types (-f tx or rx) must be specified with the clients."),
+        (["-c", "a", "-f", "trx"], "Error. File types must be tx or rx (got trx)."),
+        (["-g", "G"], "Error. A group needs its members: list them with -c."),
+        (
+            ["-g", "G", "-c", "a,b", "-f", "tx,rx"],
+            "Error. All the members of a group must have the same file type.",
+        ),
+        (["--processes", "0"], "Error. The number of processes must be an integer from 1 to 64."),
+        (
+            ["--processes", "many"],
+            "Error. The number of processes must be an integer from 1 to 64.",
+        ),
+        (["--processes", "65"], "Error. The number of processes must be an integer from 1 to 64."),
+        (["-c", "../x", "-f", "tx"], "Error. Invalid client name: '../x'."),
+    ],
+)
 def test_b13_option_errors(paths, capsys, args, message):
     save(paths, "a", "m1", T0, [ok(T0 + 5, 1, 1)])
     before = sorted(p for p in paths.data.rglob("*"))
@@ -353,36 +426,45 @@ def test_unknown_option_is_one_line(paths, capsys):
 
 
 def test_help_and_man_page_list_the_same_options():
-    assert_manual_page_matches_help(REPO / "man" / "man1" / "transferPickleToRRD.1",
-                                    cli.build_parser())
+    assert_manual_page_matches_help(
+        REPO / "man" / "man1" / "transferPickleToRRD.1", cli.build_parser()
+    )
 
 
 def test_b13_option_errors_through_the_shim(paths, tmp_path):
     """The cron shim: same line, status 2, nothing written."""
     env = dict(os.environ, PXSTATS_ROOT=str(paths.root))
-    result = subprocess.run([str(REPO / "bin" / "transferPickleToRRD"),
-                             "-c", "a,b,c", "-f", "tx,rx"], capture_output=True, text=True,
-                            env=env, timeout=60)
+    result = subprocess.run(
+        [str(REPO / "bin" / "transferPickleToRRD"), "-c", "a,b,c", "-f", "tx,rx"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
     assert result.returncode == 2
     assert result.stderr.splitlines() == [
         "transferPickleToRRD: error: Error. The number of file types must be one, or the "
-        "number of clients."]
+        "number of clients."
+    ]
     assert list(paths.data.iterdir()) == []
 
 
 def test_b14_resume_point_never_regresses(first_run, capsys):
     paths = first_run
     save(paths, "c", "m1", T0 + 11 * H, [])
-    assert run(paths, "-c", "c", "-f", "tx", "-m", "m1", "-e", "2024-01-15 12:00:00",
-               capsys=capsys) == (0, [])
+    assert run(
+        paths, "-c", "c", "-f", "tx", "-m", "m1", "-e", "2024-01-15 12:00:00", capsys=capsys
+    ) == (0, [])
     before = stamps(paths)
-    assert run(paths, "-c", "c", "-f", "tx", "-m", "m1", "-e", "2024-01-15 08:00:00",
-               capsys=capsys) == (0, [])
+    assert run(
+        paths, "-c", "c", "-f", "tx", "-m", "m1", "-e", "2024-01-15 08:00:00", capsys=capsys
+    ) == (0, [])
     assert stamps(paths) == before
     assert tou(paths, "tx", "c") == T0 + 12 * H
 
 
 # -- values, resume, catch-up ---------------------------------------------------------------------
+
 
 def check_equal_to_pickles(paths, name, machines, file_type, start, end, merged=None):
     """Every minute of every database equals the statistics of the (merged) pickles."""
@@ -409,8 +491,9 @@ def test_values_equal_the_pickled_statistics(paths, capsys):
     for h in range(3):
         save(paths, "c", "m1", T0 + h * H, random_rows(rng, T0 + h * H, (0, 8)))
         save(paths, "s", "m1", T0 + h * H, random_rows(rng, T0 + h * H, (0, 8)), "rx")
-    assert run(paths, "-c", "c,s", "-f", "tx,rx", "-m", "m1", "-e", "2024-01-15 03:00:00",
-               capsys=capsys) == (0, [])
+    assert run(
+        paths, "-c", "c,s", "-f", "tx,rx", "-m", "m1", "-e", "2024-01-15 03:00:00", capsys=capsys
+    ) == (0, [])
     for h in range(3):
         stored = pickles.load_collector(paths.hourly_pickle("c", T0 + h * H, "tx", "m1"))
         check_equal_to_pickles(paths, "c", ["m1"], "tx", T0 + h * H, T0 + (h + 1) * H, stored)
@@ -423,8 +506,9 @@ def test_several_machines_equal_the_merged_collector(paths, capsys):
         for h in range(2):
             if (m, h) != ("m2", 1):  # one machine misses an hour
                 save(paths, "c", m, T0 + h * H, random_rows(rng, T0 + h * H, (0, 6)))
-    assert run(paths, "-c", "c", "-f", "tx", "-m", "m1,m2,m3", "-e", "2024-01-15 02:00:00",
-               capsys=capsys) == (0, [])
+    assert run(
+        paths, "-c", "c", "-f", "tx", "-m", "m1,m2,m3", "-e", "2024-01-15 02:00:00", capsys=capsys
+    ) == (0, [])
     check_equal_to_pickles(paths, "c", ["m1", "m2", "m3"], "tx", T0, T0 + 2 * H)
 
 
@@ -437,12 +521,17 @@ def test_catch_up_over_days_in_chunks(paths, capsys, monkeypatch):
             save(paths, "c", "m1", h * H, random_rows(rng, h * H, (0, 3)))
     updates = []
     real = schema.update_atomically
-    monkeypatch.setattr(schema, "update_atomically",
-                        lambda p, t, pairs, s: (updates.append((p.parent.name, pairs[0][0],
-                                                                pairs[-1][0])),
-                                                real(p, t, pairs, s)))
-    assert run(paths, "-c", "c", "-f", "tx", "-m", "m1", "-e", timeutil.iso(end),
-               capsys=capsys) == (0, [])
+    monkeypatch.setattr(
+        schema,
+        "update_atomically",
+        lambda p, t, pairs, s: (
+            updates.append((p.parent.name, pairs[0][0], pairs[-1][0])),
+            real(p, t, pairs, s),
+        ),
+    )
+    assert run(
+        paths, "-c", "c", "-f", "tx", "-m", "m1", "-e", timeutil.iso(end), capsys=capsys
+    ) == (0, [])
     check_equal_to_pickles(paths, "c", ["m1"], "tx", start, end)
     assert tou(paths, "tx", "c") == end
     # Contiguous chunks of at most a day, each database updated once per chunk.
@@ -465,12 +554,14 @@ def test_resume_after_a_lost_time_of_update(first_run, capsys):
     latency = db(paths, "latency", "c")
     latency.unlink()  # and one database never made it
     save(paths, "c", "m1", T0 + 11 * H, [ok(T0 + 11 * H + 1, 7, 1)])
-    assert run(paths, "-c", "c", "-f", "tx", "-m", "m1", "-e", "2024-01-15 12:00:00",
-               capsys=capsys) == (0, [])
+    assert run(
+        paths, "-c", "c", "-f", "tx", "-m", "m1", "-e", "2024-01-15 12:00:00", capsys=capsys
+    ) == (0, [])
     assert tou(paths, "tx", "c") == T0 + 12 * H
     assert series(db(paths, "bytecount", "c"), T0 + 11 * H, T0 + 11 * H + M) == {T0 + 11 * H: 7.0}
-    assert series(db(paths, "bytecount", "c"), T0 + 10 * H + 5 * M,
-                  T0 + 10 * H + 6 * M) == {T0 + 10 * H + 5 * M: 600.0}
+    assert series(db(paths, "bytecount", "c"), T0 + 10 * H + 5 * M, T0 + 10 * H + 6 * M) == {
+        T0 + 10 * H + 5 * M: 600.0
+    }
     assert schema.last(latency) == T0 + 12 * H  # recreated from midnight, as the others
     assert series(latency, T0 + 10 * H + 5 * M, T0 + 10 * H + 6 * M) == {T0 + 10 * H + 5 * M: 9.0}
     assert series(latency, T0 - M, T0 + M) == {T0 - M: None, T0: 0.0}
@@ -485,8 +576,9 @@ def test_first_run_killed_before_its_time_of_update(first_run, capsys):
     for t in ("errors", "filecount", "filesOverMaxLatency"):
         db(paths, t, "c").unlink()
     kept = {t: db(paths, t, "c").read_bytes() for t in ("latency", "bytecount")}
-    assert run(paths, "-c", "c", "-f", "tx", "-m", "m1", "-e", "2024-01-15 11:23:00",
-               capsys=capsys) == (0, [])
+    assert run(
+        paths, "-c", "c", "-f", "tx", "-m", "m1", "-e", "2024-01-15 11:23:00", capsys=capsys
+    ) == (0, [])
     assert {t: series(db(paths, t, "c"), T0 - H, T0 + 11 * H) for t in TX} == reference
     assert {t: db(paths, t, "c").read_bytes() for t in ("latency", "bytecount")} == kept
     assert tou(paths, "tx", "c") == T0 + 11 * H
@@ -497,13 +589,15 @@ def test_databases_already_ahead_are_not_updated_twice(first_run, capsys):
     time of update): minutes already stored are skipped, nothing fails."""
     paths = first_run
     save(paths, "c", "m1", T0 + 11 * H, [ok(T0 + 11 * H + 1, 7, 1)])
-    assert run(paths, "-c", "c", "-f", "tx", "-m", "m1", "-e", "2024-01-15 12:00:00",
-               capsys=capsys) == (0, [])
+    assert run(
+        paths, "-c", "c", "-f", "tx", "-m", "m1", "-e", "2024-01-15 12:00:00", capsys=capsys
+    ) == (0, [])
     tou_file = transfer.time_of_update_file(paths, "tx", "c", ["m1"])
     schema.write_time_of_update(tou_file, T0 + 11 * H)
     before = {t: db(paths, t, "c").read_bytes() for t in TX}
-    status, lines = run(paths, "-c", "c", "-f", "tx", "-m", "m1", "-e", "2024-01-15 12:00:00",
-                        capsys=capsys)
+    status, lines = run(
+        paths, "-c", "c", "-f", "tx", "-m", "m1", "-e", "2024-01-15 12:00:00", capsys=capsys
+    )
     assert (status, lines) == (0, [])
     assert {t: db(paths, t, "c").read_bytes() for t in TX} == before
     assert "Could not update" not in log_text(paths)
@@ -515,13 +609,17 @@ def test_legacy_time_of_update_is_read(paths, capsys):
     path.parent.mkdir(parents=True)
     path.write_bytes(b"F%d.0\n." % (T0 + 10 * H))
     save(paths, "c", "m1", T0 + 10 * H, [ok(T0 + 10 * H + 1, 5, 1)])
-    assert run(paths, "-c", "c", "-f", "tx", "-m", "m1", "-e", "2024-01-15 11:00:00",
-               capsys=capsys) == (0, [])
+    assert run(
+        paths, "-c", "c", "-f", "tx", "-m", "m1", "-e", "2024-01-15 11:00:00", capsys=capsys
+    ) == (0, [])
     assert series(db(paths, "bytecount", "c"), T0 + 10 * H - M, T0 + 10 * H + M) == {
-        T0 + 10 * H - M: None, T0 + 10 * H: 5.0}
+        T0 + 10 * H - M: None,
+        T0 + 10 * H: 5.0,
+    }
 
 
 # -- groups, names, failures ----------------------------------------------------------------------
+
 
 def test_group_products_are_applied(paths, capsys):
     b = T0 + 10 * H
@@ -530,18 +628,51 @@ def test_group_products_are_applied(paths, capsys):
     for m in ("m1", "m2"):
         save(paths, "a", m, b, rows_a)
         save(paths, "b", m, b, rows_b)
-    status, lines = run(paths, "-c", "a,b", "-f", "tx", "-m", "m1,m2", "-g", "G", "-p", "SA",
-                        "-e", "2024-01-15 11:00:00", capsys=capsys)
+    status, lines = run(
+        paths,
+        "-c",
+        "a,b",
+        "-f",
+        "tx",
+        "-m",
+        "m1,m2",
+        "-g",
+        "G",
+        "-p",
+        "SA",
+        "-e",
+        "2024-01-15 11:00:00",
+        capsys=capsys,
+    )
     assert (status, lines) == (0, [])
     got = {t: series(db(paths, t, "G", ("m1", "m2")), b, b + M)[b] for t in TX}
     # Only SACN43 and SACN44 on both machines; error rows have no product and are left out.
-    assert got == {"filecount": 4.0, "bytecount": 180.0, "latency": 13.5, "errors": 0.0,
-                   "filesOverMaxLatency": 2.0}
+    assert got == {
+        "filecount": 4.0,
+        "bytecount": 180.0,
+        "latency": 13.5,
+        "errors": 0.0,
+        "filesOverMaxLatency": 2.0,
+    }
     # Without -p the group counts everything; the merged pickle cache is unfiltered.
     merged = pickles.load_collector(paths.merged_pickle("G", b, "tx", "m1,m2", True))
     assert merged.buckets[0].nb_files == 8
-    status, lines = run(paths, "-c", "a,b", "-f", "tx", "-m", "m1,m2", "-g", "H", "-p", "SA,FP",
-                        "-e", "2024-01-15 11:00:00", capsys=capsys)
+    status, lines = run(
+        paths,
+        "-c",
+        "a,b",
+        "-f",
+        "tx",
+        "-m",
+        "m1,m2",
+        "-g",
+        "H",
+        "-p",
+        "SA,FP",
+        "-e",
+        "2024-01-15 11:00:00",
+        capsys=capsys,
+    )
     assert series(db(paths, "filecount", "H", ("m1", "m2")), b, b + M)[b] == 6.0
 
 
@@ -549,8 +680,20 @@ def test_group_members_by_wildcard(paths, capsys):
     b = T0 + 10 * H
     for name in ("sat1", "sat2", "other"):
         save(paths, name, "m1", b, [ok(b + 1, 1, 1)])
-    assert run(paths, "-c", "sat*", "-f", "tx", "-m", "m1", "-g", "SAT", "-e",
-               "2024-01-15 11:00:00", capsys=capsys) == (0, [])
+    assert run(
+        paths,
+        "-c",
+        "sat*",
+        "-f",
+        "tx",
+        "-m",
+        "m1",
+        "-g",
+        "SAT",
+        "-e",
+        "2024-01-15 11:00:00",
+        capsys=capsys,
+    ) == (0, [])
     assert series(db(paths, "filecount", "SAT"), b, b + M)[b] == 2.0
 
 
@@ -560,28 +703,45 @@ def test_wildcards_expand_with_their_file_types(paths, capsys):
         save(paths, name, "m1", b, [ok(b + 1, 1, 1)])
     save(paths, "srcA", "m1", b, [ok(b + 1, 1)], "rx")
     save(paths, "srcB", "m1", b, [ok(b + 1, 1)], "rx")
-    assert run(paths, "-c", "sat?,src*", "-f", "tx,rx", "-m", "m1", "-e", "2024-01-15 11:00:00",
-               capsys=capsys) == (0, [])
+    assert run(
+        paths,
+        "-c",
+        "sat?,src*",
+        "-f",
+        "tx,rx",
+        "-m",
+        "m1",
+        "-e",
+        "2024-01-15 11:00:00",
+        capsys=capsys,
+    ) == (0, [])
     assert sorted(p.name for p in (paths.current_databases_updates / "tx").iterdir()) == [
-        "sat1_m1", "sat2_m1"]
+        "sat1_m1",
+        "sat2_m1",
+    ]
     assert sorted(p.name for p in (paths.current_databases_updates / "rx").iterdir()) == [
-        "srcA_m1", "srcB_m1"]
+        "srcA_m1",
+        "srcB_m1",
+    ]
 
 
 def test_all_lists_tx_then_rx_names_having_pickles(paths, capsys):
     end = T0 + 11 * H
     save(paths, "c1", "m1", T0 + 10 * H, [ok(T0 + 10 * H + 1, 1, 1)])
     save(paths, "c2", "m2", T0 + 3 * H, [ok(T0 + 3 * H + 1, 1, 1)])
-    save(paths, "old", "m1", T0 - 86400, [])                   # before the period
-    save(paths, "elsewhere", "m9", T0 + 10 * H, [])            # another machine
+    save(paths, "old", "m1", T0 - 86400, [])  # before the period
+    save(paths, "elsewhere", "m9", T0 + 10 * H, [])  # another machine
     save(paths, "s1", "m1", T0 + 10 * H, [ok(T0 + 10 * H + 1, 1)], "rx")
-    tasks, refused = transfer.tasks_for(paths, cli.request_from(cli.build_parser().parse_args(
-        ["-m", "m1,m2", "-e", timeutil.iso(end)])))
+    tasks, refused = transfer.tasks_for(
+        paths,
+        cli.request_from(cli.build_parser().parse_args(["-m", "m1,m2", "-e", timeutil.iso(end)])),
+    )
     assert [(t.name, t.file_type) for t in tasks] == [("c1", "tx"), ("c2", "tx"), ("s1", "rx")]
     assert refused == []
     # A name whose databases lag behind is listed for the whole lag.
-    schema.write_time_of_update(transfer.time_of_update_file(paths, "tx", "old", ["m1", "m2"]),
-                                T0 - 2 * 86400)
+    schema.write_time_of_update(
+        transfer.time_of_update_file(paths, "tx", "old", ["m1", "m2"]), T0 - 2 * 86400
+    )
     names, _ = transfer.all_names(paths, ["m1", "m2"], end)
     assert names == ["c1", "c2", "old", "s1"]
 
@@ -591,21 +751,35 @@ def test_rx_tx_name_collision_is_refused(paths, capsys):
     save(paths, "dual", "m1", b, [ok(b + 1, 5, 1)])
     save(paths, "dual", "m1", b, [ok(b + 1, 999)], "rx")
     save(paths, "other", "m1", b, [ok(b + 1, 7)], "rx")
-    status, lines = run(paths, "-c", "dual,other,dual", "-f", "rx,rx,tx", "-m", "m1", "-e",
-                        "2024-01-15 11:00:00", capsys=capsys)
+    status, lines = run(
+        paths,
+        "-c",
+        "dual,other,dual",
+        "-f",
+        "rx,rx,tx",
+        "-m",
+        "m1",
+        "-e",
+        "2024-01-15 11:00:00",
+        capsys=capsys,
+    )
     assert status == 1
-    assert lines == ["transferPickleToRRD: error: rx dual on m1: dual is also a client (tx) on "
-                     "m1, whose databases have the same names; rx dual was not transferred so "
-                     "that the two are not mixed"]
+    assert lines == [
+        "transferPickleToRRD: error: rx dual on m1: dual is also a client (tx) on "
+        "m1, whose databases have the same names; rx dual was not transferred so "
+        "that the two are not mixed"
+    ]
     assert series(db(paths, "bytecount", "dual"), b, b + M)[b] == 5.0  # tx data only
     assert series(db(paths, "bytecount", "other"), b, b + M)[b] == 7.0
     assert not (paths.current_databases_updates / "rx" / "dual_m1").exists()
     # Later runs: the set belongs to tx; the rx name keeps being refused, tx goes on.
-    status, lines = run(paths, "-c", "dual", "-f", "rx", "-m", "m1", "-e", "2024-01-15 12:00:00",
-                        capsys=capsys)
+    status, lines = run(
+        paths, "-c", "dual", "-f", "rx", "-m", "m1", "-e", "2024-01-15 12:00:00", capsys=capsys
+    )
     assert status == 1 and len(lines) == 1 and "dual is also a client (tx)" in lines[0]
-    status, lines = run(paths, "-c", "dual", "-f", "tx", "-m", "m1", "-e", "2024-01-15 12:00:00",
-                        capsys=capsys)
+    status, lines = run(
+        paths, "-c", "dual", "-f", "tx", "-m", "m1", "-e", "2024-01-15 12:00:00", capsys=capsys
+    )
     assert (status, lines) == (0, [])
 
 
@@ -613,24 +787,44 @@ def test_source_owning_the_name_refuses_the_client(paths, capsys):
     b = T0 + 10 * H
     save(paths, "dual", "m1", b, [ok(b + 1, 999)], "rx")
     save(paths, "dual", "m1", b, [ok(b + 1, 5, 1)])
-    assert run(paths, "-c", "dual", "-f", "rx", "-m", "m1", "-e", "2024-01-15 11:00:00",
-               capsys=capsys) == (0, [])
-    status, lines = run(paths, "-c", "dual", "-f", "tx", "-m", "m1", "-e", "2024-01-15 12:00:00",
-                        capsys=capsys)
+    assert run(
+        paths, "-c", "dual", "-f", "rx", "-m", "m1", "-e", "2024-01-15 11:00:00", capsys=capsys
+    ) == (0, [])
+    status, lines = run(
+        paths, "-c", "dual", "-f", "tx", "-m", "m1", "-e", "2024-01-15 12:00:00", capsys=capsys
+    )
     assert status == 1 and "dual is also a source (rx)" in lines[0]
     assert not db(paths, "latency", "dual").exists()
 
 
 def test_missing_statistic_fails_that_client_only(paths, capsys):
     b = T0 + 10 * H
-    save(paths, "nolat", "m1", b, [(b + 1, "x", {"bytecount": 1, "errors": 0})],
-         stats_types=["errors", "bytecount"])
+    save(
+        paths,
+        "nolat",
+        "m1",
+        b,
+        [(b + 1, "x", {"bytecount": 1, "errors": 0})],
+        stats_types=["errors", "bytecount"],
+    )
     save(paths, "fine", "m1", b, [ok(b + 1, 3, 1)])
-    status, lines = run(paths, "-c", "nolat,fine", "-f", "tx", "-m", "m1", "-e",
-                        "2024-01-15 11:00:00", capsys=capsys)
+    status, lines = run(
+        paths,
+        "-c",
+        "nolat,fine",
+        "-f",
+        "tx",
+        "-m",
+        "m1",
+        "-e",
+        "2024-01-15 11:00:00",
+        capsys=capsys,
+    )
     assert status == 1
-    assert lines == ["transferPickleToRRD: error: tx nolat on m1: The latency stat type was "
-                     "not found in previously collected data."]
+    assert lines == [
+        "transferPickleToRRD: error: tx nolat on m1: The latency stat type was "
+        "not found in previously collected data."
+    ]
     assert not db(paths, "bytecount", "nolat").exists()
     assert tou(paths, "tx", "nolat") == 0
     assert series(db(paths, "bytecount", "fine"), b, b + M)[b] == 3.0
@@ -641,16 +835,20 @@ def test_locked_database_set_fails_with_one_line(paths, capsys):
     save(paths, "c", "m1", T0 + 10 * H, [])
     save(paths, "d", "m1", T0 + 10 * H, [])
     with file_lock(transfer.lock_file(paths, "c", ["m1"]), wait=False):
-        status, lines = run(paths, "-c", "c,d", "-f", "tx", "-m", "m1", "-e",
-                            "2024-01-15 11:00:00", capsys=capsys)
+        status, lines = run(
+            paths, "-c", "c,d", "-f", "tx", "-m", "m1", "-e", "2024-01-15 11:00:00", capsys=capsys
+        )
     assert status == 1
-    assert lines == ["transferPickleToRRD: error: tx c on m1: another transferPickleToRRD is "
-                     "updating these databases"]
+    assert lines == [
+        "transferPickleToRRD: error: tx c on m1: another transferPickleToRRD is "
+        "updating these databases"
+    ]
     assert tou(paths, "tx", "c") == 0 and tou(paths, "tx", "d") == T0 + 11 * H
 
 
 def test_run_lock_is_shared(paths):
     import fcntl
+
     with transfer.run_lock(paths), transfer.run_lock(paths):
         with open(transfer.run_lock_file(paths), "a") as handle:
             with pytest.raises(BlockingIOError):  # what pxStatsStartup's guard sees
@@ -675,8 +873,9 @@ def test_future_end_is_clamped(paths, capsys, monkeypatch):
     now = T0 + 10 * H + 17 * M
     monkeypatch.setattr(timeutil, "now", lambda: now)
     save(paths, "c", "m1", T0 + 9 * H, [])
-    assert run(paths, "-c", "c", "-f", "tx", "-m", "m1", "-e", "2024-01-16 00:00:00",
-               capsys=capsys) == (0, [])
+    assert run(
+        paths, "-c", "c", "-f", "tx", "-m", "m1", "-e", "2024-01-16 00:00:00", capsys=capsys
+    ) == (0, [])
     assert tou(paths, "tx", "c") == T0 + 10 * H
     assert "is in the future" in log_text(paths)
 
@@ -686,14 +885,16 @@ def test_issue10_item2_a_tx_rx_name_does_not_fail_every_hourly_run(paths, capsys
     ALL it is now reported as a warning, the tx set and every other name are transferred."""
     b = T0 + 10 * H
     save(paths, "c1", "m1", b, [ok(b + 1, 5, 1)])
-    save(paths, "c1", "m1", b, [], "rx")                      # spurious empty rx pickles
+    save(paths, "c1", "m1", b, [], "rx")  # spurious empty rx pickles
     save(paths, "c2", "m1", b, [ok(b + 1, 7, 1)])
     save(paths, "s1", "m1", b, [ok(b + 1, 9)], "rx")
     status, lines = run(paths, "-m", "m1", "-e", "2024-01-15 11:00:00", capsys=capsys)
     assert status == 0
-    assert lines == ["transferPickleToRRD: warning: rx c1 on m1: c1 is also a client (tx) on "
-                     "m1, whose databases have the same names; rx c1 was not transferred so "
-                     "that the two are not mixed"]
+    assert lines == [
+        "transferPickleToRRD: warning: rx c1 on m1: c1 is also a client (tx) on "
+        "m1, whose databases have the same names; rx c1 was not transferred so "
+        "that the two are not mixed"
+    ]
     assert series(db(paths, "bytecount", "c1"), b, b + M)[b] == 5.0
     assert series(db(paths, "bytecount", "c2"), b, b + M)[b] == 7.0
     assert series(db(paths, "bytecount", "s1"), b, b + M)[b] == 9.0

@@ -23,20 +23,19 @@ import time
 from pathlib import Path
 
 import pytest
-
-from pxstats.paths import StatsPaths
-from pxstats.rrd import schema
-from pxstats.actions import transfer
-
 from helpers import T
 from test_rrd_transfer import random_rows, save
 
+from pxstats.actions import transfer
+from pxstats.paths import StatsPaths
+from pxstats.rrd import schema
+
 TRIALS = 12
 END = "2024-01-18 06:00:00"
-RESUME = T("2024-01-16 04:00:00")     # 50 hours to catch up: chunks of 24 + 24 + 2
+RESUME = T("2024-01-16 04:00:00")  # 50 hours to catch up: chunks of 24 + 24 + 2
 TX_NAMES = ("alpha", "beta", "gamma", "delta")
 RX_NAMES = ("src1", "src2")
-NEW_NAME = "delta"                    # no time of update: starts at midnight of the end's day
+NEW_NAME = "delta"  # no time of update: starts at midnight of the end's day
 MACHINES = ("m1", "m2")
 ARGS = ["-m", ",".join(MACHINES), "-e", END, "--processes", "3"]
 
@@ -60,7 +59,8 @@ def initial_times(paths: StatsPaths):
         for name in names:
             if name != NEW_NAME:
                 schema.write_time_of_update(
-                    transfer.time_of_update_file(paths, file_type, name, MACHINES), RESUME)
+                    transfer.time_of_update_file(paths, file_type, name, MACHINES), RESUME
+                )
 
 
 def reset(root: Path) -> StatsPaths:
@@ -73,14 +73,20 @@ def reset(root: Path) -> StatsPaths:
 
 
 def raw_snapshot(paths: StatsPaths) -> dict:
-    return {str(p.relative_to(paths.databases)): p.read_bytes()
-            for p in sorted(paths.databases.rglob("*")) if p.is_file()}
+    return {
+        str(p.relative_to(paths.databases)): p.read_bytes()
+        for p in sorted(paths.databases.rglob("*"))
+        if p.is_file()
+    }
 
 
 def database_content(path: Path):
     """Everything rrdtool tells about a database, except where each archive's ring starts."""
-    header = {k: v for k, v in schema.info(path).items()
-              if not k.endswith(".cur_row") and k not in ("filename", "header_size")}
+    header = {
+        k: v
+        for k, v in schema.info(path).items()
+        if not k.endswith(".cur_row") and k not in ("filename", "header_size")
+    }
     last = schema.last(path)
     archives = []
     for steps, rows in schema.ARCHIVES:
@@ -99,7 +105,8 @@ def snapshot(paths: StatsPaths) -> dict:
         if p.is_file():
             data = p.read_bytes()
             result[str(p.relative_to(paths.databases))] = (
-                database_content(p) if data.startswith(b"RRD\0") else data)
+                database_content(p) if data.startswith(b"RRD\0") else data
+            )
     return result
 
 
@@ -121,14 +128,15 @@ def group_members(pgid: int) -> list[int]:
 
 def run(root: Path, kill_after: float | None = None) -> None:
     cmd = [sys.executable, "-m", "pxstats.cli.transferPickleToRRD", "--root", str(root), *ARGS]
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                            start_new_session=True)
+    proc = subprocess.Popen(
+        cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True
+    )
     if kill_after is None:
         _, err = proc.communicate(timeout=120)
         assert proc.returncode == 0, err
         return
     time.sleep(kill_after)
-    proc.send_signal(signal.SIGKILL)   # the parent only
+    proc.send_signal(signal.SIGKILL)  # the parent only
     proc.communicate()
     deadline = time.monotonic() + 10
     while group_members(proc.pid):

@@ -7,8 +7,9 @@ graphics_web.md §3).
 its tx names then its rx names (individual), or the first machine's names over all the
 machines (combined) (§3.2). `draw_all` draws the jobs (`request_for`, then
 `graphics.produce`), at most `processes` at a time in worker processes, and returns one
-`Outcome` per job in job order: a failing name never stops the others. `web_jobs` lists the daily family of the web pages: the graphics of
-every source machine tag and of every configured group (§3.3).
+`Outcome` per job in job order: a failing name never stops the others. `web_jobs` lists the
+daily family of the web pages: the graphics of every source machine tag and of every
+configured group (§3.3).
 
 The names of a machine are those of `collect.names.client_names`, the list pickleUpdater uses for
 `-c All`: Sundew's `*.conf` files (this host's etc folder, or the copies under
@@ -27,13 +28,13 @@ from pathlib import Path
 from pxstats import i18n
 from pxstats.actions import graphics
 from pxstats.actions.errors import RequestError
-from pxstats.paths import StatsPaths, check_name
 from pxstats.collect.names import client_names
+from pxstats.paths import StatsPaths, check_name
 from pxstats.util import pool
 
 log = logging.getLogger(__name__)
 
-MAX_DEFAULT_PROCESSES = 10      # the original's batch size; the default is also capped by CPUs
+MAX_DEFAULT_PROCESSES = 10  # the original's batch size; the default is also capped by CPUs
 DAILY_SPAN = 24
 
 
@@ -49,11 +50,13 @@ def default_processes() -> int:
 
 # -- what to draw -------------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class Job:
     """One graphic: the client (tx) or source (rx) `name` over `machines` (merged when
     several); with `members`, the group `name` combining those clients or sources, filtered
     by `products`."""
+
     file_type: str
     name: str
     machines: tuple[str, ...]
@@ -79,6 +82,7 @@ def modes(machines, individual: bool = False, combine: bool = False) -> tuple[bo
 @dataclass(frozen=True)
 class DailyRequest:
     """Draw the daily graphics of `machines` ending at `date`."""
+
     date: int
     machines: tuple[str, ...]
     language: str = "en"
@@ -88,9 +92,18 @@ class DailyRequest:
     combine: bool = False
 
 
-def daily_request(*, date: int, span: int, machines, logins, language: str | None,
-                  processes: int | None, individual: bool, combine: bool,
-                  main_language: str = "en") -> DailyRequest:
+def daily_request(
+    *,
+    date: int,
+    span: int,
+    machines,
+    logins,
+    language: str | None,
+    processes: int | None,
+    individual: bool,
+    combine: bool,
+    main_language: str = "en",
+) -> DailyRequest:
     """generateAllGnuGraphicsForMachines' request, checked in the original's order (spec §3.1),
     plus the fixes: an unsupported language is an error (B-03), and the number of processes
     and the machine names are checked."""
@@ -99,13 +112,16 @@ def daily_request(*, date: int, span: int, machines, logins, language: str | Non
     machines = list(machines)
     if not machines:
         raise RequestError("No machine given: use -m machine1,machine2.")
-    if logins and len(logins) != len(machines):   # unused: checked only when given
-        raise RequestError("Number of logins does not match number of machines. "
-                           "Use -l 'login1,login2,loginX' for multiple machines.")
+    if logins and len(logins) != len(machines):  # unused: checked only when given
+        raise RequestError(
+            "Number of logins does not match number of machines. "
+            "Use -l 'login1,login2,loginX' for multiple machines."
+        )
     language = (language if language is not None else main_language).strip()
     if language not in i18n.LANGUAGES:
-        raise RequestError(f"{language} is not one of the supported languages "
-                           f"({', '.join(i18n.LANGUAGES)}).")
+        raise RequestError(
+            f"{language} is not one of the supported languages ({', '.join(i18n.LANGUAGES)})."
+        )
     if processes is not None and processes < 1:
         raise RequestError("The number of processes must be an integer above 0.")
     try:
@@ -124,8 +140,9 @@ def names_of(paths: StatsPaths, file_type: str, machine: str) -> list[str]:
     return client_names(paths, file_type, machine)
 
 
-def jobs_for(paths: StatsPaths, machines, individual: bool = False, combine: bool = False,
-             names=names_of) -> list[Job]:
+def jobs_for(
+    paths: StatsPaths, machines, individual: bool = False, combine: bool = False, names=names_of
+) -> list[Job]:
     """Every graphic to draw, in the original's order: individual jobs machine by machine
     (tx names, then rx names), then combined jobs (the first machine's tx names, then its rx
     names, each over all the machines). `names(paths, file_type, machine)` lists names."""
@@ -135,12 +152,14 @@ def jobs_for(paths: StatsPaths, machines, individual: bool = False, combine: boo
     if do_individual:
         for machine in machines:
             for file_type in i18n.FILE_TYPES:
-                jobs += [Job(file_type, name, (machine,))
-                         for name in names(paths, file_type, machine)]
+                jobs += [
+                    Job(file_type, name, (machine,)) for name in names(paths, file_type, machine)
+                ]
     if do_combined:
         for file_type in i18n.FILE_TYPES:
-            jobs += [Job(file_type, name, machines)
-                     for name in names(paths, file_type, machines[0])]
+            jobs += [
+                Job(file_type, name, machines) for name in names(paths, file_type, machines[0])
+            ]
     return jobs
 
 
@@ -161,53 +180,80 @@ def web_jobs(paths: StatsPaths, config, date: int, names=names_of) -> list[Job]:
     group_names = tuple(g.name for g in config.groups)
     for group in config.groups:
         if group.file_type not in i18n.FILE_TYPES:
-            log.warning("Group %s (%s) left out of the daily graphics: a graphic is of tx "
-                        "or rx data.", group.name, group.file_type)
+            log.warning(
+                "Group %s (%s) left out of the daily graphics: a graphic is of tx or rx data.",
+                group.name,
+                group.file_type,
+            )
             continue
-        members = graphics.expand_names(paths, group.members, group.file_type, group.machines,
-                                        date, DAILY_SPAN, group_names)
+        members = graphics.expand_names(
+            paths, group.members, group.file_type, group.machines, date, DAILY_SPAN, group_names
+        )
         if not members:
             log.warning("Group %s left out of the daily graphics: no member ran.", group.name)
             continue
-        jobs.append(Job(group.file_type, group.name, group.machines, tuple(members),
-                        group.products))
+        jobs.append(
+            Job(group.file_type, group.name, group.machines, tuple(members), group.products)
+        )
     return jobs
 
 
 # -- drawing ------------------------------------------------------------------------------------
 
+
 @dataclass
 class Outcome:
     job: Job
-    status: str                     # "drawn" or "failed"
+    status: str  # "drawn" or "failed"
     png: Path | None = None
     copies: list[Path] = field(default_factory=list)
     message: str = ""
-    seconds: float = 0.0            # time taken to draw it
-    started: float = 0.0            # time.monotonic() at its start (system-wide on Linux)
-    pid: int = 0                    # process that drew it
+    seconds: float = 0.0  # time taken to draw it
+    started: float = 0.0  # time.monotonic() at its start (system-wide on Linux)
+    pid: int = 0  # process that drew it
 
     @property
     def ok(self) -> bool:
         return self.status == "drawn"
 
 
-def request_for(job: Job, date: int, language: str = "en", span: int = DAILY_SPAN,
-                copy: bool = True) -> graphics.GraphicRequest:
+def request_for(
+    job: Job, date: int, language: str = "en", span: int = DAILY_SPAN, copy: bool = True
+) -> graphics.GraphicRequest:
     """The generateGraphics request of a job: every type of its file type, span hours ending
     at `date`; a group combines its members under its own name."""
     if job.members:
         return graphics.GraphicRequest(
-            clients=job.members, machines=job.machines, end=date, span=span,
-            file_type=job.file_type, products=job.products, group=job.name, combine=True,
-            language=language, copy=copy)
-    return graphics.GraphicRequest(clients=(job.name,), machines=job.machines, end=date,
-                                   span=span, file_type=job.file_type, language=language,
-                                   copy=copy)
+            clients=job.members,
+            machines=job.machines,
+            end=date,
+            span=span,
+            file_type=job.file_type,
+            products=job.products,
+            group=job.name,
+            combine=True,
+            language=language,
+            copy=copy,
+        )
+    return graphics.GraphicRequest(
+        clients=(job.name,),
+        machines=job.machines,
+        end=date,
+        span=span,
+        file_type=job.file_type,
+        language=language,
+        copy=copy,
+    )
 
 
-def draw(paths: StatsPaths, job: Job, date: int, language: str = "en",
-         span: int = DAILY_SPAN, copy: bool = True) -> Outcome:
+def draw(
+    paths: StatsPaths,
+    job: Job,
+    date: int,
+    language: str = "en",
+    span: int = DAILY_SPAN,
+    copy: bool = True,
+) -> Outcome:
     """The graphic of one job with its copies; every failure becomes a failed outcome."""
     began = time.monotonic()
     outcome = Outcome(job, "failed", started=began, pid=os.getpid())
@@ -215,7 +261,7 @@ def draw(paths: StatsPaths, job: Job, date: int, language: str = "en",
         produced = graphics.produce(paths, request_for(job, date, language, span, copy))
     except graphics.GraphicError as exc:
         outcome.message = str(exc)
-    except ValueError as exc:       # a configured name the graphics refuse
+    except ValueError as exc:  # a configured name the graphics refuse
         outcome.message = str(exc)
     except OSError as exc:
         outcome.message = f"{exc.filename or ''}: {exc.strerror or exc}".lstrip(": ")
@@ -230,20 +276,33 @@ def draw(paths: StatsPaths, job: Job, date: int, language: str = "en",
     return outcome
 
 
-def draw_all(paths: StatsPaths, jobs, date: int, *, language: str = "en",
-             span: int = DAILY_SPAN, processes: int | None = None,
-             copy: bool = True) -> list[Outcome]:
+def draw_all(
+    paths: StatsPaths,
+    jobs,
+    date: int,
+    *,
+    language: str = "en",
+    span: int = DAILY_SPAN,
+    processes: int | None = None,
+    copy: bool = True,
+) -> list[Outcome]:
     """Every job, at most `processes` at a time (default: `default_processes()`); outcomes in
     job order. With more than one process, each graphic is drawn in a forked child of its own
     (util.pool), so a child that crashes or is killed fails only its own graphic; an
     interrupted run terminates its children (PNGs are always replaced atomically)."""
     processes = default_processes() if processes is None else processes
-    return pool.run_each(partial(_draw_job, paths, date, language, span, copy), jobs, processes,
-                         _failed, name="dailygraphics")
+    return pool.run_each(
+        partial(_draw_job, paths, date, language, span, copy),
+        jobs,
+        processes,
+        _failed,
+        name="dailygraphics",
+    )
 
 
-def _draw_job(paths: StatsPaths, date: int, language: str, span: int, copy: bool,
-              job: Job) -> Outcome:
+def _draw_job(
+    paths: StatsPaths, date: int, language: str, span: int, copy: bool, job: Job
+) -> Outcome:
     return draw(paths, job, date, language, span, copy)
 
 

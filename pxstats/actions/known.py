@@ -32,23 +32,33 @@ def _entries(folder: Path) -> list[str]:
 def log_names(paths: StatsPaths, file_type: str, machine: str) -> set[str]:
     """Names of the `<ft>_<name>.log*` files of the machine's log folder."""
     prefix = f"{file_type}_"
-    return {entry[len(prefix):entry.index(".log")] for entry in _entries(paths.log_dir_for(machine))
-            if entry.startswith(prefix) and ".log" in entry[len(prefix):]}
+    return {
+        entry[len(prefix) : entry.index(".log")]
+        for entry in _entries(paths.log_dir_for(machine))
+        if entry.startswith(prefix) and ".log" in entry[len(prefix) :]
+    }
 
 
 def config_names(paths: StatsPaths, file_type: str, machine: str) -> set[str]:
     """Names of Sundew's `*.conf` files for the machine (this host's, or their copies)."""
-    folder = (paths.px_etc_dir / file_type if machine == this_host()
-              else paths.px_config_copies / file_type / machine)
+    folder = (
+        paths.px_etc_dir / file_type
+        if machine == this_host()
+        else paths.px_config_copies / file_type / machine
+    )
     return {entry[:-5] for entry in _entries(folder) if entry.endswith(".conf")}
 
 
 def time_file_names(paths: StatsPaths, file_type: str, machine: str) -> set[str]:
     """Names having a time-of-update file `<ft>_<name>_<machine>`."""
     prefix, suffix = f"{file_type}_", f"_{machine}"
-    return {entry[len(prefix):-len(suffix)] for entry in _entries(paths.times_of_updates)
-            if entry.startswith(prefix) and entry.endswith(suffix)
-            and len(entry) > len(prefix) + len(suffix)}
+    return {
+        entry[len(prefix) : -len(suffix)]
+        for entry in _entries(paths.times_of_updates)
+        if entry.startswith(prefix)
+        and entry.endswith(suffix)
+        and len(entry) > len(prefix) + len(suffix)
+    }
 
 
 def has_pickles(paths: StatsPaths, name: str, file_type: str, machines) -> bool:
@@ -69,8 +79,9 @@ def has_database(paths: StatsPaths, name: str, file_type: str) -> bool:
 
 def pickle_names(paths: StatsPaths, file_type: str, machines) -> set[str]:
     """Names having an hourly pickle of `file_type` on one of `machines`."""
-    return {name for name in _entries(paths.pickles)
-            if has_pickles(paths, name, file_type, machines)}
+    return {
+        name for name in _entries(paths.pickles) if has_pickles(paths, name, file_type, machines)
+    }
 
 
 def pickle_machines(paths: StatsPaths) -> set[str]:
@@ -79,8 +90,11 @@ def pickle_machines(paths: StatsPaths) -> set[str]:
     for name in _entries(paths.pickles):
         for day in _entries(paths.pickles / name):
             for file_type in ("tx", "rx"):
-                machines.update(entry[:-3] for entry in _entries(paths.pickles / name / day / file_type)
-                                if len(entry) > 3 and entry[-3] == "_")
+                machines.update(
+                    entry[:-3]
+                    for entry in _entries(paths.pickles / name / day / file_type)
+                    if len(entry) > 3 and entry[-3] == "_"
+                )
     return machines
 
 
@@ -94,8 +108,12 @@ def check_pickles(paths: StatsPaths, names, file_type: str, machines) -> None:
         for machine in machines:
             if machine not in having:
                 raise unknown("machine", machine, having, " (no pickles of it)")
-        raise unknown(KIND[file_type], name, pickle_names(paths, file_type, machines),
-                      f" with {file_type} pickles on {','.join(machines)}")
+        raise unknown(
+            KIND[file_type],
+            name,
+            pickle_names(paths, file_type, machines),
+            f" with {file_type} pickles on {','.join(machines)}",
+        )
 
 
 def sharing_files(paths: StatsPaths, file_type: str, client: str, machine: str):
@@ -105,7 +123,7 @@ def sharing_files(paths: StatsPaths, file_type: str, client: str, machine: str):
     clash is detected rather than designed away."""
     joined = f"{client}_{machine}"
     for cut, char in enumerate(joined):
-        other = (joined[:cut], joined[cut + 1:])
+        other = (joined[:cut], joined[cut + 1 :])
         if char != "_" or other == (client, machine) or not all(other):
             continue
         if has_pickles(paths, other[0], file_type, [other[1]]):
@@ -115,8 +133,11 @@ def sharing_files(paths: StatsPaths, file_type: str, client: str, machine: str):
 
 def collectable_names(paths: StatsPaths, file_type: str, machine: str) -> set[str]:
     """What pickleUpdater may collect for a machine: configured, logged or collected before."""
-    return (config_names(paths, file_type, machine) | log_names(paths, file_type, machine)
-            | time_file_names(paths, file_type, machine))
+    return (
+        config_names(paths, file_type, machine)
+        | log_names(paths, file_type, machine)
+        | time_file_names(paths, file_type, machine)
+    )
 
 
 def known_machines(paths: StatsPaths) -> set[str]:

@@ -14,10 +14,10 @@ from pxstats.actions.update import check_interval, check_names
 from pxstats.collect.names import client_names
 from pxstats.collect.period import Cursors, LogFolderMissing, collect_period
 from pxstats.paths import StatsPaths
+from pxstats.stats.collector import STATS_BY_FILE_TYPE
 from pxstats.store.writer import PickleWriter
 from pxstats.util import timeutil
 from pxstats.util.gcpause import cyclic_gc_paused
-from pxstats.stats.collector import STATS_BY_FILE_TYPE
 from pxstats.util.locks import LockBusy, file_lock
 
 log = logging.getLogger(__name__)
@@ -25,8 +25,16 @@ log = logging.getLogger(__name__)
 MAX_DAYS = 3660  # ten years, the length of the RRD archive
 
 
-def recollect_client(paths: StatsPaths, file_type: str, client: str, machine: str, start: int,
-                     end: int, stats_types, interval: int) -> list[Path]:
+def recollect_client(
+    paths: StatsPaths,
+    file_type: str,
+    client: str,
+    machine: str,
+    start: int,
+    end: int,
+    stats_types,
+    interval: int,
+) -> list[Path]:
     """Rebuild the pickles of every hour of [start, end) from the logs.
 
     Times of last update and saved pointers are neither used nor changed: the regular
@@ -42,8 +50,9 @@ def recollect_client(paths: StatsPaths, file_type: str, client: str, machine: st
         with PickleWriter() as writer:
             while hour < end:
                 period_end = min(hour + timeutil.HOUR, end)
-                collector = collect_period(folder, file_type, client, hour, period_end,
-                                           stats_types, interval, cursors)
+                collector = collect_period(
+                    folder, file_type, client, hour, period_end, stats_types, interval, cursors
+                )
                 target = paths.hourly_pickle(client, hour, file_type, machine)
                 writer.save(target, collector, "Recollected pickle %s")
                 written.append(target)
@@ -55,6 +64,7 @@ def recollect_client(paths: StatsPaths, file_type: str, client: str, machine: st
 @dataclass(frozen=True)
 class RecollectRequest:
     """Rebuild the hours of [start, end) of `clients` (empty: every one) of each machine."""
+
     start: int
     end: int
     machines: tuple[str, ...]
@@ -68,7 +78,7 @@ class RecollectOutcome:
     file_type: str
     client: str
     machine: str
-    status: str                       # "rebuilt" or "failed"
+    status: str  # "rebuilt" or "failed"
     pickles: list[Path] = field(default_factory=list)
     message: str = ""
 
@@ -77,8 +87,9 @@ class RecollectOutcome:
         return self.status != "failed"
 
 
-def recollect_request(start: int, end: int, machines, file_type: str, clients,
-                      interval_minutes: int = 1) -> RecollectRequest:
+def recollect_request(
+    start: int, end: int, machines, file_type: str, clients, interval_minutes: int = 1
+) -> RecollectRequest:
     """A checked RecollectRequest: whole hours from the start, `file_type` tx, rx or both."""
     start = timeutil.hour_start(start)
     end = timeutil.minute_start(end)
@@ -95,8 +106,9 @@ def recollect_request(start: int, end: int, machines, file_type: str, clients,
         raise RequestError(f"at most {MAX_DAYS} days can be rebuilt at once")
     file_types = i18n.FILE_TYPES if file_type == "both" else (file_type,)
     everyone = not clients or i18n.is_all(clients[0])
-    return RecollectRequest(start, end, tuple(machines), file_types,
-                            () if everyone else tuple(clients), interval)
+    return RecollectRequest(
+        start, end, tuple(machines), file_types, () if everyone else tuple(clients), interval
+    )
 
 
 def names_to_rebuild(paths: StatsPaths, request: RecollectRequest, machine: str):
@@ -106,22 +118,32 @@ def names_to_rebuild(paths: StatsPaths, request: RecollectRequest, machine: str)
     if not request.clients:
         return [(ft, client_names(paths, ft, machine)) for ft in request.file_types]
     if not paths.log_dir_for(machine).is_dir():
-        raise known.unknown("machine", machine, known.known_machines(paths),
-                            f": its log folder {paths.log_dir_for(machine)} does not exist")
+        raise known.unknown(
+            "machine",
+            machine,
+            known.known_machines(paths),
+            f": its log folder {paths.log_dir_for(machine)} does not exist",
+        )
     both = len(request.file_types) > 1
     pairs = []
     for file_type in request.file_types:
-        have = (known.log_names(paths, file_type, machine)
-                | known.config_names(paths, file_type, machine))
+        have = known.log_names(paths, file_type, machine) | known.config_names(
+            paths, file_type, machine
+        )
         if not both:
             have |= known.time_file_names(paths, file_type, machine)
         pairs.append((file_type, [c for c in request.clients if c in have]))
     for client in request.clients:
         if not any(client in names for _ft, names in pairs):
-            candidates = set().union(*(known.collectable_names(paths, ft, machine)
-                                       for ft in request.file_types))
-            raise known.unknown("client or source" if both else known.KIND[request.file_types[0]],
-                                client, candidates, f" on {machine}")
+            candidates = set().union(
+                *(known.collectable_names(paths, ft, machine) for ft in request.file_types)
+            )
+            raise known.unknown(
+                "client or source" if both else known.KIND[request.file_types[0]],
+                client,
+                candidates,
+                f" on {machine}",
+            )
     return pairs
 
 
@@ -132,14 +154,23 @@ def run(paths: StatsPaths, request: RecollectRequest):
         for file_type, names in names_to_rebuild(paths, request, machine):
             for client in names:
                 try:
-                    written = recollect_client(paths, file_type, client, machine, request.start,
-                                               request.end, STATS_BY_FILE_TYPE[file_type],
-                                               request.interval)
+                    written = recollect_client(
+                        paths,
+                        file_type,
+                        client,
+                        machine,
+                        request.start,
+                        request.end,
+                        STATS_BY_FILE_TYPE[file_type],
+                        request.interval,
+                    )
                 except (LockBusy, LogFolderMissing, OSError) as exc:
-                    reason = ("another pickleUpdater holds its lock" if isinstance(exc, LockBusy)
-                              else str(exc))
-                    log.error("%s %s of %s not recollected: %s", file_type, client, machine,
-                              reason)
+                    reason = (
+                        "another pickleUpdater holds its lock"
+                        if isinstance(exc, LockBusy)
+                        else str(exc)
+                    )
+                    log.error("%s %s of %s not recollected: %s", file_type, client, machine, reason)
                     yield RecollectOutcome(file_type, client, machine, "failed", message=reason)
                     continue
                 yield RecollectOutcome(file_type, client, machine, "rebuilt", written)

@@ -16,6 +16,7 @@ from pxstats.util.locks import LockBusy, file_lock
 
 log = logging.getLogger(__name__)
 
+
 def name_matches(name: str, file_types=None, clients=None, machine: str | None = None) -> bool:
     """Does `<fileType>_<client>_<machine>` match the filters (None = any)?
 
@@ -26,7 +27,7 @@ def name_matches(name: str, file_types=None, clients=None, machine: str | None =
         prefix = file_type + "_"
         if not name.startswith(prefix):
             continue
-        rest = name[len(prefix):]  # "<client>_<machine>"
+        rest = name[len(prefix) :]  # "<client>_<machine>"
         if machine is not None:
             suffix = "_" + machine
             if not rest.endswith(suffix) or len(rest) == len(suffix):
@@ -56,8 +57,14 @@ def _matching(folder: Path, file_types, clients, machine) -> list[str]:
     return [p.name for p in entries if name_matches(p.name, file_types, clients, machine)]
 
 
-def set_times_of_last_updates(paths: StatsPaths, moment: int, file_types=None, clients=None,
-                              machine: str | None = None, reset_pointers: bool = False) -> SetReport:
+def set_times_of_last_updates(
+    paths: StatsPaths,
+    moment: int,
+    file_types=None,
+    clients=None,
+    machine: str | None = None,
+    reset_pointers: bool = False,
+) -> SetReport:
     """Write hour_start(moment) into every matching time-of-update file, atomically, and
     with `reset_pointers` delete the matching resume pointers of data/logFileAccess/.
 
@@ -93,5 +100,3 @@ def set_times_of_last_updates(paths: StatsPaths, moment: int, file_types=None, c
     for message in report.errors:
         log.error(message)
     return report
-
-

@@ -33,16 +33,15 @@ from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
 
-from pxstats.stats import merging
-from pxstats.util import timeutil
 from pxstats.actions.errors import RequestError
 from pxstats.i18n import FILE_TYPES, is_all, is_all_products
-from pxstats.util.gcpause import cyclic_gc_paused
 from pxstats.paths import StatsPaths, check_name
-from pxstats.util.locks import LockBusy, file_lock
-from pxstats.util import pool
 from pxstats.rrd import schema
+from pxstats.stats import merging
 from pxstats.store import inventory
+from pxstats.util import pool, timeutil
+from pxstats.util.gcpause import cyclic_gc_paused
+from pxstats.util.locks import LockBusy, file_lock
 
 log = logging.getLogger(__name__)
 
@@ -60,11 +59,12 @@ class TransferError(Exception):
 @dataclass(frozen=True)
 class Task:
     """One database set to bring up to `end`."""
-    name: str                       # client, source or group: the databases' name
-    file_type: str                  # tx or rx
+
+    name: str  # client, source or group: the databases' name
+    file_type: str  # tx or rx
     machines: tuple[str, ...]
     end: int
-    members: tuple[str, ...] = ()   # group members (group mode only)
+    members: tuple[str, ...] = ()  # group members (group mode only)
     products: tuple[str, ...] = ()  # group product patterns; () = every product
     group: bool = False
 
@@ -77,14 +77,15 @@ class Task:
 @dataclass
 class Outcome:
     task: Task
-    status: str                     # "updated", "up-to-date", "skipped", "failed"
+    status: str  # "updated", "up-to-date", "skipped", "failed"
     message: str = ""
-    start: int = 0                  # first minute stored (resume point)
-    end: int = 0                    # new time of update
+    start: int = 0  # first minute stored (resume point)
+    end: int = 0  # new time of update
     databases: list = field(default_factory=list)
 
 
 # -- names and files ----------------------------------------------------------------------------
+
 
 def database_paths(paths: StatsPaths, file_type: str, name: str, machines) -> dict[str, Path]:
     """{data type: database} of one set, in the order of spec §1.2."""
@@ -94,7 +95,8 @@ def database_paths(paths: StatsPaths, file_type: str, name: str, machines) -> di
 def time_of_update_file(paths: StatsPaths, file_type: str, name: str, machines) -> Path:
     """Shared by all data types of the set: <fileType>/<name>_<machines>."""
     return schema.time_of_update_path(
-        paths, file_type, schema.db_path(paths, "errors", name, machines))
+        paths, file_type, schema.db_path(paths, "errors", name, machines)
+    )
 
 
 def lock_file(paths: StatsPaths, name: str, machines) -> Path:
@@ -113,8 +115,10 @@ def owner(paths: StatsPaths, name: str, machines) -> str | None:
 
     tx wins when both time-of-update files exist (archives of the original, which mixed
     them): only tx sets have a latency database."""
-    if (time_of_update_file(paths, "tx", name, machines).exists()
-            or schema.db_path(paths, "latency", name, machines).exists()):
+    if (
+        time_of_update_file(paths, "tx", name, machines).exists()
+        or schema.db_path(paths, "latency", name, machines).exists()
+    ):
         return "tx"
     if time_of_update_file(paths, "rx", name, machines).exists():
         return "rx"
@@ -123,9 +127,11 @@ def owner(paths: StatsPaths, name: str, machines) -> str | None:
 
 def collision_message(name: str, machines, file_type: str, other: str) -> str:
     kind = {"tx": "client", "rx": "source"}
-    return (f"{name} is also a {kind[other]} ({other}) on {schema.machines_name(machines)}, "
-            f"whose databases have the same names; {file_type} {name} was not transferred "
-            f"so that the two are not mixed")
+    return (
+        f"{name} is also a {kind[other]} ({other}) on {schema.machines_name(machines)}, "
+        f"whose databases have the same names; {file_type} {name} was not transferred "
+        f"so that the two are not mixed"
+    )
 
 
 def resume_point(paths: StatsPaths, file_type: str, name: str, machines, end: int) -> int:
@@ -136,14 +142,18 @@ def resume_point(paths: StatsPaths, file_type: str, name: str, machines, end: in
     if stored:
         return stored
     midnight = timeutil.day_start(end)
-    return min(schema.last(db) if db.exists() else midnight
-               for db in database_paths(paths, file_type, name, machines).values())
+    return min(
+        schema.last(db) if db.exists() else midnight
+        for db in database_paths(paths, file_type, name, machines).values()
+    )
 
 
 # -- per-minute values (spec §2.5) --------------------------------------------------------------
 
-def minute_values(collector, start: int, end: int, file_type: str,
-                  label: str = "pickles") -> dict[str, list]:
+
+def minute_values(
+    collector, start: int, end: int, file_type: str, label: str = "pickles"
+) -> dict[str, list]:
     """{data type: [(timestamp, value), ...]} for the buckets starting in [start, end).
 
     The bucket starting at minute m is stored at m+60 (it covers (m, m+60] in the RRD)."""
@@ -157,8 +167,7 @@ def minute_values(collector, start: int, end: int, file_type: str,
             stamp = bucket.start + timeutil.MINUTE
             if tx:
                 series["latency"].append((stamp, float(bucket.means["latency"])))
-                series["filesOverMaxLatency"].append(
-                    (stamp, float(bucket.files_over_max_latency)))
+                series["filesOverMaxLatency"].append((stamp, float(bucket.files_over_max_latency)))
             series["bytecount"].append((stamp, float(bucket.totals["bytecount"])))
             series["errors"].append((stamp, float(bucket.totals["errors"])))
             series["filecount"].append((stamp, float(bucket.nb_files)))
@@ -173,15 +182,18 @@ def _missing_stat(stat: str) -> str:
 
 def _check_layout(collector, file_type: str, label: str) -> None:
     if collector.interval != timeutil.MINUTE:
-        raise TransferError(f"{label} hold {collector.interval // 60}-minute buckets; the "
-                            "databases need one value per minute (collect with -i 1)")
+        raise TransferError(
+            f"{label} hold {collector.interval // 60}-minute buckets; the "
+            "databases need one value per minute (collect with -i 1)"
+        )
     missing = [s for s in NEEDED_STATS[file_type] if s not in collector.stats_types]
     if missing:
         raise TransferError(_missing_stat(missing[0]))
 
 
-def machine_sum_values(paths: StatsPaths, client: str, file_type: str, machines,
-                       start: int, end: int) -> dict[str, list]:
+def machine_sum_values(
+    paths: StatsPaths, client: str, file_type: str, machines, start: int, end: int
+) -> dict[str, list]:
     """Values of one client over several machines, from each machine's hourly pickles.
 
     Equal to the values of the merged collector (merging.merge_sources): counts, bytes and
@@ -208,7 +220,8 @@ def machine_sum_values(paths: StatsPaths, client: str, file_type: str, machines,
                 latency_total = sum(b.totals["latency"] for b in buckets)
                 series["latency"].append((stamp, latency_total / files if files else 0.0))
                 series["filesOverMaxLatency"].append(
-                    (stamp, float(sum(b.files_over_max_latency for b in buckets))))
+                    (stamp, float(sum(b.files_over_max_latency for b in buckets)))
+                )
             series["bytecount"].append((stamp, float(sum(b.totals["bytecount"] for b in buckets))))
             series["errors"].append((stamp, float(sum(b.totals["errors"] for b in buckets))))
             series["filecount"].append((stamp, float(files)))
@@ -220,12 +233,20 @@ def machine_sum_values(paths: StatsPaths, client: str, file_type: str, machines,
 def group_values(paths: StatsPaths, task: Task, start: int, end: int) -> dict[str, list]:
     """Values of a group: its members merged hour by hour (merged pickles cached by
     merging.merge_sources), restricted to the group's products when it names some."""
-    collector = merging.merge_sources(paths, start, end, list(task.members), task.file_type,
-                                      list(task.machines), group_name=task.name)
+    collector = merging.merge_sources(
+        paths,
+        start,
+        end,
+        list(task.members),
+        task.file_type,
+        list(task.machines),
+        group_name=task.name,
+    )
     if task.products:
         collector.compute_statistics(list(task.products))
-    return minute_values(collector, start, end, task.file_type,
-                         f"{task.file_type} pickles of group {task.name}")
+    return minute_values(
+        collector, start, end, task.file_type, f"{task.file_type} pickles of group {task.name}"
+    )
 
 
 def products_filter(products) -> tuple[str, ...]:
@@ -237,6 +258,7 @@ def products_filter(products) -> tuple[str, ...]:
 
 
 # -- one database set ---------------------------------------------------------------------------
+
 
 def chunks(start: int, end: int, hours: int = CHUNK_HOURS):
     """Contiguous [a, b) pieces of [start, end), at most `hours` long, ending on hour marks."""
@@ -257,33 +279,46 @@ def transfer(paths: StatsPaths, task: Task) -> Outcome:
         other = owner(paths, task.name, task.machines)
         if other not in (None, task.file_type):
             raise TransferError(collision_message(task.name, task.machines, task.file_type, other))
-        log.info("Start of transfer of %s up to %s (process %d)", task.label,
-                 timeutil.iso(task.end), os.getpid())
+        log.info(
+            "Start of transfer of %s up to %s (process %d)",
+            task.label,
+            timeutil.iso(task.end),
+            os.getpid(),
+        )
         for db in databases.values():
             schema.remove_stale_copies(db)
         start = resume_point(paths, task.file_type, task.name, task.machines, task.end)
-        outcome = Outcome(task, "up-to-date", start=start, end=start,
-                          databases=list(databases.values()))
+        outcome = Outcome(
+            task, "up-to-date", start=start, end=start, databases=list(databases.values())
+        )
         if task.end <= start:
             for db in databases.values():
-                log.warning("This database was not updated since it's last update was more "
-                            "recent than specified date : %s", db)
+                log.warning(
+                    "This database was not updated since it's last update was more "
+                    "recent than specified date : %s",
+                    db,
+                )
             log.info("End of transfer of %s (process %d)", task.label, os.getpid())
             return outcome
         for chunk_start, chunk_end in chunks(start, task.end):
             if task.group:
                 series = group_values(paths, task, chunk_start, chunk_end)
             else:
-                series = machine_sum_values(paths, task.name, task.file_type, task.machines,
-                                            chunk_start, chunk_end)
+                series = machine_sum_values(
+                    paths, task.name, task.file_type, task.machines, chunk_start, chunk_end
+                )
             for data_type, db in databases.items():
                 pairs = series[data_type]
                 if db.exists():
                     last = schema.last(db)
                     kept = [p for p in pairs if p[0] > last]
                     if len(kept) < len(pairs):
-                        log.info("%s already holds data up to %s; %d minute(s) not stored "
-                                 "again", db, timeutil.iso(last), len(pairs) - len(kept))
+                        log.info(
+                            "%s already holds data up to %s; %d minute(s) not stored again",
+                            db,
+                            timeutil.iso(last),
+                            len(pairs) - len(kept),
+                        )
                     pairs = kept
                     if not pairs:
                         continue
@@ -320,12 +355,19 @@ def transfer_safely(paths: StatsPaths, task: Task) -> Outcome:
 
 # -- many database sets -------------------------------------------------------------------------
 
+
 def transfer_all(paths: StatsPaths, tasks, processes: int = 5) -> list[Outcome]:
     """Every task, at most `processes` at a time, each in a worker process of its own
     (util.pool); outcomes in task order. A worker that dies fails only its own task; an
     interrupted run lets the running tasks finish their database set."""
-    return pool.run_each(partial(transfer_safely, paths), tasks, processes, _worker_failed,
-                         name="transfer", wait_on_interrupt=True)
+    return pool.run_each(
+        partial(transfer_safely, paths),
+        tasks,
+        processes,
+        _worker_failed,
+        name="transfer",
+        wait_on_interrupt=True,
+    )
 
 
 def _worker_failed(task: Task, message: str) -> Outcome:
@@ -343,6 +385,7 @@ def run_lock(paths: StatsPaths):
 
 # -- which names ---------------------------------------------------------------------------------
 
+
 def is_pattern(name: str) -> bool:
     return "*" in name or "?" in name
 
@@ -353,11 +396,16 @@ def expand_clients(paths: StatsPaths, clients, file_types, machines, end: int):
     names, types = [], []
     for client, file_type in zip(clients, file_types):
         if is_pattern(client):
-            matched = inventory.names_with_pickles(paths, file_type, machines, end,
-                                         end - WILDCARD_LOOKBACK, pattern=client)
+            matched = inventory.names_with_pickles(
+                paths, file_type, machines, end, end - WILDCARD_LOOKBACK, pattern=client
+            )
             if not matched:
-                log.warning("No %s name having pickles on %s matches %s", file_type,
-                            schema.machines_name(machines), client)
+                log.warning(
+                    "No %s name having pickles on %s matches %s",
+                    file_type,
+                    schema.machines_name(machines),
+                    client,
+                )
         else:
             matched = [client]
         for name in matched:
@@ -372,12 +420,14 @@ def all_names(paths: StatsPaths, machines, end: int):
     between their resume point (at the latest the start of the end's day) and `end`."""
     names, types = [], []
     for file_type in ("tx", "rx"):
+
         def since(name, file_type=file_type):
             try:
                 resume = resume_point(paths, file_type, name, machines, end)
             except (ValueError, schema.RRDError):  # reported when the set is transferred
                 resume = end - WILDCARD_LOOKBACK
             return min(resume, timeutil.day_start(end - 1))
+
         for name in inventory.names_with_pickles(paths, file_type, machines, end, since):
             names.append(name)
             types.append(file_type)
@@ -409,10 +459,12 @@ def plan(paths: StatsPaths, clients, file_types, machines, end: int):
 
 # -- the request -------------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class TransferRequest:
     """Transfer up to `end` the pickles of `clients` (None: every name having pickles on the
     machines), one file type per client, or the clients as one `group`."""
+
     end: int
     machines: tuple[str, ...]
     clients: tuple[str, ...] | None = None
@@ -422,8 +474,9 @@ class TransferRequest:
     processes: int = 5
 
 
-def transfer_request(end: int, clients, file_types, machines, group: str = "", products=(),
-                     processes: int = 5) -> TransferRequest:
+def transfer_request(
+    end: int, clients, file_types, machines, group: str = "", products=(), processes: int = 5
+) -> TransferRequest:
     """A checked TransferRequest, the options checked in the original's order (spec rrd.md
     §2.2); RequestError with the original's messages."""
     group = group.strip()
@@ -438,15 +491,18 @@ def transfer_request(end: int, clients, file_types, machines, group: str = "", p
         file_types = file_types * len(clients)
     everyone = len(clients) == 1 and is_all(clients[0])
     if everyone and file_types:
-        raise RequestError("Error. Filetypes cannot be specified when all clients are to be "
-                           "updated.")
+        raise RequestError(
+            "Error. Filetypes cannot be specified when all clients are to be updated."
+        )
     if not everyone:
         if not file_types:
-            raise RequestError("Error. File types (-f tx or rx) must be specified with the "
-                               "clients.")
+            raise RequestError(
+                "Error. File types (-f tx or rx) must be specified with the clients."
+            )
         if len(clients) != len(file_types):
-            raise RequestError("Error. The number of file types must be one, or the number of "
-                               "clients.")
+            raise RequestError(
+                "Error. The number of file types must be one, or the number of clients."
+            )
         bad = [t for t in file_types if t not in FILE_TYPES]
         if bad:
             raise RequestError(f"Error. File types must be tx or rx (got {bad[0]}).")
@@ -470,9 +526,15 @@ def transfer_request(end: int, clients, file_types, machines, group: str = "", p
                 check_name("client", client)
     except ValueError as exc:
         raise RequestError(f"Error. {str(exc)[0].upper()}{str(exc)[1:]}.") from None
-    return TransferRequest(timeutil.hour_start(end), tuple(machines),
-                           None if everyone else tuple(clients), tuple(file_types), group,
-                           products_filter(products), processes)
+    return TransferRequest(
+        timeutil.hour_start(end),
+        tuple(machines),
+        None if everyone else tuple(clients),
+        tuple(file_types),
+        group,
+        products_filter(products),
+        processes,
+    )
 
 
 def tasks_for(paths: StatsPaths, request: TransferRequest) -> tuple[list, list]:
@@ -487,8 +549,15 @@ def tasks_for(paths: StatsPaths, request: TransferRequest) -> tuple[list, list]:
     names, types = expand_clients(paths, request.clients, request.file_types, machines, end)
     if not request.group:
         return plan(paths, names, types, machines, end)
-    task = Task(request.group, request.file_types[0], machines, end, members=tuple(names),
-                products=request.products, group=True)
+    task = Task(
+        request.group,
+        request.file_types[0],
+        machines,
+        end,
+        members=tuple(names),
+        products=request.products,
+        group=True,
+    )
     if not names:
         message = "none of its members has pickles on these machines"
         log.error("%s not transferred: %s", task.label, message)
@@ -502,8 +571,11 @@ def run(paths: StatsPaths, request: TransferRequest, now: int | None = None) -> 
     as zeros and never stored again."""
     latest = timeutil.hour_start(timeutil.now() if now is None else now)
     if request.end > latest:
-        log.warning("End %s is in the future; the transfer stops at %s.",
-                    timeutil.iso(request.end), timeutil.iso(latest))
+        log.warning(
+            "End %s is in the future; the transfer stops at %s.",
+            timeutil.iso(request.end),
+            timeutil.iso(latest),
+        )
         request = replace(request, end=latest)
     with run_lock(paths):
         tasks, refused = tasks_for(paths, request)

@@ -13,9 +13,9 @@ from pathlib import Path
 from pxstats import __version__
 from pxstats import config as _config
 from pxstats.actions.errors import RequestError
-from pxstats.util import timeutil
 from pxstats.paths import RootError, StatsPaths, check_name, root_from
 from pxstats.rrd.windows import PERIODS
+from pxstats.util import timeutil
 
 EXIT_USAGE = 2
 EXIT_FAILURE = 1
@@ -47,14 +47,25 @@ class _Quiet(argparse.Action):
 
 def add_root_option(parser: argparse.ArgumentParser) -> None:
     """The options every command has: --root, -q/--quiet and --version."""
-    parser.add_argument("-q", "--quiet", action=_Quiet,
-                        help="Print nothing on standard output when all goes well (errors "
-                             "still go to standard error), so that cron mails only failures.")
-    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}",
-                        help="Print the version of pxStats and exit.")
-    parser.add_argument("--root", metavar="DIR",
-                        help="pxStats root folder (default: $PXSTATS_ROOT, else STATSROOT of "
-                             "/etc/pxStats/pxStats.conf, else the checkout)")
+    parser.add_argument(
+        "-q",
+        "--quiet",
+        action=_Quiet,
+        help="Print nothing on standard output when all goes well (errors "
+        "still go to standard error), so that cron mails only failures.",
+    )
+    parser.add_argument(
+        "--version",
+        action="version",
+        version=f"%(prog)s {__version__}",
+        help="Print the version of pxStats and exit.",
+    )
+    parser.add_argument(
+        "--root",
+        metavar="DIR",
+        help="pxStats root folder (default: $PXSTATS_ROOT, else STATSROOT of "
+        "/etc/pxStats/pxStats.conf, else the checkout)",
+    )
 
 
 def whole_number(low: int, high: int):
@@ -75,8 +86,13 @@ def whole_number(low: int, high: int):
 
 def add_date_option(parser: argparse.ArgumentParser) -> None:
     """--date beside a positional DATE: the long option every command accepts."""
-    parser.add_argument("--date", dest="date_option", metavar="DATE", default=None,
-                        help="The same as DATE, as an option.")
+    parser.add_argument(
+        "--date",
+        dest="date_option",
+        metavar="DATE",
+        default=None,
+        help="The same as DATE, as an option.",
+    )
 
 
 def positional_or_option_date(args) -> str | None:
@@ -127,8 +143,11 @@ class ProgramLog(logging.handlers.RotatingFileHandler):
         self.failed = True
         error = sys.exc_info()[1]
         reason = getattr(error, "strerror", None) or error
-        print(f"{self.program}: warning: cannot write the log file "
-              f"{self.baseFilename} ({reason}); the run goes on without it", file=sys.stderr)
+        print(
+            f"{self.program}: warning: cannot write the log file "
+            f"{self.baseFilename} ({reason}); the run goes on without it",
+            file=sys.stderr,
+        )
 
     def emit(self, record):
         if not self.failed:
@@ -145,8 +164,9 @@ def setup_logging(paths: StatsPaths, program: str, verbose: bool = False) -> log
     formatter = UtcFormatter("%(asctime)s [%(process)d] [%(levelname)s] %(message)s")
     try:
         paths.logs.mkdir(parents=True, exist_ok=True)
-        file_handler = ProgramLog(paths.program_log(program), maxBytes=10 * 1024 * 1024,
-                                  backupCount=3)
+        file_handler = ProgramLog(
+            paths.program_log(program), maxBytes=10 * 1024 * 1024, backupCount=3
+        )
         file_handler.program = program
         file_handler.setFormatter(formatter)
         logger.addHandler(file_handler)
@@ -197,6 +217,7 @@ def load_settings(source) -> tuple[str, tuple[str, ...]]:
 
 # -- option values shared by several scripts ---------------------------------------------
 
+
 def comma_words(text: str, remove: str = " ") -> list[str]:
     """The non-empty items of a comma-separated option, once the characters of `remove`
     (spaces by default) are taken out."""
@@ -226,25 +247,34 @@ def chosen_language(option: str | None, main_language: str, supported) -> str:
     """The language asked for, else the main application language; it must be supported."""
     language = (option if option is not None else main_language).strip()
     if language not in supported:
-        raise UserError(f"{language} is not one of the supported languages "
-                        f"({', '.join(supported)}).")
+        raise UserError(
+            f"{language} is not one of the supported languages ({', '.join(supported)})."
+        )
     return language
 
 
 def add_fixed_options(parser: argparse.ArgumentParser) -> None:
     """--fixedPrevious and --fixedCurrent: calendar periods instead of the last N days."""
-    parser.add_argument("--fixedPrevious", action="store_true",
-                        help="The calendar day, week (Sunday to Sunday), month or year before "
-                             "the one holding the date.")
-    parser.add_argument("--fixedCurrent", action="store_true",
-                        help="The calendar day, week (Sunday to Sunday), month or year holding "
-                             "the date.")
+    parser.add_argument(
+        "--fixedPrevious",
+        action="store_true",
+        help="The calendar day, week (Sunday to Sunday), month or year before "
+        "the one holding the date.",
+    )
+    parser.add_argument(
+        "--fixedCurrent",
+        action="store_true",
+        help="The calendar day, week (Sunday to Sunday), month or year holding the date.",
+    )
 
 
 def chosen_period(args) -> str | None:
     """The period of -d -w -m -y (daily, weekly, monthly, yearly), None without one."""
-    periods = [period for period, on in
-               zip(PERIODS, (args.daily, args.weekly, args.monthly, args.yearly)) if on]
+    periods = [
+        period
+        for period, on in zip(PERIODS, (args.daily, args.weekly, args.monthly, args.yearly))
+        if on
+    ]
     if len(periods) > 1:
         raise UserError("Only one of the daily, weekly and yearly options can be use at a time")
     return periods[0] if periods else None

@@ -6,17 +6,17 @@ import argparse
 import json
 import sys
 
-from pxstats.util import timeutil
-from pxstats.paths import this_host
 from pxstats.actions.viewers import format_times_box, times_of_updates, times_to_dict
 from pxstats.cli.common import (
-    OneLineParser,
     EXIT_FAILURE,
+    OneLineParser,
     UserError,
     add_root_option,
     fail,
     make_paths,
 )
+from pxstats.paths import this_host
+from pxstats.util import timeutil
 
 PROGRAM = "picklesTimeOfUpdatesViewer"
 
@@ -25,11 +25,14 @@ def build_parser() -> argparse.ArgumentParser:
     parser = OneLineParser(
         prog=PROGRAM,
         description="List the files of <root>/data/picklesTimeOfUpdates/ sorted by name with "
-                    "the time each holds (the first hour not yet collected, UTC) in a "
-                    "70-column box; 'Not available.' for a file that cannot be read.")
-    parser.add_argument("--json", action="store_true",
-                        help="Print one JSON object instead: file name -> time, null when "
-                             "unreadable.")
+        "the time each holds (the first hour not yet collected, UTC) in a "
+        "70-column box; 'Not available.' for a file that cannot be read.",
+    )
+    parser.add_argument(
+        "--json",
+        action="store_true",
+        help="Print one JSON object instead: file name -> time, null when unreadable.",
+    )
     add_root_option(parser)
     return parser
 

@@ -5,11 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from pxstats.util import timeutil
-from pxstats.paths import this_host
 from pxstats.actions import known, recollect
 from pxstats.cli.common import (
-    whole_number,
     EXIT_USAGE,
     OneLineParser,
     UserError,
@@ -18,7 +15,10 @@ from pxstats.cli.common import (
     fail,
     make_paths,
     setup_logging,
+    whole_number,
 )
+from pxstats.paths import this_host
+from pxstats.util import timeutil
 
 PROGRAM = "recollectData"
 
@@ -27,26 +27,57 @@ def build_parser() -> argparse.ArgumentParser:
     parser = OneLineParser(
         prog=PROGRAM,
         description="Rebuild the hourly pickles of every hour between two dates from the log "
-                    "files still on disk. Times of last update are left as they are.")
-    parser.add_argument("--from", dest="start", required=True, metavar="DATE",
-                        help='First hour to rebuild, "YYYY-MM-DD HH:MM:SS" UTC, rounded down '
-                             "to the hour.")
-    parser.add_argument("--to", "--date", dest="end", required=True, metavar="DATE",
-                        help='End of the period (exclusive), "YYYY-MM-DD HH:MM:SS" UTC '
-                             "rounded down to the minute, or now (the current minute); must "
-                             "be later than --from.")
-    parser.add_argument("-m", "--machines", default=None,
-                        help="Comma-separated machines whose logs are read. Default: this host.")
-    parser.add_argument("-f", "--fileType", "--file-type", default="both", choices=("tx", "rx", "both"),
-                        help="Which logs to read: tx, rx or both. Default: both.")
-    parser.add_argument("-c", "--clients", default="All",
-                        help="Comma-separated clients (tx) or sources (rx); All (default) "
-                             "means every one of each machine.")
-    parser.add_argument("-i", "--interval", type=whole_number(1, 60), default=1,
-                        help="Bucket width in minutes, 1 to 60; must divide 60. Default: 1.")
+        "files still on disk. Times of last update are left as they are.",
+    )
+    parser.add_argument(
+        "--from",
+        dest="start",
+        required=True,
+        metavar="DATE",
+        help='First hour to rebuild, "YYYY-MM-DD HH:MM:SS" UTC, rounded down to the hour.',
+    )
+    parser.add_argument(
+        "--to",
+        "--date",
+        dest="end",
+        required=True,
+        metavar="DATE",
+        help='End of the period (exclusive), "YYYY-MM-DD HH:MM:SS" UTC '
+        "rounded down to the minute, or now (the current minute); must "
+        "be later than --from.",
+    )
+    parser.add_argument(
+        "-m",
+        "--machines",
+        default=None,
+        help="Comma-separated machines whose logs are read. Default: this host.",
+    )
+    parser.add_argument(
+        "-f",
+        "--fileType",
+        "--file-type",
+        default="both",
+        choices=("tx", "rx", "both"),
+        help="Which logs to read: tx, rx or both. Default: both.",
+    )
+    parser.add_argument(
+        "-c",
+        "--clients",
+        default="All",
+        help="Comma-separated clients (tx) or sources (rx); All (default) "
+        "means every one of each machine.",
+    )
+    parser.add_argument(
+        "-i",
+        "--interval",
+        type=whole_number(1, 60),
+        default=1,
+        help="Bucket width in minutes, 1 to 60; must divide 60. Default: 1.",
+    )
     add_root_option(parser)
-    parser.add_argument("-v", "--verbose", action="store_true",
-                        help="Also log details on standard error.")
+    parser.add_argument(
+        "-v", "--verbose", action="store_true", help="Also log details on standard error."
+    )
     return parser
 
 
@@ -63,9 +94,13 @@ def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     try:
         request = recollect.recollect_request(
-            _date(args.start, "--from"), _date(args.end, "--to"),
-            comma_words(args.machines or this_host()), args.fileType, comma_words(args.clients),
-            args.interval)
+            _date(args.start, "--from"),
+            _date(args.end, "--to"),
+            comma_words(args.machines or this_host()),
+            args.fileType,
+            comma_words(args.clients),
+            args.interval,
+        )
         paths = make_paths(args.root)
         setup_logging(paths, PROGRAM, args.verbose)
     except UserError as exc:
@@ -79,13 +114,18 @@ def main(argv=None) -> int:
         where = f"{outcome.file_type} {outcome.client} {outcome.machine}"
         if not outcome.ok:
             failures += 1
-            print(f"{PROGRAM}: error: {outcome.file_type} {outcome.client} of {outcome.machine}: "
-                  f"{outcome.message}", file=sys.stderr)
+            print(
+                f"{PROGRAM}: error: {outcome.file_type} {outcome.client} of {outcome.machine}: "
+                f"{outcome.message}",
+                file=sys.stderr,
+            )
             continue
         total += len(outcome.pickles)
         print(f"{where}: {len(outcome.pickles)} pickle(s) rebuilt")
-    print(f"{total} pickle(s) rebuilt from {timeutil.iso(request.start)} to "
-          f"{timeutil.iso(request.end)}")
+    print(
+        f"{total} pickle(s) rebuilt from {timeutil.iso(request.start)} to "
+        f"{timeutil.iso(request.end)}"
+    )
     return 1 if failures else 0
 
 

@@ -6,8 +6,6 @@ from __future__ import annotations
 import argparse
 import sys
 
-from pxstats.util import timeutil
-from pxstats.i18n import FILE_TYPES, is_all
 from pxstats.actions.times import set_times_of_last_updates
 from pxstats.actions.viewers import NOT_AVAILABLE
 from pxstats.cli.common import (
@@ -25,6 +23,8 @@ from pxstats.cli.common import (
     positional_or_option_date,
     setup_logging,
 )
+from pxstats.i18n import FILE_TYPES, is_all
+from pxstats.util import timeutil
 
 PROGRAM = "setTimeOfLastUpdates"
 
@@ -33,22 +33,45 @@ def build_parser() -> argparse.ArgumentParser:
     parser = OneLineParser(
         prog=PROGRAM,
         description="Write a date, rounded down to its hour, into every time-of-update file "
-                    "of <root>/data/picklesTimeOfUpdates/ that matches the filters, so that the "
-                    "next pickleUpdater run collects again from that hour.")
-    parser.add_argument("date", nargs="?", metavar="DATE",
-                        help='New time of last update, "YYYY-MM-DD HH:MM:SS" UTC (also YYYY-MM-DD, '
-                             "YYYY-MM-DD HH or YYYY-MM-DD HH:MM, T for the space), rounded down "
-                             "to its hour.")
-    parser.add_argument("-m", "--machine", "--machines", default=None,
-                        help="Only the files of this machine. Default: every machine.")
-    parser.add_argument("-f", "--fileType", "--file-type", default=None, choices=FILE_TYPES,
-                        help="Only the files of this type, tx or rx. Default: both.")
-    parser.add_argument("-c", "--clients", default=None,
-                        help="Only the files of these comma-separated clients or sources (All "
-                             "means every one). Default: every one.")
-    parser.add_argument("--reset-pointers", action="store_true",
-                        help="Also delete the matching resume pointers of "
-                             "ROOT/data/logFileAccess/, so the logs are read from the top.")
+        "of <root>/data/picklesTimeOfUpdates/ that matches the filters, so that the "
+        "next pickleUpdater run collects again from that hour.",
+    )
+    parser.add_argument(
+        "date",
+        nargs="?",
+        metavar="DATE",
+        help='New time of last update, "YYYY-MM-DD HH:MM:SS" UTC (also YYYY-MM-DD, '
+        "YYYY-MM-DD HH or YYYY-MM-DD HH:MM, T for the space), rounded down "
+        "to its hour.",
+    )
+    parser.add_argument(
+        "-m",
+        "--machine",
+        "--machines",
+        default=None,
+        help="Only the files of this machine. Default: every machine.",
+    )
+    parser.add_argument(
+        "-f",
+        "--fileType",
+        "--file-type",
+        default=None,
+        choices=FILE_TYPES,
+        help="Only the files of this type, tx or rx. Default: both.",
+    )
+    parser.add_argument(
+        "-c",
+        "--clients",
+        default=None,
+        help="Only the files of these comma-separated clients or sources (All "
+        "means every one). Default: every one.",
+    )
+    parser.add_argument(
+        "--reset-pointers",
+        action="store_true",
+        help="Also delete the matching resume pointers of "
+        "ROOT/data/logFileAccess/, so the logs are read from the top.",
+    )
     add_date_option(parser)
     add_root_option(parser)
     return parser
@@ -90,9 +113,14 @@ def main(argv=None) -> int:
         setup_logging(paths, PROGRAM)
     except UserError as exc:
         return fail(PROGRAM, str(exc), EXIT_FAILURE)
-    report = set_times_of_last_updates(paths, options["moment"], options["file_types"],
-                                       options["clients"], options["machine"],
-                                       args.reset_pointers)
+    report = set_times_of_last_updates(
+        paths,
+        options["moment"],
+        options["file_types"],
+        options["clients"],
+        options["machine"],
+        args.reset_pointers,
+    )
     for path, old, new in report.changed:
         before = timeutil.iso(old) if old is not None else NOT_AVAILABLE
         print(f"set : {path} : {before} -> {timeutil.iso(new)}")

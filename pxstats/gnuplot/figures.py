@@ -14,7 +14,7 @@ from pxstats.stats.collector import Bucket
 from pxstats.util import timeutil
 from pxstats.util.numbers import py2_str  # Python 2 str() of the figures (B-06)
 
-LATENCY_FILE_WIDTH = 50        # longer file names go on a line of their own
+LATENCY_FILE_WIDTH = 50  # longer file names go on a line of their own
 BYTECOUNT_FILE_WIDTH = 65
 PRODUCTS_WIDTH = 25
 
@@ -22,6 +22,7 @@ PRODUCTS_WIDTH = 25
 @dataclass
 class Series:
     """The entries of one series (a client, or the combined clients) over the window."""
+
     clients: tuple[str, ...]
     buckets: list[Bucket]
     max_latency: float
@@ -29,31 +30,33 @@ class Series:
 
 # -- figures of one panel (§1.5) -------------------------------------------------------------------
 
+
 def bytes_text(total: float) -> str:
     """Decimal units: Bytes, kiloBytes, MegaBytes, GigaBytes."""
     if total < 1000:
         return f"{int(total)} Bytes"
-    if total < 1000 ** 2:
+    if total < 1000**2:
         return "%.2f kiloBytes" % (total / 1000)
-    if total < 1000 ** 3:
-        return "%.2f MegaBytes" % (total / 1000 ** 2)
-    return "%.2f GigaBytes" % (total / 1000 ** 3)
+    if total < 1000**3:
+        return "%.2f MegaBytes" % (total / 1000**2)
+    return "%.2f GigaBytes" % (total / 1000**3)
 
 
 @dataclass(frozen=True)
 class Figures:
     """Values and statistics of one (series, type) panel."""
+
     data_type: str
     points: tuple[tuple[int, float], ...]
     maximum: float
     mean: float
     minimum: float
-    side_max: float | None          # None: no entry, or 0 (shown as empty texts)
+    side_max: float | None  # None: no entry, or 0 (shown as empty texts)
     side_time: int | None
     side_file: str
     nb_files: int
     over_max_latency: int = 0
-    total: float = 0.0              # bytes or errors
+    total: float = 0.0  # bytes or errors
     max_latency: float = 15
 
     @property
@@ -106,30 +109,41 @@ def panel_figures(buckets: list[Bucket], data_type: str, max_latency: float = 15
                 best, best_time = b.nb_files, b.start
     if best is None or best == 0:
         best, best_time, best_file = None, None, ""
-    return Figures(data_type, points,
-                   maximum=max(values) if values else 0.0,
-                   mean=sum(values) / count if count else 0.0,
-                   minimum=min(values) if values else 0.0,
-                   side_max=best, side_time=best_time, side_file=best_file or "",
-                   nb_files=nb_files, over_max_latency=over, total=total,
-                   max_latency=max_latency)
+    return Figures(
+        data_type,
+        points,
+        maximum=max(values) if values else 0.0,
+        mean=sum(values) / count if count else 0.0,
+        minimum=min(values) if values else 0.0,
+        side_max=best,
+        side_time=best_time,
+        side_file=best_file or "",
+        nb_files=nb_files,
+        over_max_latency=over,
+        total=total,
+        max_latency=max_latency,
+    )
 
 
 # -- texts (§1.6, §6) ---------------------------------------------------------------------------
 
+
 def title_lines(fig: Figures, entity: str, span: int, end: int, language: str) -> tuple[str, ...]:
     words = TEXT[language]
     name = type_word(fig.data_type, language)
-    first = words["title"].format(type=name[:1].upper() + name[1:], entity=entity, span=span,
-                                  end=timeutil.iso(end))
+    first = words["title"].format(
+        type=name[:1].upper() + name[1:], entity=entity, span=span, end=timeutil.iso(end)
+    )
     if fig.data_type == "latency":
         explain = words["explain_latency"]
-        stats = words["stats"].format(max="%.2f" % fig.maximum, mean="%3.2f" % fig.mean,
-                                      min="%.2f" % fig.minimum)
+        stats = words["stats"].format(
+            max="%.2f" % fig.maximum, mean="%3.2f" % fig.mean, min="%.2f" % fig.minimum
+        )
     else:
         explain = words["explain_totals"]
-        stats = words["stats"].format(max=int(fig.maximum), mean="%3.2f" % fig.mean,
-                                      min=int(fig.minimum))
+        stats = words["stats"].format(
+            max=int(fig.maximum), mean="%3.2f" % fig.mean, min=int(fig.minimum)
+        )
     return (first, explain, "", stats)
 
 
@@ -141,13 +155,16 @@ def _side(fig: Figures) -> tuple[str, str, str]:
     return py2_str(fig.side_max), when, fig.side_file
 
 
-def side_lines(fig: Figures, kind: str, entity: str, machines, products: str,
-               language: str) -> tuple[tuple[int, str], ...]:
+def side_lines(
+    fig: Figures, kind: str, entity: str, machines, products: str, language: str
+) -> tuple[tuple[int, str], ...]:
     """The text block at the right of a panel: (line index, text)."""
     words = TEXT[language]
-    lines = [words["kind"][kind] + " : " + entity,
-             words["machines"].format(", ".join(machines)),
-             words["products"].format(products.ljust(PRODUCTS_WIDTH))]
+    lines = [
+        words["kind"][kind] + " : " + entity,
+        words["machines"].format(", ".join(machines)),
+        words["products"].format(products.ljust(PRODUCTS_WIDTH)),
+    ]
     value, when, name = _side(fig)
     indexed: list[tuple[int, str]] = list(enumerate(lines))
     if fig.data_type == "latency":
@@ -157,24 +174,36 @@ def side_lines(fig: Figures, kind: str, entity: str, machines, products: str,
             indexed.append((5, words["lat_file"] + name))
         else:
             indexed += [(5, words["lat_file"]), (6, name)]
-        indexed += [(7, words["files"].format(fig.nb_files)),
-                    (8, words["over"].format(thr=threshold, n=fig.over_max_latency)),
-                    (9, words["ratio"].format(thr=threshold, ratio="%3.2f" % fig.ratio))]
+        indexed += [
+            (7, words["files"].format(fig.nb_files)),
+            (8, words["over"].format(thr=threshold, n=fig.over_max_latency)),
+            (9, words["ratio"].format(thr=threshold, ratio="%3.2f" % fig.ratio)),
+        ]
     elif fig.data_type == "bytecount":
         rest = []
         if len(name) <= BYTECOUNT_FILE_WIDTH:
             rest.append(words["big_file"] + name)
         else:
             rest += [words["big_file"], name]
-        rest += [words["big_size"].format(value), words["big_time"].format(when),
-                 words["files"].format(fig.nb_files), words["bytes"].format(bytes_text(fig.total))]
+        rest += [
+            words["big_size"].format(value),
+            words["big_time"].format(when),
+            words["files"].format(fig.nb_files),
+            words["bytes"].format(bytes_text(fig.total)),
+        ]
         indexed += [(3 + k, text) for k, text in enumerate(rest)]
     elif fig.data_type == "errors":
-        indexed += [(3, words["err_max"].format(value)), (4, words["max_time"].format(when)),
-                    (5, words["errors"].format("%.f" % fig.total))]
+        indexed += [
+            (3, words["err_max"].format(value)),
+            (4, words["max_time"].format(when)),
+            (5, words["errors"].format("%.f" % fig.total)),
+        ]
     else:
-        indexed += [(3, words["files_max"].format(value)), (4, words["max_time"].format(when)),
-                    (5, words["files_total"].format(fig.nb_files))]
+        indexed += [
+            (3, words["files_max"].format(value)),
+            (4, words["max_time"].format(when)),
+            (5, words["files_total"].format(fig.nb_files)),
+        ]
     return tuple(indexed)
 
 
@@ -193,21 +222,25 @@ def picture(request: GraphicRequest, series: list[Series]) -> script.Picture:
     products = ALL[language] if request.all_products else request.products[0]
     panels = []
     for one in series:
-        title_entity = request.group or one.clients[0]          # B-07 kept: first client only
+        title_entity = request.group or one.clients[0]  # B-07 kept: first client only
         label_entity = request.group or ", ".join(one.clients)
         for data_type in request.types:
             fig = panel_figures(one.buckets, data_type, one.max_latency)
             set_format = None
-            if fig.side_max is not None:    # else the previous panel's format stays (§1.6)
+            if fig.side_max is not None:  # else the previous panel's format stays (§1.6)
                 set_format = "%7.2f" if fig.maximum < 5 else "%7.0f"
-            panels.append(script.Panel(
-                line_type=LINE_TYPES[data_type],
-                ylabel=TEXT[language]["ylabel"][data_type],
-                title=title_lines(fig, title_entity, request.span, request.end, language),
-                labels=side_lines(fig, kind, label_entity, request.machines, products, language),
-                points=fig.points,
-                y_format=set_format))
-    return script.Picture(tuple(panels), TEXT[language]["xlabel"],
-                          xtics(request.start, request.end))
-
-
+            panels.append(
+                script.Panel(
+                    line_type=LINE_TYPES[data_type],
+                    ylabel=TEXT[language]["ylabel"][data_type],
+                    title=title_lines(fig, title_entity, request.span, request.end, language),
+                    labels=side_lines(
+                        fig, kind, label_entity, request.machines, products, language
+                    ),
+                    points=fig.points,
+                    y_format=set_format,
+                )
+            )
+    return script.Picture(
+        tuple(panels), TEXT[language]["xlabel"], xtics(request.start, request.end)
+    )

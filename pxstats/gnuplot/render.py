@@ -23,10 +23,10 @@ from pxstats.util import atomic
 
 log = logging.getLogger(__name__)
 
-TIMEOUT = 60.0                  # seconds allowed to one gnuplot run
+TIMEOUT = 60.0  # seconds allowed to one gnuplot run
 TEMP_PREFIX = ".gnuplot-"
 TEMP_SUFFIX = ".tmp"
-STALE_AFTER = 600               # a private folder older than this was left by a killed run
+STALE_AFTER = 600  # a private folder older than this was left by a killed run
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 
@@ -45,8 +45,15 @@ def command() -> list[str]:
 def run(program: bytes, cwd: Path, timeout: float = TIMEOUT) -> subprocess.CompletedProcess:
     """The one call to gnuplot: `program` on stdin, inside `cwd`, no shell."""
     env = {"PATH": "/usr/bin:/bin", "LC_ALL": "C", "HOME": str(cwd)}
-    return subprocess.run(command(), input=program, cwd=cwd, env=env, capture_output=True,
-                          timeout=timeout, check=False)
+    return subprocess.run(
+        command(),
+        input=program,
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        timeout=timeout,
+        check=False,
+    )
 
 
 def png_size(path: Path | str) -> tuple[int, int]:
@@ -68,8 +75,13 @@ def error_line(stderr: bytes) -> str:
     return (lines[-1] if lines else "no message")[:300]
 
 
-def render(program: str | bytes, destination: Path | str, *, timeout: float = TIMEOUT,
-           size: tuple[int, int] | None = None) -> Path:
+def render(
+    program: str | bytes,
+    destination: Path | str,
+    *,
+    timeout: float = TIMEOUT,
+    size: tuple[int, int] | None = None,
+) -> Path:
     """Draw `program` (which writes script.OUTPUT_NAME) and atomically install the PNG as
     `destination`. `size`, when given, is checked against the PNG header."""
     destination = Path(destination)
@@ -83,23 +95,29 @@ def render(program: str | bytes, destination: Path | str, *, timeout: float = TI
         try:
             done = run(program, work, timeout)
         except subprocess.TimeoutExpired:
-            raise GnuplotError(f"gnuplot did not finish within {timeout:g} s "
-                               f"drawing {destination.name}") from None
+            raise GnuplotError(
+                f"gnuplot did not finish within {timeout:g} s drawing {destination.name}"
+            ) from None
         except OSError as exc:
             raise GnuplotError(f"cannot run gnuplot: {exc.strerror or exc}") from None
         if done.stderr:
-            log.debug("gnuplot said for %s: %s", destination.name,
-                      done.stderr.decode("latin-1", errors="replace").strip())
+            log.debug(
+                "gnuplot said for %s: %s",
+                destination.name,
+                done.stderr.decode("latin-1", errors="replace").strip(),
+            )
         if done.returncode != 0:
-            raise GnuplotError(f"gnuplot failed (status {done.returncode}): "
-                               f"{error_line(done.stderr)}")
+            raise GnuplotError(
+                f"gnuplot failed (status {done.returncode}): {error_line(done.stderr)}"
+            )
         produced = work / script.OUTPUT_NAME
         if not produced.is_file() or produced.stat().st_size == 0:
             raise GnuplotError(f"gnuplot wrote no image for {destination.name}")
         actual = png_size(produced)
         if size is not None and tuple(size) != actual:
-            raise GnuplotError(f"gnuplot drew {actual[0]}x{actual[1]} pixels instead of "
-                               f"{size[0]}x{size[1]}")
+            raise GnuplotError(
+                f"gnuplot drew {actual[0]}x{actual[1]} pixels instead of {size[0]}x{size[1]}"
+            )
         atomic.commit_temp(str(produced), destination, stale_after=atomic.COPY_TEMP_MAX_AGE)
     finally:
         shutil.rmtree(work, ignore_errors=True)

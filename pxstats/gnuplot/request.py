@@ -18,24 +18,28 @@ from pxstats.paths import NAME_MAX, StatsPaths, check_name, safe_component
 from pxstats.util import timeutil
 
 # Valid types per file type, in the order *All* stands for (spec §1.2 step 5).
-TYPES = {"tx": ("errors", "filecount", "bytecount", "latency"),
-         "rx": ("errors", "filecount", "bytecount")}
+TYPES = {
+    "tx": ("errors", "filecount", "bytecount", "latency"),
+    "rx": ("errors", "filecount", "bytecount"),
+}
 LINE_TYPES = {"latency": 1, "bytecount": 2, "filecount": 3, "errors": 4}
 COLUMBO = "columbo"
 
 
-# -- the request ------------------------------------------------------------------------------------
+# -- the request -----------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class GraphicRequest:
     """What to draw. `types` are the English keys in drawing order (first = bottom panel);
     `end` is rounded down to the hour."""
+
     clients: tuple[str, ...]
     machines: tuple[str, ...]
     end: int
     span: int = 12
     file_type: str = "tx"
-    types: tuple[str, ...] | None = None            # None: every type of the file type
+    types: tuple[str, ...] | None = None  # None: every type of the file type
     products: tuple[str, ...] = ("All",)
     group: str = ""
     combine: bool = False
@@ -53,8 +57,10 @@ class GraphicRequest:
         set_(self, "types", tuple(self.types) if self.types else TYPES[self.file_type])
         bad = [t for t in self.types if t not in TYPES[self.file_type]]
         if bad:
-            raise ValueError(f"with {self.file_type} the data types are "
-                             f"{', '.join(TYPES[self.file_type])}, not {', '.join(bad)}")
+            raise ValueError(
+                f"with {self.file_type} the data types are "
+                f"{', '.join(TYPES[self.file_type])}, not {', '.join(bad)}"
+            )
         if self.language not in i18n.LANGUAGES:
             raise ValueError(f"language must be en or fr, not {self.language!r}")
         if not isinstance(self.span, int) or self.span < 1:
@@ -63,8 +69,11 @@ class GraphicRequest:
             raise ValueError("at least one client and one machine are needed")
         if self.group and not self.combine:
             raise ValueError("a group name needs combined clients")
-        for kind, names in (("client", self.clients), ("machine", self.machines),
-                            ("group", (self.group,) if self.group else ())):
+        for kind, names in (
+            ("client", self.clients),
+            ("machine", self.machines),
+            ("group", (self.group,) if self.group else ()),
+        ):
             for name in names:
                 check_text(kind, name)
                 check_name(kind, name)
@@ -105,6 +114,7 @@ def check_text(kind: str, name: str) -> str:
 
 # -- names (§1.7) -------------------------------------------------------------------------------
 
+
 def _strip(text: str) -> str:
     """The original deleted '[', ']', quotes and blanks from names (now only from names)."""
     for ch in "[] '":
@@ -123,7 +133,7 @@ def _shorten(text: str, limit: int) -> str:
     if len(data) <= limit:
         return text
     digest = hashlib.sha1(data).hexdigest()[:8]
-    return data[:max(limit - 9, 0)].decode(errors="ignore") + "~" + digest
+    return data[: max(limit - 9, 0)].decode(errors="ignore") + "~" + digest
 
 
 def file_name(request: GraphicRequest) -> str:
@@ -134,18 +144,20 @@ def file_name(request: GraphicRequest) -> str:
     parts = {
         "entity": _strip(request.entity),
         "machines": _strip(",".join(request.machines)),
-        "products": ALL[language] if request.all_products
-        else _strip("_".join(request.products)),
+        "products": ALL[language] if request.all_products else _strip("_".join(request.products)),
     }
-    common = dict(ft=request.file_type,
-                  date=timeutil.iso(request.end).replace("-", "").replace(" ", "_"),
-                  types=",".join(type_word(t, language) for t in request.types),
-                  span=request.span)
+    common = dict(
+        ft=request.file_type,
+        date=timeutil.iso(request.end).replace("-", "").replace(" ", "_"),
+        types=",".join(type_word(t, language) for t in request.types),
+        span=request.span,
+    )
     name = words["file_name"].format(**common, **parts)
     if len(name.encode()) <= NAME_MAX:
         return name
-    room = NAME_MAX - len(words["file_name"].format(**common, entity="", machines="",
-                                                    products="").encode())
+    room = NAME_MAX - len(
+        words["file_name"].format(**common, entity="", machines="", products="").encode()
+    )
     for left, key in enumerate(sorted(parts, key=lambda k: len(parts[k].encode())), start=0):
         share = room // (3 - left)
         parts[key] = _shorten(parts[key], share)
@@ -156,23 +168,27 @@ def file_name(request: GraphicRequest) -> str:
 def image_path(paths: StatsPaths, request: GraphicRequest) -> Path:
     """graphics/others/gnuplot/<entity, first 50 characters>/<file_name> (fr: autres)."""
     folder = _folder(request.entity[:50])
-    return (paths.graphics / TEXT[request.language]["others"] / "gnuplot" / folder
-            / file_name(request))
+    return (
+        paths.graphics / TEXT[request.language]["others"] / "gnuplot" / folder / file_name(request)
+    )
 
 
 def archive_path(paths: StatsPaths, request: GraphicRequest) -> Path:
     """webGraphics/archives/daily/<ft>/<name>/<YYYY>/<Month>/<DD>.png of end - 60 s."""
     tm = time.gmtime(request.end - 60)
     language = request.language
-    return (paths.graphics_archives / TEXT[language]["daily"] / request.file_type
-            / safe_component(_folder(request.entity)) / f"{tm.tm_year:04d}"
-            / i18n.MONTHS[language][tm.tm_mon - 1] / f"{tm.tm_mday:02d}.png")
+    return (
+        paths.graphics_archives
+        / TEXT[language]["daily"]
+        / request.file_type
+        / safe_component(_folder(request.entity))
+        / f"{tm.tm_year:04d}"
+        / i18n.MONTHS[language][tm.tm_mon - 1]
+        / f"{tm.tm_mday:02d}.png"
+    )
 
 
 def columbo_path(paths: StatsPaths, request: GraphicRequest) -> Path:
     """webGraphics/columbo/<name>_<language>.png: always the latest graphic."""
     name = _folder(request.entity)
-    return (paths.web_graphics / COLUMBO
-            / safe_component(f"{name}_{request.language}.png"))
-
-
+    return paths.web_graphics / COLUMBO / safe_component(f"{name}_{request.language}.png")

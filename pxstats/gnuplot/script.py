@@ -17,14 +17,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-WIDTH = 1280                     # pixels
-SCREEN_HEIGHT = 768              # the original's unscaled screen
-BAND = 0.40                      # height of one panel band, in original screen units
-PLOT_WIDTH = 0.545               # plot rectangle width, also the x of the text block
+WIDTH = 1280  # pixels
+SCREEN_HEIGHT = 768  # the original's unscaled screen
+BAND = 0.40  # height of one panel band, in original screen units
+PLOT_WIDTH = 0.545  # plot rectangle width, also the x of the text block
 PLOT_HEIGHT = 0.37
-TEXT_TOP = 0.26                  # first text line, above the band's bottom
+TEXT_TOP = 0.26  # first text line, above the band's bottom
 TEXT_PITCH = 0.02
-OUTPUT_NAME = "graphic.png"      # relative: render runs gnuplot inside a private folder
+OUTPUT_NAME = "graphic.png"  # relative: render runs gnuplot inside a private folder
 INITIAL_Y_FORMAT = "%10.0f"
 
 COLOURS = {1: "#ff0000", 2: "#4169e1", 3: "#228b22", 4: "#a020f0"}  # line types 1-4
@@ -35,8 +35,11 @@ GRID = "#404040"
 
 def _drawable() -> frozenset:
     """Printable ASCII plus the Latin-1 letters that the ISO-8859-2 glyph table draws alike."""
-    same = {chr(b) for b in range(0xA0, 0x100)
-            if bytes([b]).decode("latin-1") == bytes([b]).decode("iso8859_2")}
+    same = {
+        chr(b)
+        for b in range(0xA0, 0x100)
+        if bytes([b]).decode("latin-1") == bytes([b]).decode("iso8859_2")
+    }
     return frozenset({chr(c) for c in range(0x20, 0x7F)} | same)
 
 
@@ -65,20 +68,22 @@ def height(panels: int) -> int:
 @dataclass(frozen=True)
 class Panel:
     """One band: its impulses, axis label, title lines and right-hand text lines."""
-    line_type: int                                  # 1 latency, 2 bytecount, 3 filecount, 4 errors
+
+    line_type: int  # 1 latency, 2 bytecount, 3 filecount, 4 errors
     ylabel: str
-    title: tuple[str, ...]                          # lines, top to bottom
-    labels: tuple[tuple[int, str], ...]             # (line index i, text)
-    points: tuple[tuple[int, float], ...]           # (epoch second, value)
-    y_format: str | None = None                     # set before this panel when given
+    title: tuple[str, ...]  # lines, top to bottom
+    labels: tuple[tuple[int, str], ...]  # (line index i, text)
+    points: tuple[tuple[int, float], ...]  # (epoch second, value)
+    y_format: str | None = None  # set before this panel when given
 
 
 @dataclass(frozen=True)
 class Picture:
     """Panels drawn in order, panel 0 in the bottom band."""
+
     panels: tuple[Panel, ...]
     xlabel: str
-    xtics: tuple[tuple[str, int], ...]              # (label, epoch second)
+    xtics: tuple[tuple[str, int], ...]  # (label, epoch second)
     xrange: tuple[int, int] | None = None
 
     @property
@@ -103,7 +108,7 @@ def program(picture: Picture) -> str:
     if not picture.panels:
         raise ValueError("a picture needs at least one panel")
     n_panels = len(picture.panels)
-    scale = BAND * n_panels                 # the old `set size 1.0, S` canvas scaling
+    scale = BAND * n_panels  # the old `set size 1.0, S` canvas scaling
     width, pixels = picture.size
     out = [
         f"set terminal png medium size {width},{pixels} background {quote(BACKGROUND)} noenhanced",

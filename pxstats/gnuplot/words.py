@@ -3,10 +3,15 @@ titles, labels, the statistics block and the file name pattern."""
 
 TEXT = {
     "en": {
-        "others": "others", "daily": "daily",
+        "others": "others",
+        "daily": "daily",
         "xlabel": "time (hours)",
-        "ylabel": {"latency": "latency (seconds)", "bytecount": "Bytes/Minute",
-                   "errors": "Errors/Minute", "filecount": "Files/Minute"},
+        "ylabel": {
+            "latency": "latency (seconds)",
+            "bytecount": "Bytes/Minute",
+            "errors": "Errors/Minute",
+            "filecount": "Files/Minute",
+        },
         "title": "{type} for {entity} for a span of {span} hours ending at {end}",
         "explain_latency": "With values rounded for every minutes.",
         "explain_totals": "With the total value of every minutes.",
@@ -29,13 +34,19 @@ TEXT = {
         "errors": "# of errors : {}",
         "files_max": "Max files/minute : {}",
         "files_total": "# of files : {}",
-        "file_name": "{ft}_{entity}_{date}_{types}_{span}hours_on_{machines}_for_{products}_products.png",
+        "file_name": "{ft}_{entity}_{date}_{types}_{span}hours_on_{machines}"
+        "_for_{products}_products.png",
     },
     "fr": {
-        "others": "autres", "daily": "journalier",
+        "others": "autres",
+        "daily": "journalier",
         "xlabel": "temps(en heures)",
-        "ylabel": {"latency": "latence(en secondes)", "bytecount": "Bytes/Minute",
-                   "errors": "Erreurs/Minute", "filecount": "Fichiers/Minute"},
+        "ylabel": {
+            "latency": "latence(en secondes)",
+            "bytecount": "Bytes/Minute",
+            "errors": "Erreurs/Minute",
+            "filecount": "Fichiers/Minute",
+        },
         "title": "{type} pour {entity} pour une durée de {span} heures se terminant le {end}",
         "explain_latency": "Avec des valeurs arrondies pour chaques minutes.",
         "explain_totals": "Avec les valeurs totales de chaques minutes.",
@@ -59,6 +70,6 @@ TEXT = {
         "files_max": "Maximum de fichiers/minute : {}",
         "files_total": "# de fichiers : {}",
         "file_name": "{ft}_{entity}_{date}_{types}_{span}heures_sur_{machines}"
-                     "_pour_les_produits_{products}.png",
+        "_pour_les_produits_{products}.png",
     },
 }

@@ -68,8 +68,9 @@ class Bucket:
             selected = None  # every row
         else:
             compiled = [_build_pattern(p) for p in patterns]
-            selected = [any(fnmatch.fnmatchcase(product, p) for p in compiled)
-                        for product in self.products]
+            selected = [
+                any(fnmatch.fnmatchcase(product, p) for p in compiled) for product in self.products
+            ]
         error_column = self.values.get("errors") if "errors" in stats_types else None
         if error_column is not None and any(error_column):
             keep = [not e for e in error_column]
@@ -170,9 +171,18 @@ def is_interesting_product(product: str, patterns) -> bool:
 class FileStatsCollector:
     """The rows and statistics of one period, cut into buckets of `interval` seconds."""
 
-    def __init__(self, file_type: str, start: int, end: int | None = None, *,
-                 stats_types=None, interval: int = 60, total_width: int = 3600,
-                 max_latency: int = DEFAULT_MAX_LATENCY, buckets: list | None = None):
+    def __init__(
+        self,
+        file_type: str,
+        start: int,
+        end: int | None = None,
+        *,
+        stats_types=None,
+        interval: int = 60,
+        total_width: int = 3600,
+        max_latency: int = DEFAULT_MAX_LATENCY,
+        buckets: list | None = None,
+    ):
         """`buckets`: existing buckets of exactly this layout (a merge of loaded hours),
         taken as they are instead of empty ones."""
         if file_type not in STATS_BY_FILE_TYPE:
@@ -190,8 +200,9 @@ class FileStatsCollector:
         self.log_files: list[str] = []
         if buckets is None:
             bounds = [start] + timeutil.separators(start, total_width, interval)
-            buckets = [Bucket(bounds[i], bounds[i + 1], self.stats_types)
-                       for i in range(len(bounds) - 1)]
+            buckets = [
+                Bucket(bounds[i], bounds[i + 1], self.stats_types) for i in range(len(bounds) - 1)
+            ]
         self.buckets = buckets
         self.first_filled = 0
         self.last_filled = 0
@@ -219,23 +230,27 @@ class FileStatsCollector:
         chunks of int64 rows the scanner added to these buckets (fastscan.scan_buffer),
         which spares converting the Python lists; ignored unless they match them."""
         if _matches_everything(patterns) and _compute_all(
-                self.buckets, self.stats_types, self.max_latency, _joined(columns)):
+            self.buckets, self.stats_types, self.max_latency, _joined(columns)
+        ):
             return
         for bucket in self.buckets:
             bucket.compute(self.stats_types, self.max_latency, patterns)
 
     def same_layout(self, other: "FileStatsCollector") -> bool:
         """True when `other` can be merged into this one bucket by bucket."""
-        return (self.start == other.start and self.interval == other.interval
-                and self.total_width == other.total_width
-                and len(self.buckets) == len(other.buckets)
-                and set(self.stats_types) == set(other.stats_types))
+        return (
+            self.start == other.start
+            and self.interval == other.interval
+            and self.total_width == other.total_width
+            and len(self.buckets) == len(other.buckets)
+            and set(self.stats_types) == set(other.stats_types)
+        )
 
 
 # ---------------------------------------------------------------------------------------
 # Columnar statistics of every bucket of a collector (no product filter)
 
-_EXACT = 1 << 53   # below this every sum, and every sum of two, is exact in int64 and float64
+_EXACT = 1 << 53  # below this every sum, and every sum of two, is exact in int64 and float64
 
 
 def _column(buckets, stat, rows: int):
@@ -264,10 +279,10 @@ def _sorted_runs(values, segment, count: int):
     the position where its run of equal (segment, value) starts. `segment` is ascending."""
     low = int(values.min())
     span = int(values.max()) - low + 1
-    if span * count < 1 << 62:   # one integer key: much faster than lexsort
+    if span * count < 1 << 62:  # one integer key: much faster than lexsort
         key = segment * span + (values - low)
         if span * count <= 1 << 16:
-            key = key.astype(np.uint16)       # stable sort of 16-bit keys is a radix sort
+            key = key.astype(np.uint16)  # stable sort of 16-bit keys is a radix sort
         order = np.argsort(key, kind="stable")
         key = key[order]
         change = key[1:] != key[:-1]
@@ -332,9 +347,9 @@ def _compute_all(buckets, stats_types, max_latency, given=None) -> bool:
     position = np.arange(rows)
     columns = {}
     if given is not None and (
-            len(given["slots"]) != rows
-            or np.bincount(given["slots"], minlength=nb).tolist() != sizes):
-        given = None   # not the rows of these buckets
+        len(given["slots"]) != rows or np.bincount(given["slots"], minlength=nb).tolist() != sizes
+    ):
+        given = None  # not the rows of these buckets
     for stat in dict.fromkeys([*stats_types, *(["latency"] if has_latency else [])]):
         if given is not None and stat in given:
             columns[stat] = _checked(given[stat], rows)
@@ -374,7 +389,7 @@ def _compute_all(buckets, stats_types, max_latency, given=None) -> bool:
         lows = highs = median_lo = median_hi = [-1] * nb
         if len(values):
             order, run_start = _sorted_runs(values, chosen_segment, nb)
-            ascending = np.append(chosen[order], -1)       # -1: "no row"
+            ascending = np.append(chosen[order], -1)  # -1: "no row"
             middle = np.where(filled, first + counts_array // 2, -1)
             median_hi = ascending[middle].tolist()
             median_lo = ascending[np.where(filled, middle - 1, -1)].tolist()
@@ -385,12 +400,15 @@ def _compute_all(buckets, stats_types, max_latency, given=None) -> bool:
             highs = ascending[np.where(filled, run_start[ends], -1)].tolist()
         flat = _flat(buckets, stat, 0)
         totals = sums.tolist()
-        results["totals"].append(sums.astype(np.float64).tolist())      # exact: < 2**53
-        quotients = (sums / np.maximum(counts_array, 1)).tolist()      # int/int, rounded once
+        results["totals"].append(sums.astype(np.float64).tolist())  # exact: < 2**53
+        quotients = (sums / np.maximum(counts_array, 1)).tolist()  # int/int, rounded once
         results["means"].append([q if c else 0 for q, c in zip(quotients, counts)])
-        results["medians"].append([
-            flat[h] if c & 1 else ((flat[lo] + flat[h]) / 2 if c else 0)
-            for c, lo, h in zip(counts, median_lo, median_hi)])
+        results["medians"].append(
+            [
+                flat[h] if c & 1 else ((flat[lo] + flat[h]) / 2 if c else 0)
+                for c, lo, h in zip(counts, median_lo, median_hi)
+            ]
+        )
         if stat == "errors":
             ones = np.flatnonzero(column == 1)
             last_one = np.full(nb, -1, np.int64)
@@ -400,7 +418,7 @@ def _compute_all(buckets, stats_types, max_latency, given=None) -> bool:
                 tail[:-1] = seg[1:] != seg[:-1]
                 last_one[seg[tail]] = ones[tail]
             if (last_one[sums != 0] < 0).any():
-                return False   # a total without a 1 in the column: the reference raises
+                return False  # a total without a 1 in the column: the reference raises
             last_one[sums == 0] = -1
             moments = list(map(flat_times.__getitem__, last_one.tolist()))
             results["minimums"].append(totals)
@@ -422,8 +440,9 @@ def _compute_all(buckets, stats_types, max_latency, given=None) -> bool:
         bucket.nb_files = count
         bucket.files_over_max_latency = late
     for index, stat in enumerate(stats_types):
-        for (bucket, total, mean, median, low, high, file_low, time_low, file_high,
-             time_high) in zip(buckets, *(results[name][index] for name in _RESULT_DICTS)):
+        for bucket, total, mean, median, low, high, file_low, time_low, file_high, time_high in zip(
+            buckets, *(results[name][index] for name in _RESULT_DICTS)
+        ):
             bucket.totals[stat] = total
             bucket.means[stat] = mean
             bucket.medians[stat] = median
@@ -450,8 +469,17 @@ def _flat(buckets, name: str, last):
     return flat
 
 
-_RESULT_DICTS = ("totals", "means", "medians", "minimums", "maximums", "files_where_min",
-                 "times_where_min", "files_where_max", "times_where_max")
+_RESULT_DICTS = (
+    "totals",
+    "means",
+    "medians",
+    "minimums",
+    "maximums",
+    "files_where_min",
+    "times_where_min",
+    "files_where_max",
+    "times_where_max",
+)
 
 
 # The stored pickle format names these classes `pxstats.collector.<class>` (every pickle

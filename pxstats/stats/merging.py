@@ -21,10 +21,10 @@ import os
 from pathlib import Path
 from typing import Iterable
 
-from pxstats.util import atomic, timeutil
-from pxstats.stats.collector import STATS_BY_FILE_TYPE, Bucket, FileStatsCollector
 from pxstats.paths import StatsPaths, combined_name
+from pxstats.stats.collector import STATS_BY_FILE_TYPE, Bucket, FileStatsCollector
 from pxstats.store import pickles
+from pxstats.util import atomic, timeutil
 
 log = logging.getLogger(__name__)
 
@@ -33,8 +33,14 @@ HOUR = timeutil.HOUR
 
 # -- one hour, several pickles ------------------------------------------------------------------
 
-def merge_same_hour(paths_list: Iterable[Path | str], hour: int, file_type: str,
-                    stats_types=None, interval: int | None = 60) -> FileStatsCollector:
+
+def merge_same_hour(
+    paths_list: Iterable[Path | str],
+    hour: int,
+    file_type: str,
+    stats_types=None,
+    interval: int | None = 60,
+) -> FileStatsCollector:
     """Rows of the pickles of one hour, concatenated bucket by bucket in the given order.
 
     A missing pickle contributes nothing (an empty hour of the right type). A pickle that
@@ -51,12 +57,22 @@ def merge_same_hour(paths_list: Iterable[Path | str], hour: int, file_type: str,
             continue
         # The first usable pickle fixes max latency (and, when not given, stats/interval).
         candidate = result or _empty_hour(
-            file_type, hour, stats_types or part.stats_types, interval or part.interval,
-            part.max_latency)
+            file_type,
+            hour,
+            stats_types or part.stats_types,
+            interval or part.interval,
+            part.max_latency,
+        )
         if part.file_type != file_type or not candidate.same_layout(part):
-            log.error("Pickle %s has a different layout (%s, start %s, interval %s, "
-                      "statistics %s); it was not merged.", path, part.file_type,
-                      timeutil.iso(part.start), part.interval, part.stats_types)
+            log.error(
+                "Pickle %s has a different layout (%s, start %s, interval %s, "
+                "statistics %s); it was not merged.",
+                path,
+                part.file_type,
+                timeutil.iso(part.start),
+                part.interval,
+                part.stats_types,
+            )
             continue
         if result is None:
             result = candidate
@@ -66,19 +82,22 @@ def merge_same_hour(paths_list: Iterable[Path | str], hour: int, file_type: str,
             mine.extend(theirs)  # copies the rows; `part` is left untouched
         log_files.extend(f for f in part.log_files if f not in log_files)
     if result is None:
-        result = _empty_hour(file_type, hour, stats_types or STATS_BY_FILE_TYPE[file_type],
-                             interval or 60)
+        result = _empty_hour(
+            file_type, hour, stats_types or STATS_BY_FILE_TYPE[file_type], interval or 60
+        )
     result.log_files = log_files
     result.compute_statistics()
     result.note_filled()
     return result
 
 
-def _empty_hour(file_type: str, hour: int, stats_types, interval: int,
-                max_latency: int | None = None) -> FileStatsCollector:
+def _empty_hour(
+    file_type: str, hour: int, stats_types, interval: int, max_latency: int | None = None
+) -> FileStatsCollector:
     extra = {} if max_latency is None else {"max_latency": max_latency}
-    return FileStatsCollector(file_type, hour, stats_types=list(stats_types),
-                              interval=interval, total_width=HOUR, **extra)
+    return FileStatsCollector(
+        file_type, hour, stats_types=list(stats_types), interval=interval, total_width=HOUR, **extra
+    )
 
 
 def _load_part(path: Path) -> FileStatsCollector | None:
@@ -95,6 +114,7 @@ def _load_part(path: Path) -> FileStatsCollector | None:
 
 # -- consecutive hours --------------------------------------------------------------------------
 
+
 def hours_covering(start: int, end: int) -> list[int]:
     """Starts of the consecutive hours covering [hourStart(start), end); at least one."""
     first = timeutil.hour_start(start)
@@ -102,8 +122,17 @@ def hours_covering(start: int, end: int) -> list[int]:
     return [first + k * HOUR for k in range(count)]
 
 
-def merge_hours(paths: StatsPaths, start: int, end: int, name: str, machines_name: str,
-                file_type: str, *, merged: bool = False, group: bool = False) -> FileStatsCollector:
+def merge_hours(
+    paths: StatsPaths,
+    start: int,
+    end: int,
+    name: str,
+    machines_name: str,
+    file_type: str,
+    *,
+    merged: bool = False,
+    group: bool = False,
+) -> FileStatsCollector:
     """The hourly pickles of (name, machines_name) covering [hourStart(start), end), end to end.
 
     Read from the hourly tree, or from the merged tree when `merged`. Statistics are taken
@@ -114,13 +143,22 @@ def merge_hours(paths: StatsPaths, start: int, end: int, name: str, machines_nam
     chunks: list[list | None] = []
     layout: FileStatsCollector | None = None  # first usable hour: stats, interval, max latency
     for hour in hours:
-        path = (paths.merged_pickle(name, hour, file_type, machines_name, group) if merged
-                else paths.hourly_pickle(name, hour, file_type, machines_name))
+        path = (
+            paths.merged_pickle(name, hour, file_type, machines_name, group)
+            if merged
+            else paths.hourly_pickle(name, hour, file_type, machines_name)
+        )
         part = _load_part(path)
         if part is not None and not _fits_hour(part, hour, file_type, layout):
-            log.error("Pickle %s does not fit the range (%s, start %s, interval %s, "
-                      "statistics %s); its hour is left empty.", path, part.file_type,
-                      timeutil.iso(part.start), part.interval, part.stats_types)
+            log.error(
+                "Pickle %s does not fit the range (%s, start %s, interval %s, "
+                "statistics %s); its hour is left empty.",
+                path,
+                part.file_type,
+                timeutil.iso(part.start),
+                part.interval,
+                part.stats_types,
+            )
             part = None
         if part is not None and layout is None:
             layout = part
@@ -131,27 +169,42 @@ def merge_hours(paths: StatsPaths, start: int, end: int, name: str, machines_nam
     interval = layout.interval if layout else 60
     buckets = []
     for hour, chunk in zip(hours, chunks):
-        buckets.extend(chunk if chunk is not None
-                       else _zeroed_hour(file_type, hour, stats_types, interval).buckets)
+        buckets.extend(
+            chunk
+            if chunk is not None
+            else _zeroed_hour(file_type, hour, stats_types, interval).buckets
+        )
 
     extra = {"max_latency": layout.max_latency} if layout else {}
-    result = FileStatsCollector(file_type, hours[0], end, stats_types=stats_types,
-                                interval=interval, total_width=len(hours) * HOUR,
-                                buckets=buckets, **extra)  # whole hours: widths match
+    result = FileStatsCollector(
+        file_type,
+        hours[0],
+        end,
+        stats_types=stats_types,
+        interval=interval,
+        total_width=len(hours) * HOUR,
+        buckets=buckets,
+        **extra,
+    )  # whole hours: widths match
     result.note_filled()
     return result
 
 
-def _fits_hour(part: FileStatsCollector, hour: int, file_type: str,
-               layout: FileStatsCollector | None) -> bool:
+def _fits_hour(
+    part: FileStatsCollector, hour: int, file_type: str, layout: FileStatsCollector | None
+) -> bool:
     """`part` is the hour starting at `hour` with the layout of the first usable hour (what
     `same_layout` checks against an empty hour, without building one)."""
     stats = layout.stats_types if layout else part.stats_types
     interval = layout.interval if layout else part.interval
-    return (part.file_type == file_type and part.start == hour and part.interval == interval
-            and part.total_width == HOUR
-            and len(part.buckets) == len(timeutil.separators(hour, HOUR, interval))
-            and set(part.stats_types) == set(stats))
+    return (
+        part.file_type == file_type
+        and part.start == hour
+        and part.interval == interval
+        and part.total_width == HOUR
+        and len(part.buckets) == len(timeutil.separators(hour, HOUR, interval))
+        and set(part.stats_types) == set(stats)
+    )
 
 
 def _zeroed_hour(file_type: str, hour: int, stats_types, interval: int) -> FileStatsCollector:
@@ -162,8 +215,16 @@ def _zeroed_hour(file_type: str, hour: int, stats_types, interval: int) -> FileS
 
 # -- several sources, cached --------------------------------------------------------------------
 
-def merge_sources(paths: StatsPaths, start: int, end: int, clients, file_type: str, machines,
-                  group_name: str | None = None) -> FileStatsCollector:
+
+def merge_sources(
+    paths: StatsPaths,
+    start: int,
+    end: int,
+    clients,
+    file_type: str,
+    machines,
+    group_name: str | None = None,
+) -> FileStatsCollector:
     """Data of several clients and/or machines over [hourStart(start), end) (spec §4.3).
 
     Each hour's merged pickle lives in the merged tree and is rebuilt only when it is
@@ -184,8 +245,11 @@ def merge_sources(paths: StatsPaths, start: int, end: int, clients, file_type: s
     changed = False
     for hour in hours_covering(start, end):
         merged = paths.merged_pickle(name, hour, file_type, machines_name, group)
-        components = [paths.hourly_pickle(client, hour, file_type, machine)
-                      for machine in machines for client in clients]  # machine-major order
+        components = [
+            paths.hourly_pickle(client, hour, file_type, machine)
+            for machine in machines
+            for client in clients
+        ]  # machine-major order
         # mtimes taken before loading: a component rewritten meanwhile is seen next time.
         current = {_key(paths, p): _mtime_ns(p) for p in components}
         key = _key(paths, merged)
@@ -197,8 +261,7 @@ def merge_sources(paths: StatsPaths, start: int, end: int, clients, file_type: s
         changed = True
     if changed:  # after the merged pickles: a crash in between only costs a re-merge
         atomic.write_text(version_path, json.dumps(versions, sort_keys=True, indent=1) + "\n")
-    return merge_hours(paths, start, end, name, machines_name, file_type,
-                       merged=True, group=group)
+    return merge_hours(paths, start, end, name, machines_name, file_type, merged=True, group=group)
 
 
 def _key(paths: StatsPaths, path: Path) -> str:
@@ -241,8 +304,11 @@ def combine(parts: list[FileStatsCollector]) -> list[Bucket]:
         if [b.start for b in part.buckets] == starts:
             usable.append(part)
         else:
-            log.error("%s data with other entries (interval %s) left out of the graphic",
-                      part.file_type, part.interval)
+            log.error(
+                "%s data with other entries (interval %s) left out of the graphic",
+                part.file_type,
+                part.interval,
+            )
     if len(usable) == 1:
         return first.buckets
     stats = first.stats_types
@@ -256,13 +322,20 @@ def combine(parts: list[FileStatsCollector]) -> list[Bucket]:
             if stat == "errors":
                 b.maximums["errors"] = int(b.totals["errors"])
                 b.times_where_max["errors"] = next(
-                    (c.times_where_max.get("errors", 0) for c in reversed(column)
-                     if c.totals.get("errors")), 0)
+                    (
+                        c.times_where_max.get("errors", 0)
+                        for c in reversed(column)
+                        if c.totals.get("errors")
+                    ),
+                    0,
+                )
                 continue
             b.means[stat] = b.totals[stat] / b.nb_files if b.nb_files else 0
             best = None
             for c in column:
-                if c.nb_files and (best is None or c.maximums.get(stat, 0) > best.maximums.get(stat, 0)):
+                if c.nb_files and (
+                    best is None or c.maximums.get(stat, 0) > best.maximums.get(stat, 0)
+                ):
                     best = c
             if best is None:
                 b.maximums[stat], b.times_where_max[stat], b.files_where_max[stat] = 0.0, 0, ""

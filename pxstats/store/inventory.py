@@ -1,7 +1,8 @@
 """Which names have data where: the names having hourly pickles on some machines for some
 hours (the transfer's -c ALL and wildcards), the time of update of an RRD database, and the
-clients or sources whose databases were updated since a time (spec rrd.md §3.4, the "names having run"
-service of generateRRDGraphics, csvDataConversion, generateGraphics and the web pages).
+clients or sources whose databases were updated since a time (spec rrd.md §3.4, the "names
+having run" service of generateRRDGraphics, csvDataConversion, generateGraphics and the web
+pages).
 """
 
 from __future__ import annotations
@@ -26,8 +27,9 @@ def time_of_update(paths: StatsPaths, file_type: str, database: Path) -> int:
         return 0
 
 
-def names_having_run(paths: StatsPaths, file_type: str, machines: str, start: int,
-                     groups=()) -> list[str]:
+def names_having_run(
+    paths: StatsPaths, file_type: str, machines: str, start: int, groups=()
+) -> list[str]:
     """Clients (tx: databases under latency/) or sources (rx: under bytecount/) of the machine
     set `machines` (the concatenated name) whose time of update is at or after `start`.
 
@@ -46,7 +48,7 @@ def names_having_run(paths: StatsPaths, file_type: str, machines: str, start: in
         name = entry.name
         if not name.endswith(suffix) or len(name) == len(suffix) or not entry.is_file():
             continue
-        client = name[:-len(suffix)]
+        client = name[: -len(suffix)]
         if client in excluded:
             continue
         if time_of_update(paths, file_type, entry) >= start:
@@ -58,15 +60,17 @@ def first_time_of_update(paths: StatsPaths, file_type: str, clients, machine: st
     """The time of update of the first client/source (its bytecount database on `machine`)
     that has one, 0 when none has (the original looped forever when the first had none)."""
     for client in clients:
-        last_update = time_of_update(paths, file_type,
-                                     schema.db_path(paths, "bytecount", client, [machine]))
+        last_update = time_of_update(
+            paths, file_type, schema.db_path(paths, "bytecount", client, [machine])
+        )
         if last_update:
             return last_update
     return 0
 
 
-def names_with_pickles(paths: StatsPaths, file_type: str, machines, end: int, since,
-                       pattern: str | None = None) -> list[str]:
+def names_with_pickles(
+    paths: StatsPaths, file_type: str, machines, end: int, since, pattern: str | None = None
+) -> list[str]:
     """Names (sorted) having at least one hourly pickle of `file_type` on one of `machines`
     for an hour in [since(name), end) — `since` is an epoch or a function of the name —
     among those matching the fnmatch `pattern` when given."""
@@ -83,14 +87,15 @@ def names_with_pickles(paths: StatsPaths, file_type: str, machines, end: int, si
         first = timeutil.hour_start(first)
         if first >= end:
             continue
-        days = {timeutil.yyyymmdd(d) for d in range(timeutil.day_start(first), end,
-                                                      timeutil.DAY)}
+        days = {timeutil.yyyymmdd(d) for d in range(timeutil.day_start(first), end, timeutil.DAY)}
         try:
             present = [d.name for d in (paths.pickles / name).iterdir() if d.name in days]
         except OSError:
             continue
-        if any(_has_hour(paths.pickles / name / day / file_type, day, prefixes, first, end)
-               for day in sorted(present)):
+        if any(
+            _has_hour(paths.pickles / name / day / file_type, day, prefixes, first, end)
+            for day in sorted(present)
+        ):
             found.append(name)
     return found
 
@@ -103,7 +108,7 @@ def _has_hour(folder: Path, day: str, prefixes, first: int, end: int) -> bool:
     midnight = timeutil.parse_iso(f"{day[:4]}-{day[4:6]}-{day[6:]} 00:00:00")
     for entry in entries:
         for prefix in prefixes:
-            hh = entry[len(prefix):]
+            hh = entry[len(prefix) :]
             if entry.startswith(prefix) and len(hh) == 2 and hh.isdigit():
                 hour = midnight + int(hh) * timeutil.HOUR
                 if first <= hour < end:

@@ -17,8 +17,9 @@ def _temp_prefix(path: Path) -> str:
     return "." + path.name[:200] + "."
 
 
-def write_bytes(path: Path | str, data: bytes, mode: int = 0o644,
-                stale_after: float | None = None) -> None:
+def write_bytes(
+    path: Path | str, data: bytes, mode: int = 0o644, stale_after: float | None = None
+) -> None:
     """Replace `path` with `data` atomically (temp file in the same folder, fsync, rename),
     then remove the temp files a killed writer of the same path left behind: all of them when
     the caller holds the lock that makes it the only writer (`stale_after` None), else only
@@ -43,8 +44,9 @@ def new_temp(path: Path | str) -> str:
     return temp
 
 
-def commit_temp(temp: str, path: Path | str, mode: int = 0o644,
-                stale_after: float | None = None) -> None:
+def commit_temp(
+    temp: str, path: Path | str, mode: int = 0o644, stale_after: float | None = None
+) -> None:
     """Make the complete `temp` the new `path`: fsync, chmod, rename; then clean old temps
     (see write_bytes). The temp is removed if this fails."""
     path = Path(path)
@@ -64,13 +66,15 @@ def discard_temp(temp: str) -> None:
         os.unlink(temp)
 
 
-def write_text(path: Path | str, text: str, mode: int = 0o644,
-               stale_after: float | None = None) -> None:
+def write_text(
+    path: Path | str, text: str, mode: int = 0o644, stale_after: float | None = None
+) -> None:
     write_bytes(path, text.encode("utf-8"), mode, stale_after)
 
 
-def copy_file(source: Path | str, destination: Path | str,
-              stale_after: float | None = COPY_TEMP_MAX_AGE) -> Path:
+def copy_file(
+    source: Path | str, destination: Path | str, stale_after: float | None = COPY_TEMP_MAX_AGE
+) -> Path:
     """A complete copy of `source` as `destination`, written atomically. Copies of the same
     graphic may run at once (web archives), hence only old temps are cleaned by default."""
     write_bytes(destination, Path(source).read_bytes(), stale_after=stale_after)
@@ -79,8 +83,9 @@ def copy_file(source: Path | str, destination: Path | str,
 
 def visible_entries(folder: Path) -> list[Path]:
     """Entries of `folder` sorted by name, without hidden ones (temp files of atomic writes)."""
-    return sorted((p for p in Path(folder).iterdir() if not p.name.startswith(".")),
-                  key=lambda p: p.name)
+    return sorted(
+        (p for p in Path(folder).iterdir() if not p.name.startswith(".")), key=lambda p: p.name
+    )
 
 
 def glob_escape(text: str) -> str:
@@ -96,8 +101,7 @@ def _clean_stale_temps(path: Path, stale_after: float | None) -> None:
         return
     for entry in entries:
         name = entry.name
-        if not (name.startswith(prefix) and name.endswith(".tmp")
-                and len(name) >= len(prefix) + 4):
+        if not (name.startswith(prefix) and name.endswith(".tmp") and len(name) >= len(prefix) + 4):
             continue
         with contextlib.suppress(OSError):
             if limit is None or entry.stat(follow_symlinks=False).st_mtime < limit:

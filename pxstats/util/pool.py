@@ -29,7 +29,7 @@ def die_with_parent(parent: int) -> None:
         ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
     except (OSError, AttributeError):
         pass
-    if os.getppid() != parent:   # the parent died before prctl took effect
+    if os.getppid() != parent:  # the parent died before prctl took effect
         os._exit(1)
 
 
@@ -43,9 +43,14 @@ def log_through(handler: logging.Handler, level: int) -> None:
     root.setLevel(level)
 
 
-def run_each(work: Callable[[T], R], items: Iterable[T], processes: int,
-             failed: Callable[[T, str], R], name: str = "worker",
-             wait_on_interrupt: bool = False) -> list[R]:
+def run_each(
+    work: Callable[[T], R],
+    items: Iterable[T],
+    processes: int,
+    failed: Callable[[T, str], R],
+    name: str = "worker",
+    wait_on_interrupt: bool = False,
+) -> list[R]:
     """work(item) for every item, results in item order. With one process (or one item) in
     this process; otherwise each item in a forked child, at most `processes` at once.
     `failed(item, message)` is the result of a child that died without answering.
@@ -59,7 +64,7 @@ def run_each(work: Callable[[T], R], items: Iterable[T], processes: int,
     context = multiprocessing.get_context("fork")
     level = logging.getLogger("pxstats").getEffectiveLevel()
     results: list = [None] * len(items)
-    running: dict = {}              # reading end -> (item index, process)
+    running: dict = {}  # reading end -> (item index, process)
     waiting = iter(range(len(items)))
     try:
         while True:
@@ -68,10 +73,14 @@ def run_each(work: Callable[[T], R], items: Iterable[T], processes: int,
                 if index is None:
                     break
                 reader, writer = context.Pipe(duplex=False)
-                child = context.Process(target=_child, name=f"{name}-{index}", daemon=True,
-                                        args=(writer, os.getpid(), level, work, items[index]))
+                child = context.Process(
+                    target=_child,
+                    name=f"{name}-{index}",
+                    daemon=True,
+                    args=(writer, os.getpid(), level, work, items[index]),
+                )
                 child.start()
-                writer.close()      # the child holds the only writing end
+                writer.close()  # the child holds the only writing end
                 running[reader] = (index, child)
             if not running:
                 break
@@ -79,7 +88,7 @@ def run_each(work: Callable[[T], R], items: Iterable[T], processes: int,
                 index, child = running.pop(reader)
                 results[index] = _collect(reader, child, items[index], failed)
     finally:
-        for reader, (_index, child) in running.items():   # interrupted: the others
+        for reader, (_index, child) in running.items():  # interrupted: the others
             if not wait_on_interrupt:
                 child.terminate()
             child.join(None if wait_on_interrupt else 5)
@@ -88,7 +97,7 @@ def run_each(work: Callable[[T], R], items: Iterable[T], processes: int,
 
 
 def _child(writer, parent: int, level: int, work, item) -> None:
-    signal.signal(signal.SIGINT, signal.SIG_IGN)   # the parent decides what an interrupt stops
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides what an interrupt stops
     die_with_parent(parent)
     records = _Records()
     log_through(records, level)
@@ -113,7 +122,7 @@ def _collect(reader, child, item, failed):
     finally:
         reader.close()
     child.join(30)
-    if child.is_alive():            # sent its result but does not exit: not our problem any more
+    if child.is_alive():  # sent its result but does not exit: not our problem any more
         child.kill()
         child.join()
     for record in records:
@@ -139,8 +148,9 @@ class _Records(logging.Handler):
             msg = self.format(record)
         except Exception:  # a bad format string must not cost the unit of work
             msg = str(record.msg)
-        record = logging.makeLogRecord(dict(record.__dict__, msg=msg, args=None,
-                                            exc_info=None, exc_text=None))
+        record = logging.makeLogRecord(
+            dict(record.__dict__, msg=msg, args=None, exc_info=None, exc_text=None)
+        )
         self.records.append(record)
 
     def format(self, record: logging.LogRecord) -> str:

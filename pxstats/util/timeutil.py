@@ -11,7 +11,6 @@ import re
 import time
 from datetime import datetime, timezone
 
-
 ISO_FORMAT = "%Y-%m-%d %H:%M:%S"
 HOUR = 3600
 MINUTE = 60
@@ -36,7 +35,9 @@ def parse_iso(text: str) -> int:
 
 
 # The forms every command accepts for a date (UTC), named in every refusal.
-DATE_FORMS = "YYYY-MM-DD HH:MM:SS, also YYYY-MM-DD, YYYY-MM-DD HH or YYYY-MM-DD HH:MM, T for the space"
+DATE_FORMS = (
+    "YYYY-MM-DD HH:MM:SS, also YYYY-MM-DD, YYYY-MM-DD HH or YYYY-MM-DD HH:MM, T for the space"
+)
 _USER_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})(?:[ T](\d{2})(?::(\d{2})(?::(\d{2}))?)?)?")
 
 
@@ -115,4 +116,3 @@ def separators(start: int, width: int, interval: int) -> list[int]:
 
 def yyyymmdd(epoch: int) -> str:
     return time.strftime("%Y%m%d", time.gmtime(epoch))
-
