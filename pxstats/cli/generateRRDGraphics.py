@@ -10,8 +10,8 @@ import sys
 from pxstats.actions import known, rrd_graphics
 from pxstats.actions.errors import RequestError
 from pxstats.cli.common import (
-    OneLineParser,
     EXIT_USAGE,
+    OneLineParser,
     UserError,
     add_fixed_options,
     add_root_option,
