@@ -19,6 +19,9 @@ The orchestrator calls these in-process. Nothing here parses options. The hourly
             log(outcome.line())
     # then pickleUpdater here (actions.update) for the pairs whose pickling machine is
     # this host (remote.is_local(pickler)): their logs and configuration copies are in place.
+
+Why one module of ~700 lines: the steps share one failure model (per machine, nothing
+touched on failure) and one ssh session per machine per run; each request is a short class.
 """
 
 from __future__ import annotations

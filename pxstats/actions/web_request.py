@@ -12,6 +12,9 @@ the RRD graphics (one PNG per client and type).
 Also here: the inventory of known names (`Inventory`), the choices the form offers
 (`form_choices`), the remembered product words (`remember_word`, `words`) and the cache
 (`RequestCache`: random names, expiry, a bound on the number of files).
+
+Why one module of ~600 lines: the whitelist validation of every field of the original
+protocol, and the reply format, must be read together with the drawing they guard.
 """
 
 from __future__ import annotations

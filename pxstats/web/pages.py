@@ -9,6 +9,9 @@ script or event attribute exists, so the pages work under a strict Content-Secur
 Every link points to a file that exists when the page is built, and every archive or CSV
 path comes from the producers' own naming functions (`pxstats.web.producers`) in the FILES
 language; visible texts are in the DISPLAY language.
+
+Why one module of ~500 lines: every page is computed the same way (links that exist, texts in
+the display language, archive keys from the producers); the pages share these helpers.
 """
 
 from __future__ import annotations
