@@ -39,6 +39,7 @@ test: setup
 
 bench: setup
 	$(BIN)/python bench/collection.py
+	$(BIN)/python bench/vs_original.py
 	$(BIN)/python bench/rrd.py
 	$(BIN)/python bench/rrd_graphs.py
 	$(BIN)/python bench/graphics.py
