@@ -49,19 +49,19 @@ def read_file(
     result.unfinished = b""
     with open(path, "rb") as handle, cyclic_gc_paused():
         handle.seek(offset)
-        position, pending = offset, b""
+        position, pending = offset, []  # pending: the pieces of a line without its newline yet
         while True:
             # scan_block has a cost per call: blocks of 1 MB (about an hour of a busy log).
             block = handle.read(2 * CHUNK)
             if not block:
-                result.unfinished = pending
+                result.unfinished = b"".join(pending)
                 return position
             cut = block.rfind(b"\n")
             if cut < 0:
-                pending += block
+                pending.append(block)  # joined once: a huge line costs its length, no more
                 continue
-            lines = Block(pending, memoryview(block)[: cut + 1])
-            pending = block[cut + 1 :]
+            lines = Block(*pending, memoryview(block)[: cut + 1])
+            pending = [block[cut + 1 :]]
             result.stop_index = None
             stop = scan_block(lines, collector, result, columns)
             if stop is not None:

@@ -12,6 +12,7 @@ file is also used when its last line, still being written, may be a record of th
 
 from __future__ import annotations
 
+import math
 import os
 import re
 from pathlib import Path
@@ -21,6 +22,10 @@ from pxstats.util import timeutil
 
 _SUFFIX = re.compile(r"(?:\.(\d{4}-\d\d-\d\d)|\.(\d+))?\Z")
 _FIRST_READ, _LARGEST_READ = 4096, 64 * 1024
+# The first/last record is searched in at most this many bytes at the start/end of a file:
+# a log record is far shorter, and a file ending with 50 MB without a newline must not cost
+# more than a normal one (issue 11 item 8).
+RECORD_WINDOW = 1024 * 1024
 
 
 def _read_sizes():
@@ -57,43 +62,63 @@ def candidate_files(folder: Path, file_type: str, name: str) -> list[Path]:
     return [path for _, path in sorted(keyed)]
 
 
-def first_log_time(path: Path) -> int | None:
-    """Time of the first INFO/WARNING/ERROR record, reading forward block by block."""
+def first_log_time(path: Path) -> int | float | None:
+    """Time of the first INFO/WARNING/ERROR record, reading forward block by block.
+
+    None when the file holds no record; -inf when its first RECORD_WINDOW bytes hold none
+    (the first record may be anywhere: the file is kept for the scan to decide)."""
     with open(path, "rb") as handle:
-        pending = b""
+        pieces, done = [], 0  # pieces: the line read so far, not joined before its end
         for size in _read_sizes():
-            block = handle.read(size)
+            block = handle.read(min(size, RECORD_WINDOW - done) or 1)
             if not block:
-                return _time_if_log(pending)
-            lines = (pending + block).split(b"\n")
-            pending = lines.pop()
-            for line in lines:
+                return _time_if_log(b"".join(pieces))
+            if done >= RECORD_WINDOW:
+                return -math.inf
+            done += len(block)
+            begin, cut = 0, block.find(b"\n")
+            while cut >= 0:
+                line = b"".join((*pieces, block[begin:cut])) if pieces else block[begin:cut]
                 if is_log_line(line):
                     return line_time(line)
+                pieces, begin, cut = [], cut + 1, block.find(b"\n", cut + 1)
+            pieces.append(block[begin:])
 
 
-def last_log_time(path: Path) -> int | None:
-    """Time of the last INFO/WARNING/ERROR record, reading backward block by block."""
+def last_log_time(path: Path) -> int | float | None:
+    """Time of the last INFO/WARNING/ERROR record, reading backward block by block.
+
+    Each byte is read and joined once, and at most the last RECORD_WINDOW bytes are read:
+    None when the file holds no record, +inf when its last RECORD_WINDOW bytes hold none
+    (the last record may be anywhere: the file is kept for the scan to decide)."""
     with open(path, "rb") as handle:
         position = handle.seek(0, os.SEEK_END)
-        tail = b""
+        limit = max(0, position - RECORD_WINDOW)
+        pieces = []  # the end of the line being read, last piece first
         sizes = _read_sizes()
-        while position > 0:
-            step = min(next(sizes), position)
+        while position > limit:
+            step = min(next(sizes), position - limit)
             position -= step
             handle.seek(position)
-            lines = (handle.read(step) + tail).split(b"\n")
-            # The first piece may be the end of a line that starts in an earlier block.
-            tail = lines.pop(0) if position > 0 else b""
-            for line in reversed(lines):
+            block = handle.read(step)
+            stop, cut = len(block), block.rfind(b"\n")
+            while cut >= 0:
+                line = block[cut + 1 : stop]
+                if pieces:
+                    line = b"".join((line, *reversed(pieces)))
                 if is_log_line(line):
                     return line_time(line)
-        return _time_if_log(tail)
+                pieces, stop, cut = [], cut, block.rfind(b"\n", 0, cut)
+            pieces.append(block[:stop])
+        if position > 0:
+            return math.inf
+        return _time_if_log(b"".join(reversed(pieces)))
 
 
 def unfinished_line(path: Path) -> bytes:
     """The first bytes (at most 20) of the file's last line when it has no newline yet,
-    b"" when the file is empty or ends with a newline."""
+    b"" when the file is empty or ends with a newline, or when that line is longer than
+    RECORD_WINDOW (no record is that long; the search reads at most RECORD_WINDOW bytes)."""
     with open(path, "rb") as handle:
         position = handle.seek(0, os.SEEK_END)
         if position == 0:
@@ -101,15 +126,19 @@ def unfinished_line(path: Path) -> bytes:
         handle.seek(position - 1)
         if handle.read(1) == b"\n":
             return b""
+        limit = max(0, position - RECORD_WINDOW)
         start, sizes = 0, _read_sizes()
-        while position > 0:
-            step = min(next(sizes), position)
+        while position > limit:
+            step = min(next(sizes), position - limit)
             position -= step
             handle.seek(position)
             cut = handle.read(step).rfind(b"\n")
             if cut >= 0:
                 start = position + cut + 1
                 break
+        else:
+            if position > 0:
+                return b""
         handle.seek(start)
         return handle.read(20)
 
