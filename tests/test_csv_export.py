@@ -568,9 +568,9 @@ def test_resolution_follows_the_period_not_the_type(week, root, monkeypatch):
     seen = []
     real = csvexport.graph.fetch_figures
 
-    def spy(db, start, end, fetch_minutes, plot_minutes, now):
+    def spy(db, start, end, fetch_minutes, plot_minutes, now, **options):
         seen.append((db.parent.name, fetch_minutes, plot_minutes))
-        return real(db, start, end, fetch_minutes, plot_minutes, now)
+        return real(db, start, end, fetch_minutes, plot_minutes, now, **options)
 
     monkeypatch.setattr(csvexport.graph, "fetch_figures", spy)
     assert run(root, *T28, "-c", "c1") == 0

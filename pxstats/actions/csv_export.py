@@ -355,7 +355,8 @@ def row_figures(
 ) -> dict[str, Figures]:
     """Figures of every data type of one line. The resolution is the finest archive that
     covers the start for the period (rrd.windows.intervals, judged from the database's time
-    of update); a missing or unreadable database gives empty figures (None)."""
+    of update); a missing database gives empty figures (None), an unreadable one (truncated,
+    not an RRD) raises ExportError naming it: a CSV with holes is no summary."""
     now = timeutil.now() if now is None else now
     figures = {}
     for data_type in request.types():
@@ -367,9 +368,12 @@ def row_figures(
         fetch_minutes, plot_minutes = windows.intervals(
             request.start, inventory.time_of_update(paths, request.file_type, db), request.period
         )
-        figures[data_type] = graph.fetch_figures(
-            db, request.start, request.end, fetch_minutes, plot_minutes, now
-        )
+        try:
+            figures[data_type] = graph.fetch_figures(
+                db, request.start, request.end, fetch_minutes, plot_minutes, now, strict=True
+            )
+        except schema.RRDError as exc:
+            raise ExportError(f"unreadable database {db}, no CSV written: {exc}") from None
     return figures
 
 

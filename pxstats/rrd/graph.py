@@ -264,11 +264,18 @@ def archive_path(
 
 
 def fetch_figures(
-    db: Path, start: int, end: int, fetch_minutes: int, plot_minutes: int, now: int
+    db: Path,
+    start: int,
+    end: int,
+    fetch_minutes: int,
+    plot_minutes: int,
+    now: int,
+    strict: bool = False,
 ) -> Figures:
     """Legend figures from the database (spec §3.7, intended definition): rows at the fetch
     resolution up to the end, or up to the start of the current hour for a window that is
-    not over yet."""
+    not over yet. An unreadable database gives empty figures, or raises RRDError if
+    `strict` (csvDataConversion: no CSV with holes)."""
     real_end = min(end, timeutil.hour_start(now)) if end > now else end
     width = fetch_minutes * 60
     fetch_end = real_end - real_end % width
@@ -277,6 +284,8 @@ def fetch_figures(
     try:
         (first, _, step), values = schema.fetch(db, "AVERAGE", width, start, fetch_end)
     except schema.RRDError as exc:
+        if strict:
+            raise
         log.warning("legend figures: %s", exc)
         return Figures.empty()
     return figures_from_rows(first, step, values, start, real_end, plot_minutes)
