@@ -35,8 +35,18 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from functools import partial
 
-from pxstats.actions import backup, cleaners, daily_graphics, monitor, schedule, sync, transfer
-from pxstats.actions import rrd_graphics, update, web_pages
+from pxstats.actions import (
+    backup,
+    cleaners,
+    daily_graphics,
+    monitor,
+    rrd_graphics,
+    schedule,
+    sync,
+    transfer,
+    update,
+    web_pages,
+)
 from pxstats.actions.errors import RequestError
 from pxstats.i18n import FILE_TYPES
 from pxstats.paths import StatsPaths
