@@ -1,5 +1,5 @@
-"""util.pool.run_each: at most N forked workers at once, results in order, a dead worker
-fails only its own unit, log records come back to the parent."""
+"""util.pool.run_each: at most N forked workers, results in order, a dead worker fails only
+the unit it was working on (and is replaced), log records come back to the parent."""
 
 import logging
 import os
@@ -26,7 +26,8 @@ def test_at_most_n_at_once_and_results_in_order(caplog):
     with caplog.at_level(logging.INFO, logger="pxstats"):
         results = pool.run_each(_timed, range(7), 3, _failed)
     assert [r[0] for r in results] == list(range(7))
-    assert len({r[1] for r in results}) == 7 and os.getpid() not in {r[1] for r in results}
+    workers = {r[1] for r in results}
+    assert 1 < len(workers) <= 3 and os.getpid() not in workers
     events = sorted([(r[2], 1) for r in results] + [(r[3], -1) for r in results])
     running = peak = 0
     for _, step in events:
@@ -45,8 +46,8 @@ def _dies_on_two(item):
 
 
 def test_a_dead_or_failing_worker_fails_only_its_unit():
-    results = pool.run_each(_dies_on_two, range(5), 2, _failed)
-    assert results[0] == 0 and results[1] == 10 and results[4] == 40
+    results = pool.run_each(_dies_on_two, range(7), 2, _failed)
+    assert results[0] == 0 and results[1] == 10 and results[4:] == [40, 50, 60]
     assert results[2] == (2, None, "worker process died (killed by signal 9)")
     assert results[3][2].startswith("unexpected RuntimeError: broken unit")
 

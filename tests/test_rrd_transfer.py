@@ -372,7 +372,7 @@ def test_b12_concurrency_cap(paths, capsys):
         running += 1 if kind else -1
         peak = max(peak, running)
     assert 1 < peak <= 5
-    assert len({e[3] for e in events}) == len(names)  # each database set in its own worker
+    assert len({e[3] for e in events}) <= 5  # never more than 5 worker processes
     for name in names:
         assert tou(paths, "tx", name) == T0 + 12 * H
 

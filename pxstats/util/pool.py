@@ -1,10 +1,10 @@
-"""One worker pool: each unit of work in a forked child of its own, at most N at once.
+"""One worker pool: at most N forked workers, each taking the next unit of work when done.
 
-A child that crashes or is killed fails only its own unit (its result is made by the
-caller's `failed`); its log records come back with its result and are logged here, after
-it; it ignores SIGINT and dies with this process (PR_SET_PDEATHSIG), so a killed run leaves
-no orphan writing behind. Every writer of the project replaces files atomically, so an
-interrupted child never leaves a half-written file."""
+A worker that crashes or is killed fails only the unit it was working on (its result is
+made by the caller's `failed`) and is replaced; its log records come back with each result
+and are logged here, after it; it ignores SIGINT and dies with this process
+(PR_SET_PDEATHSIG), so a killed run leaves no orphan writing behind. Every writer of the
+project replaces files atomically, so an interrupted worker never leaves a half-written file."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ import ctypes
 import logging
 import multiprocessing
 import multiprocessing.connection
+import operator
 import os
 import signal
 from typing import Callable, Iterable, TypeVar
@@ -52,10 +53,11 @@ def run_each(
     wait_on_interrupt: bool = False,
 ) -> list[R]:
     """work(item) for every item, results in item order. With one process (or one item) in
-    this process; otherwise each item in a forked child, at most `processes` at once.
-    `failed(item, message)` is the result of a child that died without answering.
-    Interrupted, the children still running are terminated, or with `wait_on_interrupt`
-    left to finish their unit (a database update is never cut)."""
+    this process; otherwise in at most `processes` forked workers, each taking the next item
+    when it is done with one. `failed(item, message)` is the result of an item whose worker
+    died (a new worker takes the remaining items). Interrupted, the workers still busy are
+    terminated, or with `wait_on_interrupt` left to finish their item (a database update is
+    never cut)."""
     items = list(items)
     if processes < 1:
         raise ValueError("the number of processes must be at least 1")
@@ -64,76 +66,91 @@ def run_each(
     context = multiprocessing.get_context("fork")
     level = logging.getLogger("pxstats").getEffectiveLevel()
     results: list = [None] * len(items)
-    running: dict = {}  # reading end -> (item index, process)
     waiting = iter(range(len(items)))
+    busy: dict = {}  # connection -> (process, index of the item it works on)
+
+    def give(conn, process) -> None:
+        index = next(waiting, None)
+        if index is None:
+            conn.send(None)  # no more work: the worker exits
+            process.join(30)
+            conn.close()
+            return
+        conn.send(items[index])
+        busy[conn] = (process, index)
+
+    def start() -> None:
+        conn, child_end = context.Pipe(duplex=True)
+        process = context.Process(
+            target=_worker,
+            name=f"{name}-{len(busy)}",
+            daemon=True,
+            args=(child_end, os.getpid(), level, work),
+        )
+        process.start()
+        child_end.close()  # the worker holds the only other end
+        give(conn, process)
+
     try:
-        while True:
-            while len(running) < processes:
-                index = next(waiting, None)
-                if index is None:
-                    break
-                reader, writer = context.Pipe(duplex=False)
-                child = context.Process(
-                    target=_child,
-                    name=f"{name}-{index}",
-                    daemon=True,
-                    args=(writer, os.getpid(), level, work, items[index]),
-                )
-                child.start()
-                writer.close()  # the child holds the only writing end
-                running[reader] = (index, child)
-            if not running:
-                break
-            for reader in multiprocessing.connection.wait(list(running)):
-                index, child = running.pop(reader)
-                results[index] = _collect(reader, child, items[index], failed)
+        for _ in range(min(processes, len(items))):
+            start()
+        while busy:
+            for conn in multiprocessing.connection.wait(list(busy)):
+                process, index = busy.pop(conn)
+                answer = _receive(conn)
+                if answer is None:  # the worker died with this item
+                    conn.close()
+                    process.join(30)
+                    code = process.exitcode
+                    why = (
+                        f"killed by signal {-code}"
+                        if code is not None and code < 0
+                        else f"exit status {code}"
+                    )
+                    results[index] = failed(items[index], f"worker process died ({why})")
+                    if operator.length_hint(waiting):
+                        start()  # a new worker for the remaining items
+                    continue
+                (kind, value), records = answer
+                for record in records:
+                    logging.getLogger(record.name).handle(record)
+                results[index] = value if kind == "result" else failed(items[index], value)
+                give(conn, process)
     finally:
-        for reader, (_index, child) in running.items():  # interrupted: the others
+        for conn, (process, _index) in busy.items():  # interrupted: the others
             if not wait_on_interrupt:
-                child.terminate()
-            child.join(None if wait_on_interrupt else 5)
-            reader.close()
+                process.terminate()
+            process.join(None if wait_on_interrupt else 5)
+            conn.close()
     return results
 
 
-def _child(writer, parent: int, level: int, work, item) -> None:
+def _receive(conn):
+    try:
+        return conn.recv()
+    except (EOFError, OSError):
+        return None
+
+
+def _worker(conn, parent: int, level: int, work) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides what an interrupt stops
     die_with_parent(parent)
     records = _Records()
     log_through(records, level)
-    try:
-        answer = ("result", work(item))
-    except BaseException as exc:  # noqa: BLE001 - reported to the parent as this unit's failure
-        logging.getLogger(__name__).exception("worker failed")
-        answer = ("error", f"unexpected {type(exc).__name__}: {exc} (see the log)")
-    try:
-        writer.send((answer, records.records))
-    finally:
-        writer.close()
-
-
-def _collect(reader, child, item, failed):
-    """The result a child sent (its log records are logged now), or failed(item, why) when
-    it died without sending one."""
-    try:
-        (kind, value), records = reader.recv()
-    except (EOFError, OSError):
-        kind, value, records = None, None, []
-    finally:
-        reader.close()
-    child.join(30)
-    if child.is_alive():  # sent its result but does not exit: not our problem any more
-        child.kill()
-        child.join()
-    for record in records:
-        logging.getLogger(record.name).handle(record)
-    if kind == "result":
-        return value
-    if kind == "error":
-        return failed(item, value)
-    code = child.exitcode
-    why = f"killed by signal {-code}" if code is not None and code < 0 else f"exit status {code}"
-    return failed(item, f"worker process died ({why})")
+    while True:
+        try:
+            item = conn.recv()
+        except (EOFError, OSError):
+            return
+        if item is None:
+            return
+        records.records = []
+        try:
+            answer = ("result", work(item))
+        except BaseException as exc:  # noqa: BLE001 - reported to the parent as this item's
+            logging.getLogger(__name__).exception("worker failed")
+            answer = ("error", f"unexpected {type(exc).__name__}: {exc} (see the log)")
+        conn.send((answer, records.records))
 
 
 class _Records(logging.Handler):
