@@ -15,6 +15,7 @@ collects it again (rewriting its pickle) with the line complete, before the new 
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from dataclasses import dataclass, field
 
@@ -121,7 +122,8 @@ def check_known(paths: StatsPaths, request: UpdateRequest) -> list[str]:
             raise known.UnknownName(
                 f"{file_type} {client} of {machine} would share its files "
                 f"({file_type}_{client}_{machine}) with {file_type} {other[0]} of {other[1]}, "
-                "which has pickles already; rename one of them")
+                "which has pickles already; rename one of them"
+            )
         if client not in candidates:
             raise known.unknown(
                 known.KIND[file_type], client, candidates, f" on {machine} ({file_type})"
@@ -144,16 +146,17 @@ def run(paths: StatsPaths, request: UpdateRequest) -> list[ClientOutcome]:
     for outcome in outcomes:
         if outcome.status == "updated" and outcome.pickles:
             log.info(
-                "%s %s of %s: %d hour(s) collected up to %s",
+                "%s %s of %s: %d hour(s) collected up to %s%s",
                 request.file_type,
                 outcome.client,
                 request.machine,
                 len(outcome.pickles),
                 timeutil.iso(request.until),
+                _out_of_order(outcome.out_of_order),
             )
     counts = {s: sum(o.status == s for o in outcomes) for s in ("updated", "up-to-date", "failed")}
     log.info(
-        "pickleUpdater %s of %s up to %s: %d client(s), %d updated, %d up to date, %d failed",
+        "pickleUpdater %s of %s up to %s: %d client(s), %d updated, %d up to date, %d failed%s",
         request.file_type,
         request.machine,
         timeutil.iso(request.until),
@@ -161,8 +164,14 @@ def run(paths: StatsPaths, request: UpdateRequest) -> list[ClientOutcome]:
         counts["updated"],
         counts["up-to-date"],
         counts["failed"],
+        _out_of_order(sum(o.out_of_order for o in outcomes)),
     )
     return outcomes
+
+
+def _out_of_order(count: int) -> str:
+    """The lines skipped as out of order, for the run's INFO lines (nothing when none)."""
+    return f", {count} line(s) skipped as out of order" if count else ""
 
 
 @dataclass
@@ -171,6 +180,47 @@ class ClientOutcome:
     status: str  # "updated", "up-to-date", "failed"
     pickles: list = field(default_factory=list)
     message: str = ""
+    out_of_order: int = 0  # log lines skipped as out of order (issue 11 item 16)
+
+
+class _Batch:
+    """Clients collected together: their locks are held, their pickles handed to one
+    PickleWriter, and their pointers and times of update stored by one commit once every
+    pickle of the batch is durable (see store.writer)."""
+
+    def __init__(self, file_type: str, machine: str):
+        self.file_type, self.machine = file_type, machine
+        self.locks = contextlib.ExitStack()
+        self.writer = PickleWriter()
+        self.pending: dict[str, tuple[ClientOutcome, list]] = {}  # client -> outcome, states
+        self.failed = False
+
+    def flush(self) -> None:
+        """Store the pending states; on failure every pending client is failed (and logged)
+        and the error raised: the batch can take no more work."""
+        states = [state for _, client_states in self.pending.values() for state in client_states]
+        pending, self.pending = self.pending, {}
+        try:
+            self.writer.commit(states)
+        except (OSError, updates.UpdateFileError) as exc:
+            self.failed = True
+            for client, (outcome, _) in pending.items():
+                outcome.status = "failed"
+                outcome.message = f"{self.file_type} {client} of {self.machine} not updated: {exc}"
+                log.error(outcome.message)
+            raise
+
+    def close(self) -> None:
+        """Flush (failures are in the outcomes), then release the locks."""
+        try:
+            if not self.failed:
+                self.flush()
+        except (OSError, updates.UpdateFileError):
+            pass
+        finally:
+            with contextlib.suppress(OSError, updates.UpdateFileError):
+                self.writer.__exit__(None, None, None)
+            self.locks.close()
 
 
 def update_client(
@@ -181,10 +231,21 @@ def update_client(
     until: int,
     stats_types,
     interval: int,
+    batch: _Batch | None = None,
 ) -> ClientOutcome:
-    """Collect every hour from the client's last update up to `until` (exclusive)."""
+    """Collect every hour from the client's last update up to `until` (exclusive). With a
+    `batch`, the client's lock is held and its state stored when the batch is flushed."""
+    if batch is None:
+        batch = _Batch(file_type, machine)
+        try:
+            return update_client(
+                paths, file_type, client, machine, until, stats_types, interval, batch
+            )
+        finally:
+            batch.close()
     lock = paths.lock_file(f"pickleUpdater_{file_type}_{client}_{machine}")
-    with file_lock(lock, wait=False), cyclic_gc_paused():
+    batch.locks.enter_context(file_lock(lock, wait=False))
+    with cyclic_gc_paused():
         time_file = paths.time_of_update_file(file_type, client, machine)
         last = updates.read(time_file)
         if last is None:  # first run: collect the hour before the requested one
@@ -205,59 +266,76 @@ def update_client(
         outcome = ClientOutcome(client, "updated")
         hour = timeutil.hour_start(last)
         unfinished = None  # (hour, pointer at its start): first hour left incomplete
-        with PickleWriter() as writer:
-            while hour < until:
-                end = min(hour + timeutil.HOUR, until)
-                at_start = cursors.last or cursors.saved
-                collector = collect_period(
-                    folder, file_type, client, hour, end, stats_types, interval, cursors
+        writer = batch.writer
+        while hour < until:
+            end = min(hour + timeutil.HOUR, until)
+            at_start = cursors.last or cursors.saved
+            collector = collect_period(
+                folder, file_type, client, hour, end, stats_types, interval, cursors
+            )
+            if cursors.unfinished and unfinished is None:
+                log.debug(
+                    "%s %s of %s: a line still being written may belong to %s; "
+                    "that hour will be collected again",
+                    file_type,
+                    client,
+                    machine,
+                    timeutil.iso(hour),
                 )
-                if cursors.unfinished and unfinished is None:
-                    log.debug(
-                        "%s %s of %s: a line still being written may belong to %s; "
-                        "that hour will be collected again",
-                        file_type,
-                        client,
-                        machine,
-                        timeutil.iso(hour),
-                    )
-                    unfinished = (hour, at_start)
-                target = paths.hourly_pickle(client, hour, file_type, machine)
-                if target.exists():
-                    log.debug("Replacing pickle %s", target)
-                writer.save(target, collector, "Saved pickle named : %s")
-                outcome.pickles.append(target)
-                hour += timeutil.HOUR
-                # State is saved once a day of catch-up and at the end, after the pickles
-                # it covers are stored: pickles are rebuilt from the logs, so a run killed
-                # in between redoes the same hours exactly.
-                if hour >= until or len(outcome.pickles) % STATE_EVERY_HOURS == 0:
-                    writer.wait()
-                    pointer, time_of_update = cursors.last, end
-                    if unfinished is not None:
-                        time_of_update, pointer = unfinished
-                    if pointer is not None:
-                        cursor.save(pointer_file, pointer)
-                    updates.write(time_file, time_of_update)
+                unfinished = (hour, at_start)
+            target = paths.hourly_pickle(client, hour, file_type, machine)
+            writer.save(target, collector, "Saved pickle named : %s")
+            outcome.pickles.append(target)
+            outcome.out_of_order = cursors.out_of_order
+            hour += timeutil.HOUR
+            # State is stored once a day of catch-up and at the end, after the pickles
+            # it covers are stored: pickles are rebuilt from the logs, so a run killed
+            # in between redoes the same hours exactly.
+            if hour >= until or len(outcome.pickles) % STATE_EVERY_HOURS == 0:
+                pointer, time_of_update = cursors.last, end
+                if unfinished is not None:
+                    time_of_update, pointer = unfinished
+                states = [] if pointer is None else [(pointer_file, cursor.encode(pointer))]
+                states.append((time_file, updates.encode(time_of_update)))
+                batch.pending[client] = (outcome, states)
+                if hour < until:
+                    try:
+                        batch.flush()
+                    except (OSError, updates.UpdateFileError):
+                        return outcome  # failed by the flush
         return outcome
+
+
+BATCH_CLIENTS = 100  # clients whose locks are held and state stored together
 
 
 def update_clients(
     paths: StatsPaths, file_type: str, clients, machine: str, until: int, stats_types, interval: int
 ) -> list[ClientOutcome]:
-    """update_client for each client; one client's failure does not stop the others."""
+    """update_client for each client; one client's failure does not stop the others. Clients
+    are collected in batches whose pickles and states are made durable together."""
     outcomes = []
-    for client in clients:
-        try:
-            outcomes.append(
-                update_client(paths, file_type, client, machine, until, stats_types, interval)
-            )
-        except LockBusy:
-            message = f"another pickleUpdater is updating {file_type} {client} of {machine}"
-            log.error(message)
-            outcomes.append(ClientOutcome(client, "failed", message=message))
-        except (LogFolderMissing, OSError, updates.UpdateFileError) as exc:
-            message = f"{file_type} {client} of {machine} not updated: {exc}"
-            log.error(message)
-            outcomes.append(ClientOutcome(client, "failed", message=message))
+    clients = list(dict.fromkeys(clients))  # a lock is held once per batch
+    batch = _Batch(file_type, machine)
+    try:
+        for client in clients:
+            if len(batch.pending) >= BATCH_CLIENTS or batch.failed:
+                batch.close()
+                batch = _Batch(file_type, machine)
+            try:
+                outcomes.append(
+                    update_client(
+                        paths, file_type, client, machine, until, stats_types, interval, batch
+                    )
+                )
+            except LockBusy:
+                message = f"another pickleUpdater is updating {file_type} {client} of {machine}"
+                log.error(message)
+                outcomes.append(ClientOutcome(client, "failed", message=message))
+            except (LogFolderMissing, OSError, updates.UpdateFileError) as exc:
+                message = f"{file_type} {client} of {machine} not updated: {exc}"
+                log.error(message)
+                outcomes.append(ClientOutcome(client, "failed", message=message))
+    finally:
+        batch.close()
     return outcomes

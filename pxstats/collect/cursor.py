@@ -56,16 +56,18 @@ def load(path: Path) -> Pointer | None:
         return None
 
 
-def save(path: Path, pointer: Pointer) -> None:
-    atomic.write_text(
-        path,
-        json.dumps(
-            {
-                "firstLine": pointer.first_line.decode("latin-1"),
-                "offset": pointer.offset,
-                "end": timeutil.iso(pointer.end),
-            },
-            indent=1,
-        )
-        + "\n",
+def encode(pointer: Pointer) -> bytes:
+    """The bytes `save` writes for `pointer`."""
+    text = json.dumps(
+        {
+            "firstLine": pointer.first_line.decode("latin-1"),
+            "offset": pointer.offset,
+            "end": timeutil.iso(pointer.end),
+        },
+        indent=1,
     )
+    return (text + "\n").encode("utf-8")
+
+
+def save(path: Path, pointer: Pointer) -> None:
+    atomic.write_bytes(path, encode(pointer))
