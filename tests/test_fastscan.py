@@ -66,6 +66,7 @@ def outcome(run, pieces, file_type, start, end, stats, interval, width=3600):
         result.first_malformed,
         result.before_start,
         result.filled,
+        (result.out_of_order, result.reached_start),
         buckets,
     )
 
@@ -73,8 +74,8 @@ def outcome(run, pieces, file_type, start, end, stats, interval, width=3600):
 def assert_same(pieces, file_type, start, end, stats, interval, width=3600):
     expected = outcome(reference, pieces, file_type, start, end, stats, interval, width)
     got = outcome(scan_buffer, pieces, file_type, start, end, stats, interval, width)
-    assert got[:6] == expected[:6]
-    for index, (mine, ref) in enumerate(zip(got[6], expected[6])):
+    assert got[:7] == expected[:7]
+    for index, (mine, ref) in enumerate(zip(got[7], expected[7])):
         assert mine == ref, f"bucket {index}"
     return expected
 
@@ -627,6 +628,34 @@ def test_pattern_at_the_start_of_the_first_line_past_the_lookahead(pad, next_lin
     assert expected[0][0][1] == 1 and expected[1] == 1
 
 
+def test_out_of_order_lines_are_counted():
+    """Issue 11 item 16: an interesting line timed before the start that comes after one at
+    or after the start belongs to an hour already collected: it is skipped, as the original
+    did, and counted as out of order (in both scanners, across pieces); interesting lines
+    before the start met before any line of the period are not; nothing after the stop."""
+
+    def record(t, kind="INFO"):
+        if kind == "ERROR":
+            return f"{iso(t)},000 [ERROR] send failed"
+        return f"{iso(t)},000 [INFO] (5 Bytes) Bulletin a:b:c:d:e:f:{compact(t - 10)}  delivered"
+
+    first = [record(START - 600), record(START + 300)]  # 11:50 before, 12:05 taken
+    second = [
+        record(START - 60),  # 11:59: out of order
+        f"{iso(START - 3600)},000 [INFO] 3 new bulletins will be sent",  # not interesting
+        record(START + 600),  # 12:10 taken
+        record(START - 1800, "ERROR"),  # 11:30 error: out of order
+        record(START + 3900),  # 13:05: stop
+        record(START - 120),  # after the stop: not seen
+    ]
+    pieces = [b"".join(line.encode() + b"\n" for line in part) for part in (first, second)]
+    expected = assert_same(pieces, "tx", START, START + 3600, STATS[0], 60)
+    assert expected[1] == 2 and expected[4] == 3  # rows, before_start (out of order included)
+    assert expected[6] == (2, True)
+    # Without errors collected, the error line is not interesting.
+    assert assert_same(pieces, "tx", START, START + 3600, ("latency",), 60)[6] == (1, True)
+
+
 def test_empty_buffer():
     assert_same([b""], "tx", START, START + 3600, STATS[0], 60)
 
@@ -781,4 +810,5 @@ def test_read_file_blocks_match_scan(bench_day, monkeypatch):
         assert (result.rows, result.malformed, result.before_start) == expected[1:3] + (
             expected[4],
         )
-        assert [(b.times, b.products, b.values) for b in collector.buckets] == expected[6]
+        assert (result.out_of_order, result.reached_start) == expected[6]
+        assert [(b.times, b.products, b.values) for b in collector.buckets] == expected[7]

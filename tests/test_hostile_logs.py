@@ -12,7 +12,7 @@ from helpers import T, hourly_lines, write_log
 
 from pxstats.cli import pickleUpdater
 from pxstats.collect import selection
-from pxstats.store import pickles
+from pxstats.store import pickles, updates
 
 GARBAGE = 20 * 1024 * 1024  # bytes without a newline appended to the log
 
@@ -82,3 +82,46 @@ def test_pickle_updater_past_a_huge_unfinished_line(garbage_log):
     assert run(root, "-m", "remote1", "-c", "clientA", "-d", "2008-04-30 16:10:00") == 0
     c = pickles.load_collector(pickle_of(root, "20080430_15"))
     assert sum(b.rows for b in c.buckets) == 2
+
+
+def test_out_of_order_lines_are_counted_and_reported(tmp_path, capsys):
+    """Issue 11 item 16: blocks swapped (hour 13 written before hour 12) and one line moved
+    (a 10:30 record after 11:00's): the algorithm is kept (the scan of an hour stops at the
+    first record past its end, so hour 12 is empty and its records, met while collecting
+    hour 13, are skipped), but the lines skipped are counted, logged and, with -v, said in
+    the client's line and in the run's summary."""
+    lines = hourly_lines("2008-04-30 10:00:00", 6)  # 4 lines an hour, 2 of them records
+    hour = {h: lines[4 * (h - 10) : 4 * (h - 9)] for h in range(10, 16)}
+    moved = hour[10].pop(3)  # the 10:30 record
+    hour[11].insert(2, moved)
+    shuffled = hour[10] + hour[11] + hour[13] + hour[12] + hour[14] + hour[15]
+    root = tmp_path
+    write_log(root / "data" / "logFiles" / "remote1" / "tx_clientA.log", shuffled)
+    updates.write(
+        root / "data" / "picklesTimeOfUpdates" / "tx_clientA_remote1", T("2008-04-30 10:00:00")
+    )
+    capsys.readouterr()
+    assert run(root, "-v", "-m", "remote1", "-c", "clientA", "-d", "2008-04-30 16:10:00") == 0
+    rows = {
+        hh: sum(b.rows for b in pickles.load_collector(pickle_of(root, f"20080430_{hh}")).buckets)
+        for hh in ("10", "11", "12", "13", "14", "15")
+    }
+    assert rows == {"10": 1, "11": 2, "12": 0, "13": 2, "14": 2, "15": 2}
+    err = capsys.readouterr().err
+    assert "tx clientA: skipped 1 line(s) out of order" in err  # the 10:30 record, in hour 11
+    assert "tx clientA: skipped 2 line(s) out of order" in err  # hour 12's, in hour 13
+    assert "tx clientA of remote1: 6 hour(s) collected up to 2008-04-30 16:00:00, " in err
+    assert "3 line(s) skipped as out of order" in err
+    summary = [x for x in err.splitlines() if "client(s)" in x]
+    assert len(summary) == 1 and summary[0].endswith(", 3 line(s) skipped as out of order")
+    log = (root / "data" / "logs" / "pickleUpdater.log").read_text()
+    assert log.count("line(s) out of order") == 2
+
+
+def test_lines_in_order_report_nothing(tmp_path, capsys):
+    write_log(
+        tmp_path / "data" / "logFiles" / "remote1" / "tx_clientA.log",
+        hourly_lines("2008-04-30 10:00:00", 3),
+    )
+    assert run(tmp_path, "-v", "-m", "remote1", "-c", "clientA", "-d", "2008-04-30 12:10:00") == 0
+    assert "out of order" not in capsys.readouterr().err

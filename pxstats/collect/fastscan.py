@@ -629,6 +629,12 @@ def scan_block(
             first = min(first, bad[0])
         result.first_malformed = buf.line(starts[first], ends[first])
     result.before_start += int(early.sum())
+    # Early lines after the first line at or after the start are out of order (see scan).
+    if result.reached_start:
+        result.out_of_order += int(early.sum())
+    elif taken.any():
+        result.out_of_order += int(early[int(taken.argmax()) :].sum())
+    result.reached_start = result.reached_start or stop is not None or bool(taken.any())
     rows = np.flatnonzero(error_rows | good)
     if len(rows):
         _fill(

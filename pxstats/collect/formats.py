@@ -202,8 +202,12 @@ class ScanResult:
     rows: int = 0
     malformed: int = 0
     first_malformed: bytes | None = None
-    before_start: int = 0
+    before_start: int = 0  # interesting lines before the start (out of order ones included)
     filled: set = field(default_factory=set)
+    # Interesting lines before the start met after one at or after it (since reached_start
+    # became True): they belong to a period already collected, and are lost (issue 11 #16).
+    out_of_order: int = 0
+    reached_start: bool = False  # read_file: reset for each file
     unfinished: bytes = b""  # read_file: the last line, left unread for want of its newline
 
 
@@ -244,7 +248,8 @@ def scan(lines, collector, result: ScanResult) -> ScanResult:
 
     Stops at the first interesting line whose time is >= collector.end (its index is
     recorded: that line is the first one not consumed). Lines before the start are
-    skipped; interesting lines that cannot be parsed are counted as malformed.
+    skipped, and counted as out of order when they come after a line at or after the start
+    (result.reached_start); interesting lines that cannot be parsed are counted as malformed.
     """
     start, end, interval = collector.start, collector.end, collector.interval
     buckets = collector.buckets
@@ -256,7 +261,8 @@ def scan(lines, collector, result: ScanResult) -> ScanResult:
     prefix_get = _prefix_cache.get
     suffix_get = _suffix_cache.get
     filled = result.filled
-    rows = malformed = before = 0
+    rows = malformed = before = late = 0
+    reached = result.reached_start
     # Column order inside a bucket: errors, latency, bytecount (whichever are collected).
     for index, line in enumerate(lines):
         if (
@@ -281,10 +287,13 @@ def scan(lines, collector, result: ScanResult) -> ScanResult:
             continue
         if t >= end:
             result.stop_index = index
+            reached = True
             break
         if t < start:
             before += 1
+            late += reached
             continue
+        reached = True
         if is_error:
             product, err, latency, nbytes = "", 1, 0, 0
         else:
@@ -333,4 +342,6 @@ def scan(lines, collector, result: ScanResult) -> ScanResult:
     result.rows += rows
     result.malformed += malformed
     result.before_start += before
+    result.out_of_order += late
+    result.reached_start = reached
     return result

@@ -47,6 +47,7 @@ def read_file(
     line without its newline is still being written: it is not consumed either, and its
     bytes are left in `result.unfinished`. `columns`: see fastscan.scan_buffer."""
     result.unfinished = b""
+    result.reached_start = False  # out of order: only after a line of this file
     with open(path, "rb") as handle, cyclic_gc_paused():
         handle.seek(offset)
         position, pending = offset, []  # pending: the pieces of a line without its newline yet
@@ -81,6 +82,7 @@ class Cursors:
     # The last collect_period left unread a line still being written that may be one of
     # its records: that period must be collected again.
     unfinished: bool = False
+    out_of_order: int = 0  # lines skipped as out of order by every collect_period so far
 
     def start_offset(self, path: Path, start: int) -> int:
         known = self.seen.get(path)
@@ -134,6 +136,19 @@ def collect_period(
             timeutil.iso(end),
             result.first_malformed[:200],
         )
+    if result.out_of_order:
+        # The original skipped them silently: they belong to a period already collected.
+        log.warning(
+            "%s %s: skipped %d line(s) out of order (timed before %s, found after later lines) "
+            "while collecting %s to %s",
+            file_type,
+            name,
+            result.out_of_order,
+            timeutil.iso(start),
+            timeutil.iso(start),
+            timeutil.iso(end),
+        )
+        cursors.out_of_order += result.out_of_order
     collector.note_filled()
     collector.compute_statistics(columns=columns)
     return collector
