@@ -16,8 +16,6 @@ next commit that writes the same target (the caller holds the lock of its target
 from __future__ import annotations
 
 import contextlib
-import ctypes
-import ctypes.util
 import logging
 import os
 import queue
@@ -68,9 +66,11 @@ def sync_folders(folders) -> None:
     global _syncfs
     if _syncfs is None:
         try:
-            libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
-            _syncfs = libc.syncfs
-        except (OSError, AttributeError):
+            import ctypes
+
+            _syncfs = ctypes.CDLL(None, use_errno=True).syncfs  # libc's, in the process
+            _syncfs.argtypes = [ctypes.c_int]
+        except (ImportError, OSError, AttributeError):
             _syncfs = False
     if not _syncfs:
         os.sync()
@@ -83,10 +83,16 @@ def sync_folders(folders) -> None:
             if device not in devices:
                 devices.add(device)
                 if _syncfs(fd) != 0:
-                    error = ctypes.get_errno()
+                    error = _get_errno()
                     raise OSError(error, f"syncfs {folder}: {os.strerror(error)}")
         finally:
             os.close(fd)
+
+
+def _get_errno() -> int:
+    import ctypes
+
+    return ctypes.get_errno()
 
 
 def clean_stale_temps(targets) -> None:
