@@ -26,7 +26,8 @@ from pxstats.util.gcpause import cyclic_gc_paused
 
 log = logging.getLogger(__name__)
 
-CHUNK = 512 * 1024
+CHUNK = 512 * 1024  # blocks of at most 2 * CHUNK
+FIRST_READ = 128 * 1024  # a file's first block when its rate is not known yet (~1 quiet hour)
 UNFINISHED_WAIT = 3600
 
 
@@ -40,8 +41,13 @@ def read_file(
     collector: FileStatsCollector,
     result: ScanResult,
     columns: list | None = None,
+    first_read: int = FIRST_READ,
 ) -> int:
     """Scan `path` from `offset`; return the offset of the first line not consumed.
+
+    Reads follow the data: the first block is `first_read` bytes (the caller's estimate of
+    the period's bytes), each next one twice the last, up to 2 * CHUNK: a client-hour
+    reads its bytes, not a fixed megabyte that the scanner would go through.
 
     Reading stops at the first interesting line at or after the collector's end. A last
     line without its newline is still being written: it is not consumed either, and its
@@ -51,9 +57,11 @@ def read_file(
     with open(path, "rb") as handle, cyclic_gc_paused():
         handle.seek(offset)
         position, pending = offset, []  # pending: the pieces of a line without its newline yet
+        size = max(4096, min(first_read, 2 * CHUNK))
         while True:
-            # scan_block has a cost per call: blocks of 1 MB (about an hour of a busy log).
-            block = handle.read(2 * CHUNK)
+            # scan_block has a cost per call and per byte: blocks grow up to 1 MB.
+            block = handle.read(size)
+            size = min(2 * size, 2 * CHUNK)
             if not block:
                 result.unfinished = b"".join(pending)
                 return position
@@ -77,6 +85,7 @@ class Cursors:
 
     saved: cursor.Pointer | None = None
     seen: dict = field(default_factory=dict)  # path -> (offset, end)
+    read: dict = field(default_factory=dict)  # path -> bytes consumed by its last period
     last: cursor.Pointer | None = None
     record_times: selection.RecordTimes = field(default_factory=selection.RecordTimes)
     # The last collect_period left unread a line still being written that may be one of
@@ -93,6 +102,11 @@ class Cursors:
             if self.saved.usable_for(path, start, head):
                 return self.saved.offset
         return 0
+
+    def first_read(self, path: Path) -> int:
+        """The first block to read of `path`: half as much again as its last period."""
+        last = self.read.get(path)
+        return FIRST_READ if last is None else last + last // 2 + 16384
 
     def record(self, path: Path, offset: int, end: int) -> None:
         self.seen[path] = (offset, end)
@@ -121,7 +135,8 @@ def collect_period(
     cursors.unfinished = False
     for path in files:
         offset = cursors.start_offset(path, start)
-        stop = read_file(path, offset, collector, result, columns)
+        stop = read_file(path, offset, collector, result, columns, cursors.first_read(path))
+        cursors.read[path] = stop - offset
         cursors.record(path, stop, end)
         if result.unfinished and _waited_for(path, file_type, name, result.unfinished, end):
             cursors.unfinished = True
