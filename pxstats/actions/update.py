@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 from dataclasses import dataclass, field
 
 from pxstats import i18n
@@ -188,8 +189,10 @@ class _Batch:
     PickleWriter, and their pointers and times of update stored by one commit once every
     pickle of the batch is durable (see store.writer)."""
 
-    def __init__(self, file_type: str, machine: str):
+    def __init__(self, file_type: str, machine: str, in_worker: bool = False):
         self.file_type, self.machine = file_type, machine
+        # In a worker process: the parent holds the locks and stores everything once.
+        self.in_worker = in_worker
         self.locks = contextlib.ExitStack()
         self.writer = PickleWriter()
         self.pending: dict[str, tuple[ClientOutcome, list]] = {}  # client -> outcome, states
@@ -243,8 +246,8 @@ def update_client(
             )
         finally:
             batch.close()
-    lock = paths.lock_file(f"pickleUpdater_{file_type}_{client}_{machine}")
-    batch.locks.enter_context(file_lock(lock, wait=False))
+    if not batch.in_worker:
+        batch.locks.enter_context(file_lock(_lock_file(paths, file_type, client, machine), False))
     with cyclic_gc_paused():
         time_file = paths.time_of_update_file(file_type, client, machine)
         last = updates.read(time_file)
@@ -298,7 +301,7 @@ def update_client(
                 states = [] if pointer is None else [(pointer_file, cursor.encode(pointer))]
                 states.append((time_file, updates.encode(time_of_update)))
                 batch.pending[client] = (outcome, states)
-                if hour < until:
+                if hour < until and not batch.in_worker:
                     try:
                         batch.flush()
                     except (OSError, updates.UpdateFileError):
@@ -307,35 +310,122 @@ def update_client(
 
 
 BATCH_CLIENTS = 100  # clients whose locks are held and state stored together
+WORKERS_FROM = 24  # clients from which a batch is spread over the cores
+CHUNKS_PER_WORKER = 3  # chunks of clients per worker process, for balance
 
 
 def update_clients(
     paths: StatsPaths, file_type: str, clients, machine: str, until: int, stats_types, interval: int
 ) -> list[ClientOutcome]:
     """update_client for each client; one client's failure does not stop the others. Clients
-    are collected in batches whose pickles and states are made durable together."""
-    outcomes = []
+    are collected in batches whose pickles and states are made durable together; a batch of
+    many clients is spread over the cores (forked workers, util.pool)."""
     clients = list(dict.fromkeys(clients))  # a lock is held once per batch
+    args = (paths, file_type, machine, until, stats_types, interval)
+    processes = _processes()
+    outcomes = []
+    for first in range(0, len(clients), BATCH_CLIENTS):
+        chunk = clients[first : first + BATCH_CLIENTS]
+        if processes > 1 and len(chunk) >= WORKERS_FROM:
+            outcomes += _update_batch_in_workers(chunk, processes, *args)
+        else:
+            outcomes += _update_batch(chunk, *args)
+    return outcomes
+
+
+def _update_batch(clients, paths, file_type, machine, until, stats_types, interval):
+    outcomes = []
     batch = _Batch(file_type, machine)
     try:
         for client in clients:
-            if len(batch.pending) >= BATCH_CLIENTS or batch.failed:
+            if batch.failed:
                 batch.close()
                 batch = _Batch(file_type, machine)
-            try:
-                outcomes.append(
-                    update_client(
-                        paths, file_type, client, machine, until, stats_types, interval, batch
-                    )
-                )
-            except LockBusy:
-                message = f"another pickleUpdater is updating {file_type} {client} of {machine}"
-                log.error(message)
-                outcomes.append(ClientOutcome(client, "failed", message=message))
-            except (LogFolderMissing, OSError, updates.UpdateFileError) as exc:
-                message = f"{file_type} {client} of {machine} not updated: {exc}"
-                log.error(message)
-                outcomes.append(ClientOutcome(client, "failed", message=message))
+            outcomes.append(
+                _update_one(paths, file_type, client, machine, until, stats_types, interval, batch)
+            )
     finally:
         batch.close()
     return outcomes
+
+
+def _update_one(paths, file_type, client, machine, until, stats_types, interval, batch):
+    """update_client, its failure an outcome."""
+    try:
+        return update_client(paths, file_type, client, machine, until, stats_types, interval, batch)
+    except LockBusy:
+        return _failed(
+            f"another pickleUpdater is updating {file_type} {client} of {machine}", client
+        )
+    except (LogFolderMissing, OSError, updates.UpdateFileError) as exc:
+        return _failed(f"{file_type} {client} of {machine} not updated: {exc}", client)
+
+
+def _failed(message: str, client: str) -> ClientOutcome:
+    log.error(message)
+    return ClientOutcome(client, "failed", message=message)
+
+
+def _lock_file(paths: StatsPaths, file_type: str, client: str, machine: str):
+    return paths.lock_file(f"pickleUpdater_{file_type}_{client}_{machine}")
+
+
+def _processes() -> int:
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        cores = os.cpu_count() or 1
+    return max(1, min(cores, 4))
+
+
+def _update_batch_in_workers(
+    clients, processes, paths, file_type, machine, until, stats_types, interval
+) -> list[ClientOutcome]:
+    """One batch collected by forked workers, each writing the temps of its clients'
+    pickles; this process holds the locks, then stores the pickles and states (one commit).
+    A worker that dies fails its clients only; its temps are removed by later commits."""
+    from pxstats.util import pool  # here: multiprocessing is for many clients only
+
+    outcomes: dict[str, ClientOutcome] = {}
+    locked = []
+    batch = _Batch(file_type, machine)
+    try:
+        for client in clients:
+            try:
+                lock = _lock_file(paths, file_type, client, machine)
+                batch.locks.enter_context(file_lock(lock, wait=False))
+                locked.append(client)
+            except LockBusy:
+                outcomes[client] = _failed(
+                    f"another pickleUpdater is updating {file_type} {client} of {machine}", client
+                )
+            except OSError as exc:
+                outcomes[client] = _failed(
+                    f"{file_type} {client} of {machine} not updated: {exc}", client
+                )
+        size = max(1, -(-len(locked) // (processes * CHUNKS_PER_WORKER)))
+        chunks = [tuple(locked[i : i + size]) for i in range(0, len(locked), size)]
+
+        def work(chunk):
+            worker = _Batch(file_type, machine, in_worker=True)
+            done = [
+                _update_one(paths, file_type, c, machine, until, stats_types, interval, worker)
+                for c in chunk
+            ]
+            return done, worker.writer.detach(), worker.pending
+
+        def failed(chunk, message):
+            return (
+                [_failed(f"{file_type} {c} of {machine} not updated: {message}", c) for c in chunk],
+                [],
+                {},
+            )
+
+        for done, written, pending in pool.run_each(work, chunks, processes, failed, "collector"):
+            for outcome in done:
+                outcomes[outcome.client] = outcome
+            batch.writer.adopt(written)
+            batch.pending.update(pending)
+    finally:
+        batch.close()
+    return [outcomes[c] for c in clients]

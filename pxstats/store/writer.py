@@ -154,6 +154,21 @@ class PickleWriter:
     def wait(self) -> None:
         self.commit()
 
+    def detach(self) -> list:
+        """In a worker process: stop the thread and give up the pickles written so far (temps,
+        not synced, not renamed) for a PickleWriter of the parent to `adopt` and commit."""
+        self._queue.put(None)
+        self._thread.join()
+        self._raise()
+        written, self._written = self._written, []
+        return written
+
+    def adopt(self, written: list) -> None:
+        """Pickles a worker's PickleWriter `detach`ed: stored by the next commit, after those
+        handed over so far."""
+        self._queue.join()
+        self._written.extend(written)
+
     def commit(self, states=()) -> None:
         """Make every pickle handed over durable, then the state files `states` ((path,
         bytes) pairs, renamed in that order). Nothing of `states` is written when a pickle
@@ -200,8 +215,9 @@ class PickleWriter:
         return self
 
     def __exit__(self, *exc_info) -> None:
-        self._queue.put(None)
-        self._thread.join()
+        if self._thread.is_alive():
+            self._queue.put(None)
+            self._thread.join()
         try:
             self.commit()
         except BaseException:

@@ -1,0 +1,108 @@
+"""pickleUpdater's batches (issue 16): many clients collected by forked workers store exactly
+the files a one-process run stores; a busy lock or a pickle that cannot be stored fails its
+client only, and leaves its time of update where it was."""
+
+import shutil
+from pathlib import Path
+
+import pytest
+from helpers import T, hourly_lines, write_log
+
+from pxstats.actions import update
+from pxstats.cli import pickleUpdater
+from pxstats.store import updates
+from pxstats.store.writer import PickleWriter, clean_stale_temps, write_temp
+from pxstats.util.locks import file_lock
+
+CLIENTS = [f"c{n:02d}" for n in range(30)]
+
+
+def make_root(root: Path) -> Path:
+    for n, client in enumerate(CLIENTS):
+        lines = hourly_lines("2008-04-30 10:00:00", 3, noise=n % 2 == 0)
+        write_log(root / "data" / "logFiles" / "m1" / f"tx_{client}.log", lines)
+    return root
+
+
+def run(root: Path, date: str) -> int:
+    argv = ["--root", str(root), "-m", "m1", "-c", ",".join(CLIENTS), "-d", date]
+    return pickleUpdater.main(argv)
+
+
+def stored(root: Path) -> dict:
+    data = root / "data"
+    return {
+        str(p.relative_to(data)): p.read_bytes()
+        for folder in ("pickles", "picklesTimeOfUpdates", "logFileAccess")
+        for p in sorted((data / folder).rglob("*"))
+        if p.is_file()
+    }
+
+
+def test_workers_store_what_one_process_stores(tmp_path, monkeypatch):
+    root = make_root(tmp_path)  # the same root: pickles name their log files
+    monkeypatch.setattr(update, "_processes", lambda: 2)
+    results = []
+    for workers_from in (10**9, 2):
+        monkeypatch.setattr(update, "WORKERS_FROM", workers_from)
+        for folder in ("pickles", "picklesTimeOfUpdates", "logFileAccess"):
+            shutil.rmtree(root / "data" / folder, ignore_errors=True)
+        for date in ("2008-04-30 11:00:00", "2008-04-30 13:00:00"):
+            assert run(root, date) == 0
+        results.append(stored(root))
+    assert results[1] == results[0]
+    assert sum(name.startswith("pickles/") for name in results[0]) == 3 * len(CLIENTS)
+    times = root / "data" / "picklesTimeOfUpdates"
+    assert updates.read(times / "tx_c29_m1") == T("2008-04-30 13:00:00")
+    assert not list(root.rglob("*.tmp"))
+
+
+@pytest.mark.parametrize("workers", [False, True])
+def test_a_busy_client_fails_alone(tmp_path, monkeypatch, capsys, workers):
+    root = make_root(tmp_path)
+    monkeypatch.setattr(update, "_processes", lambda: 2)
+    monkeypatch.setattr(update, "WORKERS_FROM", 2 if workers else 10**9)
+    lock = root / "data" / "temp" / "lockFiles" / "pickleUpdater_tx_c07_m1.lock"
+    with file_lock(lock):
+        assert run(root, "2008-04-30 12:00:00") == 1
+    assert "another pickleUpdater is updating tx c07 of m1" in capsys.readouterr().err
+    times = root / "data" / "picklesTimeOfUpdates"
+    assert not (times / "tx_c07_m1").exists()
+    assert updates.read(times / "tx_c08_m1") == T("2008-04-30 12:00:00")
+    assert run(root, "2008-04-30 12:00:00") == 0
+    assert updates.read(times / "tx_c07_m1") == T("2008-04-30 12:00:00")
+
+
+@pytest.mark.parametrize("workers", [False, True])
+def test_a_pickle_that_cannot_be_stored_keeps_the_times(tmp_path, monkeypatch, capsys, workers):
+    root = make_root(tmp_path)
+    monkeypatch.setattr(update, "_processes", lambda: 2)
+    monkeypatch.setattr(update, "WORKERS_FROM", 2 if workers else 10**9)
+    assert run(root, "2008-04-30 11:00:00") == 0
+    blocked = root / "data" / "pickles" / "c03" / "20080430" / "tx" / "m1_11"
+    blocked.mkdir(parents=True)  # os.replace onto a directory fails
+    assert run(root, "2008-04-30 12:00:00") == 1
+    assert "not updated" in capsys.readouterr().err
+    times = root / "data" / "picklesTimeOfUpdates"
+    # The batch's pickles are stored before any of its times: none advances.
+    assert updates.read(times / "tx_c03_m1") == T("2008-04-30 11:00:00")
+    assert not list(root.rglob("*.tmp"))
+    blocked.rmdir()
+    assert run(root, "2008-04-30 12:00:00") == 0
+    assert all(updates.read(times / f"tx_{c}_m1") == T("2008-04-30 12:00:00") for c in CLIENTS)
+
+
+def test_commit_stores_states_after_pickles_and_cleans_stale_temps(tmp_path):
+    from pxstats.stats.collector import FileStatsCollector
+
+    stale = write_temp(tmp_path / "p", b"left by a killed run")
+    state = tmp_path / "state"
+    with PickleWriter() as writer:
+        writer.save(tmp_path / "p", FileStatsCollector("tx", T("2008-04-30 12:00:00")), "%s")
+        writer.commit([(state, b"after")])
+        assert (tmp_path / "p").is_file() and state.read_bytes() == b"after"
+    assert not Path(stale).exists()
+    assert oct(state.stat().st_mode & 0o777) == "0o644"
+    other = write_temp(tmp_path / "q", b"another target's temp")
+    clean_stale_temps([tmp_path / "p"])
+    assert Path(other).exists()
