@@ -366,6 +366,7 @@ def test_a_failing_step_does_not_stop_the_others(tmp_path):
     record = json.loads((paths.data / "monitoring" / "lastRun.json").read_text())
     status = {s["step"]: s["status"] for s in record["steps"]}
     assert status["daily"] == "failed" and "gnuplot" in out
+    assert err.startswith("pxStatsStartup: error: step=daily target=en ")
     for step in ("collect", "transfer", "dbBackups", "rrd-weekly", "webPages", "monitoring"):
         assert status[step] == "ok", (step, record)
     assert record["status"] == "failed"
@@ -431,3 +432,28 @@ def test_sigkill_at_random_instants(day, tmp_path_factory):
     assert set(mine) == {
         k for k, v in rrd_values(reference, end).items() if not isinstance(v, bytes)
     }
+
+
+def test_the_crontab_sample_line_runs_under_cron_environment(tmp_path):
+    """The line of etc/crontab.sample, with this checkout and a test root, under `env -i`
+    (cron's environment: no PATH of ours, no venv), plus the options of a replay."""
+    paths = make_root(tmp_path / "root")
+    lines = (REPO / "etc" / "crontab.sample").read_text().splitlines()
+    variable = next(line for line in lines if line.startswith("PXSTATS_ROOT="))
+    entry = next(line for line in lines if line[:1].isdigit())
+    fields = entry.split(None, 5)
+    assert fields[:5] == ["2", "*", "*", "*", "*"]
+    command, redirection = fields[5].split(" >> ")
+    command = command.replace("/apps/px/pxStats/bin", str(REPO / "bin"))
+    command += f" --date '{timeutil.iso(FIRST)}' --no-mirror --no-mail"
+    log = redirection.replace("/apps/px/pxStats", str(paths.root)).replace(" 2>&1", "")
+    paths.logs.mkdir(parents=True)
+    root = variable.replace("/apps/px/pxStats", str(paths.root))
+    done = subprocess.run(
+        ["env", "-i", root, "SHELL=/bin/sh", "/bin/sh", "-c", f"{command} >> {log} 2>&1"],
+        timeout=120,
+    )
+    assert done.returncode == 0, Path(log).read_text()
+    assert "finished" not in Path(log).read_text()  # -q: nothing on stdout when all is well
+    record = json.loads((paths.data / "monitoring" / "lastRun.json").read_text())
+    assert record["status"] == "ok" and record["date"] == timeutil.iso(FIRST)

@@ -100,6 +100,8 @@ def main(argv=None, prog: str = PROGRAM) -> int:
 
     def show(step):
         print(step.line(), flush=True)
+        if step.status == "failed":  # also with -q: cron mails it
+            print(f"{prog}: error: {step.line()}", file=sys.stderr, flush=True)
 
     try:
         result = startup.run(paths, context.config, request, show, hook)
