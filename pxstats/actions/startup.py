@@ -6,7 +6,8 @@ dies), with the configuration validated first, the steps run in order, best effo
 
   collect      remote machines through actions.sync (log mirrors, remote pickling, pickles
                pulled here), then pickleUpdater here for each source pickled by this host,
-               per (source, file type), three at a time in forked children
+               per (source, file type), one after the other (each spreads its clients
+               over forked workers)
   transfer     transferPickleToRRD per machinesToBackupInDb tag, then per group (skipped when
                a transfer started elsewhere holds its run lock)
   dbBackups    when due (schedule.is_due)
@@ -50,7 +51,7 @@ from pxstats.actions import (
 from pxstats.actions.errors import RequestError
 from pxstats.i18n import FILE_TYPES
 from pxstats.paths import StatsPaths
-from pxstats.util import atomic, pool, timeutil
+from pxstats.util import atomic, timeutil
 from pxstats.util.locks import LockBusy, file_lock
 
 log = logging.getLogger(__name__)
@@ -262,16 +263,13 @@ class Cycle:
         units = [(s.machine, ft) for s, p in pairs if is_local(p) for ft in FILE_TYPES]
         if self.stop or not units:
             return
-        results = pool.run_each(
-            partial(pickle_unit, self.paths, self.date),
-            units,
-            self.request.processes,
-            _unit_failed,
-            name="startup-collect",
-            wait_on_interrupt=True,
-        )
-        for step in results:
-            self.add(step)
+        # One unit after the other: pickleUpdater spreads a machine's clients over forked
+        # workers itself (workers cannot have workers of their own).
+        for unit in units:
+            if self.stop:
+                self.add(Step("collect", f"{unit[0]} {unit[1]}", 0.0, "interrupted"))
+                continue
+            self.add(pickle_unit(self.paths, self.date, unit))
 
     def sync_remote(self, pairs, names):
         with sync.SyncContext.open(self.paths, local_names=names) as context:
@@ -456,20 +454,18 @@ def pickle_unit(paths: StatsPaths, date: int, unit) -> Step:
     try:
         request = update.update_request(timeutil.hour_start(date), file_type, machine, ["All"])
         outcomes = update.run(paths, request)
-    except RequestError as exc:
-        return Step(
-            "collect", f"{machine} {file_type}", time.monotonic() - began, "failed", str(exc)
-        )
+    except Exception as exc:  # noqa: BLE001 - one unit fails, the others run
+        if not isinstance(exc, (RequestError, OSError)):
+            log.exception("collection of %s %s", machine, file_type)
+        message = str(exc) if isinstance(exc, RequestError) else f"{type(exc).__name__}: {exc}"
+        seconds = time.monotonic() - began
+        return Step("collect", f"{machine} {file_type}", seconds, "failed", message)
     bad = [f"{o.client}: {o.message}" for o in outcomes if o.status == "failed"]
     seconds = time.monotonic() - began
     if bad:
         return Step("collect", f"{machine} {file_type}", seconds, "failed", "; ".join(bad))
     updated = sum(o.status == "updated" for o in outcomes)
     return Step("collect", f"{machine} {file_type}", seconds, "ok", f"{updated} updated")
-
-
-def _unit_failed(unit, message: str) -> Step:
-    return Step("collect", f"{unit[0]} {unit[1]}", 0.0, "failed", message)
 
 
 def run(paths: StatsPaths, config, request: StartupRequest, on_step=None, cycle_hook=None) -> Run:
