@@ -23,6 +23,9 @@ caller logs each as it comes (`on_step`), and lastRun.json (data/monitoring/) is
 atomically after every step. A periodic task's update entry is written only when it
 succeeded. A failing step never stops the next ones. `stop` (set by a signal handler) is
 checked between steps: the step in progress finishes, the rest are recorded "interrupted".
+
+About 480 lines: the sequence of the spec's steps, each a short adapter from the
+configuration to one action, reads best in one place, in the order the steps run.
 """
 
 from __future__ import annotations
