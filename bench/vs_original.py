@@ -4,8 +4,9 @@
 Workloads (logs written by generateSampleLogs, machine m1, tx):
   * day: one client, a 24-hour catch-up (~120,000 lines, ~18 MB): a first run collects the
     first hour, the timed run catches up the 23 others;
-  * hourly: 150 clients x 8 lines a minute, one run of every client for the last hour (what
-    cron does every hour), after a first run that collected the hour before;
+  * hourly: 150 clients x 8 lines a minute, one run of every client for the hour 11:00-12:00
+    (what cron does every hour), after a first run that collected the hour before; the live
+    logs hold the day so far (since midnight);
   * recollect: 30 days of 20 clients rebuilt (pxStats: recollectData; the original: its
     recollectData's way, times of update set back to the start and one pickleUpdater run).
 
@@ -44,7 +45,7 @@ WORKLOADS = {
     "hourly": (
         [f"c{n:03d}" for n in range(150)],
         8 * 60,
-        3,
+        13,  # the live logs hold the day so far
         START + 12 * HOUR + 300,
         START + 11 * HOUR,
         START + 12 * HOUR,
@@ -155,9 +156,10 @@ class Original:
 
 
 class PxStats:
-    def __init__(self, base: Path):
+    def __init__(self, base: Path, checkout: Path):
         self.root = base / "pxstats-root"
-        self.env = dict(os.environ, PYTHONPATH=str(CHECKOUT))
+        self.checkout = checkout
+        self.env = dict(os.environ, PYTHONPATH=str(checkout))
         self.env.pop("PXSTATS_ROOT", None)
 
     def command(self, program: str, *args: str) -> list[str]:
@@ -189,12 +191,12 @@ class PxStats:
                     "pickleUpdater", "-m", MACHINE, "-f", "tx", "-c", names, "-d", iso(first)
                 ),
                 self.env,
-                CHECKOUT,
+                self.checkout,
             )
             argv = self.command(
                 "pickleUpdater", "-m", MACHINE, "-f", "tx", "-c", names, "-d", iso(until)
             )
-        seconds, peak = timed(argv, self.env, CHECKOUT)
+        seconds, peak = timed(argv, self.env, self.checkout)
         return seconds, peak, count_files(self.root / "data" / "pickles")
 
 
@@ -245,12 +247,18 @@ def main() -> None:
         help="comma-separated among " + ", ".join(WORKLOADS),
     )
     parser.add_argument("--no-original", action="store_true", help="time pxStats only")
+    parser.add_argument(
+        "--checkout",
+        type=Path,
+        default=CHECKOUT,
+        help="pxStats checkout to time (default: this one), e.g. an older commit's git worktree",
+    )
     args = parser.parse_args()
     base = Path(tempfile.mkdtemp(prefix="pxstats-vs-original-"))
     try:
         folder = None if args.no_original else build_original(base)
         original = Original(folder) if folder else None
-        ours = PxStats(base)
+        ours = PxStats(base, args.checkout.resolve())
         for workload in args.workloads.split(","):
             logs, lines, size = generate(base, workload)
             theirs_s, ours_s, peaks, pickles = [], [], [], {}
