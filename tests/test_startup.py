@@ -94,6 +94,12 @@ def make_root(base: Path) -> StatsPaths:
     (etc / "config").write_text(CONFIG)
     (etc / "configForMachines").write_text(MACHINES_CONF)
     (etc / "monitoringConf").write_text(MONITORING.format(root=base))
+    others = base / "data" / "graphics" / "others"
+    (etc / "clean_dir.conf").write_text(f"LOGFILE cleaner.log\n{others}  *.png  30:d  yes\n")
+    old = others / "gnuplot" / "satnet" / "old.png"  # 40 days old: the general cleaner's
+    old.parent.mkdir(parents=True)
+    old.write_bytes(b"")
+    os.utime(old, (time.time() - 40 * 86400,) * 2)
     paths = StatsPaths(base)
     end = RUNS[-1] + 3600
     for number, machine in enumerate(MACHINES):
@@ -207,6 +213,7 @@ def test_periodic_tasks_ran_exactly_when_due(day):
         "dbBackups": [0, 6, 12, 18],  # 6/hours
         "monitoring": [0, 12],  # 12/hours
         "picklecleaner": [0],  # 24/hours: next at the 25th run
+        "generalCleaner": [0],
         "daily": list(range(HOURS)),  # hourly
         "rrd-daily": list(range(HOURS)),
         "rrd-weekly": [0, 23],  # daily: the first run, then the first of the next day
@@ -224,6 +231,8 @@ def test_periodic_tasks_ran_exactly_when_due(day):
     record = json.loads((paths.data / "monitoring" / "lastRun.json").read_text())
     assert record["date"] == timeutil.iso(RUNS[-1]) and record["status"] == "ok"
     assert {s["step"] for s in record["steps"]} >= {"collect", "transfer", "webPages"}
+    assert not (paths.graphics / "others" / "gnuplot" / "satnet" / "old.png").exists()
+    assert "1 file(s) deleted" in (paths.logs / "cleaner.log").read_text()
     backups = sorted(p.name for p in paths.databases_backups.iterdir())
     assert len(backups) == 3  # nbDbBackupsToKeep
 

@@ -41,6 +41,7 @@ from functools import partial
 
 from pxstats.actions import (
     backup,
+    clean_dir,
     cleaners,
     daily_graphics,
     monitor,
@@ -238,7 +239,7 @@ class Cycle:
             self.graphics(language)
         self.do("webPages", "", self.web_pages)
         self.periodic("picklecleaner", time_config.pickle_cleaner_frequency, self.pickle_cleaner)
-        self.periodic("generalCleaner", time_config.general_cleaner_frequency, general_cleaner)
+        self.periodic("generalCleaner", time_config.general_cleaner_frequency, self.general_cleaner)
         self.periodic("monitoring", time_config.monitoring_frequency, self.monitoring)
         if self.stop:
             self.run.status = "interrupted"
@@ -324,6 +325,15 @@ class Cycle:
         if report.errors:
             return "failed", "; ".join(report.errors)
         return "ok", f"{len(report.deleted)} folder(s) deleted"
+
+    def general_cleaner(self):
+        conf = self.paths.etc / "clean_dir.conf"
+        if not conf.is_file():
+            return "skipped", f"no {conf}"
+        report = clean_dir.clean(conf, self.paths.logs)
+        if report.errors:
+            return "failed", "; ".join(report.errors[:3])
+        return "ok", f"{len(report.deleted)} file(s) deleted"
 
     def monitoring(self):
         outcome = monitor.run(
@@ -444,10 +454,6 @@ class Cycle:
         )
         outcome = web_pages.run(self.paths, self.config, request)
         return "ok", f"{len(outcome.written)} file(s)"
-
-
-def general_cleaner():
-    return "skipped", "cleanDir is not available yet"
 
 
 def pickle_unit(paths: StatsPaths, date: int, unit) -> Step:
