@@ -5,7 +5,7 @@ SIGTERM; SIGKILL at random instants.
 
 Real components: generateSampleLogs' logs, pickleUpdater, transferPickleToRRD, rrdtool,
 gnuplot, the web pages, statsMonitor (no mail). The remote variant (pickling through ssh) is
-covered by the sync action's own tests, not here.
+is a test of its own: px-src1 pickled on px-pick1 through a real sshd, px-src2 mirrored here.
 """
 
 from __future__ import annotations
@@ -466,3 +466,56 @@ def test_the_crontab_sample_line_runs_under_cron_environment(tmp_path):
     assert "finished" not in Path(log).read_text()  # -q: nothing on stdout when all is well
     record = json.loads((paths.data / "monitoring" / "lastRun.json").read_text())
     assert record["status"] == "ok" and record["date"] == timeutil.iso(FIRST)
+
+
+REMOTE_CONFIG = CONFIG.replace("here1,here2", "pick1,here2").replace(
+    "G1 = src1 tx satnet,weather *", ""
+)
+REMOTE_MACHINES = (
+    "src1 px-src1 root\nsrc2 px-src2 root\npick1 px-pick1 root\nhere2 localhost root\n"
+)
+
+
+def test_remote_machines_through_a_real_sshd(tmp_path):
+    """px-src1 pickled by the remote machine px-pick1 (its pickles pulled here), px-src2's
+    logs mirrored here by rsync and pickled here: three hourly runs, every step ok."""
+    from sshd import start_world
+
+    world = start_world(tmp_path / "ssh")
+    try:
+        for name in ("px-src1", "px-src2"):
+            machine = world.machines[name]
+            for sub in ("px/etc/rx", "px/etc/tx", "pxStats/etc"):
+                (machine.home / sub).mkdir(parents=True, exist_ok=True)
+            for file_type, names in (("tx", CLIENTS), ("rx", SOURCES)):
+                for client in names:
+                    end = RUNS[3]
+                    write_logs(machine.px_log, file_type, client, FIRST - 7200, end, 20, seed=name)
+                    (machine.px_root / "etc" / file_type / f"{client}.conf").write_text("x\n")
+        (world.machines["px-pick1"].home / "pxStats" / "etc").mkdir(parents=True, exist_ok=True)
+        paths = StatsPaths(tmp_path / "here")
+        paths.etc.mkdir(parents=True)
+        (paths.etc / "config").write_text(REMOTE_CONFIG)
+        (paths.etc / "configForMachines").write_text(REMOTE_MACHINES)
+        (paths.etc / "monitoringConf").write_text(MONITORING.format(root=paths.root))
+        shutil.copy(world.ssh_config, paths.etc / "ssh_config")
+        shutil.copy(world.known_hosts, paths.etc / "known_hosts")
+        context = _config.Context(paths.root)
+        for date in RUNS[:3]:
+            request = startup.StartupRequest(date, send_mail=False, processes=2)
+            run = startup.run(context.paths, context.config, request)
+            assert run.status == "ok", [s.line() for s in run.failed]
+        steps = [s.target for s in run.steps if s.step == "collect"]
+        assert steps == ["remote machines", "px-src2 tx", "px-src2 rx"]
+        for machine in ("px-src1", "px-src2"):
+            for client in CLIENTS:
+                for hour in RUNS[:3]:
+                    pickle = paths.hourly_pickle(client, hour - 3600, "tx", machine)
+                    assert pickle.is_file(), pickle
+        picked = StatsPaths(world.machines["px-pick1"].stats_root)
+        assert picked.hourly_pickle("satnet", RUNS[2] - 3600, "tx", "px-src1").is_file()
+        assert not picked.hourly_pickle("satnet", RUNS[2] - 3600, "tx", "px-src2").exists()
+        assert (paths.log_files / "px-src2" / "tx_satnet.log").is_file()
+        assert (paths.databases / "currentDatabases" / "bytecount" / "satnet_px-src1").is_file()
+    finally:
+        world.stop()
