@@ -5,7 +5,7 @@ SIGTERM; SIGKILL at random instants.
 
 Real components: generateSampleLogs' logs, pickleUpdater, transferPickleToRRD, rrdtool,
 gnuplot, the web pages, statsMonitor (no mail). The remote variant (pickling through ssh) is
-is a test of its own: px-src1 pickled on px-pick1 through a real sshd, px-src2 mirrored here.
+a test of its own: px-src1 pickled on px-pick1 through a real sshd, px-src2 mirrored here.
 """
 
 from __future__ import annotations
