@@ -2,7 +2,12 @@
 the files a one-process run stores; a busy lock or a pickle that cannot be stored fails its
 client only, and leaves its time of update where it was."""
 
+import random
 import shutil
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -106,3 +111,42 @@ def test_commit_stores_states_after_pickles_and_cleans_stale_temps(tmp_path):
     other = write_temp(tmp_path / "q", b"another target's temp")
     clean_stale_temps([tmp_path / "p"])
     assert Path(other).exists()
+
+
+def test_killed_runs_of_many_clients_are_redone_exactly(tmp_path):
+    """SIGKILL at random instants of a run spreading 30 clients over worker processes (on a
+    machine of one core, over one process), then a normal run: the files of a clean run."""
+    initial = make_root(tmp_path / "initial")
+    for client in CLIENTS:
+        updates.write(
+            initial / "data" / "picklesTimeOfUpdates" / f"tx_{client}_m1", T("2008-04-30 10:00:00")
+        )
+    argv = [
+        sys.executable, "-m", "pxstats.cli.pickleUpdater", "--root", str(tmp_path / "work"),
+        "-m", "m1", "-c", ",".join(CLIENTS), "-d", "2008-04-30 13:00:00",
+    ]  # fmt: skip
+
+    def fresh() -> Path:
+        shutil.rmtree(tmp_path / "work", ignore_errors=True)
+        return shutil.copytree(initial, tmp_path / "work")
+
+    fresh()
+    started = time.monotonic()
+    subprocess.run(argv, check=True, timeout=120, capture_output=True)
+    duration = time.monotonic() - started
+    expected = stored(tmp_path / "work")
+    assert sum(name.startswith("pickles/") for name in expected) == 3 * len(CLIENTS)
+    rng = random.Random(16)
+    landed = 0  # kills that left some of the work done
+    for trial in range(8):
+        root = fresh()
+        process = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(rng.uniform(0.05, duration))
+        process.send_signal(signal.SIGKILL)
+        process.wait(timeout=60)
+        pickles = sum(name.startswith("pickles/") for name in stored(root))
+        landed += 0 < pickles < 3 * len(CLIENTS) or bool(list(root.rglob("*.tmp")))
+        subprocess.run(argv, check=True, timeout=120, capture_output=True)
+        assert stored(root) == expected, f"trial {trial} differs"
+        assert not list(root.rglob("*.tmp")), f"trial {trial} left temps"
+    assert landed >= 2
