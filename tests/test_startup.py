@@ -519,3 +519,31 @@ def test_remote_machines_through_a_real_sshd(tmp_path):
         assert (paths.databases / "currentDatabases" / "bytecount" / "satnet_px-src1").is_file()
     finally:
         world.stop()
+
+
+def test_a_tag_whose_machine_changes_has_its_files_renamed(tmp_path):
+    """src1 was pxatx1, becomes pxatx9 (the operator's mirror follows): the next run renames
+    the pickles, times of update and databases of pxatx1 before collecting, and carries on
+    from the renamed times of update."""
+    paths = make_root(tmp_path)
+    assert cycle(paths, RUNS[0]).status == "ok"
+    state = json.loads((paths.data / "temp" / "previousMachineParameters.json").read_text())
+    assert state["tags"] == {"src1": ["pxatx1"], "src2": ["pxatx2"]}
+    (paths.etc / "configForMachines").write_text(MACHINES_CONF.replace("pxatx1", "pxatx9"))
+    (paths.etc / "config").write_text(CONFIG.replace("G1 = src1 tx satnet,weather *", ""))
+    os.rename(paths.log_files / "pxatx1", paths.log_files / "pxatx9")
+    run = cycle(paths, RUNS[1])
+    assert run.status == "ok", [s.line() for s in run.failed]
+    step = next(s for s in run.steps if s.step == "machineTags")
+    assert step.message.startswith("tag(s) src1 changed: ")
+    kept = {"logs", "databasesBackups", "databasesTimeOfUpdatesBackups", "graphics", "webPages"}
+    kept.add("lockFiles")
+    assert not [p for p in paths.data.rglob("*pxatx1*") if not kept & set(p.parts)]
+    for hour in RUNS[:2]:
+        assert paths.hourly_pickle("satnet", hour - 3600, "tx", "pxatx9").is_file()
+    assert updates.read(paths.time_of_update_file("tx", "satnet", "pxatx9")) == T(
+        "2026-11-09 02:00:00"
+    )
+    assert (paths.current_databases / "bytecount" / "satnet_pxatx9").is_file()
+    state = json.loads((paths.data / "temp" / "previousMachineParameters.json").read_text())
+    assert state["tags"]["src1"] == ["pxatx9"]

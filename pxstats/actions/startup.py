@@ -24,7 +24,7 @@ atomically after every step. A periodic task's update entry is written only when
 succeeded. A failing step never stops the next ones. `stop` (set by a signal handler) is
 checked between steps: the step in progress finishes, the rest are recorded "interrupted".
 
-About 480 lines: the sequence of the spec's steps, each a short adapter from the
+About 520 lines: the sequence of the spec's steps, each a short adapter from the
 configuration to one action, reads best in one place, in the order the steps run.
 """
 
@@ -45,6 +45,7 @@ from pxstats.actions import (
     cleaners,
     daily_graphics,
     monitor,
+    renamer,
     rrd_graphics,
     schedule,
     sync,
@@ -232,6 +233,7 @@ class Cycle:
 
     def execute(self, pairs) -> Run:
         time_config = self.config.time
+        self.do("machineTags", "", self.machine_tags)
         self.collect(pairs)
         self.transfer()
         self.periodic("dbBackups", time_config.db_backups_frequency, self.backup)
@@ -254,6 +256,36 @@ class Cycle:
             )
         self.save()
         return self.run
+
+    # machine-tag change detection (§3.3 step 5)
+    def machine_tags(self):
+        """Files named after a tag's old machines renamed to its new ones (fileRenamer -m);
+        the tags' machines are saved when first seen and after a change fully renamed."""
+        state = self.paths.data / "temp" / "previousMachineParameters.json"
+        machines = self.config.machines
+        tags = self.config.general.source_machines_tags
+        current = {tag: list(dict.fromkeys(machines.machines_of(tag))) for tag in tags}
+        logins = {m: machines.login_of(m) for ms in current.values() for m in ms}
+        try:
+            saved = json.loads(state.read_text())["tags"]
+        except FileNotFoundError:
+            saved = None
+        if saved is None:
+            atomic.write_text(state, json.dumps({"tags": current, "logins": logins}) + "\n")
+            return "ok", "machines of the tags saved"
+        changed = [tag for tag in current if tag in saved and saved[tag] != current[tag]]
+        renamed, conflicts = 0, []
+        for tag in changed:
+            old, new = ",".join(saved[tag]), ",".join(current[tag])
+            outcome = renamer.run(self.paths, renamer.rename_request("machine", old, new))
+            renamed += len(outcome.renamed)
+            conflicts += [str(path) for path in outcome.conflicts]
+        if conflicts:
+            return "failed", f"{len(conflicts)} file(s) not renamed: " + "; ".join(conflicts[:3])
+        if changed:
+            atomic.write_text(state, json.dumps({"tags": current, "logins": logins}) + "\n")
+            return "ok", f"tag(s) {','.join(changed)} changed: {renamed} file(s) renamed"
+        return "ok", "no change"
 
     # collection
     def collect(self, pairs) -> None:
