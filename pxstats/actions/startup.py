@@ -4,6 +4,7 @@ One run, one time `date` (every step is dated by it): under an flock on
 data/temp/lockFiles/pxStatsStartup.lock (PID inside; released by the kernel when the run
 dies), with the configuration validated first, the steps run in order, best effort:
 
+  machineTags  the files of a source tag whose machines changed renamed (fileRenamer -m)
   collect      remote machines through actions.sync (log mirrors, remote pickling, pickles
                pulled here), then pickleUpdater here for each source pickled by this host,
                per (source, file type), one after the other (each spreads its clients
