@@ -3,9 +3,15 @@ update to the requested time, under a lock, writing each hour's pickle, then (on
 catch-up and at the end) the resume pointer and the new time of last update, each
 atomically and in that order. A run killed at any instant is redone exactly by the next
 run: a pickle is always rebuilt from the logs, and a pointer is only used when it cannot
-change the result. Pickles are stored by one background thread (PickleWriter) so that their
-fsync overlaps the collection of the next hour; the pointer and time are written only once
-every pickle they cover is stored.
+change the result.
+
+Clients are collected in batches (at most BATCH_CLIENTS, their locks held until the batch is
+stored): their pickles go to one background thread (store.writer.PickleWriter) as temp files,
+then one commit makes them durable together (one syncfs per step, not one fsync per file),
+and only then the pointers and times that cover them. A batch of many clients is spread over
+the cores: forked workers collect and write the temps, this process holds the locks and
+commits. The module is longer than 400 lines because the batch, the workers and the
+client's catch-up share their failure rules, which must be read together.
 
 A line still being written at the end of the live log (no newline yet) is left unread; when
 it may be a record of an hour collected by this run, that hour is not complete: the pointer
