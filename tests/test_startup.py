@@ -386,6 +386,7 @@ def test_a_failing_step_does_not_stop_the_others(tmp_path):
 def test_sigterm_finishes_the_step_in_progress_and_exits_non_zero(tmp_path):
     paths = make_root(tmp_path)
     process = run_cli(paths, FIRST)
+    assert process.stdout.readline().startswith("step=machineTags")
     line = process.stdout.readline()  # the first collection unit is done
     assert line.startswith("step=collect")
     process.send_signal(signal.SIGTERM)
