@@ -47,6 +47,7 @@ bench: setup
 	$(BIN)/python bench/web.py
 	$(BIN)/python bench/monitor.py
 	$(BIN)/python bench/hostile_logs.py
+	$(BIN)/python bench/cycle.py
 
 # `make install PREFIX=/opt/pxstats`: pxStats and its dependencies in a venv at
 # PREFIX/lib/pxstats, every console script linked into PREFIX/bin, the manual pages in
