@@ -109,7 +109,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def request_from(args, main_language: str = "en") -> dailygraphics.DailyRequest:
     """The checked request of the options (one UserError line when one is wrong)."""
-    date = date_option(args.date or None)
+    date = date_option(args.date)
     machines = comma_words(args.machines) if args.machines is not None else [this_host()]
     return dailygraphics.daily_request(
         date=date,

@@ -138,7 +138,7 @@ def build_parser() -> argparse.ArgumentParser:
 def request_from(args, paths, main_language: str = "en", groups=()) -> graphics.GraphicRequest:
     """The checked request of the options (one UserError line when one is wrong); reads the
     RRD times of update for wildcards but writes nothing."""
-    date = date_option(args.date or None)
+    date = date_option(args.date)
     machines = comma_words(args.machines) if args.machines is not None else [this_host()]
     products = comma_words(args.products) if args.products is not None else None
     types = comma_words(args.types) if args.types is not None else []

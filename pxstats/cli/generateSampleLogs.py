@@ -101,7 +101,7 @@ def _body(argv) -> int:
     try:
         end = (
             timeutil.parse_user_date(args.end)
-            if args.end
+            if args.end is not None
             else timeutil.minute_start(timeutil.now())
         )
     except timeutil.BadDate:

@@ -97,7 +97,7 @@ def request_from(args) -> "update.UpdateRequest":
     """The checked request of the options (one UserError line when one is wrong)."""
     from pxstats.actions import update  # not for --help: numpy and the scanner are heavy
 
-    moment = date_option(args.date or None)
+    moment = date_option(args.date)
     until = timeutil.minute_start(moment) if args.now else timeutil.hour_start(moment)
     return update.update_request(
         until,

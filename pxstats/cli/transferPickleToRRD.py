@@ -96,9 +96,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def request_from(args) -> transfer.TransferRequest:
     """The checked request of the options (one UserError line when one is wrong)."""
-    end = date_option(
-        args.end or None, f"Error. The endind date format must be {timeutil.DATE_FORMS}"
-    )
+    end = date_option(args.end, f"Error. The endind date format must be {timeutil.DATE_FORMS}")
     try:
         processes = int(args.processes)
     except ValueError:
