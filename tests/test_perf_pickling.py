@@ -5,14 +5,13 @@ import pickle
 import threading
 
 import pytest
+from helpers import T, hourly_lines, write_log
 
-from pxstats.collect.period import collect_period
-from pxstats.store.writer import PickleWriter
 from pxstats.cli import pickleUpdater
+from pxstats.collect.period import collect_period
 from pxstats.stats.collector import FileStatsCollector
 from pxstats.store import pickles, updates
-
-from helpers import T, hourly_lines, write_log
+from pxstats.store.writer import PickleWriter
 
 
 @pytest.fixture

@@ -7,21 +7,20 @@ import pickle
 import subprocess
 
 import pytest
+from helpers import BIN, REPO, T
+from manpage import assert_manual_page_matches_help
 
 from pxstats.actions import cleaners, times
 from pxstats.cli import (
     pickleCleaner,
-    pickleViewer,
     picklesTimeOfUpdatesViewer,
+    pickleViewer,
     setTimeOfLastUpdates,
 )
-from pxstats.stats.collector import FileStatsCollector
 from pxstats.paths import StatsPaths
-from pxstats.util.locks import file_lock
+from pxstats.stats.collector import FileStatsCollector
 from pxstats.store import pickles, updates
-
-from helpers import BIN, REPO, T
-from manpage import assert_manual_page_matches_help
+from pxstats.util.locks import file_lock
 
 PROGRAMS = {
     "pickleViewer": pickleViewer,

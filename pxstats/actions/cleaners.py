@@ -17,6 +17,7 @@ log = logging.getLogger(__name__)
 
 DEFAULT_DAYS_TO_KEEP = 21
 
+
 def pickle_trees(paths: StatsPaths) -> list[Path]:
     """Folders whose sub-folders are <name>/<YYYYMMDD>/: hourly and merged pickles."""
     return [paths.pickles, paths.merged_pickles / "clients", paths.merged_pickles / "groups"]
@@ -47,8 +48,9 @@ class CleanReport:
     errors: list[str] = field(default_factory=list)
 
 
-def clean_pickles(paths: StatsPaths, today: int, days_to_keep: int = DEFAULT_DAYS_TO_KEEP,
-                  trees=None) -> CleanReport:
+def clean_pickles(
+    paths: StatsPaths, today: int, days_to_keep: int = DEFAULT_DAYS_TO_KEEP, trees=None
+) -> CleanReport:
     """Delete every date folder older than the days kept, under every <tree>/<name>/.
 
     Only real (non-symlink) directories named by a valid YYYYMMDD date are ever deleted;
@@ -97,10 +99,11 @@ def _remove_tree(folder: Path, report: CleanReport) -> None:
     if sys.version_info >= (3, 12):
         shutil.rmtree(folder, onexc=on_error)
     else:
-        shutil.rmtree(folder, onerror=lambda function, path, info: on_error(function, path, info[1]))
+        shutil.rmtree(
+            folder, onerror=lambda function, path, info: on_error(function, path, info[1])
+        )
     if failures:
         report.errors.extend(failures)
     else:
         log.info("deleted %s", folder)
         report.deleted.append(folder)
-

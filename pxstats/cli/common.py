@@ -26,7 +26,7 @@ class OneLineParser(argparse.ArgumentParser):
     """argparse, but a usage error is one line on stderr (status 2), without the usage text."""
 
     def error(self, message):
-        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {one_line(message)}\n")
 
 
 # An error the user can fix: printed as one line, no traceback, non-zero exit. The actions
@@ -180,8 +180,14 @@ def setup_logging(paths: StatsPaths, program: str, verbose: bool = False) -> log
     return logger
 
 
+def one_line(message: str) -> str:
+    """The message with its line breaks shown as \\n, \\r (a value given by the user may
+    hold them): an error stays one line."""
+    return message.replace("\r", "\\r").replace("\n", "\\n")
+
+
 def fail(program: str, message: str, status: int = EXIT_FAILURE) -> int:
-    print(f"{program}: error: {message}", file=sys.stderr)
+    print(f"{program}: error: {one_line(message)}", file=sys.stderr)
     return status
 
 

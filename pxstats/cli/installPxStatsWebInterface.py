@@ -7,7 +7,6 @@ import argparse
 import sys
 from pathlib import Path
 
-from pxstats.util import atomic
 from pxstats.cli.common import (
     EXIT_FAILURE,
     EXIT_USAGE,
@@ -18,6 +17,7 @@ from pxstats.cli.common import (
     load_config_file,
     make_paths,
 )
+from pxstats.util import atomic
 from pxstats.web import site
 from pxstats.web.words import LANGUAGES
 

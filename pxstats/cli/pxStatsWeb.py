@@ -7,7 +7,6 @@ import ipaddress
 import logging
 
 from pxstats.cli.common import (
-    whole_number,
     EXIT_FAILURE,
     EXIT_USAGE,
     OneLineParser,
@@ -17,6 +16,7 @@ from pxstats.cli.common import (
     load_config_file,
     make_paths,
     setup_logging,
+    whole_number,
 )
 
 PROGRAM = "pxStatsWeb"

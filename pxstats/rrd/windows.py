@@ -10,9 +10,9 @@ from __future__ import annotations
 import calendar
 import time
 
+from pxstats.i18n import PERIODS  # noqa: E402,F401 - the four periods, named once
 from pxstats.util import timeutil
 
-from pxstats.i18n import PERIODS  # noqa: E402,F401 - the four periods, named once
 # Floating window length per period, hours.
 PERIOD_HOURS = {"daily": 24, "weekly": 168, "monthly": 720, "yearly": 8760}
 

@@ -13,9 +13,9 @@ from __future__ import annotations
 import io
 import pickle
 
+from pxstats.stats.collector import STATS_BY_FILE_TYPE, FileStatsCollector
 from pxstats.store.errors import PickleError
 from pxstats.util import timeutil
-from pxstats.stats.collector import STATS_BY_FILE_TYPE, FileStatsCollector
 
 # Python 2 keyed its pickles on the class name; older files name other modules
 # (pre-2007 layouts), so only the class name is trusted.
@@ -39,9 +39,17 @@ _STAND_INS = {
     "_ValuesDictionary": _LegacyValues,
 }
 
-_STAT_DICTS = ("means", "totals", "minimums", "maximums", "medians",
-               "filesWhereMinOccured", "timesWhereMinOccured",
-               "filesWhereMaxOccured", "timesWhereMaxOccured")
+_STAT_DICTS = (
+    "means",
+    "totals",
+    "minimums",
+    "maximums",
+    "medians",
+    "filesWhereMinOccured",
+    "timesWhereMinOccured",
+    "filesWhereMaxOccured",
+    "timesWhereMaxOccured",
+)
 
 
 class _LegacyUnpickler(pickle.Unpickler):
@@ -68,7 +76,9 @@ def loads(data: bytes, origin: str = "<bytes>") -> FileStatsCollector:
             raise PickleError(f"{origin}: refused: {message}") from None
         raise PickleError(f"{origin}: not a readable pickle (UnpicklingError: {message})") from None
     except Exception as exc:  # truncated or corrupt data: any decoding error
-        raise PickleError(f"{origin}: not a readable pickle ({type(exc).__name__}: {exc})") from None
+        raise PickleError(
+            f"{origin}: not a readable pickle ({type(exc).__name__}: {exc})"
+        ) from None
     if type(legacy) is not _LegacyCollector:
         raise PickleError(f"{origin}: not a statistics pickle (found {type(legacy).__name__})")
     try:
@@ -97,12 +107,18 @@ def _convert(old: _LegacyCollector) -> FileStatsCollector:
     # Checked before building the layout, so a forged width cannot allocate millions of buckets.
     expected = 0 if interval < 1 or interval > width else -(-width // interval)
     if len(entries) != expected:
-        raise _Invalid(f"{len(entries)} entries where interval {interval} and width {width} "
-                       f"make {expected}")
+        raise _Invalid(
+            f"{len(entries)} entries where interval {interval} and width {width} make {expected}"
+        )
     collector = FileStatsCollector(
-        file_type, start, _epoch(end_time) if end_time else None,
-        stats_types=stats_types, interval=interval, total_width=width,
-        max_latency=_int(getattr(old, "maxLatency", 15)))
+        file_type,
+        start,
+        _epoch(end_time) if end_time else None,
+        stats_types=stats_types,
+        interval=interval,
+        total_width=width,
+        max_latency=_int(getattr(old, "maxLatency", 15)),
+    )
     collector.log_files = [_text(f) for f in getattr(old, "files", [])]
     for index, bucket in enumerate(collector.buckets):
         entry = entries.get(index)
@@ -147,8 +163,12 @@ def _convert_entry(entry: _LegacyEntry, bucket, stats_types) -> None:
     # Error rows had the integer 0 as file name: the new model uses "" for "no file".
     bucket.files_where_min = {_text(k): _file(v) for k, v in entry.filesWhereMinOccured.items()}
     bucket.files_where_max = {_text(k): _file(v) for k, v in entry.filesWhereMaxOccured.items()}
-    bucket.times_where_min = {_text(k): _epoch_or_zero(v) for k, v in entry.timesWhereMinOccured.items()}
-    bucket.times_where_max = {_text(k): _epoch_or_zero(v) for k, v in entry.timesWhereMaxOccured.items()}
+    bucket.times_where_min = {
+        _text(k): _epoch_or_zero(v) for k, v in entry.timesWhereMinOccured.items()
+    }
+    bucket.times_where_max = {
+        _text(k): _epoch_or_zero(v) for k, v in entry.timesWhereMaxOccured.items()
+    }
 
 
 def _has_statistics(entry: _LegacyEntry, stats_types) -> bool:
