@@ -196,33 +196,6 @@ DEFECTS = {
         for v in ("non-utf8", "control", "newline", "dotdot") + NAMES[1:]
     },
     **{
-        key: "the value is printed as given: its newline splits the error into two lines"
-        for key in [
-            ("pickleUpdater", "-t", "newline"),
-            ("pickleViewer", "pickle", "newline"),
-            ("generateGraphics", "-o", "newline"),
-            ("generateAllGnuGraphicsForMachines", "-o", "newline"),
-            ("csvDataConversion", "-f", "newline"),
-        ]
-        + [
-            (script, "--root", "newline")
-            for script in (
-                "pickleUpdater",
-                "picklesTimeOfUpdatesViewer",
-                "setTimeOfLastUpdates",
-                "pickleCleaner",
-                "recollectData",
-                "restoreRoundRobinDatabases",
-                "generateWebPages",
-                "pxStatsWeb",
-                "statsMonitor",
-                "cleanDir",
-                "clean_dir",
-            )
-        ]
-        + [("cleanDir", "config", "newline"), ("clean_dir", "config", "newline")]
-    },
-    **{
         ("generateGraphics", "-m", v): "an unknown machine draws an empty graphic (exit 0) "
         "instead of exit 1 naming the known machines"
         for v in NAMES
