@@ -165,8 +165,6 @@ ACCEPTED = {
 
 # (script, option or positional, value) -> why it fails today (strict xfail: fix, then remove).
 DEFECTS = {
-    ("pickleUpdater", "-m", "300-chars"): "traceback: OSError File name too long",
-    ("recollectData", "-m", "300-chars"): "traceback: OSError File name too long",
     ("pickleViewer", "pickle", "300-chars"): "traceback: OSError File name too long",
     ("pickleViewer", "output", "300-chars"): "traceback: OSError File name too long",
     ("csvDataFiltersForWebPages", "-f", "300-chars"): "traceback: OSError File name too long",
@@ -177,7 +175,6 @@ DEFECTS = {
     },
     ("pickleCleaner", "days", "huge"): "a huge daysToKeep never ends",
     ("generateSampleLogs", "--root", "non-utf8"): "traceback: UnicodeEncodeError",
-    ("generateGraphics", "-p", "non-utf8"): "traceback: UnicodeEncodeError",
     **{
         ("transferPickleToRRD", "-m", v): "an unknown machine is exit 0 with nothing done, "
         "not exit 1 naming the known machines"

@@ -141,6 +141,9 @@ def request_from(args, paths, main_language: str = "en", groups=()) -> graphics.
     date = date_option(args.date)
     machines = comma_words(args.machines) if args.machines is not None else [this_host()]
     products = comma_words(args.products) if args.products is not None else None
+    for product in products or ():
+        if not product.isprintable():  # they make file names: no control character, UTF-8
+            raise UserError(f"invalid product pattern {product!r}")
     types = comma_words(args.types) if args.types is not None else []
     return graphics.graphic_request(
         paths,

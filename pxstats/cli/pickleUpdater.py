@@ -123,6 +123,8 @@ def main(argv=None) -> int:
         outcomes = update.run(paths, request)
     except known.UnknownName as exc:
         return fail(PROGRAM, str(exc))
+    except OSError as exc:  # e.g. a name too long for a file name
+        return fail(PROGRAM, f"{exc.filename}: {exc.strerror or exc}")
     failed = [o for o in outcomes if o.status == "failed"]
     for outcome in failed:
         print(f"{PROGRAM}: error: {outcome.message}", file=sys.stderr)

@@ -110,6 +110,8 @@ def main(argv=None) -> int:
         outcomes = list(recollect.run(paths, request))
     except known.UnknownName as exc:
         return fail(PROGRAM, str(exc))
+    except OSError as exc:  # e.g. a name too long for a file name
+        return fail(PROGRAM, f"{exc.filename}: {exc.strerror or exc}")
     for outcome in outcomes:
         where = f"{outcome.file_type} {outcome.client} {outcome.machine}"
         if not outcome.ok:
