@@ -122,7 +122,7 @@ ACCEPTED = {
     ("generateSampleLogs", "--root", "dotdot"): "generateSampleLogs creates the root it fills",
     **{
         ("generateSampleLogs", "--root", v): "generateSampleLogs creates the root it fills"
-        for v in ("control", "newline", "dash", "huge", "negative", "future", "ancient")
+        for v in ("non-utf8", "control", "newline", "dash", "huge", "negative", "future", "ancient")
     },
     ("transferPickleToRRD", "-e", "future"): "a future -e is brought back to the current hour",
     **{
@@ -167,14 +167,12 @@ ACCEPTED = {
 DEFECTS = {
     ("pickleViewer", "pickle", "300-chars"): "traceback: OSError File name too long",
     ("pickleViewer", "output", "300-chars"): "traceback: OSError File name too long",
-    ("csvDataFiltersForWebPages", "-f", "300-chars"): "traceback: OSError File name too long",
     **{
         ("pickleViewer", "output", v): "an OUTPUT with a control character or not UTF-8 is "
         "written instead of refused"
         for v in ("non-utf8", "control", "newline")
     },
     ("pickleCleaner", "days", "huge"): "a huge daysToKeep never ends",
-    ("generateSampleLogs", "--root", "non-utf8"): "traceback: UnicodeEncodeError",
     **{
         ("transferPickleToRRD", "-m", v): "an unknown machine is exit 0 with nothing done, "
         "not exit 1 naming the known machines"
@@ -196,10 +194,6 @@ DEFECTS = {
         ("generateGraphics", "-m", v): "an unknown machine draws an empty graphic (exit 0) "
         "instead of exit 1 naming the known machines"
         for v in NAMES
-    },
-    **{
-        (script, "--root", "300-chars"): "traceback: RequestError, then UnboundLocalError"
-        for script in ("retreiveDataFromMachine", "retrieveDataFromMachine")
     },
     ("backupRRDDatabases", "keep", "huge"): "a huge N is accepted (exit 0) without a range",
 }

@@ -42,10 +42,17 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _is_file(name: str) -> bool:
+    try:
+        return Path(name).is_file()
+    except OSError:  # e.g. a name too long
+        return False
+
+
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        if not args.fileName or not Path(args.fileName).is_file():
+        if not args.fileName or not _is_file(args.fileName):
             raise UserError("An existing file name MUST be specified.")
         try:
             cost = float(args.cost) if args.cost is not None else 0.0

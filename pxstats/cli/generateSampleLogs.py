@@ -137,7 +137,8 @@ def _body(argv) -> int:
             raise UserError(f"cannot write in {folder}: {exc.strerror or exc}") from None
         report.append(f"{folder}/")
         report += [f"  {path.name:<40} {count:>8} lines" for path, count in written]
-    print("\n".join(report))
+    # A root given in bytes that are not UTF-8 is printed with escapes, not a traceback.
+    print("\n".join(report).encode("utf-8", "backslashreplace").decode("utf-8"))
     return 0
 
 

@@ -54,10 +54,10 @@ def main(argv=None, prog: str = PROGRAM) -> int:
         setup_logging(paths, PROGRAM)
         config = context.config
         sources = sync.sources_pickled_by(config, this_host()) if config is not None else []
+    except (UserError, ConfigError, sync.BadName) as exc:  # UserError is a ValueError
+        return fail(prog, str(exc), EXIT_FAILURE)
     except ValueError as exc:
         return fail(prog, f"{paths.config_file}: {exc}", EXIT_FAILURE)
-    except (UserError, ConfigError, sync.BadName) as exc:
-        return fail(prog, str(exc), EXIT_FAILURE)
     try:
         remote = sync.SyncContext.open(paths)
     except sync.RemoteError as exc:
