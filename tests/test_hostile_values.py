@@ -13,6 +13,9 @@ A case passes when the run
   below R's data/ (or where the option says: pickleViewer's OUTPUT).
 Known defects are in DEFECTS, as strict xfails (an unexpected pass fails): they are to fix.
 A run is stopped after HANG_SECONDS (SIGALRM) and then fails.
+
+The module is ~400 lines because most of it is those three tables, one entry per script or
+per accepted or known-bad case: they are the record of what each script does with each value.
 """
 
 import argparse
