@@ -6,6 +6,9 @@ SIGTERM; SIGKILL at random instants.
 Real components: generateSampleLogs' logs, pickleUpdater, transferPickleToRRD, rrdtool,
 gnuplot, the web pages, statsMonitor (no mail). The remote variant (pickling through ssh) is
 a test of its own: px-src1 pickled on px-pick1 through a real sshd, px-src2 mirrored here.
+
+About 550 lines: the simulated day, its by-hand twin and the root they share feed most of
+the checks (and the SIGKILL trials compare against that day), so they stay in one module.
 """
 
 from __future__ import annotations
