@@ -203,6 +203,7 @@ class PxStats:
 def generate(base: Path, workload: str) -> tuple[Path, int, int]:
     clients, rate, hours, end, _, _ = WORKLOADS[workload]
     root = base / f"logs-{workload}"
+    root.mkdir(parents=True, exist_ok=True)
     subprocess.run(
         [
             sys.executable,

@@ -47,6 +47,7 @@ def _run(argv, env, timeout=120):
 @pytest.fixture(scope="module")
 def built_root(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("R") / "root"
+    root.mkdir()
     env = dict(os.environ, PXSTATS_ROOT=str(root), PATH=f"{BIN}:{os.environ['PATH']}")
     _run(["generateSampleLogs", "--hours", "24", "--end", END, "--machines", MACHINES, "-q"], env)
     for machine in MACHINES.split(","):

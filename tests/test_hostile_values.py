@@ -182,7 +182,6 @@ DEFECTS = {
         "written instead of refused"
         for v in ("non-utf8", "control", "newline")
     },
-    ("pickleCleaner", "days", "huge"): "a huge daysToKeep never ends",
     **{
         ("transferPickleToRRD", "-m", v): "an unknown machine is exit 0 with nothing done, "
         "not exit 1 naming the known machines"
@@ -193,7 +192,6 @@ DEFECTS = {
         "instead of exit 1 naming the known machines"
         for v in NAMES
     },
-    ("backupRRDDatabases", "keep", "huge"): "a huge N is accepted (exit 0) without a range",
 }
 
 

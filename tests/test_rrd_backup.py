@@ -427,8 +427,8 @@ def test_backup_bad_arguments(stats_root, capsys, args):
 def test_backup_bad_keep_message(stats_root, capsys):
     assert backup_cli(stats_root, "abc") == 2
     assert one_line(capsys.readouterr().err) == (
-        "backupRRDDatabases: error: the number of backups to keep must be an integer of at "
-        "least 1 (got 'abc'); give nothing for the default"
+        "backupRRDDatabases: error: the number of backups to keep must be an integer from 1 "
+        "to 1000 (got 'abc'); give nothing for the default"
     )
 
 

@@ -433,7 +433,7 @@ def test_cleaner_through_the_installed_executable(pickle_tree, run_env):
     done = subprocess.run([str(BIN / "pickleCleaner"), "x"], capture_output=True, text=True,
                           env=run_env, timeout=60)
     assert done.returncode == 2
-    assert done.stderr == ("pickleCleaner: error: daysToKeep must be an integer of at least 1 "
+    assert done.stderr == ("pickleCleaner: error: daysToKeep must be an integer from 1 to 36600 "
                            "(got 'x')\n")
     assert (pickle_tree.pickles / "clientA" / "20071231").is_dir()
     done = subprocess.run([str(BIN / "pickleCleaner"), "2", "-d", "2008-04-30 00:00:00"],

@@ -40,6 +40,15 @@ def days_kept(today: int, days_to_keep: int) -> list[str]:
     return [timeutil.yyyymmdd(today - k * timeutil.DAY) for k in range(days_to_keep)]
 
 
+def oldest_kept(today: int, days_to_keep: int) -> str:
+    """YYYYMMDD of the oldest day kept: days are compared with it, never listed, so a huge
+    number of days costs nothing (a number reaching before 1970 keeps everything)."""
+    if days_to_keep < 1:
+        raise ValueError("daysToKeep must be at least 1")
+    first = today - (days_to_keep - 1) * timeutil.DAY
+    return timeutil.yyyymmdd(first) if first >= 0 else "00000000"
+
+
 @dataclass
 class CleanReport:
     deleted: list[Path] = field(default_factory=list)
@@ -56,8 +65,7 @@ def clean_pickles(
     Only real (non-symlink) directories named by a valid YYYYMMDD date are ever deleted;
     anything else is reported as a warning and left alone. Dates after today are kept.
     """
-    kept_days = days_kept(today, days_to_keep)
-    oldest = kept_days[-1]
+    oldest = oldest_kept(today, days_to_keep)
     report = CleanReport()
     for tree in trees if trees is not None else pickle_trees(paths):
         try:

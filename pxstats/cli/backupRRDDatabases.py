@@ -35,7 +35,7 @@ def build_parser() -> argparse.ArgumentParser:
         "keep",
         nargs="?",
         metavar="N",
-        help="Number of backups to keep, an integer of at least 1. Default: "
+        help="Number of backups to keep, an integer from 1 to 1000. Default: "
         "nbDbBackupsToKeep of ROOT/etc/config when that file exists, else "
         "20.",
     )
@@ -53,14 +53,17 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+MAX_KEEP = 1000  # a backup a day for almost three years
+
+
 def parse_keep(text: str) -> int:
     try:
         keep = int(text.strip())
     except ValueError:
         keep = 0
-    if keep < 1:
+    if not 1 <= keep <= MAX_KEEP:
         raise UserError(
-            f"the number of backups to keep must be an integer of at least 1 "
+            f"the number of backups to keep must be an integer from 1 to {MAX_KEEP} "
             f"(got {text!r}); give nothing for the default"
         )
     return keep

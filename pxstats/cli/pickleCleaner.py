@@ -35,7 +35,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="daysToKeep",
         nargs="?",
         default=str(DEFAULT_DAYS_TO_KEEP),
-        help="Number of days kept, today included; an integer of at least 1. "
+        help="Number of days kept, today included; an integer from 1 to 36600. "
         f"Default: {DEFAULT_DAYS_TO_KEEP}.",
     )
     parser.add_argument(
@@ -48,13 +48,16 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+MAX_DAYS = 36600  # a hundred years
+
+
 def validated(args) -> dict:
     try:
         days = int(args.days.strip())
     except ValueError:
         days = 0
-    if days < 1:
-        raise UserError(f"daysToKeep must be an integer of at least 1 (got {args.days!r})")
+    if not 1 <= days <= MAX_DAYS:
+        raise UserError(f"daysToKeep must be an integer from 1 to {MAX_DAYS} (got {args.days!r})")
     if args.date is not None and not args.date.strip():
         raise UserError("the date is empty; give a date, or leave -d out for now")
     today = date_option(args.date)
