@@ -175,13 +175,6 @@ ACCEPTED = {
 
 # (script, option or positional, value) -> why it fails today (strict xfail: fix, then remove).
 DEFECTS = {
-    ("pickleViewer", "pickle", "300-chars"): "traceback: OSError File name too long",
-    ("pickleViewer", "output", "300-chars"): "traceback: OSError File name too long",
-    **{
-        ("pickleViewer", "output", v): "an OUTPUT with a control character or not UTF-8 is "
-        "written instead of refused"
-        for v in ("non-utf8", "control", "newline")
-    },
     **{
         ("transferPickleToRRD", "-m", v): "an unknown machine is exit 0 with nothing done, "
         "not exit 1 naming the known machines"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from pxstats.cli.common import (
     fail,
     make_paths,
 )
+from pxstats.paths import NAME_MAX, check_name
 from pxstats.store.pickles import PickleError, load_collector
 from pxstats.util import atomic
 
@@ -55,6 +57,8 @@ def build_parser() -> argparse.ArgumentParser:
 def resolve(name: str, root_option: str | None) -> Path:
     """`name` itself, else <root>/data/pickles/<name> for a relative name found there."""
     path = Path(name)
+    if any(len(os.fsencode(part)) > NAME_MAX for part in path.parts):
+        raise UserError(f"the pickle name is too long: {name[:60]!r}...")
     if path.exists() or path.is_absolute():
         return path
     candidate = make_paths(root_option).pickles / path
@@ -66,6 +70,12 @@ def check_output(name: str) -> None:
     output = Path(name)
     if not name.strip():
         raise UserError("the output file name is empty")
+    if len(os.fsencode(output.name)) > NAME_MAX:
+        raise UserError(f"the output file name is too long: {output.name[:60]!r}...")
+    try:
+        check_name("output file", output.name)
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
     if not output.parent.is_dir():
         raise UserError(
             f"the folder {output.parent} of the output does not exist "
