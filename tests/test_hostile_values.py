@@ -127,7 +127,6 @@ ACCEPTED = {
         "exists (a root that does not exist is refused)"
         for script in (
             "generateSampleLogs",
-            "transferPickleToRRD",
             "backupRRDDatabases",
             "generateAllGnuGraphicsForMachines",
             "csvDataConversion",
@@ -174,18 +173,7 @@ ACCEPTED = {
 }
 
 # (script, option or positional, value) -> why it fails today (strict xfail: fix, then remove).
-DEFECTS = {
-    **{
-        ("transferPickleToRRD", "-m", v): "an unknown machine is exit 0 with nothing done, "
-        "not exit 1 naming the known machines"
-        for v in NAMES
-    },
-    **{
-        ("generateGraphics", "-m", v): "an unknown machine draws an empty graphic (exit 0) "
-        "instead of exit 1 naming the known machines"
-        for v in NAMES
-    },
-}
+DEFECTS = {}
 
 
 def _scripts() -> dict:
@@ -386,7 +374,7 @@ def test_hostile_value(area, script, target, slot, strings, index, value):
         if slot == "output":
             extra.append(work / "cwd" / hostile)
         if script == "installPxStatsWebInterface":
-            extra += [Path(p) for p in positionals]    # the document root it publishes into
+            extra += [Path(p) for p in positionals]  # the document root it publishes into
     left = [path for path in new if not _allowed(path, root, extra)]
     assert not left, f"{argv!r} left {left[:3]} (exit {code}, stderr {err!r})"
     if code == 0:

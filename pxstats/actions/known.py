@@ -71,10 +71,11 @@ def has_pickles(paths: StatsPaths, name: str, file_type: str, machines) -> bool:
     return False
 
 
-def has_database(paths: StatsPaths, name: str, file_type: str) -> bool:
-    """Does `name` have an RRD database of `file_type` (on any machine set)?"""
+def has_database(paths: StatsPaths, name: str, file_type: str, machines) -> bool:
+    """Does `name` have an RRD database of `file_type` for one of `machines` or for their set?"""
     folder = paths.current_databases / ("latency" if file_type == "tx" else "bytecount")
-    return any(entry.startswith(f"{name}_") for entry in _entries(folder))
+    wanted = {f"{name}_{machine}" for machine in machines} | {f"{name}_{''.join(machines)}"}
+    return any(entry in wanted for entry in _entries(folder))
 
 
 def pickle_names(paths: StatsPaths, file_type: str, machines) -> set[str]:
@@ -102,7 +103,9 @@ def check_pickles(paths: StatsPaths, names, file_type: str, machines) -> None:
     """UnknownName unless every name has pickles of `file_type` on one of `machines` or an
     RRD database of that file type (each machine then having pickles of some name)."""
     for name in names:
-        if has_pickles(paths, name, file_type, machines) or has_database(paths, name, file_type):
+        if has_pickles(paths, name, file_type, machines) or has_database(
+            paths, name, file_type, machines
+        ):
             continue
         having = pickle_machines(paths)
         for machine in machines:
@@ -129,6 +132,15 @@ def sharing_files(paths: StatsPaths, file_type: str, client: str, machine: str):
         if has_pickles(paths, other[0], file_type, [other[1]]):
             return other
     return None
+
+
+def check_machines(paths: StatsPaths, machines) -> None:
+    """UnknownName for a machine of which no pickle exists (read only when a run found
+    nothing to do, to say why)."""
+    having = pickle_machines(paths)
+    for machine in machines:
+        if machine not in having:
+            raise unknown("machine", machine, having, " (no pickles of it)")
 
 
 def collectable_names(paths: StatsPaths, file_type: str, machine: str) -> set[str]:

@@ -33,6 +33,7 @@ from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
 
+from pxstats.actions import known
 from pxstats.actions.errors import RequestError
 from pxstats.i18n import FILE_TYPES, is_all, is_all_products
 from pxstats.paths import StatsPaths, check_name
@@ -544,6 +545,8 @@ def tasks_for(paths: StatsPaths, request: TransferRequest) -> tuple[list, list]:
         # Every name: a name found both as tx and rx is reported and left out; it must not
         # make every hourly run fail (the tx name owns the set, as for explicit lists).
         names, types = all_names(paths, machines, end)
+        if not names:  # nothing to transfer: say so if a machine is unknown (a typo)
+            known.check_machines(paths, machines)
         tasks, refused = plan(paths, names, types, machines, end)
         return tasks, [replace(o, status="skipped") for o in refused]
     names, types = expand_clients(paths, request.clients, request.file_types, machines, end)

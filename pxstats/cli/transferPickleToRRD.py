@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from pxstats.actions import transfer
+from pxstats.actions import known, transfer
 from pxstats.cli.common import (
     EXIT_USAGE,
     OneLineParser,
@@ -123,6 +123,8 @@ def main(argv=None) -> int:
         return fail(PROGRAM, str(exc), EXIT_USAGE)
     try:
         outcomes = transfer.run(paths, request)
+    except known.UnknownName as exc:
+        return fail(PROGRAM, str(exc))
     except KeyboardInterrupt:
         return fail(PROGRAM, "interrupted", 130)
     except OSError as exc:
