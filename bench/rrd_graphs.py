@@ -51,8 +51,9 @@ def build(root: Path, clients: int) -> None:
         for data_type in schema.DATA_TYPES["tx"]:
             db = schema.db_path(paths, data_type, name, MACHINES)
             schema.create(db, data_type, FIRST)
-            schema.update(db, [(FIRST + 60 * (i + 1), float((i * (c + 3)) % 97))
-                               for i in range(minutes)])      # a noisy curve: worst case
+            schema.update(
+                db, [(FIRST + 60 * (i + 1), float((i * (c + 3)) % 97)) for i in range(minutes)]
+            )  # a noisy curve: worst case
         schema.write_time_of_update(schema.time_of_update_path(paths, "tx", db), END)
 
 
@@ -61,8 +62,9 @@ def timed(root: Path, argv: list[str], workers: int | None, pipe_mode: bool = Tr
     before = os.times()
     started = time.perf_counter()
     with contextlib.redirect_stdout(out):
-        status = generateRRDGraphics.main(["--root", str(root), "--turnOffLogging", *argv],
-                                          workers=workers, pipe_mode=pipe_mode)
+        status = generateRRDGraphics.main(
+            ["--root", str(root), "--turnOffLogging", *argv], workers=workers, pipe_mode=pipe_mode
+        )
     elapsed = time.perf_counter() - started
     after = os.times()
     own = sum(after[:2]) - sum(before[:2])
@@ -72,26 +74,39 @@ def timed(root: Path, argv: list[str], workers: int | None, pipe_mode: bool = Tr
     def per_png(seconds: float) -> float | None:
         return round(1000 * seconds / pngs, 1) if pngs else None
 
-    return {"pngs": pngs, "seconds": round(elapsed, 3),
-            "pngs_per_second": round(pngs / elapsed, 1) if elapsed else None,
-            "cpu_ms_per_png": per_png(own + children),
-            "rrdtool_cpu_ms_per_png": per_png(children),
-            "exit_status": status}
+    return {
+        "pngs": pngs,
+        "seconds": round(elapsed, 3),
+        "pngs_per_second": round(pngs / elapsed, 1) if elapsed else None,
+        "cpu_ms_per_png": per_png(own + children),
+        "rrdtool_cpu_ms_per_png": per_png(children),
+        "exit_status": status,
+    }
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clients", type=int, default=40)
-    parser.add_argument("--workers", type=int, default=None,
-                        help="graphs drawn at once (default: CPUs + 1)")
-    parser.add_argument("--one-shot", action="store_true",
-                        help="one new `rrdtool graph` process per graphic (no pipe mode)")
-    parser.add_argument("--only", default=None,
-                        help="comma-separated modes to time (weekly, monthly, yearly, daily, "
-                             "totals; default: all)")
-    parser.add_argument("--repeat", type=int, default=1,
-                        help="time each mode this many times on the same databases and report "
-                             "the median run, with every run's rate (default: 1)")
+    parser.add_argument(
+        "--workers", type=int, default=None, help="graphs drawn at once (default: CPUs + 1)"
+    )
+    parser.add_argument(
+        "--one-shot",
+        action="store_true",
+        help="one new `rrdtool graph` process per graphic (no pipe mode)",
+    )
+    parser.add_argument(
+        "--only",
+        default=None,
+        help="comma-separated modes to time (weekly, monthly, yearly, daily, totals; default: all)",
+    )
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=1,
+        help="time each mode this many times on the same databases and report "
+        "the median run, with every run's rate (default: 1)",
+    )
     options = parser.parse_args()
     unknown = set(options.only.split(",") if options.only else ()) - set(MODES)
     if unknown:
@@ -114,30 +129,42 @@ def main() -> None:
         only = options.only.split(",") if options.only else list(modes)
         results = {}
         for name in only:
-            runs = [timed(base, [*modes[name], *machines], options.workers,
-                          pipe_mode=not options.one_shot)
-                    for _ in range(options.repeat)]
+            runs = [
+                timed(
+                    base, [*modes[name], *machines], options.workers, pipe_mode=not options.one_shot
+                )
+                for _ in range(options.repeat)
+            ]
             ranked = sorted(runs, key=lambda r: r["pngs_per_second"] or 0)
-            results[name] = dict(ranked[(len(ranked) - 1) // 2])      # the median run
+            results[name] = dict(ranked[(len(ranked) - 1) // 2])  # the median run
             if options.repeat > 1:
                 results[name]["pngs_per_second_runs"] = [r["pngs_per_second"] for r in runs]
         done = [results[n] for n in ("weekly", "monthly", "yearly") if n in results]
         if len(done) == 3:
             pngs, seconds = sum(r["pngs"] for r in done), sum(r["seconds"] for r in done)
-            results["cron_batch"] = {"pngs": pngs, "seconds": round(seconds, 3),
-                                     "pngs_per_second": round(pngs / seconds, 1)}
-        print(json.dumps({
-            "benchmark": "generateRRDGraphics",
-            "cpus": os.cpu_count(),
-            "load_average_before": round(load, 2),
-            "workers": options.workers or runner.default_workers(),
-            "drawing": "one rrdtool graph process per PNG" if options.one_shot
-                       else "pipe-mode rrdtool children",
-            "clients": options.clients,
-            "databases": options.clients * 5,
-            "setup_seconds": round(setup, 2),
-            **results,
-        }, indent=2))
+            results["cron_batch"] = {
+                "pngs": pngs,
+                "seconds": round(seconds, 3),
+                "pngs_per_second": round(pngs / seconds, 1),
+            }
+        print(
+            json.dumps(
+                {
+                    "benchmark": "generateRRDGraphics",
+                    "cpus": os.cpu_count(),
+                    "load_average_before": round(load, 2),
+                    "workers": options.workers or runner.default_workers(),
+                    "drawing": "one rrdtool graph process per PNG"
+                    if options.one_shot
+                    else "pipe-mode rrdtool children",
+                    "clients": options.clients,
+                    "databases": options.clients * 5,
+                    "setup_seconds": round(setup, 2),
+                    **results,
+                },
+                indent=2,
+            )
+        )
     finally:
         shutil.rmtree(base, ignore_errors=True)
 

@@ -163,7 +163,7 @@ def test_every_shim_runs_help_under_cron_environment(tmp_path):
 
 def test_shim_runs_a_real_command_under_env_i_through_a_symlink(tmp_path):
     root, links = tmp_path / "root", tmp_path / "cronbin"
-    root.mkdir()                                  # a root must exist (a typo makes none)
+    root.mkdir()  # a root must exist (a typo makes none)
     links.mkdir()
     for name in ("generateSampleLogs", "pickleUpdater"):
         (links / name).symlink_to(REPO / "bin" / name)  # e.g. ~/bin/pickleUpdater -> clone
@@ -279,7 +279,7 @@ def test_pip_install_outside_the_checkout_runs_with_and_without_a_root(installed
     assert sorted(p.name for p in tmp_path.iterdir()) == ["pxStats.conf"]
     # With --root.
     root = tmp_path / "root"
-    root.mkdir()                                  # a root must exist (a typo makes none)
+    root.mkdir()  # a root must exist (a typo makes none)
     for argv in (["generateSampleLogs", *SAMPLE], ["pickleUpdater", *UPDATE]):
         done = run([installed / "bin" / argv[0], "--root", root, *argv[1:]], env=env)
         assert done.returncode == 0, done.stderr

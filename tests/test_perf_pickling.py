@@ -16,8 +16,10 @@ from pxstats.store.writer import PickleWriter
 
 @pytest.fixture
 def root(tmp_path):
-    write_log(tmp_path / "data" / "logFiles" / "m1" / "tx_c.log",
-              hourly_lines("2008-04-30 10:00:00", 6, noise=False))
+    write_log(
+        tmp_path / "data" / "logFiles" / "m1" / "tx_c.log",
+        hourly_lines("2008-04-30 10:00:00", 6, noise=False),
+    )
     updates.write(tmp_path / "data" / "picklesTimeOfUpdates" / "tx_c_m1", T("2008-04-30 10:00:00"))
     return tmp_path
 
@@ -35,15 +37,22 @@ def test_same_pickles_as_saving_in_line(root):
     for hour in range(10, 16):
         stored = pickle_of(root, hour).read_bytes()
         start = T(f"2008-04-30 {hour:02d}:00:00")
-        again = collect_period(root / "data" / "logFiles" / "m1", "tx", "c", start,
-                                        start + 3600, ["errors", "latency", "bytecount"], 60)
+        again = collect_period(
+            root / "data" / "logFiles" / "m1",
+            "tx",
+            "c",
+            start,
+            start + 3600,
+            ["errors", "latency", "bytecount"],
+            60,
+        )
         assert stored == pickle.dumps(again, protocol=pickles.PROTOCOL)
     assert not any(t.name == "pickle-writer" for t in threading.enumerate())
 
 
 def test_a_failed_pickle_stops_the_run_and_keeps_the_time(root, capsys):
     blocked = pickle_of(root, 12)
-    blocked.mkdir(parents=True)          # os.replace onto a directory fails
+    blocked.mkdir(parents=True)  # os.replace onto a directory fails
     assert run(root, "2008-04-30 16:10:00") == 1
     assert "not updated" in capsys.readouterr().err
     assert pickle_of(root, 10).is_file() and pickle_of(root, 11).is_file()

@@ -28,7 +28,7 @@ def remote1(tmp_path):
 def run(root, *args):
     try:
         return pickleUpdater.main(["--root", str(root), *args])
-    except SystemExit as exc:       # argparse refuses from inside parse_args
+    except SystemExit as exc:  # argparse refuses from inside parse_args
         return exc.code
 
 
@@ -350,14 +350,30 @@ def test_issue11_item7_a_full_log_disk_is_one_line_and_the_run_goes_on(remote1):
     root, _ = remote1
     logs = root / "data" / "logs"
     logs.mkdir(parents=True)
-    (logs / "pickleUpdater.log").symlink_to("/dev/full")       # every write: ENOSPC
-    done = subprocess.run([sys.executable, "-m", "pxstats.cli.pickleUpdater", "--root", str(root),
-                           "-m", "remote1", "-c", "clientA", "-d", "2008-04-30 16:00:00"],
-                          capture_output=True, text=True, timeout=120)
+    (logs / "pickleUpdater.log").symlink_to("/dev/full")  # every write: ENOSPC
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pxstats.cli.pickleUpdater",
+            "--root",
+            str(root),
+            "-m",
+            "remote1",
+            "-c",
+            "clientA",
+            "-d",
+            "2008-04-30 16:00:00",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 0
     assert done.stderr.splitlines() == [
         f"pickleUpdater: warning: cannot write the log file {logs / 'pickleUpdater.log'} (No space "
-        "left on device); the run goes on without it"]
+        "left on device); the run goes on without it"
+    ]
     assert pickle_of(root, "20080430_15").is_file()
 
 
@@ -372,25 +388,33 @@ def test_issue11_item1_a_future_date_is_refused(remote1, capsys, date):
     assert not (root / "data" / "pickles").exists()
     assert not (root / "data" / "picklesTimeOfUpdates").exists()
     from pxstats.cli import recollectData, setTimeOfLastUpdates
-    assert recollectData.main(["--root", str(root), "--from", "2008-04-30 10:00:00",
-                               "--to", date, "-m", "remote1"]) == 2
+
+    assert (
+        recollectData.main(
+            ["--root", str(root), "--from", "2008-04-30 10:00:00", "--to", date, "-m", "remote1"]
+        )
+        == 2
+    )
     assert "is in the future" in capsys.readouterr().err
     assert setTimeOfLastUpdates.main(["--root", str(root), date]) == 2
     assert "is in the future" in capsys.readouterr().err
     assert not (root / "data" / "pickles").exists()
 
 
-
 def test_issue11_item14_two_pairs_sharing_their_file_names_are_refused(tmp_path, capsys):
     """Client a_b of machine c and client a of machine b_c share picklesTimeOfUpdates/tx_a_b_c:
     the second one was never collected and both runs exited 0. Now the second is refused."""
-    write_log(tmp_path / "data" / "logFiles" / "c" / "tx_a_b.log",
-              hourly_lines("2008-04-30 10:00:00", 3))
-    write_log(tmp_path / "data" / "logFiles" / "b_c" / "tx_a.log",
-              hourly_lines("2008-04-30 10:00:00", 3))
+    write_log(
+        tmp_path / "data" / "logFiles" / "c" / "tx_a_b.log", hourly_lines("2008-04-30 10:00:00", 3)
+    )
+    write_log(
+        tmp_path / "data" / "logFiles" / "b_c" / "tx_a.log", hourly_lines("2008-04-30 10:00:00", 3)
+    )
     assert run(tmp_path, "-m", "c", "-c", "a_b", "-d", "2008-04-30 12:00:00") == 0
     assert run(tmp_path, "-m", "b_c", "-c", "a", "-d", "2008-04-30 12:00:00") == 1
     err = capsys.readouterr().err.splitlines()
-    assert err == ["pickleUpdater: error: tx a of b_c would share its files (tx_a_b_c) with tx "
-                   "a_b of c, which has pickles already; rename one of them"]
+    assert err == [
+        "pickleUpdater: error: tx a of b_c would share its files (tx_a_b_c) with tx "
+        "a_b of c, which has pickles already; rename one of them"
+    ]
     assert not (tmp_path / "data" / "pickles" / "a").exists()

@@ -38,6 +38,7 @@ def stderr_lines(captured) -> list[str]:
 # pickleViewer
 # ---------------------------------------------------------------------------------------------
 
+
 def add_row(bucket, when, product, errors, latency, bytecount):
     bucket.times.append(T(when))
     bucket.products.append(product)
@@ -69,9 +70,14 @@ def test_viewer_json_gives_the_exact_figures(hourly_pickle, capsys):
     assert data["file"] == str(hourly_pickle)
     assert (data["fileType"], data["statsTypes"]) == ("tx", ["errors", "latency", "bytecount"])
     assert (data["startTime"], data["endTime"], data["interval"]) == (
-        "2008-04-30 11:00:00", "2008-04-30 12:00:00", 60)
-    assert data["logFiles"] == ["/logs/remote1/tx_clientA.log.2008-04-30",
-                                "/logs/remote1/tx_clientA.log"]
+        "2008-04-30 11:00:00",
+        "2008-04-30 12:00:00",
+        60,
+    )
+    assert data["logFiles"] == [
+        "/logs/remote1/tx_clientA.log.2008-04-30",
+        "/logs/remote1/tx_clientA.log",
+    ]
     assert len(data["buckets"]) == 60
     b0 = data["buckets"][0]
     assert (b0["startTime"], b0["endTime"]) == ("2008-04-30 11:00:00", "2008-04-30 11:01:00")
@@ -81,15 +87,21 @@ def test_viewer_json_gives_the_exact_figures(hourly_pickle, capsys):
     assert b0["medians"] == {"errors": 0, "latency": 15.0, "bytecount": 200.0}
     assert b0["minimums"] == {"errors": 1, "latency": 10, "bytecount": 100}
     assert b0["maximums"] == {"errors": 1, "latency": 20, "bytecount": 300}
-    assert b0["timesWhereMaxOccured"] == {"errors": "2008-04-30 11:00:50",
-                                          "latency": "2008-04-30 11:00:40",
-                                          "bytecount": "2008-04-30 11:00:40"}
+    assert b0["timesWhereMaxOccured"] == {
+        "errors": "2008-04-30 11:00:50",
+        "latency": "2008-04-30 11:00:40",
+        "bytecount": "2008-04-30 11:00:40",
+    }
     assert b0["filesWhereMaxOccured"]["latency"] == "SACN02_CWAO"
     assert b0["times"] == ["2008-04-30 11:00:10", "2008-04-30 11:00:40", "2008-04-30 11:00:50"]
     assert b0["values"]["latency"] == [10, 20, 0]
     b5 = data["buckets"][5]
     assert (b5["startTime"], b5["rows"], b5["nbFiles"], b5["filesOverMaxLatency"]) == (
-        "2008-04-30 11:05:00", 1, 1, 1)
+        "2008-04-30 11:05:00",
+        1,
+        1,
+        1,
+    )
     assert b5["maximums"]["latency"] == 30
     b1 = data["buckets"][1]
     assert (b1["rows"], b1["nbFiles"], b1["totals"]["latency"]) == (0, 0, 0.0)
@@ -157,12 +169,22 @@ def test_viewer_bad_file_is_one_line_and_exit_1(hourly_pickle, tmp_path, capsys,
 
 
 def test_viewer_through_the_installed_executable(hourly_pickle, run_env):
-    done = subprocess.run([str(BIN / "pickleViewer"), "--json", str(hourly_pickle)],
-                          capture_output=True, text=True, env=run_env, timeout=60)
+    done = subprocess.run(
+        [str(BIN / "pickleViewer"), "--json", str(hourly_pickle)],
+        capture_output=True,
+        text=True,
+        env=run_env,
+        timeout=60,
+    )
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["buckets"][0]["nbFiles"] == 2
-    done = subprocess.run([str(BIN / "pickleViewer"), str(hourly_pickle) + ".nope"],
-                          capture_output=True, text=True, env=run_env, timeout=60)
+    done = subprocess.run(
+        [str(BIN / "pickleViewer"), str(hourly_pickle) + ".nope"],
+        capture_output=True,
+        text=True,
+        env=run_env,
+        timeout=60,
+    )
     assert done.returncode == 1
     assert len(done.stderr.strip().splitlines()) == 1 and "Traceback" not in done.stderr
 
@@ -170,6 +192,7 @@ def test_viewer_through_the_installed_executable(hourly_pickle, run_env):
 # ---------------------------------------------------------------------------------------------
 # picklesTimeOfUpdatesViewer
 # ---------------------------------------------------------------------------------------------
+
 
 @pytest.fixture
 def time_files(stats_root):
@@ -188,8 +211,11 @@ def test_times_viewer_lists_sorted_files_in_a_box(time_files, capsys):
     assert lines[0] == lines[-1] == "#" * 70
     assert all(len(line) == 70 and line[0] == line[-1] == "#" for line in lines)
     assert any("Current time : " in line and " UTC" in line for line in lines[:5])
-    rows = [line for line in lines if " : " in line and "Current time" not in line
-            and "Host" not in line]
+    rows = [
+        line
+        for line in lines
+        if " : " in line and "Current time" not in line and "Host" not in line
+    ]
     assert rows == [
         "#" + "rx_source_b_remote2".rjust(32) + " : " + "2008-04-29 23:00:00".rjust(33) + "#",
         "#" + "tx_broken_remote1".rjust(32) + " : " + "Not available.".rjust(33) + "#",
@@ -212,15 +238,22 @@ def test_times_viewer_json_and_missing_folder(time_files, tmp_path, capsys):
     assert captured.out == ""
     assert stderr_lines(captured) == [
         f"picklesTimeOfUpdatesViewer: error: no time-of-update folder "
-        f"{empty / 'data' / 'picklesTimeOfUpdates'}"]
+        f"{empty / 'data' / 'picklesTimeOfUpdates'}"
+    ]
 
 
 # ---------------------------------------------------------------------------------------------
 # setTimeOfLastUpdates
 # ---------------------------------------------------------------------------------------------
 
-TIME_NAMES = ["tx_clientA_m1", "tx_clientA_m2", "tx_client_A_m1", "rx_clientA_m1",
-              "tx_clientAB_m1", "tx_x_my_machine"]
+TIME_NAMES = [
+    "tx_clientA_m1",
+    "tx_clientA_m2",
+    "tx_client_A_m1",
+    "rx_clientA_m1",
+    "tx_clientAB_m1",
+    "tx_x_my_machine",
+]
 OLD = T("2008-05-02 10:00:00")
 
 
@@ -235,9 +268,11 @@ def update_root(stats_root):
 
 
 def snapshot(paths: StatsPaths) -> dict:
-    return {p.relative_to(paths.data).as_posix(): p.read_bytes()
-            for folder in (paths.times_of_updates, paths.log_file_access)
-            for p in sorted(folder.iterdir())}
+    return {
+        p.relative_to(paths.data).as_posix(): p.read_bytes()
+        for folder in (paths.times_of_updates, paths.log_file_access)
+        for p in sorted(folder.iterdir())
+    }
 
 
 def changed_names(before: dict, after: dict) -> set:
@@ -249,31 +284,54 @@ NEW_BYTES = b"S'2008-04-30 12:00:00'\np0\n."
 
 def test_set_times_with_all_filters_changes_exactly_one_file(update_root, capsys):
     before = snapshot(update_root)
-    status = setTimeOfLastUpdates.main(["--root", str(update_root.root), "2008-04-30 12:34:56",
-                                        "-m", "m1", "-f", "tx", "-c", "clientA"])
+    status = setTimeOfLastUpdates.main(
+        [
+            "--root",
+            str(update_root.root),
+            "2008-04-30 12:34:56",
+            "-m",
+            "m1",
+            "-f",
+            "tx",
+            "-c",
+            "clientA",
+        ]
+    )
     assert status == 0
     after = snapshot(update_root)
     assert changed_names(before, after) == {"picklesTimeOfUpdates/tx_clientA_m1"}
     assert after["picklesTimeOfUpdates/tx_clientA_m1"] == NEW_BYTES
     assert updates.read(update_root.times_of_updates / "tx_clientA_m1") == T("2008-04-30 12:00:00")
     out = capsys.readouterr().out.splitlines()
-    assert out == [f"set : {update_root.times_of_updates / 'tx_clientA_m1'} : "
-                   "2008-05-02 10:00:00 -> 2008-04-30 12:00:00"]
+    assert out == [
+        f"set : {update_root.times_of_updates / 'tx_clientA_m1'} : "
+        "2008-05-02 10:00:00 -> 2008-04-30 12:00:00"
+    ]
 
 
-@pytest.mark.parametrize("filters, expected", [
-    (["-c", "clientA"], {"tx_clientA_m1", "tx_clientA_m2", "rx_clientA_m1"}),
-    (["-c", "client_A"], {"tx_client_A_m1"}),
-    (["-m", "my_machine"], {"tx_x_my_machine"}),
-    (["-m", "m1", "-f", "tx"], {"tx_clientA_m1", "tx_client_A_m1", "tx_clientAB_m1"}),
-    (["-f", "rx"], {"rx_clientA_m1"}),
-    (["-c", "clientA,clientAB", "-m", "m1"], {"tx_clientA_m1", "rx_clientA_m1", "tx_clientAB_m1"}),
-    ([], set(TIME_NAMES)),
-])
+@pytest.mark.parametrize(
+    "filters, expected",
+    [
+        (["-c", "clientA"], {"tx_clientA_m1", "tx_clientA_m2", "rx_clientA_m1"}),
+        (["-c", "client_A"], {"tx_client_A_m1"}),
+        (["-m", "my_machine"], {"tx_x_my_machine"}),
+        (["-m", "m1", "-f", "tx"], {"tx_clientA_m1", "tx_client_A_m1", "tx_clientAB_m1"}),
+        (["-f", "rx"], {"rx_clientA_m1"}),
+        (
+            ["-c", "clientA,clientAB", "-m", "m1"],
+            {"tx_clientA_m1", "rx_clientA_m1", "tx_clientAB_m1"},
+        ),
+        ([], set(TIME_NAMES)),
+    ],
+)
 def test_set_times_filters_match_by_exact_prefix_and_suffix(update_root, capsys, filters, expected):
     before = snapshot(update_root)
-    assert setTimeOfLastUpdates.main(["--root", str(update_root.root), "2008-04-30 12:00:00",
-                                      *filters]) == 0
+    assert (
+        setTimeOfLastUpdates.main(
+            ["--root", str(update_root.root), "2008-04-30 12:00:00", *filters]
+        )
+        == 0
+    )
     after = snapshot(update_root)
     assert changed_names(before, after) == {f"picklesTimeOfUpdates/{n}" for n in expected}
     assert all(after[f"picklesTimeOfUpdates/{n}"] == NEW_BYTES for n in expected)
@@ -282,31 +340,53 @@ def test_set_times_filters_match_by_exact_prefix_and_suffix(update_root, capsys,
 
 def test_set_times_resets_pointers_only_when_asked(update_root, capsys):
     pointers = update_root.log_file_access
-    assert setTimeOfLastUpdates.main(["--root", str(update_root.root), "2008-04-30 12:00:00",
-                                      "-c", "clientA"]) == 0
+    assert (
+        setTimeOfLastUpdates.main(
+            ["--root", str(update_root.root), "2008-04-30 12:00:00", "-c", "clientA"]
+        )
+        == 0
+    )
     assert sorted(p.name for p in pointers.iterdir()) == sorted(TIME_NAMES + ["default"])
     capsys.readouterr()
-    assert setTimeOfLastUpdates.main(["--root", str(update_root.root), "2008-04-30 12:00:00",
-                                      "-c", "clientA", "--reset-pointers"]) == 0
+    assert (
+        setTimeOfLastUpdates.main(
+            [
+                "--root",
+                str(update_root.root),
+                "2008-04-30 12:00:00",
+                "-c",
+                "clientA",
+                "--reset-pointers",
+            ]
+        )
+        == 0
+    )
     remaining = sorted(p.name for p in pointers.iterdir())
     assert remaining == sorted(["tx_client_A_m1", "tx_clientAB_m1", "tx_x_my_machine", "default"])
     out = capsys.readouterr().out
     assert out.count("deleted : ") == 3 and f"deleted : {pointers / 'rx_clientA_m1'}" in out
     # No filter at all: every pointer goes, except files that are not pointers ("default").
-    assert setTimeOfLastUpdates.main(["--root", str(update_root.root), "2008-04-30 12:00:00",
-                                      "--reset-pointers"]) == 0
+    assert (
+        setTimeOfLastUpdates.main(
+            ["--root", str(update_root.root), "2008-04-30 12:00:00", "--reset-pointers"]
+        )
+        == 0
+    )
     assert [p.name for p in pointers.iterdir()] == ["default"]
 
 
-@pytest.mark.parametrize("date", ["2008-04-31 12:00:00", "yesterday", "04/12/2026 10:00",
-                                  "2008-04-30 12:00:00 X", "garbage"])
+@pytest.mark.parametrize(
+    "date",
+    ["2008-04-31 12:00:00", "yesterday", "04/12/2026 10:00", "2008-04-30 12:00:00 X", "garbage"],
+)
 def test_set_times_bad_date_writes_nothing(update_root, capsys, date):
     before = snapshot(update_root)
     assert setTimeOfLastUpdates.main(["--root", str(update_root.root), date]) == 2
     captured = capsys.readouterr()
     assert stderr_lines(captured) == [
         "setTimeOfLastUpdates: error: The date format must be YYYY-MM-DD HH:MM:SS, also "
-        "YYYY-MM-DD, YYYY-MM-DD HH or YYYY-MM-DD HH:MM, T for the space"]
+        "YYYY-MM-DD, YYYY-MM-DD HH or YYYY-MM-DD HH:MM, T for the space"
+    ]
     assert captured.out == ""
     assert snapshot(update_root) == before
     assert not update_root.logs.exists()
@@ -314,17 +394,22 @@ def test_set_times_bad_date_writes_nothing(update_root, capsys, date):
 
 def test_set_times_no_match_and_busy_lock(update_root, capsys):
     before = snapshot(update_root)
-    assert setTimeOfLastUpdates.main(["--root", str(update_root.root), "2008-04-30 12:00:00",
-                                      "-c", "nobody"]) == 1
+    assert (
+        setTimeOfLastUpdates.main(
+            ["--root", str(update_root.root), "2008-04-30 12:00:00", "-c", "nobody"]
+        )
+        == 1
+    )
     assert len(stderr_lines(capsys.readouterr())) == 1
     with file_lock(update_root.lock_file("pickleUpdater_tx_clientA_m1"), wait=False):
-        status = setTimeOfLastUpdates.main(["--root", str(update_root.root),
-                                            "2008-04-30 12:00:00", "-c", "clientA", "-m", "m1"])
+        status = setTimeOfLastUpdates.main(
+            ["--root", str(update_root.root), "2008-04-30 12:00:00", "-c", "clientA", "-m", "m1"]
+        )
     captured = capsys.readouterr()
     assert status == 1
     assert stderr_lines(captured) == [
-        "setTimeOfLastUpdates: error: tx_clientA_m1: a pickleUpdater is running for it; "
-        "not changed"]
+        "setTimeOfLastUpdates: error: tx_clientA_m1: a pickleUpdater is running for it; not changed"
+    ]
     after = snapshot(update_root)
     assert changed_names(before, after) == {"picklesTimeOfUpdates/rx_clientA_m1"}
 
@@ -341,13 +426,23 @@ def test_name_matches_never_splits_on_underscores():
 
 
 def test_set_times_through_the_installed_executable(update_root, run_env):
-    done = subprocess.run([str(BIN / "setTimeOfLastUpdates"), "2008-04-30 12:59:59",
-                           "-f", "rx"], capture_output=True, text=True, env=run_env, timeout=60)
+    done = subprocess.run(
+        [str(BIN / "setTimeOfLastUpdates"), "2008-04-30 12:59:59", "-f", "rx"],
+        capture_output=True,
+        text=True,
+        env=run_env,
+        timeout=60,
+    )
     assert done.returncode == 0, done.stderr
     assert (update_root.times_of_updates / "rx_clientA_m1").read_bytes() == NEW_BYTES
     assert (update_root.times_of_updates / "tx_clientA_m1").read_bytes() == updates.encode(OLD)
-    done = subprocess.run([str(BIN / "setTimeOfLastUpdates"), "2008-13-01 00:00:00"],
-                          capture_output=True, text=True, env=run_env, timeout=60)
+    done = subprocess.run(
+        [str(BIN / "setTimeOfLastUpdates"), "2008-13-01 00:00:00"],
+        capture_output=True,
+        text=True,
+        env=run_env,
+        timeout=60,
+    )
     assert done.returncode == 2 and len(done.stderr.strip().splitlines()) == 1
 
 
@@ -379,26 +474,42 @@ def pickle_tree(stats_root, tmp_path):
 
 
 def existing(paths: StatsPaths) -> set:
-    return {p.relative_to(paths.data).as_posix() for p in paths.data.rglob("*")
-            if p.parent.parent.name in ("pickles", "clients", "groups")}
+    return {
+        p.relative_to(paths.data).as_posix()
+        for p in paths.data.rglob("*")
+        if p.parent.parent.name in ("pickles", "clients", "groups")
+    }
 
 
 def test_t23_keeps_three_days_deletes_older_and_leaves_non_dates(pickle_tree, tmp_path, capsys):
     data = pickle_tree.data
-    assert pickleCleaner.main(["3", "--date", "2008-04-30 18:00:00",
-                               "--root", str(pickle_tree.root)]) == 0
+    assert (
+        pickleCleaner.main(["3", "--date", "2008-04-30 18:00:00", "--root", str(pickle_tree.root)])
+        == 0
+    )
     captured = capsys.readouterr()
-    deleted = [f"pickles/{n}/{d}" for n in ("clientA", "clientB")
-               for d in ("20080427", "20080401", "20071231")]
-    deleted += ["mergedPickles/groups/GRP/20080427", "mergedPickles/clients/clientAclientB/20080427"]
+    deleted = [
+        f"pickles/{n}/{d}"
+        for n in ("clientA", "clientB")
+        for d in ("20080427", "20080401", "20071231")
+    ]
+    deleted += [
+        "mergedPickles/groups/GRP/20080427",
+        "mergedPickles/clients/clientAclientB/20080427",
+    ]
     assert sorted(captured.out.splitlines()) == sorted(f"deleted : {data / d}" for d in deleted)
     for d in deleted:
         assert not (data / d).exists()
     for name in ("clientA", "clientB"):
         for day in ("20080501", "20080430", "20080429", "20080428"):
             assert (data / "pickles" / name / day / "tx" / "remote1_12").read_bytes() == b"pickle"
-    for kept in ("pickles/clientA/notadate", "pickles/clientA/20081399", "pickles/clientA/README",
-                 "pickles/stray.txt", "mergedPickles/groups/GRP/20080430"):
+    for kept in (
+        "pickles/clientA/notadate",
+        "pickles/clientA/20081399",
+        "pickles/clientA/README",
+        "pickles/stray.txt",
+        "mergedPickles/groups/GRP/20080430",
+    ):
         assert (data / kept).exists()
     assert (data / "pickles" / "clientB" / "20080101").is_symlink()
     assert (tmp_path / "outside" / "keep").is_dir()
@@ -417,7 +528,9 @@ def test_cleaner_default_keeps_21_days(stats_root, capsys):
     assert cleaners.days_kept(T("2008-03-01 23:59:59"), 3) == ["20080301", "20080229", "20080228"]
 
 
-@pytest.mark.parametrize("args", [["abc"], ["0"], ["-3"], ["2.5"], [""], ["3", "-d", "2008-02-30 00:00:00"]])
+@pytest.mark.parametrize(
+    "args", [["abc"], ["0"], ["-3"], ["2.5"], [""], ["3", "-d", "2008-02-30 00:00:00"]]
+)
 def test_cleaner_bad_argument_deletes_nothing(pickle_tree, capsys, args):
     before = existing(pickle_tree)
     status = pickleCleaner.main([*args, "--root", str(pickle_tree.root)])
@@ -430,14 +543,21 @@ def test_cleaner_bad_argument_deletes_nothing(pickle_tree, capsys, args):
 
 
 def test_cleaner_through_the_installed_executable(pickle_tree, run_env):
-    done = subprocess.run([str(BIN / "pickleCleaner"), "x"], capture_output=True, text=True,
-                          env=run_env, timeout=60)
+    done = subprocess.run(
+        [str(BIN / "pickleCleaner"), "x"], capture_output=True, text=True, env=run_env, timeout=60
+    )
     assert done.returncode == 2
-    assert done.stderr == ("pickleCleaner: error: daysToKeep must be an integer from 1 to 36600 "
-                           "(got 'x')\n")
+    assert done.stderr == (
+        "pickleCleaner: error: daysToKeep must be an integer from 1 to 36600 (got 'x')\n"
+    )
     assert (pickle_tree.pickles / "clientA" / "20071231").is_dir()
-    done = subprocess.run([str(BIN / "pickleCleaner"), "2", "-d", "2008-04-30 00:00:00"],
-                          capture_output=True, text=True, env=run_env, timeout=60)
+    done = subprocess.run(
+        [str(BIN / "pickleCleaner"), "2", "-d", "2008-04-30 00:00:00"],
+        capture_output=True,
+        text=True,
+        env=run_env,
+        timeout=60,
+    )
     assert done.returncode == 0, done.stderr
     assert f"deleted : {pickle_tree.pickles / 'clientA' / '20080428'}" in done.stdout
     assert (pickle_tree.pickles / "clientA" / "20080429").is_dir()
@@ -447,6 +567,7 @@ def test_cleaner_through_the_installed_executable(pickle_tree, run_env):
 # ---------------------------------------------------------------------------------------------
 # all four: --help, option errors, bin/ shims, man pages
 # ---------------------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("name", PROGRAMS)
 def test_help_exits_zero(name, capsys):
@@ -470,30 +591,43 @@ def test_bin_shim_runs_from_the_checkout(name):
     shim = REPO / "bin" / name
     assert os.access(shim, os.X_OK)
     assert shim.read_text() == (REPO / "bin" / "pickleUpdater").read_text().replace(
-        "pickleUpdater", name)
-    done = subprocess.run([str(shim), "--help"], capture_output=True, text=True,
-                          timeout=60, cwd="/")
+        "pickleUpdater", name
+    )
+    done = subprocess.run(
+        [str(shim), "--help"], capture_output=True, text=True, timeout=60, cwd="/"
+    )
     assert done.returncode == 0 and done.stdout.startswith(f"usage: {name} ")
 
 
 @pytest.mark.parametrize("name", PROGRAMS)
 def test_man_page_matches_help(name):
-    assert_manual_page_matches_help(REPO / "man" / "man1" / f"{name}.1",
-                                    PROGRAMS[name].build_parser())
+    assert_manual_page_matches_help(
+        REPO / "man" / "man1" / f"{name}.1", PROGRAMS[name].build_parser()
+    )
 
 
 def test_issue10_item3_day_first_dates_are_refused_iso_forms_accepted(update_root, capsys):
     """`setTimeOfLastUpdates "04/12/2026 10:00"` used to set 2026-04-12 (dateutil read it
     month first); only the ISO forms are accepted now, each meaning one hour."""
     before = snapshot(update_root)
-    assert setTimeOfLastUpdates.main(["--root", str(update_root.root), "04/12/2026 10:00",
-                                      "-c", "clientA"]) == 2
+    assert (
+        setTimeOfLastUpdates.main(
+            ["--root", str(update_root.root), "04/12/2026 10:00", "-c", "clientA"]
+        )
+        == 2
+    )
     assert "YYYY-MM-DD HH:MM:SS" in capsys.readouterr().err
     assert snapshot(update_root) == before
     time_file = update_root.times_of_updates / "tx_clientA_m1"
-    for text, expected in [("2008-05-02", "2008-05-02 00:00:00"),
-                           ("2008-05-02T07", "2008-05-02 07:00:00"),
-                           ("2008-05-02 07:45", "2008-05-02 07:00:00")]:
-        assert setTimeOfLastUpdates.main(["--root", str(update_root.root), text,
-                                          "-c", "clientA", "-m", "m1"]) == 0
+    for text, expected in [
+        ("2008-05-02", "2008-05-02 00:00:00"),
+        ("2008-05-02T07", "2008-05-02 07:00:00"),
+        ("2008-05-02 07:45", "2008-05-02 07:00:00"),
+    ]:
+        assert (
+            setTimeOfLastUpdates.main(
+                ["--root", str(update_root.root), text, "-c", "clientA", "-m", "m1"]
+            )
+            == 0
+        )
         assert updates.read(time_file) == T(expected)

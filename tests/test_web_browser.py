@@ -26,7 +26,9 @@ pytestmark = pytest.mark.skipif(
 )
 
 NOW = T("2008-01-05 14:22:00")
-EVIL_GROUP = '"><svg>x'  # a group name has no '/' or blank (refused at load); members hold the payload
+EVIL_GROUP = (
+    '"><svg>x'  # a group name has no '/' or blank (refused at load); members hold the payload
+)
 EVIL_WORD = "</script><script>alert(2)</script>"
 
 

@@ -266,7 +266,7 @@ def test_top_bottom_index(web):
 def test_hostile_names_are_inert(web):
     """B-42: a name or description never reaches HTML or JavaScript unescaped."""
     paths, config = web
-    evil = 'x"><b>b<i>'          # a group name has no blank and no '/' (refused at load)
+    evil = 'x"><b>b<i>'  # a group name has no blank and no '/' (refused at load)
     config = write_config(paths.root, groups=f"{evil} = tag1 tx c1 </script><b>")
     ran(paths, "tx", "c1'onmouseover=alert(2)", ["m1", "m2"], NOW - 60)
     build(paths, config)

@@ -12,6 +12,7 @@ from pxstats.util.atomic import visible_entries
 NOT_AVAILABLE = "Not available."
 BOX_WIDTH = 70
 
+
 def _iso_or_none(epoch) -> str | None:
     """ISO text of a 'time where min/max occurred'; 0 means no row, shown as None."""
     return timeutil.iso(epoch) if epoch else None
@@ -111,7 +112,6 @@ def format_collector(collector: FileStatsCollector, file_name: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-
 def times_of_updates(paths: StatsPaths) -> list[tuple[str, int | None]]:
     """(file name, stored time or None when unreadable) for every time-of-update file.
 
@@ -130,11 +130,13 @@ def format_times_box(entries, now: int, host: str) -> str:
     """The original's 70-column box: title, current time and host, one line per file."""
     border = "#" * BOX_WIDTH
     inner = BOX_WIDTH - 2
-    lines = [border,
-             "#" + "Times of last update of the pickles".center(inner) + "#",
-             "#" + f"Current time : {timeutil.iso(now)} UTC".center(inner) + "#",
-             "#" + f"Host : {host}".center(inner) + "#",
-             border]
+    lines = [
+        border,
+        "#" + "Times of last update of the pickles".center(inner) + "#",
+        "#" + f"Current time : {timeutil.iso(now)} UTC".center(inner) + "#",
+        "#" + f"Host : {host}".center(inner) + "#",
+        border,
+    ]
     if not entries:
         lines.append("#" + "No time-of-update file.".center(inner) + "#")
     for name, value in entries:
@@ -146,5 +148,3 @@ def format_times_box(entries, now: int, host: str) -> str:
 
 def times_to_dict(entries) -> dict:
     return {name: (timeutil.iso(v) if v is not None else None) for name, v in entries}
-
-

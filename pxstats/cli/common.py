@@ -108,8 +108,10 @@ def make_context(root_option: str | None) -> _config.Context:
     try:
         root = root_from(root_option)
         if not os.path.isdir(root):  # a typo must not create a new installation
-            raise RootError(f"the root {one_line(str(root))} is not a folder (create it first, "
-                            "or check --root and $PXSTATS_ROOT)")
+            raise RootError(
+                f"the root {one_line(str(root))} is not a folder (create it first, "
+                "or check --root and $PXSTATS_ROOT)"
+            )
     except RootError as exc:
         print(f"{Path(sys.argv[0]).name}: error: {exc}", file=sys.stderr)
         raise SystemExit(EXIT_USAGE) from None

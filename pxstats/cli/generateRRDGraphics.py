@@ -32,76 +32,140 @@ def build_parser() -> argparse.ArgumentParser:
     parser = OneLineParser(
         prog=PROGRAM,
         description="Draw graphics of the per-minute statistics stored in the RRD archive: "
-                    "one PNG per client (or source), machine set and data type, or the totals "
-                    "of several clients.")
-    parser.add_argument("-c", "--clients", default="ALL",
-                        help="Comma-separated clients (tx) or sources (rx). ALL (default) means "
-                             "the ones configured on the first machine, or, with --totals or "
-                             "--havingRun, the ones whose databases were updated during the "
-                             "period.")
-    parser.add_argument("--copy", action="store_true",
-                        help="Also copy each graphic into the web archive (with -d, -w, -m or "
-                             "-y), see FILES in the manual page.")
+        "one PNG per client (or source), machine set and data type, or the totals "
+        "of several clients.",
+    )
+    parser.add_argument(
+        "-c",
+        "--clients",
+        default="ALL",
+        help="Comma-separated clients (tx) or sources (rx). ALL (default) means "
+        "the ones configured on the first machine, or, with --totals or "
+        "--havingRun, the ones whose databases were updated during the "
+        "period.",
+    )
+    parser.add_argument(
+        "--copy",
+        action="store_true",
+        help="Also copy each graphic into the web archive (with -d, -w, -m or "
+        "-y), see FILES in the manual page.",
+    )
     parser.add_argument("-d", "--daily", action="store_true", help="Graphics of one day.")
-    parser.add_argument("--date", default=None,
-                        help='End of the graphics, "YYYY-MM-DD HH:MM:SS" UTC, rounded down to '
-                             "the hour. Default: now.")
-    parser.add_argument("-f", "--fileType", "--file-type", default="tx",
-                        help="Clients (tx, default) or sources (rx).")
+    parser.add_argument(
+        "--date",
+        default=None,
+        help='End of the graphics, "YYYY-MM-DD HH:MM:SS" UTC, rounded down to '
+        "the hour. Default: now.",
+    )
+    parser.add_argument(
+        "-f",
+        "--fileType",
+        "--file-type",
+        default="tx",
+        help="Clients (tx, default) or sources (rx).",
+    )
     add_fixed_options(parser)
-    parser.add_argument("--havingRun", action="store_true",
-                        help="With -c ALL: only the clients/sources whose databases were "
-                             "updated during the period. Configured group names "
-                             "([specialGroups] of ROOT/etc/config) are left out.")
-    parser.add_argument("-i", "--individual", action="store_true",
-                        help="One graphic per machine instead of one for the machines together.")
-    parser.add_argument("-l", "--language", default=None,
-                        help="Language of the graphics and of their file names, en or fr. "
-                             "Default: mainApplicationLanguage of ROOT/etc/config, else en.")
-    parser.add_argument("-m", "--monthly", action="store_true",
-                        help="Graphics of one month (30 days, or a calendar month when fixed). "
-                             "Monthly graphics label the days of the month.")
-    parser.add_argument("--machines", default=None,
-                        help="Comma-separated machines whose data were combined "
-                             "(default: this host).")
-    parser.add_argument("-s", "--span", default=None,
-                        help="Length of the graphics in hours when no period option is given "
-                             "(default: 12).")
-    parser.add_argument("-t", "--types", default="All",
-                        help="Comma-separated data types: latency, bytecount, errors, "
-                             "filesOverMaxLatency, filecount (rx: bytecount, errors, "
-                             "filecount); All (default) means every one. The French names "
-                             "and Tous are accepted too.")
-    parser.add_argument("--totals", action="store_true",
-                        help="One graphic per type for the clients/sources together (sums; "
-                             "latency weighted by file count).")
-    parser.add_argument("--turnOffLogging", action="store_true",
-                        help="Do not write the log file.")
-    parser.add_argument("-w", "--weekly", action="store_true",
-                        help="Graphics of one week (7 days, or Sunday to Sunday when fixed).")
-    parser.add_argument("-y", "--yearly", action="store_true",
-                        help="Graphics of one year (365 days, or a calendar year when fixed).")
+    parser.add_argument(
+        "--havingRun",
+        action="store_true",
+        help="With -c ALL: only the clients/sources whose databases were "
+        "updated during the period. Configured group names "
+        "([specialGroups] of ROOT/etc/config) are left out.",
+    )
+    parser.add_argument(
+        "-i",
+        "--individual",
+        action="store_true",
+        help="One graphic per machine instead of one for the machines together.",
+    )
+    parser.add_argument(
+        "-l",
+        "--language",
+        default=None,
+        help="Language of the graphics and of their file names, en or fr. "
+        "Default: mainApplicationLanguage of ROOT/etc/config, else en.",
+    )
+    parser.add_argument(
+        "-m",
+        "--monthly",
+        action="store_true",
+        help="Graphics of one month (30 days, or a calendar month when fixed). "
+        "Monthly graphics label the days of the month.",
+    )
+    parser.add_argument(
+        "--machines",
+        default=None,
+        help="Comma-separated machines whose data were combined (default: this host).",
+    )
+    parser.add_argument(
+        "-s",
+        "--span",
+        default=None,
+        help="Length of the graphics in hours when no period option is given (default: 12).",
+    )
+    parser.add_argument(
+        "-t",
+        "--types",
+        default="All",
+        help="Comma-separated data types: latency, bytecount, errors, "
+        "filesOverMaxLatency, filecount (rx: bytecount, errors, "
+        "filecount); All (default) means every one. The French names "
+        "and Tous are accepted too.",
+    )
+    parser.add_argument(
+        "--totals",
+        action="store_true",
+        help="One graphic per type for the clients/sources together (sums; "
+        "latency weighted by file count).",
+    )
+    parser.add_argument("--turnOffLogging", action="store_true", help="Do not write the log file.")
+    parser.add_argument(
+        "-w",
+        "--weekly",
+        action="store_true",
+        help="Graphics of one week (7 days, or Sunday to Sunday when fixed).",
+    )
+    parser.add_argument(
+        "-y",
+        "--yearly",
+        action="store_true",
+        help="Graphics of one year (365 days, or a calendar year when fixed).",
+    )
     add_root_option(parser)
-    parser.add_argument("-v", "--verbose", action="store_true",
-                        help="Also log details on standard error.")
+    parser.add_argument(
+        "-v", "--verbose", action="store_true", help="Also log details on standard error."
+    )
     return parser
 
 
 def options_from(args) -> rrd_graphics.RRDGraphicsOptions:
     """The parsed command line as the action's typed options."""
-    periods = [period for period, on in
-               zip(PERIODS, (args.daily, args.weekly, args.monthly, args.yearly)) if on]
+    periods = [
+        period
+        for period, on in zip(PERIODS, (args.daily, args.weekly, args.monthly, args.yearly))
+        if on
+    ]
     return rrd_graphics.RRDGraphicsOptions(
-        clients=tuple(comma_words(args.clients)), copy=args.copy, periods=tuple(periods),
-        date=args.date, file_type=args.fileType, fixed_previous=args.fixedPrevious,
-        fixed_current=args.fixedCurrent, having_run=args.havingRun, individual=args.individual,
+        clients=tuple(comma_words(args.clients)),
+        copy=args.copy,
+        periods=tuple(periods),
+        date=args.date,
+        file_type=args.fileType,
+        fixed_previous=args.fixedPrevious,
+        fixed_current=args.fixedCurrent,
+        having_run=args.havingRun,
+        individual=args.individual,
         language=args.language,
         machines=tuple(comma_words(args.machines)) if args.machines is not None else None,
-        span=args.span, types=tuple(comma_words(args.types)), totals=args.totals)
+        span=args.span,
+        types=tuple(comma_words(args.types)),
+        totals=args.totals,
+    )
 
 
-def build_request(args, paths, default_language: str = "en",
-                  groups=()) -> rrd_graphics.GraphRequest:
+def build_request(
+    args, paths, default_language: str = "en", groups=()
+) -> rrd_graphics.GraphRequest:
     """The whole validation (spec §3.2), by the action; raises RequestError."""
     return rrd_graphics.build_request(options_from(args), paths, default_language, groups)
 
@@ -120,10 +184,10 @@ def main(argv=None, workers: int | None = None, pipe_mode: bool = True) -> int:
             for handler in list(logger.handlers):
                 logger.removeHandler(handler)
                 handler.close()
-            logger.addHandler(logging.NullHandler())     # and no last-resort stderr output
+            logger.addHandler(logging.NullHandler())  # and no last-resort stderr output
         else:
             setup_logging(paths, PROGRAM, args.verbose)
-    except known.UnknownName as exc:            # well formed, but no such name: 1
+    except known.UnknownName as exc:  # well formed, but no such name: 1
         return fail(PROGRAM, str(exc))
     except (UserError, RequestError, ConfigError) as exc:
         return fail(PROGRAM, str(exc), EXIT_USAGE)
@@ -138,8 +202,10 @@ def main(argv=None, workers: int | None = None, pipe_mode: bool = True) -> int:
             print(f"{plotted} : {outcome.png}")
         else:
             failed += 1
-            print(f"{PROGRAM}: error: Could not generate {outcome.png}: {outcome.message}",
-                  file=sys.stderr)
+            print(
+                f"{PROGRAM}: error: Could not generate {outcome.png}: {outcome.message}",
+                file=sys.stderr,
+            )
         if outcome.ok and outcome.message:
             failed += 1
             print(f"{PROGRAM}: error: {outcome.message}", file=sys.stderr)
