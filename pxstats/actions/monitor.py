@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pxstats import config as _config
-from pxstats.actions.update import client_names
+from pxstats.collect.names import client_names
 from pxstats.monitor import checks, columbo, extra, mail, state
 from pxstats.monitor.report import UNKNOWN, Report, Section
 from pxstats.paths import StatsPaths, this_host

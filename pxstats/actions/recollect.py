@@ -10,7 +10,8 @@ from pathlib import Path
 from pxstats import i18n
 from pxstats.actions import known
 from pxstats.actions.errors import RequestError
-from pxstats.actions.update import check_interval, check_names
+from pxstats.actions.options import check_names
+from pxstats.actions.update import check_interval
 from pxstats.collect.names import client_names
 from pxstats.collect.period import Cursors, LogFolderMissing, collect_period
 from pxstats.paths import StatsPaths

@@ -29,10 +29,11 @@ from dataclasses import dataclass, field
 from pxstats import i18n
 from pxstats.actions import known
 from pxstats.actions.errors import RequestError
+from pxstats.actions.options import check_names
 from pxstats.collect import cursor
 from pxstats.collect.names import client_names
 from pxstats.collect.period import Cursors, LogFolderMissing, collect_period
-from pxstats.paths import StatsPaths, check_name
+from pxstats.paths import StatsPaths
 from pxstats.stats.collector import STATS_BY_FILE_TYPE
 from pxstats.store import updates
 from pxstats.store.writer import PickleWriter
@@ -62,15 +63,6 @@ def check_interval(minutes: int) -> int:
     if minutes < 1 or 60 % minutes:
         raise RequestError("The interval value needs to be an integer above 0 that divides 60.")
     return minutes * 60
-
-
-def check_names(kind: str, names) -> None:
-    """Names become file names: refuse those that could escape their folder."""
-    try:
-        for name in names:
-            check_name(kind, name)
-    except ValueError as exc:
-        raise RequestError(str(exc)) from None
 
 
 def update_request(

@@ -13,13 +13,13 @@ from pathlib import Path
 from pxstats import __version__
 from pxstats import config as _config
 from pxstats.actions.errors import RequestError
-from pxstats.paths import RootError, StatsPaths, check_name, root_from
-from pxstats.rrd.windows import PERIODS
+from pxstats.actions.options import DATE_FORMAT_ERROR, check_names  # noqa: F401 - for the scripts
+from pxstats.i18n import PERIODS
+from pxstats.paths import RootError, StatsPaths, root_from
 from pxstats.util import timeutil
 
 EXIT_USAGE = 2
 EXIT_FAILURE = 1
-DATE_FORMAT_ERROR = f"The date format must be {timeutil.DATE_FORMS}"
 
 
 class OneLineParser(argparse.ArgumentParser):
@@ -245,25 +245,6 @@ def date_option(value: str | None, message: str = DATE_FORMAT_ERROR) -> int:
         raise UserError(message) from None
 
 
-def check_names(kind: str, names) -> None:
-    """paths.check_name for each name (they become file names), as a UserError."""
-    try:
-        for name in names:
-            check_name(kind, name)
-    except ValueError as exc:
-        raise UserError(str(exc)) from None
-
-
-def chosen_language(option: str | None, main_language: str, supported) -> str:
-    """The language asked for, else the main application language; it must be supported."""
-    language = (option if option is not None else main_language).strip()
-    if language not in supported:
-        raise UserError(
-            f"{language} is not one of the supported languages ({', '.join(supported)})."
-        )
-    return language
-
-
 def add_fixed_options(parser: argparse.ArgumentParser) -> None:
     """--fixedPrevious and --fixedCurrent: calendar periods instead of the last N days."""
     parser.add_argument(
@@ -279,13 +260,8 @@ def add_fixed_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def chosen_period(args) -> str | None:
-    """The period of -d -w -m -y (daily, weekly, monthly, yearly), None without one."""
-    periods = [
-        period
-        for period, on in zip(PERIODS, (args.daily, args.weekly, args.monthly, args.yearly))
-        if on
-    ]
-    if len(periods) > 1:
-        raise UserError("Only one of the daily, weekly and yearly options can be use at a time")
-    return periods[0] if periods else None
+def asked_periods(args) -> tuple[str, ...]:
+    """The periods of -d -w -m -y (daily, weekly, monthly, yearly) given on the command line;
+    the action checks that there is at most one."""
+    flags = (args.daily, args.weekly, args.monthly, args.yearly)
+    return tuple(period for period, on in zip(PERIODS, flags) if on)

@@ -17,6 +17,7 @@ from pxstats.cli.common import (
     UserError,
     add_fixed_options,
     add_root_option,
+    asked_periods,
     comma_words,
     fail,
     load_config_file,
@@ -25,7 +26,6 @@ from pxstats.cli.common import (
 )
 from pxstats.config import ConfigError, load_machines
 from pxstats.rrd import schema
-from pxstats.rrd.windows import PERIODS
 
 PROGRAM = "csvDataConversion"
 
@@ -122,14 +122,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def options_from(args) -> csvexport.CsvOptions:
     """The parsed command line as the action's typed options."""
-    periods = [
-        period
-        for period, on in zip(PERIODS, (args.daily, args.weekly, args.monthly, args.yearly))
-        if on
-    ]
     return csvexport.CsvOptions(
         clients=tuple(comma_words(args.clients)),
-        periods=tuple(periods),
+        periods=asked_periods(args),
         date=args.date,
         file_type=args.fileType,
         fixed_previous=args.fixedPrevious,

@@ -15,6 +15,7 @@ from pxstats.cli.common import (
     UserError,
     add_fixed_options,
     add_root_option,
+    asked_periods,
     comma_words,
     fail,
     load_settings,
@@ -23,7 +24,6 @@ from pxstats.cli.common import (
 )
 from pxstats.config import ConfigError
 from pxstats.rrd import schema
-from pxstats.rrd.windows import PERIODS
 
 PROGRAM = "generateRRDGraphics"
 
@@ -140,15 +140,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def options_from(args) -> rrd_graphics.RRDGraphicsOptions:
     """The parsed command line as the action's typed options."""
-    periods = [
-        period
-        for period, on in zip(PERIODS, (args.daily, args.weekly, args.monthly, args.yearly))
-        if on
-    ]
     return rrd_graphics.RRDGraphicsOptions(
         clients=tuple(comma_words(args.clients)),
         copy=args.copy,
-        periods=tuple(periods),
+        periods=asked_periods(args),
         date=args.date,
         file_type=args.fileType,
         fixed_previous=args.fixedPrevious,

@@ -7,10 +7,10 @@ per (machine, key), cached for the run. An unreachable machine is an error, not 
 
 from __future__ import annotations
 
-import re
 import threading
 from dataclasses import dataclass, field
 
+from pxstats.paths import conf_value
 from pxstats.remote.commands import Host, RemoteError, Sessions
 from pxstats.remote.names import BadName, check_remote_path
 
@@ -31,20 +31,10 @@ MARKER = "@@pxstats-env@@"
 
 
 def parse_conf(text: str, key: str) -> str | None:
-    """The value of the first `KEY=value` line (optionally `export KEY = "value"`), None when
-    there is none. Comments and other keys are ignored (the original took any line containing
-    the key, and then returned the whole command output)."""
-    pattern = re.compile(rf"\s*(?:export\s+)?{re.escape(key)}\s*=\s*(.*?)\s*")
-    for line in text.splitlines():
-        if line.lstrip().startswith("#"):
-            continue
-        match = pattern.fullmatch(line)
-        if match:
-            value = match[1]
-            if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
-                value = value[1:-1]
-            return value or None
-    return None
+    """The value of the first `KEY=value` line (`paths.conf_value`), None when there is none
+    or it is empty. Comments and other keys are ignored (the original took any line
+    containing the key, and then returned the whole command output)."""
+    return conf_value(text, key) or None
 
 
 def discovery_argv(kind: Kind) -> list[str]:
