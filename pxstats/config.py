@@ -30,6 +30,8 @@ DEFAULT_PX_ROOT = "/apps/px/"
 TIME_UNITS = {"minutes": 1, "hours": 60, "days": 1440, "months": 43200}  # a month = 30 days
 WEB_FREQUENCIES = ("hourly", "daily", "weekly", "monthly", "yearly")
 GROUP_FILE_TYPES = (*i18n.FILE_TYPES, "trx")
+DAYS_OF_GRAPHICS_TO_KEEP = 30  # daysOfGraphicsToKeep, optional (graphicsCleaner)
+MAX_DAYS_TO_KEEP = 36600  # a hundred years
 
 
 class ConfigError(Exception):
@@ -145,12 +147,16 @@ def read_ini(path: Path) -> IniFile:
 # -- value checks -------------------------------------------------------------------------------
 
 
-def _count(ini: IniFile, section: str, key: str) -> int:
-    text = ini.get(section, key)
+def _count(
+    ini: IniFile, section: str, key: str, default: str | None = None, most: int | None = None
+) -> int:
+    text = ini.get(section, key, default)
     try:
         number = float(text)
     except ValueError:
         number = math.nan
+    if most is not None and not (1 <= number <= most and number.is_integer()):
+        raise ini.error(section, key, f"expected a whole number from 1 to {most}, got {text!r}")
     if not (number >= 1 and number.is_integer()):
         raise ini.error(section, key, f"expected a whole number of at least 1, got {text!r}")
     return int(number)
@@ -290,6 +296,7 @@ class GeneralConfig:
     web_pages_languages: tuple[tuple[str, str], ...]  # (displayed, files) pairs
     px_root: Path = Path(DEFAULT_PX_ROOT)
     stats_root: Path | None = None  # an original's statsRoot: read, checked, not used
+    days_of_graphics_to_keep: int = DAYS_OF_GRAPHICS_TO_KEEP  # not in the original
 
     @property
     def collection(self) -> CollectionSettings:
@@ -333,6 +340,9 @@ def _general(ini: IniFile) -> GeneralConfig:
         web_pages_languages=_language_pairs(ini, s, "webPagesLanguages"),
         px_root=_px_root(ini),
         stats_root=_stats_root(ini),
+        days_of_graphics_to_keep=_count(
+            ini, s, "daysOfGraphicsToKeep", str(DAYS_OF_GRAPHICS_TO_KEEP), MAX_DAYS_TO_KEEP
+        ),
     )
 
 

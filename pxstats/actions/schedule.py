@@ -22,7 +22,14 @@ from pathlib import Path
 from pxstats.paths import StatsPaths
 from pxstats.util import atomic, timeutil
 
-TYPES = ("pxStatsStartup", "monitoring", "generalCleaner", "picklecleaner", "dbBackups")
+TYPES = (
+    "pxStatsStartup",
+    "monitoring",
+    "generalCleaner",
+    "picklecleaner",
+    "dbBackups",
+    "graphicsCleaner",  # not in the original (graphicsCleaner, issue 15)
+)
 TOLERANCE = 60
 DAY = 86400
 _ENTRY = re.compile(r"\d{4}-\d\d-\d\d_\d\d:\d\d:\d\d")

@@ -16,7 +16,7 @@ dies), with the configuration validated first, the steps run in order, best effo
                daily frequency word says so (with the back-fill of missed days)
   rrd-<period> the RRD graphics of the web pages (daily totals, weekly, monthly, yearly)
   webPages     the static pages
-  picklecleaner, generalCleaner, monitoring   when due
+  picklecleaner, generalCleaner, graphicsCleaner, monitoring   when due
   pxStatsStartup  the run's own update entry (the next run's "previous run")
 
 Every step appends a record (step, target, seconds, status, message) to the run's list; the
@@ -45,6 +45,7 @@ from pxstats.actions import (
     clean_dir,
     cleaners,
     daily_graphics,
+    graphics_cleaner,
     monitor,
     renamer,
     rrd_graphics,
@@ -243,6 +244,9 @@ class Cycle:
         self.do("webPages", "", self.web_pages)
         self.periodic("picklecleaner", time_config.pickle_cleaner_frequency, self.pickle_cleaner)
         self.periodic("generalCleaner", time_config.general_cleaner_frequency, self.general_cleaner)
+        self.periodic(
+            "graphicsCleaner", time_config.general_cleaner_frequency, self.graphics_cleaner
+        )
         self.periodic("monitoring", time_config.monitoring_frequency, self.monitoring)
         if self.stop:
             self.run.status = "interrupted"
@@ -367,6 +371,13 @@ class Cycle:
         if report.errors:
             return "failed", "; ".join(report.errors[:3])
         return "ok", f"{len(report.deleted)} file(s) deleted"
+
+    def graphics_cleaner(self):
+        days = self.config.general.days_of_graphics_to_keep
+        report = graphics_cleaner.clean(self.paths, graphics_cleaner.Request(days=days))
+        if report.errors:
+            return "failed", "; ".join(report.errors[:3])
+        return "ok", f"{len(report.deleted)} graphic(s) deleted"
 
     def monitoring(self):
         outcome = monitor.run(
