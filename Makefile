@@ -4,7 +4,7 @@
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
-DEBS   := rrdtool librrd-dev gnuplot-nox rsync openssh-client openssh-server pkg-config python3-venv chromium chromium-driver man-db groff-base
+DEBS   := gcc libc6-dev python3-dev rrdtool librrd-dev gnuplot-nox rsync openssh-client openssh-server pkg-config python3-venv chromium chromium-driver man-db groff-base
 DEMO_ROOT ?= $(CURDIR)/demo-root
 
 .PHONY: setup debs venv demo test lint bench clean install shims

@@ -1,4 +1,4 @@
-"""scan_buffer (columnar) against formats.scan (the reference): identical effect.
+"""The scanners (compiled and numpy) against formats.scan (the reference): identical effect.
 
 Every comparison covers the rows of every bucket (times, products, values, in order), the
 ScanResult fields and the offset of the stop line, and checks that the stored values are
@@ -13,7 +13,7 @@ from helpers import T
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pxstats.collect.fastscan import scan_buffer
+from pxstats.collect import fastscan, scanner
 from pxstats.collect.formats import ScanResult, scan
 from pxstats.collect.period import read_file
 from pxstats.samples import rx_lines, tx_lines
@@ -73,11 +73,29 @@ def outcome(run, pieces, file_type, start, end, stats, interval, width=3600):
 
 def assert_same(pieces, file_type, start, end, stats, interval, width=3600):
     expected = outcome(reference, pieces, file_type, start, end, stats, interval, width)
-    got = outcome(scan_buffer, pieces, file_type, start, end, stats, interval, width)
-    assert got[:7] == expected[:7]
-    for index, (mine, ref) in enumerate(zip(got[7], expected[7])):
-        assert mine == ref, f"bucket {index}"
+    for run in SCANNERS:
+        got = outcome(run, pieces, file_type, start, end, stats, interval, width)
+        assert got[:7] == expected[:7], run.__module__
+        for index, (mine, ref) in enumerate(zip(got[7], expected[7])):
+            assert mine == ref, f"bucket {index} ({run.__module__})"
     return expected
+
+
+# Every comparison runs both: the compiled scanner (scanner.scan_buffer when _scan.c is
+# built, which `make setup` does) and the numpy one.
+SCANNERS = (scanner.scan_buffer, fastscan.scan_buffer)
+
+
+def test_the_compiled_scanner_is_built():
+    assert scanner.compiled()
+
+
+@pytest.fixture(params=["compiled", "numpy"])
+def implementation(request, monkeypatch):
+    """read_file on each scanner."""
+    if request.param == "numpy":
+        monkeypatch.setattr(scanner, "_scan", None)
+    return request.param
 
 
 # ---------------------------------------------------------------------------------------
@@ -715,7 +733,7 @@ def reference_read_file(path, offset, collector, result):
             position += cut + 1
 
 
-def test_bench_day_hour_by_hour_read_file(bench_day, tmp_path):
+def test_bench_day_hour_by_hour_read_file(bench_day, tmp_path, implementation):
     """read_file on scan_buffer: same pickles content and same resume offsets as before,
     hour after hour as a catch-up reads them, and with a partial last line."""
     day = T("2008-04-30 00:00:00")
@@ -793,7 +811,7 @@ def test_prefix_clock_by_minute_runs_matches_row_by_row(seed, same_minute):
     assert valid.sum() > 500
 
 
-def test_read_file_blocks_match_scan(bench_day, monkeypatch):
+def test_read_file_blocks_match_scan(bench_day, monkeypatch, implementation):
     """read_file over the whole day with several block sizes: the blocks change nothing."""
     from pxstats.collect import period as pickling
 

@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pxstats.collect import cursor, selection
-from pxstats.collect.fastscan import Block, scan_block  # columnar equivalent of formats.scan
 from pxstats.collect.formats import ScanResult, may_become_row_before
+from pxstats.collect.scanner import scan_buffer  # equivalent of formats.scan
 from pxstats.stats.collector import FileStatsCollector
 from pxstats.util import timeutil
 from pxstats.util.gcpause import cyclic_gc_paused
@@ -51,7 +51,7 @@ def read_file(
 
     Reading stops at the first interesting line at or after the collector's end. A last
     line without its newline is still being written: it is not consumed either, and its
-    bytes are left in `result.unfinished`. `columns`: see fastscan.scan_buffer."""
+    bytes are left in `result.unfinished`. `columns`: see scanner.scan_buffer."""
     result.unfinished = b""
     result.reached_start = False  # out of order: only after a line of this file
     with open(path, "rb") as handle, cyclic_gc_paused():
@@ -59,7 +59,7 @@ def read_file(
         position, pending = offset, []  # pending: the pieces of a line without its newline yet
         size = max(4096, min(first_read, 2 * CHUNK))
         while True:
-            # scan_block has a cost per call and per byte: blocks grow up to 1 MB.
+            # the scanner has a cost per call and per byte: blocks grow up to 1 MB.
             block = handle.read(size)
             size = min(2 * size, 2 * CHUNK)
             if not block:
@@ -69,13 +69,15 @@ def read_file(
             if cut < 0:
                 pending.append(block)  # joined once: a huge line costs its length, no more
                 continue
-            lines = Block(*pending, memoryview(block)[: cut + 1])
+            lines = memoryview(block)[: cut + 1]
+            if any(pending):
+                lines = b"".join((*pending, lines))
             pending = [block[cut + 1 :]]
             result.stop_index = None
-            stop = scan_block(lines, collector, result, columns)
+            stop = scan_buffer(lines, collector, result, columns)
             if stop is not None:
                 return position + stop
-            position += lines.size
+            position += len(lines)
 
 
 @dataclass

@@ -16,10 +16,13 @@ import operator
 import sys
 from itertools import chain, compress
 
-import numpy as np
-
 from pxstats.i18n import is_all, is_all_products
 from pxstats.util import timeutil
+
+try:  # the compiled statistics (built by `pip install -e .`); numpy below otherwise
+    from pxstats.stats import _stats
+except ImportError:
+    _stats = None
 
 STATS_BY_FILE_TYPE = {
     "tx": ("errors", "latency", "bytecount"),
@@ -224,15 +227,19 @@ class FileStatsCollector:
     def compute_statistics(self, patterns=("All",), columns=None) -> None:
         """(Re)compute every bucket, keeping only rows whose product matches `patterns`.
 
-        Without a product filter every bucket is computed at once with numpy (same results,
-        same Python types, same objects as Bucket.compute); Bucket.compute stays the
-        reference and handles everything the columnar path declines. `columns`: the
-        chunks of int64 rows the scanner added to these buckets (fastscan.scan_buffer),
-        which spares converting the Python lists; ignored unless they match them."""
-        if _matches_everything(patterns) and _compute_all(
-            self.buckets, self.stats_types, self.max_latency, _joined(columns)
-        ):
-            return
+        Without a product filter every bucket is computed at once, by the compiled module
+        `_stats.c` or else with numpy (same results, same Python types, same objects as
+        Bucket.compute); Bucket.compute stays the reference and handles everything the
+        columnar paths decline. `columns`: the chunks of int64 rows the numpy scanner added
+        to these buckets (fastscan.scan_buffer), which spares the numpy path converting the
+        Python lists; ignored unless they match them."""
+        if _matches_everything(patterns):
+            if _stats is not None and _stats.compute(
+                self.buckets, self.stats_types, self.max_latency
+            ):
+                return
+            if _compute_all(self.buckets, self.stats_types, self.max_latency, _joined(columns)):
+                return
         for bucket in self.buckets:
             bucket.compute(self.stats_types, self.max_latency, patterns)
 
@@ -256,6 +263,8 @@ _EXACT = 1 << 53  # below this every sum, and every sum of two, is exact in int6
 def _column(buckets, stat, rows: int):
     """The rows of `stat` of every bucket end to end, as int64; None when they are not
     plain integers small enough for exact arithmetic (then Bucket.compute decides)."""
+    import numpy as np
+
     if not rows:
         return np.zeros(0, np.int64)
     try:
@@ -267,6 +276,8 @@ def _column(buckets, stat, rows: int):
 
 def _checked(array, rows: int):
     """`array` if it is `rows` int64 values small enough for exact sums, else None."""
+    import numpy as np
+
     if array.dtype != np.int64 or array.ndim != 1 or len(array) != rows:
         return None
     if rows and max(abs(int(array.min())), abs(int(array.max()))) * rows >= _EXACT:
@@ -277,6 +288,8 @@ def _checked(array, rows: int):
 def _sorted_runs(values, segment, count: int):
     """Stable order of the rows by (segment, value), and for each position of that order
     the position where its run of equal (segment, value) starts. `segment` is ascending."""
+    import numpy as np
+
     low = int(values.min())
     span = int(values.max()) - low + 1
     if span * count < 1 << 62:  # one integer key: much faster than lexsort
@@ -298,6 +311,8 @@ def _sorted_runs(values, segment, count: int):
 
 def _sums(values, segment, count: int):
     """Per segment (0..count-1), the sum of its values (int64, exact under _EXACT)."""
+    import numpy as np
+
     sums = np.zeros(count, np.int64)
     np.add.at(sums, segment, values)
     return sums
@@ -308,6 +323,8 @@ def _joined(chunks):
     inside a bucket, as the lists were extended); None when unusable."""
     if not chunks or any(chunk is None for chunk in chunks):
         return None
+    import numpy as np
+
     keys = list(chunks[0])
     if any(list(chunk) != keys for chunk in chunks):
         return None
@@ -325,6 +342,8 @@ def _compute_all(buckets, stats_types, max_latency, given=None) -> bool:
     Returns False, having changed nothing, when the columns are not what the pickler
     writes (a missing or ragged column, values that are not exact int64 integers, an
     unusual max_latency): the caller then computes bucket by bucket."""
+    import numpy as np
+
     if type(max_latency) is not int or not buckets:
         return False
     sizes = [len(b.times) for b in buckets]
