@@ -20,7 +20,7 @@ from pathlib import Path
 
 from pxstats import config as _config
 from pxstats.collect.names import client_names
-from pxstats.monitor import checks, columbo, extra, mail, state
+from pxstats.monitor import checks, columbo, extra, lastrun, mail, state
 from pxstats.monitor.report import UNKNOWN, Report, Section
 from pxstats.paths import StatsPaths, this_host
 from pxstats.util import atomic, locks, timeutil
@@ -226,6 +226,7 @@ def build_report(paths: StatsPaths, request: Request) -> tuple[Report, checks.Co
         _safely("updates", extra.times_of_update, ctx, limits.max_update_lag),
         _safely("latency", extra.latency, ctx),
         _safely("reach", extra.reachability, ctx, reacher),
+        _safely("lastrun", lastrun.last_run, ctx),
         downloads,
     ]
     report = Report(

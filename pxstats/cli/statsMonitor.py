@@ -35,7 +35,8 @@ def build_parser() -> argparse.ArgumentParser:
         prog=PROGRAM,
         description="Check the health of the installation (disk usage, pickles, data gaps, "
         "logs, file checksums, crontab, web pages, daily graphics, databases, "
-        "times of update, latency, ssh reachability) between the previous report "
+        "times of update, latency, ssh reachability, the last pxStatsStartup run) between "
+        "the previous report "
         "and END_TIME rounded down to the hour; save the report in "
         "ROOT/data/monitoring/reports/ and mail it to the emails of "
         "ROOT/etc/monitoringConf. Exit status: 0 OK, 1 warnings, 2 errors, 3 could "

@@ -26,6 +26,7 @@ class Section:
     lines: list[str] = field(default_factory=list)
     problems: bool | None = None  # None: problems when there are lines
     values: dict = field(default_factory=dict)  # formats the headings ({hours}, {machine})
+    error: bool = False  # an error whatever the check (lastrun: pxStatsStartup stopped)
 
     @property
     def has_problems(self) -> bool:
@@ -35,7 +36,7 @@ class Section:
     def status(self) -> int:
         if not self.has_problems:
             return OK
-        return ERROR if self.check in ERROR_SECTIONS else WARNING
+        return ERROR if self.check in ERROR_SECTIONS or self.error else WARNING
 
     @property
     def alarming(self) -> bool:
@@ -80,12 +81,10 @@ class Report:
         return max((s.status for s in self.sections), default=OK)
 
     def summary(self) -> str:
-        """The subject's summary: errors named (disk, gaps, unreachable machines), else
-        "warnings", else "no warnings"."""
+        """The subject's summary: errors named (disk, gaps, unreachable machines,
+        pxStatsStartup stopped), else "warnings", else "no warnings"."""
         names = words(self.language)["summary"]
-        errors = [
-            names[s.check] for s in self.sections if s.check in ERROR_SECTIONS and s.has_problems
-        ]
+        errors = [names[s.check] for s in self.sections if s.status == ERROR]
         if errors:
             return ",".join(errors)
         return names["warnings"] if self.status else names["none"]

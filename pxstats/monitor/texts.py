@@ -21,6 +21,7 @@ TEXT = {
             "disk": "disk usage errors",
             "gaps": "data gaps errors",
             "reach": "unreachable machines",
+            "lastrun": "pxStatsStartup not running",
             "warnings": "warnings",
             "none": "no warnings",
         },
@@ -146,6 +147,26 @@ TEXT = {
             "The previous copies of maxSettings.conf and PX_Errors.txt were used.",
         ),
         "download_line": "{} : {}",
+        "lastrun": (
+            "The last pxStatsStartup run had problems :",
+            "The last pxStatsStartup run had no problem.",
+            (
+                "Each step of a run is a line of data/logs/pxStatsStartup.log and of "
+                "data/monitoring/lastRun.json; a failed step is tried again by the next run. "
+                "A run whose process is gone was killed or crashed (or its machine stopped): "
+                "the next run does what it left. pxStatsStartup must run from the crontab "
+                "every pxStatsFrequency."
+            ),
+        ),
+        "lastrun_line": "Last run : {} (started at {}), status {}, {} step(s).",
+        "lastrun_step": "Warning : step {} failed : {}",
+        "lastrun_running": "The run is still in progress (PID {}).",
+        "lastrun_crashed": "Warning : the run did not finish: its process (PID {}) is gone "
+        "(killed or crashed).",
+        "lastrun_interrupted": "Warning : the run was interrupted (SIGTERM or SIGINT); {} "
+        "step(s) were not done.",
+        "lastrun_old": "Error : pxStatsStartup has not run since {} (it should run every {}).",
+        "lastrun_bad": "Warning : {} could not be read ({}).",
     },
     "fr": {
         "title": "Résultats de la surveillance de pxStats",
@@ -159,6 +180,7 @@ TEXT = {
             "disk": "erreurs d'utilisation des disques",
             "gaps": "erreurs de trous de données",
             "reach": "machines injoignables",
+            "lastrun": "pxStatsStartup arrêté",
             "warnings": "avertissements",
             "none": "aucun avertissement",
         },
@@ -301,6 +323,28 @@ TEXT = {
             ("Les copies précédentes de maxSettings.conf et PX_Errors.txt ont été utilisées."),
         ),
         "download_line": "{} : {}",
+        "lastrun": (
+            "La dernière exécution de pxStatsStartup a eu des problèmes :",
+            "La dernière exécution de pxStatsStartup n'a eu aucun problème.",
+            (
+                "Chaque étape d'une exécution est une ligne de data/logs/pxStatsStartup.log "
+                "et de data/monitoring/lastRun.json ; une étape en échec est reprise par "
+                "l'exécution suivante. Une exécution dont le processus a disparu a été tuée "
+                "ou s'est plantée (ou sa machine s'est arrêtée) : l'exécution suivante fait ce "
+                "qu'elle a laissé. pxStatsStartup doit être lancé par le crontab à chaque "
+                "pxStatsFrequency."
+            ),
+        ),
+        "lastrun_line": "Dernière exécution : {} (commencée à {}), état {}, {} étape(s).",
+        "lastrun_step": "Avertissement : l'étape {} a échoué : {}",
+        "lastrun_running": "L'exécution est toujours en cours (PID {}).",
+        "lastrun_crashed": "Avertissement : l'exécution ne s'est pas terminée : son processus "
+        "(PID {}) a disparu (tué ou planté).",
+        "lastrun_interrupted": "Avertissement : l'exécution a été interrompue (SIGTERM ou "
+        "SIGINT) ; {} étape(s) n'ont pas été faites.",
+        "lastrun_old": "Erreur : pxStatsStartup n'a pas été lancé depuis {} (il devrait l'être "
+        "à chaque {}).",
+        "lastrun_bad": "Avertissement : {} n'a pas pu être lu ({}).",
     },
 }
 
