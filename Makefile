@@ -6,6 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 DEBS   := gcc libc6-dev python3-dev rrdtool librrd-dev gnuplot-nox rsync openssh-client openssh-server pkg-config python3-venv chromium chromium-driver man-db groff-base
 DEMO_ROOT ?= $(CURDIR)/demo-root
+DEMO_HOURS ?= 24
 
 .PHONY: setup debs venv demo test lint bench clean install shims
 
@@ -28,7 +29,7 @@ venv: $(BIN)/python
 	$(BIN)/pip install -q -e '.[test]'
 
 demo: setup
-	PATH=$(CURDIR)/$(BIN):$$PATH bash scripts/demo.sh "$(DEMO_ROOT)"
+	PATH=$(CURDIR)/$(BIN):$$PATH DEMO_HOURS=$(DEMO_HOURS) bash scripts/demo.sh "$(DEMO_ROOT)"
 
 lint: setup
 	$(BIN)/ruff format --check .

@@ -49,7 +49,7 @@ done
 
 echo
 echo "== The demo's configuration in $root/etc/"
-mkdir -p "$root/etc" "$root/data/monitoring" "$root/data/graphics/others"
+mkdir -p "$root/etc" "$root/data/monitoring" "$root/data/logs/demo"
 # One source tag, a cluster of the two machines (its graphics merge them), pickled here:
 # `localhost` in picklingMachines means this host; with --no-mirror pxStatsStartup reads the
 # logs above as they are instead of copying them from the (fictional) machines.
@@ -101,9 +101,10 @@ sshTimeout      = 3
 CONF
 printf 'PX_CIRCUITS\nDEFAULT 30\nPX_TIMERS\nDEFAULT 60\nPX_GRAPHS\nDEFAULT 100\n' \
   >"$root/data/monitoring/maxSettings.conf"
+# The general cleaner's rule: the demo's saved outputs of failed runs, after a week.
 cat >"$root/etc/clean_dir.conf" <<CONF
 LOGFILE  cleaner.log
-$root/data/graphics/others  *.png  7:d  yes
+$root/data/logs/demo  run-*.txt  7:d  no
 CONF
 # The demo's machines are not real: ssh (the monitor's reachability check of the source and
 # pickling machines) is pointed at a closed port of the loopback, so no name lookup or
@@ -117,7 +118,6 @@ echo "== A day of the crontab line: pxStatsStartup --date <hour> --no-mirror --n
 echo "   (per run: what it made, then the periodic tasks that were due; every step is in"
 echo "   $root/data/logs/pxStatsStartup.log)"
 out=$root/data/logs/demo
-mkdir -p "$out"
 failed=0
 for ((h = 0; h < hours; h++)); do
   when=$(iso $((first + h * 3600)))
