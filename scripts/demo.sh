@@ -19,6 +19,10 @@ if ! [[ $nclients =~ ^[0-9]+$ ]] || ((nclients < 1 || nclients > 7)); then
   echo "demo.sh: error: DEMO_CLIENTS must be a whole number from 1 to 7 (got '$nclients')" >&2
   exit 2
 fi
+if ! command -v pxStatsStartup >/dev/null || ! python3 -c "import pxstats" 2>/dev/null; then
+  echo "demo.sh: error: pxStatsStartup and pxstats not found on PATH: run make demo" >&2
+  exit 2
+fi
 mkdir -p "$root"
 root=$(cd "$root" && pwd)
 # The demo rebuilds its root: never wipe a folder that is not one (a marker file says it is).
@@ -146,7 +150,11 @@ echo
 echo "== The same by hand, one command at a time (what the line chains; for a one-off graphic)"
 when=$(iso "$last")
 show() {
-  echo "   \$ $*"
+  local arg line="   \$"
+  for arg in "$@"; do
+    if [[ $arg == *" "* ]]; then line+=" \"$arg\""; else line+=" $arg"; fi
+  done
+  echo "$line"
   "$@" 2>&1 | sed 's/^/     /'
 }
 show pickleUpdater -f tx -m pxatx1 -d "$when"
@@ -156,14 +164,15 @@ show generateRRDGraphics -w -c satnet -f tx --machines "$machines" --date "$when
 echo "   (nothing new to collect or transfer: pxStatsStartup had done it)"
 
 echo
-echo "== statsMonitor: the verdict at the end of the day (the line ran it too, when due:" \
-  "'monitoring' above; the reports are in data/monitoring/reports/)"
+echo "== statsMonitor: the verdict at the end of the day"
+echo "   (the line ran it too, when due: 'monitoring' above; reports in data/monitoring/reports/)"
 status=0
 report=$(statsMonitor --no-mail --json "$(iso "$last")") || status=$?
 printf '%s\n' "$report" | python3 "$here/demo_summary.py" verdict
-echo "   exit status $status (0 OK, 1 warnings, 2 errors, 3 could not run). Expected here:" \
-  "the demo's machines are not real (ssh cannot reach them), the week before the demo has" \
-  "no pickles, and this host may have no crontab."
+echo "   exit status $status (0 OK, 1 warnings, 2 errors, 3 could not run). Expected in a demo:"
+echo "   the machines are not real (ssh cannot reach them), the week before the demo has no"
+echo "   pickles, the logs of the replay are stamped with the real time (not the hours replayed)"
+echo "   and this host may have no crontab."
 
 echo
 if ((failed)); then

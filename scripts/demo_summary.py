@@ -148,9 +148,9 @@ def graphics(data: Path) -> None:
     for period in PERIODS:
         pngs = list((archives / period).rglob("*.png"))
         label = f"{period} graphics of the web pages"
-        print(f"   {label:<44}{len(pngs):>5}  webGraphics/archives/{period}/")
+        print(f"   {label:<52}{len(pngs):>5}  webGraphics/archives/{period}/")
     columbo = list((folder / "webGraphics" / "columbo").glob("*.png"))
-    print(f"   {'daily images for Columbo':<44}{len(columbo):>5}  webGraphics/columbo/")
+    print(f"   {'daily images for Columbo':<52}{len(columbo):>5}  webGraphics/columbo/")
     for kind, what in (
         ("gnuplot", "gnuplot drawings (24 h, per minute)"),
         ("rrd", "rrdtool drawings"),
@@ -158,7 +158,7 @@ def graphics(data: Path) -> None:
         pngs = list((folder / "others" / kind).rglob("*.png"))
         clients = {p.parent.name for p in pngs}
         print(
-            f"   {what + ', every version':<44}{len(pngs):>5}  others/{kind}/"
+            f"   {what + ', every version':<52}{len(pngs):>5}  others/{kind}/"
             f"<client>/ ({len(clients)} clients)"
         )
 

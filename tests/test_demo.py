@@ -114,6 +114,9 @@ def test_last_run_steps_and_verdict(first):
     # the verdict: the fictional machines are refused by the closed loopback port
     assert "could not be reached by ssh" in out
     assert "exit status 2 (0 OK, 1 warnings, 2 errors, 3 could not run)" in out
+    # ... and the monitor found the line's last run (lastRun.json) without problem
+    verdict = out.split("== statsMonitor", 1)[1]
+    assert re.search(r"^   ok +.*pxStatsStartup run", verdict, re.M)
 
 
 def test_second_run_over_the_same_root(first):
