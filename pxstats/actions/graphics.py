@@ -240,13 +240,24 @@ def plan(paths: StatsPaths, request: GraphicRequest, series: list[Series] | None
 
 
 def produce(
-    paths: StatsPaths, request: GraphicRequest, *, timeout: float = _render.TIMEOUT
+    paths: StatsPaths,
+    request: GraphicRequest,
+    *,
+    timeout: float = _render.TIMEOUT,
+    session: _render.Session | None = None,
 ) -> Produced:
     """Draw the graphic of `request`; with `request.copy` also its archive and Columbo copies
-    (made from the complete PNG, each atomically). Raises GraphicError."""
+    (made from the complete PNG, each atomically). Raises GraphicError. `session`: a
+    long-lived gnuplot to draw with (daily graphics), else a gnuplot of its own."""
     the_plan = plan(paths, request)
     try:
-        _render.render(the_plan.program, the_plan.png, timeout=timeout, size=the_plan.picture.size)
+        _render.render(
+            the_plan.program,
+            the_plan.png,
+            timeout=timeout,
+            size=the_plan.picture.size,
+            session=session,
+        )
     except _render.GnuplotError as exc:
         raise GraphicError(str(exc)) from None
     except OSError as exc:

@@ -8,15 +8,27 @@ process costs per PNG; `pipe_mode=False` draws each graphic in a new `rrdtool gr
 (`graph`) instead (benchmarks compare the two). The threads of `run_jobs` only drive those children.
 Each PNG is written to a temp name then renamed, copied atomically into the web archive
 when the job says so; failures are reported, never hidden.
+
+Redrawing only what changed: a job naming its `inputs` (the databases it reads) is skipped
+when its PNG, and its archive copy, are those drawn from the same arguments and the same
+inputs. The mark is an extended attribute (XATTR) set on the PNG and on the copy before they
+are renamed into place: sha256 of the arguments, the PNG and copy names, rrdtool's file and
+each input's (inode, mtime, size), with the marked file's own mtime and size. A file
+written by anyone else, or changed in place, no longer matches; an input changed less than
+RECENT seconds before is not trusted (no mark); where extended attributes are not
+supported, every graphic is drawn.
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
+import hashlib
 import logging
 import os
 import re
 import selectors
+import shutil
 import subprocess
 import threading
 import time
@@ -77,11 +89,13 @@ def graph(args: list[str], timeout: float = GRAPH_TIMEOUT) -> tuple[int, int]:
 
 @dataclass
 class GraphJob:
-    """One graphic: the `rrdtool graph` arguments (PNG path first), the archive copy."""
+    """One graphic: the `rrdtool graph` arguments (PNG path first), the archive copy, the
+    files its picture is drawn from (none: always drawn)."""
 
     png: Path
     args: list
     copy_to: Path | None = None
+    inputs: tuple = ()
 
 
 @dataclass
@@ -93,6 +107,7 @@ class Outcome:
     message: str = ""
     copy: Path | None = None
     size: tuple = field(default=(0, 0))
+    skipped: bool = False  # already drawn from the same arguments and inputs
 
 
 SERVER_GRAPHS = 500  # a pipe-mode child is replaced after this many graphics
@@ -327,7 +342,13 @@ def render(job: GraphJob, timeout: float = GRAPH_TIMEOUT, draw=None) -> Outcome:
 
 def _render(job: GraphJob, timeout: float, draw) -> Outcome:
     """Draw one PNG: `rrdtool graph` writes a temp file in the PNG's folder, which replaces the
-    PNG only when complete; then the archive copy, also atomic."""
+    PNG only when complete; then the archive copy, also atomic. A job whose PNG and copy
+    are marked with its key is not drawn again."""
+    key = input_key(job)
+    if key is not None:
+        size = _marked(job.png, key)
+        if size is not None and (job.copy_to is None or _marked(job.copy_to, key) == size):
+            return Outcome(job.png, True, copy=job.copy_to, size=size, skipped=True)
     folder = job.png.parent
     try:
         folder.mkdir(parents=True, exist_ok=True)
@@ -336,6 +357,8 @@ def _render(job: GraphJob, timeout: float, draw) -> Outcome:
         return Outcome(job.png, False, f"cannot write {folder}: {exc.strerror}")
     try:
         size = draw([tmp] + job.args[1:], timeout)
+        if key is not None:
+            _mark(tmp, key, size)
         atomic.commit_temp(tmp, job.png, stale_after=atomic.COPY_TEMP_MAX_AGE)
     except (schema.RRDError, OSError) as exc:
         atomic.discard_temp(tmp)
@@ -344,11 +367,96 @@ def _render(job: GraphJob, timeout: float, draw) -> Outcome:
     outcome = Outcome(job.png, True, size=size)
     if job.copy_to is not None:
         try:
-            atomic.copy_file(job.png, job.copy_to)
+            _copy(job.png, job.copy_to, key, size)
             outcome.copy = job.copy_to
         except OSError as exc:
             outcome.message = f"cannot copy to {job.copy_to}: {exc.strerror}"
     return outcome
+
+
+# -- redrawing only what changed ------------------------------------------------------------------
+
+XATTR = "user.pxstats.drawn"
+KEY_FORMAT = b"pxstats rrd graph 1"
+RECENT = 2.0  # seconds: an input changed more recently may still be changing
+
+
+@functools.lru_cache(maxsize=4)
+def _tool_identity(tool: str) -> bytes:
+    """rrdtool's own file: another rrdtool may draw other pixels."""
+    found = shutil.which(tool)
+    try:
+        stat = os.stat(found) if found else None
+    except OSError:
+        stat = None
+    if stat is None:
+        return os.fsencode(tool)
+    return os.fsencode(found) + f" {stat.st_ino} {stat.st_mtime_ns} {stat.st_size}".encode()
+
+
+def input_key(job: GraphJob) -> str | None:
+    """The key of what the job would draw, or None when it must be drawn anyway (no inputs,
+    an input missing or changed less than RECENT seconds ago)."""
+    if not job.inputs:
+        return None
+    digest = hashlib.sha256(KEY_FORMAT + b"\0" + _tool_identity(RRDTOOL) + b"\0")
+    for part in (job.png, job.copy_to or "", *job.args[1:]):
+        digest.update(os.fsencode(str(part)) + b"\0")
+    now = time.time()
+    for name in job.inputs:
+        try:
+            stat = os.stat(name)
+        except OSError:
+            return None
+        if now - stat.st_mtime < RECENT:
+            return None
+        digest.update(
+            os.fsencode(str(name)) + f"\0{stat.st_ino} {stat.st_mtime_ns} {stat.st_size}\0".encode()
+        )
+    return digest.hexdigest()
+
+
+def _marked(path: Path, key: str) -> tuple[int, int] | None:
+    """The image size recorded on `path` when it carries `key` and is unchanged since."""
+    try:
+        with open(path, "rb") as handle:
+            mark = os.getxattr(handle.fileno(), XATTR).decode("ascii").split()
+            stat = os.fstat(handle.fileno())
+    except (OSError, UnicodeDecodeError):
+        return None
+    if len(mark) != 4 or mark[0] != key or mark[1:3] != [str(stat.st_mtime_ns), str(stat.st_size)]:
+        return None
+    width, _, height = mark[3].partition("x")
+    return (int(width), int(height)) if width.isdigit() and height.isdigit() else None
+
+
+def _mark(temp: str | Path, key: str, size: tuple[int, int]) -> None:
+    """Mark the complete file `temp` (before its rename) as drawn with `key`; best effort."""
+    try:
+        with open(temp, "rb") as handle:
+            stat = os.fstat(handle.fileno())
+            mark = f"{key} {stat.st_mtime_ns} {stat.st_size} {size[0]}x{size[1]}"
+            os.setxattr(handle.fileno(), XATTR, mark.encode("ascii"))
+    except OSError:
+        pass  # no extended attributes here: the graphic is simply drawn every time
+
+
+def _copy(png: Path, destination: Path, key: str | None, size: tuple[int, int]) -> None:
+    """atomic.copy_file, the copy marked like the PNG."""
+    if key is None:
+        atomic.copy_file(png, destination)
+        return
+    data = png.read_bytes()
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    temp = atomic.new_temp(destination)
+    try:
+        with open(temp, "wb") as handle:
+            handle.write(data)
+        _mark(temp, key, size)
+    except BaseException:
+        atomic.discard_temp(temp)
+        raise
+    atomic.commit_temp(temp, destination, stale_after=atomic.COPY_TEMP_MAX_AGE)
 
 
 def default_workers() -> int:
