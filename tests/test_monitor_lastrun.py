@@ -309,11 +309,11 @@ def test_an_unreadable_record_is_a_warning(site, raw, reason):
 
 
 def test_a_run_older_than_twice_the_frequency_is_an_error(site):
-    install(site, hand_record(site, minutes_before_end=2 * 60 + 1))
+    install(site, hand_record(site, minutes_before_end=2 * 60 + 1, started=iso(site.end - 7230)))
     outcome = report(site)
     assert complaining(outcome) == {"lastrun"}
     assert outcome.status == ERROR and section(outcome).status == ERROR
-    last = iso(site.end - 121 * 60)
+    last = iso(site.end - 7230)  # its start, later than its date
     assert section(outcome).lines[1:] == [
         f"Error : pxStatsStartup has not run since {last} (it should run every 1/hours)."
     ]
@@ -322,6 +322,13 @@ def test_a_run_older_than_twice_the_frequency_is_an_error(site):
     assert [(s["check"], s["status"]) for s in data["sections"] if s["status"] != "ok"] == [
         ("lastrun", "error")
     ]
+
+
+def test_a_replay_of_a_past_hour_counts_when_it_started(site):
+    """pxStatsStartup --date of last week, run 10 minutes ago: pxStatsStartup runs."""
+    install(site, hand_record(site, 7 * 24 * 60, started=iso(site.end - 600)))
+    outcome = report(site)
+    assert complaining(outcome) == set() and section(outcome).status == OK
 
 
 def test_the_frequency_comes_from_etc_config(site):

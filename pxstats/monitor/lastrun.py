@@ -8,7 +8,8 @@ pid, status, steps [{step, target, seconds, status, message}]).
 * warnings: each failed step with its message; a run recorded "running" whose process is
   gone (killed, crashed, its machine stopped); an interrupted run (SIGTERM, SIGINT); a file
   that cannot be read;
-* an error: the last run is older than twice pxStatsFrequency before the report's end
+* an error: the last run (its date, or its start when later: a replay of a past hour ran
+  when it started) is older than twice pxStatsFrequency before the report's end
   ("pxStatsStartup has not run since ..."): nothing is collected any more.
 
 A run still in progress (its process alive, e.g. the monitoring step of pxStatsStartup
@@ -144,8 +145,9 @@ def last_run(ctx: Context) -> Section | None:
         section.lines.append(ctx.line("lastrun_interrupted", left))
         section.problems = True
     minutes, word = _frequency(ctx)
-    if date < ctx.end - STALE_FACTOR * minutes * 60:
-        section.lines.append(ctx.line("lastrun_old", timeutil.iso(date), word))
+    last = max(date, record["started"])  # a replay (--date in the past) ran when it started
+    if last < ctx.end - STALE_FACTOR * minutes * 60:
+        section.lines.append(ctx.line("lastrun_old", timeutil.iso(last), word))
         section.problems = True
         section.error = True
     return section
