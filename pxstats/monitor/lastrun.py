@@ -29,6 +29,7 @@ from pxstats.util import timeutil
 FILE_NAME = "lastRun.json"
 DEFAULT_FREQUENCY = (60, "1/hours")  # minutes, as written: without etc/config
 STALE_FACTOR = 2  # the last run may be this many periods old
+CLOCK_SLACK = 30  # seconds: /proc's start times follow the clock as it is now
 
 
 def last_run_file(ctx: Context) -> Path:
@@ -68,7 +69,7 @@ def alive(pid: int, started: int) -> bool:
     if found is None:
         return True
     start, state = found
-    return state != "Z" and start <= started + 2
+    return state != "Z" and start <= started + CLOCK_SLACK
 
 
 def _read(path: Path) -> dict:
