@@ -61,7 +61,8 @@ def run_line(root: Path, date: str, exit_status: str, seconds: str, output: Path
     status = record["status"] if exit_status == "0" else f"{record['status']} (exit {exit_status})"
     line = f"{head}{status:<6}{seconds:>5} s  {done}"
     if extra:
-        line += "  + " + " ".join(dict.fromkeys(extra))
+        due = "+ " + " ".join(dict.fromkeys(extra))
+        line += f"  {due}" if len(line) + len(due) <= 98 else f"\n{' ' * 27}{due}"
     print(line)
     for step in steps:
         if step["status"] == "failed":

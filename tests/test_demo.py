@@ -22,7 +22,10 @@ HOURS = 3
 CLIENTS = ("satnet", "weather")  # DEMO_CLIENTS=2: the first two of the demo's list
 SOURCES = ("ncp1", "cmc-radar", "wxo-bulletins")
 MACHINES = ("pxatx1", "pxatx2")
-RUN_LINE = re.compile(r"^   (\d{4}-\d\d-\d\d \d\d:02)  (\S+) +(\d+\.\d) s  (.*)$", re.M)
+# one line per run (and the periodic tasks that were due on the next line when it is long)
+RUN_LINE = re.compile(
+    r"^   (\d{4}-\d\d-\d\d \d\d:02)  (\S+) +(\d+\.\d) s  (.*(?:\n {27}\+ .*)?)$", re.M
+)
 
 
 def demo(root: Path, hours: int = HOURS, **env) -> subprocess.CompletedProcess:
