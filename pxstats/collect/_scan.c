@@ -213,11 +213,14 @@ static const unsigned char *find_byte(const unsigned char *s, Py_ssize_t n, unsi
 }
 
 /* formats: int(line[line.find(b"(") + 1 : line.find(b"Bytes") - 1]) when that text is 1-18
- * ASCII digits; anything else (a sign, blanks, a longer number, no number) is unsure. */
-static int byte_count(const unsigned char *s, Py_ssize_t n, Py_ssize_t bytes_at, int64_t *out)
+ * ASCII digits; anything else (a sign, blanks, a longer number, no number, no '(' before
+ * "Bytes") is unsure. */
+static int byte_count(const unsigned char *s, Py_ssize_t bytes_at, int64_t *out)
 {
-    const unsigned char *paren = find_byte(s, n, '(');
-    Py_ssize_t a = paren ? (paren - s) + 1 : 0;
+    Py_ssize_t a = 0;
+    while (a < bytes_at && s[a] != '(')
+        a++;
+    a++;                         /* past the '(' */
     Py_ssize_t b = bytes_at - 1; /* bytes_at >= 20: the line has a valid prefix */
     if (b - a < 1 || b - a > 18)
         return FIELDS_UNSURE;
@@ -229,45 +232,45 @@ static int byte_count(const unsigned char *s, Py_ssize_t n, Py_ssize_t bytes_at,
 }
 
 /* tx: S = line.split(b" ")[6]; product = S.rpartition(b"/")[2]; with latency, the reception
- * time is S.split(b":")[6][:14] read at fixed positions (14 ASCII digits here, else unsure). */
+ * time is S.split(b":")[6][:14] read at fixed positions (14 ASCII digits here, else unsure).
+ * One pass: the 6th space, then through S its last '/' and its 6th and 7th ':'. */
 static int tx_fields(const unsigned char *s, Py_ssize_t n, int latency_on, int64_t t,
                      Py_ssize_t *p_start, Py_ssize_t *p_end, int64_t *latency)
 {
-    Py_ssize_t pos = 0;
-    for (int k = 0; k < 6; k++) {
-        const unsigned char *space = find_byte(s + pos, n - pos, ' ');
-        if (!space)
-            return FIELDS_MALFORMED; /* IndexError */
-        pos = (space - s) + 1;
-    }
-    const unsigned char *next = find_byte(s + pos, n - pos, ' ');
-    Py_ssize_t token_end = next ? next - s : n;
-    Py_ssize_t base = pos;
-    for (Py_ssize_t k = token_end; k > pos; k--) {
-        if (s[k - 1] == '/') {
-            base = k;
+    Py_ssize_t k = 0;
+    int spaces = 0;
+    for (; k < n; k++)
+        if (s[k] == ' ' && ++spaces == 6)
             break;
+    if (spaces < 6)
+        return FIELDS_MALFORMED; /* IndexError */
+    Py_ssize_t base = ++k, field = -1, field_end = -1;
+    int colons = 0;
+    for (; k < n && s[k] != ' '; k++) {
+        if (s[k] == '/') {
+            base = k + 1;
+        } else if (s[k] == ':') {
+            colons++;
+            if (colons == 6)
+                field = k + 1;
+            else if (colons == 7)
+                field_end = k;
         }
     }
     *p_start = base;
-    *p_end = token_end;
+    *p_end = k;
     *latency = 0;
     if (!latency_on)
         return FIELDS_OK;
-    Py_ssize_t field = pos;
-    for (int k = 0; k < 6; k++) {
-        const unsigned char *colon = find_byte(s + field, token_end - field, ':');
-        if (!colon)
-            return FIELDS_MALFORMED; /* IndexError */
-        field = (colon - s) + 1;
-    }
-    const unsigned char *colon = find_byte(s + field, token_end - field, ':');
-    Py_ssize_t field_end = colon ? colon - s : token_end;
+    if (colons < 6)
+        return FIELDS_MALFORMED; /* IndexError */
+    if (field_end < 0)
+        field_end = k;
     if (field_end - field < 14)
         return FIELDS_UNSURE;
     const unsigned char *d = s + field;
-    for (int k = 0; k < 14; k++)
-        if (!is_digit(d[k]))
+    for (int j = 0; j < 14; j++)
+        if (!is_digit(d[j]))
             return FIELDS_UNSURE;
     int64_t arrival;
     if (!epoch_of(digits_value(d, 4), digits_value(d + 4, 2), digits_value(d + 6, 2),
@@ -304,22 +307,25 @@ typedef struct {
     int ready;
 } Slot;
 
-static PyObject *list_attr(PyObject *bucket, const char *name)
+static PyObject *s_times, *s_products, *s_values, *s_errors, *s_latency, *s_bytecount;
+
+static PyObject *list_attr(PyObject *bucket, PyObject *name)
 {
-    PyObject *value = PyObject_GetAttrString(bucket, name);
+    PyObject *value = PyObject_GetAttr(bucket, name);
     if (value && !PyList_Check(value)) {
         Py_DECREF(value);
-        PyErr_Format(PyExc_TypeError, "bucket.%s is not a list", name);
+        PyErr_Format(PyExc_TypeError, "bucket.%U is not a list", name);
         return NULL;
     }
     return value;
 }
 
-static PyObject *value_list(PyObject *values, const char *name)
+static PyObject *value_list(PyObject *values, PyObject *name)
 {
-    PyObject *column = PyDict_GetItemString(values, name); /* borrowed */
+    PyObject *column = PyDict_GetItemWithError(values, name); /* borrowed */
     if (!column || !PyList_Check(column)) {
-        PyErr_Format(PyExc_TypeError, "bucket.values[%s] is missing or not a list", name);
+        if (!PyErr_Occurred())
+            PyErr_Format(PyExc_TypeError, "bucket.values[%R] is missing or not a list", name);
         return NULL;
     }
     Py_INCREF(column);
@@ -331,13 +337,13 @@ static int slot_ready(Slot *slot, PyObject *bucket, int errors_on, int latency_o
 {
     if (slot->ready)
         return 0;
-    slot->lists[L_TIMES] = list_attr(bucket, "times");
+    slot->lists[L_TIMES] = list_attr(bucket, s_times);
     if (!slot->lists[L_TIMES])
         return -1;
-    slot->lists[L_PRODUCTS] = list_attr(bucket, "products");
+    slot->lists[L_PRODUCTS] = list_attr(bucket, s_products);
     if (!slot->lists[L_PRODUCTS])
         return -1;
-    PyObject *values = PyObject_GetAttrString(bucket, "values");
+    PyObject *values = PyObject_GetAttr(bucket, s_values);
     if (!values)
         return -1;
     int failed = 0;
@@ -345,11 +351,11 @@ static int slot_ready(Slot *slot, PyObject *bucket, int errors_on, int latency_o
         PyErr_SetString(PyExc_TypeError, "bucket.values is not a dict");
         failed = 1;
     }
-    if (!failed && errors_on && !(slot->lists[L_ERRORS] = value_list(values, "errors")))
+    if (!failed && errors_on && !(slot->lists[L_ERRORS] = value_list(values, s_errors)))
         failed = 1;
-    if (!failed && latency_on && !(slot->lists[L_LATENCY] = value_list(values, "latency")))
+    if (!failed && latency_on && !(slot->lists[L_LATENCY] = value_list(values, s_latency)))
         failed = 1;
-    if (!failed && bytecount_on && !(slot->lists[L_BYTES] = value_list(values, "bytecount")))
+    if (!failed && bytecount_on && !(slot->lists[L_BYTES] = value_list(values, s_bytecount)))
         failed = 1;
     Py_DECREF(values);
     if (failed)
@@ -447,7 +453,7 @@ static PyObject *scan(PyObject *self, PyObject *args)
         } else {
             int64_t nbytes = 0, latency = 0;
             Py_ssize_t ps = 0, pe = 0;
-            int status = byte_count(s, n, bytes_at, &nbytes);
+            int status = byte_count(s, bytes_at, &nbytes);
             if (status == FIELDS_OK) {
                 if (is_tx)
                     status = tx_fields(s, n, latency_on, t, &ps, &pe, &latency);
@@ -569,5 +575,12 @@ static struct PyModuleDef module = {
 PyMODINIT_FUNC PyInit__scan(void)
 {
     SPECIAL['['] = SPECIAL['B'] = SPECIAL['/'] = SPECIAL['S'] = 1;
+    if (!(s_times = PyUnicode_InternFromString("times")) ||
+        !(s_products = PyUnicode_InternFromString("products")) ||
+        !(s_values = PyUnicode_InternFromString("values")) ||
+        !(s_errors = PyUnicode_InternFromString("errors")) ||
+        !(s_latency = PyUnicode_InternFromString("latency")) ||
+        !(s_bytecount = PyUnicode_InternFromString("bytecount")))
+        return NULL;
     return PyModule_Create(&module);
 }
