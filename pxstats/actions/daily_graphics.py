@@ -204,7 +204,7 @@ def web_jobs(paths: StatsPaths, config, date: int, names=names_of) -> list[Job]:
 @dataclass
 class Outcome:
     job: Job
-    status: str  # "drawn" or "failed"
+    status: str  # "drawn", "failed" or "interrupted" (not started: should_stop)
     png: Path | None = None
     copies: list[Path] = field(default_factory=list)
     message: str = ""
@@ -285,11 +285,13 @@ def draw_all(
     span: int = DAILY_SPAN,
     processes: int | None = None,
     copy: bool = True,
+    should_stop=None,
 ) -> list[Outcome]:
     """Every job, at most `processes` at a time (default: `default_processes()`); outcomes in
     job order. With more than one process, each graphic is drawn in a forked child of its own
     (util.pool), so a child that crashes or is killed fails only its own graphic; an
-    interrupted run terminates its children (PNGs are always replaced atomically)."""
+    interrupted run terminates its children (PNGs are always replaced atomically). Once
+    `should_stop()` is true no graphic is started: their outcomes say "interrupted"."""
     processes = default_processes() if processes is None else processes
     return pool.run_each(
         partial(_draw_job, paths, date, language, span, copy),
@@ -297,7 +299,13 @@ def draw_all(
         processes,
         _failed,
         name="dailygraphics",
+        should_stop=should_stop,
+        interrupted=_interrupted,
     )
+
+
+def _interrupted(job: Job) -> Outcome:
+    return Outcome(job, "interrupted", message="not started: the run was asked to stop")
 
 
 def _draw_job(

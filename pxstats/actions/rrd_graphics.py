@@ -364,16 +364,23 @@ def produce(
     workers: int | None = None,
     timeout: float = GRAPH_TIMEOUT,
     pipe_mode: bool = True,
+    should_stop=None,
 ) -> list[Outcome]:
     """Every graphic of the request; one Outcome per attempted PNG, in the original's order.
-    `pipe_mode=False` draws each graphic in a new `rrdtool graph` child (benchmarks)."""
+    `pipe_mode=False` draws each graphic in a new `rrdtool graph` child (benchmarks). Once
+    `should_stop()` is true no graphic is planned: those are not attempted (no Outcome)."""
     now = timeutil.now() if now is None else now
     with GraphServers() as servers:
         if not request.totals:
-            return run_jobs(iter_plan(paths, request, now), workers, timeout, servers, pipe_mode)
+            jobs = iter_plan(paths, request, now)
+            if should_stop is not None:
+                jobs = _until(should_stop, jobs)
+            return run_jobs(jobs, workers, timeout, servers, pipe_mode)
         name, db_name = totals_names(request)
         outcomes = []
         for machine in request.machines:
+            if should_stop is not None and should_stop():
+                break
             with named_lock(paths, f"rrd_totals_{request.file_type}_{db_name}_{machine}"):
                 last_update = inventory.first_time_of_update(
                     paths, request.file_type, request.clients, machine
@@ -406,3 +413,11 @@ def produce(
                 ]
                 outcomes += run_jobs(jobs, workers, timeout, servers, pipe_mode)
         return outcomes
+
+
+def _until(should_stop, jobs):
+    """The jobs until `should_stop()` is true."""
+    for job in jobs:
+        if should_stop():
+            return
+        yield job

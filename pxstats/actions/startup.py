@@ -22,8 +22,14 @@ dies), with the configuration validated first, the steps run in order, best effo
 Every step appends a record (step, target, seconds, status, message) to the run's list; the
 caller logs each as it comes (`on_step`), and lastRun.json (data/monitoring/) is rewritten
 atomically after every step. A periodic task's update entry is written only when it
-succeeded. A failing step never stops the next ones. `stop` (set by a signal handler) is
-checked between steps: the step in progress finishes, the rest are recorded "interrupted".
+succeeded. A failing step never stops the next ones.
+
+Stopping (SIGINT, SIGTERM: the CLI sets the `stop` event): the step in progress finishes
+the units of work it has started (a client's hour, a database set, a graphic, a remote
+machine's step), starts no other and is recorded "interrupted" with what was done ("41 of
+150 client(s) done"); the steps after it are recorded "interrupted"; the run is
+"interrupted" and its own update entry is not written, so the next run redoes what is due.
+Times of update and resume pointers only ever cover finished units.
 
 About 520 lines: the sequence of the spec's steps, each a short adapter from the
 configuration to one action, reads best in one place, in the order the steps run.
@@ -35,6 +41,7 @@ import fcntl
 import json
 import logging
 import os
+import threading
 import time
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
@@ -183,13 +190,22 @@ def validate(config) -> list[tuple]:
 
 
 class Cycle:
-    def __init__(self, paths: StatsPaths, config, request: StartupRequest, on_step=None):
+    def __init__(self, paths: StatsPaths, config, request: StartupRequest, on_step=None, stop=None):
         self.paths, self.config, self.request = paths, config, request
         self.date = request.date
         self.run = Run(request.date)
         self.on_step = on_step or (lambda step: None)
-        self.stop = False
+        self.stopping = stop if stop is not None else threading.Event()  # set: stop soon
         self.previous = schedule.last_update(paths, PROGRAM)
+
+    @property
+    def stop(self) -> bool:
+        return self.stopping.is_set()
+
+    @stop.setter
+    def stop(self, value: bool) -> None:
+        if value:
+            self.stopping.set()
 
     # bookkeeping
     def add(self, step: Step) -> Step:
@@ -310,12 +326,19 @@ class Cycle:
             if self.stop:
                 self.add(Step("collect", f"{unit[0]} {unit[1]}", 0.0, "interrupted"))
                 continue
-            self.add(pickle_unit(self.paths, self.date, unit))
+            self.add(pickle_unit(self.paths, self.date, unit, self.stopping.is_set))
 
     def sync_remote(self, pairs, names):
         with sync.SyncContext.open(self.paths, local_names=names) as context:
-            outcomes = sync.run(context, sync.UpdateRemotePickles(tuple(pairs), self.date))
+            request = sync.UpdateRemotePickles(
+                tuple(pairs), self.date, should_stop=self.stopping.is_set
+            )
+            outcomes = sync.run(context, request)
         bad = [o.line() for o in outcomes if not o.ok and not o.skipped]
+        left = sum(o.message == sync.INTERRUPTED for o in outcomes)
+        if left:
+            done = f"{len(outcomes) - left} of {len(outcomes)} remote step(s) done"
+            return "interrupted", "; ".join([done, *bad])
         return ("failed", "; ".join(bad)) if bad else ("ok", f"{len(outcomes)} remote step(s)")
 
     # database transfer
@@ -345,8 +368,14 @@ class Cycle:
             self.do("transfer", group.name, partial(self._transfer, request))
 
     def _transfer(self, request):
-        outcomes = transfer.run(self.paths, request, now=self.date)
+        outcomes = transfer.run(
+            self.paths, request, now=self.date, should_stop=self.stopping.is_set
+        )
         bad = [f"{o.task.name}: {o.message}" for o in outcomes if o.status == "failed"]
+        left = sum(o.status == "interrupted" for o in outcomes)
+        if left:
+            done = f"{len(outcomes) - left} of {len(outcomes)} database set(s) done"
+            return "interrupted", "; ".join([done, *bad[:3]])
         if bad:
             return "failed", "; ".join(bad)
         return "ok", f"{sum(o.status == 'updated' for o in outcomes)} set(s) updated"
@@ -429,9 +458,18 @@ class Cycle:
     def daily(self, language: str, moment: int):
         jobs = daily_graphics.web_jobs(self.paths, self.config, moment)
         outcomes = daily_graphics.draw_all(
-            self.paths, jobs, moment, language=language, processes=self.request.processes
+            self.paths,
+            jobs,
+            moment,
+            language=language,
+            processes=self.request.processes,
+            should_stop=self.stopping.is_set,
         )
-        bad = [f"{o.job.label}: {o.message}" for o in outcomes if not o.ok]
+        bad = [f"{o.job.label}: {o.message}" for o in outcomes if o.status == "failed"]
+        left = sum(o.status == "interrupted" for o in outcomes)
+        if left:
+            done = f"{len(outcomes) - left} of {len(outcomes)} graphic(s) done"
+            return "interrupted", "; ".join([done, *bad[:3]])
         if bad:
             return "failed", f"{len(bad)} of {len(outcomes)}: " + "; ".join(bad[:3])
         return "ok", f"{len(outcomes)} graphic(s)"
@@ -474,13 +512,19 @@ class Cycle:
                         )
                     )
         drawn, bad = 0, []
-        for options in requests:
+        for number, options in enumerate(requests):
+            if self.stop:
+                done = f"{number} of {len(requests)} graphic request(s) done ({drawn} drawn)"
+                return "interrupted", "; ".join([done, *bad[:3]])
             try:
                 request = rrd_graphics.build_request(options, self.paths, language, groups)
             except RequestError as exc:  # nothing of that kind ran: nothing to draw
                 log.info("no %s RRD graphic for %s: %s", period, options.machines, exc)
                 continue
-            for outcome in rrd_graphics.produce(self.paths, request, now=moment):
+            produced = rrd_graphics.produce(
+                self.paths, request, now=moment, should_stop=self.stopping.is_set
+            )
+            for outcome in produced:
                 if outcome.ok:
                     drawn += 1
                 else:
@@ -500,13 +544,14 @@ class Cycle:
         return "ok", f"{len(outcome.written)} file(s)"
 
 
-def pickle_unit(paths: StatsPaths, date: int, unit) -> Step:
-    """pickleUpdater -m machine -f file_type -c All --date date, as a step record."""
+def pickle_unit(paths: StatsPaths, date: int, unit, should_stop=None) -> Step:
+    """pickleUpdater -m machine -f file_type -c All --date date, as a step record; once
+    `should_stop()` is true, "interrupted" with the number of clients done."""
     machine, file_type = unit
     began = time.monotonic()
     try:
         request = update.update_request(timeutil.hour_start(date), file_type, machine, ["All"])
-        outcomes = update.run(paths, request)
+        outcomes = update.run(paths, request, should_stop=should_stop)
     except Exception as exc:  # noqa: BLE001 - one unit fails, the others run
         if not isinstance(exc, (RequestError, OSError)):
             log.exception("collection of %s %s", machine, file_type)
@@ -515,19 +560,27 @@ def pickle_unit(paths: StatsPaths, date: int, unit) -> Step:
         return Step("collect", f"{machine} {file_type}", seconds, "failed", message)
     bad = [f"{o.client}: {o.message}" for o in outcomes if o.status == "failed"]
     seconds = time.monotonic() - began
+    left = sum(o.status == "interrupted" for o in outcomes)
+    if left:
+        done = f"{len(outcomes) - left} of {len(outcomes)} client(s) done"
+        message = "; ".join([done, *bad[:3]])
+        return Step("collect", f"{machine} {file_type}", seconds, "interrupted", message)
     if bad:
         return Step("collect", f"{machine} {file_type}", seconds, "failed", "; ".join(bad))
     updated = sum(o.status == "updated" for o in outcomes)
     return Step("collect", f"{machine} {file_type}", seconds, "ok", f"{updated} updated")
 
 
-def run(paths: StatsPaths, config, request: StartupRequest, on_step=None, cycle_hook=None) -> Run:
+def run(
+    paths: StatsPaths, config, request: StartupRequest, on_step=None, cycle_hook=None, stop=None
+) -> Run:
     """The whole run under the instance lock (AlreadyRunning when another holds it). The
     configuration is validated before anything is written (RequestError). `cycle_hook`
-    receives the Cycle before its steps start (the CLI's signal handlers set its `stop`)."""
+    receives the Cycle before its steps start. `stop`: a threading.Event the caller sets
+    (on SIGINT or SIGTERM) to have the run stop soon, cleanly (see the module text)."""
     pairs = validate(config)
     with instance_lock(paths):
-        cycle = Cycle(paths, config, request, on_step)
+        cycle = Cycle(paths, config, request, on_step, stop)
         if cycle_hook is not None:
             cycle_hook(cycle)
         return cycle.execute(pairs)

@@ -32,7 +32,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Self
+from typing import Callable, Self
 
 from pxstats.paths import StatsPaths, this_host
 from pxstats.remote import listing, rsync
@@ -201,6 +201,8 @@ class UpdateRemotePickles:
     file_types: tuple[str, ...] = FILE_TYPES
     updater: str | None = None
     workers: int = 3
+    # once true, no machine's step starts (see run_all)
+    should_stop: Callable[[], bool] | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -227,13 +229,25 @@ def run(context: SyncContext, request) -> list[Outcome]:
     return handlers[type(request)](context, request)
 
 
-def run_all(context: SyncContext, requests, workers: int = 3) -> list[Outcome]:
-    """Several requests (one per machine, say) in a pool of threads; outcomes in order."""
+INTERRUPTED = "interrupted: not started"
+
+
+def run_all(context: SyncContext, requests, workers: int = 3, should_stop=None) -> list[Outcome]:
+    """Several requests (one per machine, say) in a pool of threads; outcomes in order. Once
+    `should_stop()` is true, a request not started yet is one skipped Outcome, INTERRUPTED."""
     requests = list(requests)
+
+    def one(request):
+        if should_stop is not None and should_stop():
+            machine = getattr(request, "source", None) or getattr(request, "machine", None)
+            name = getattr(machine, "machine", "-")
+            return [Outcome(name, type(request).__name__, False, INTERRUPTED, skipped=True)]
+        return run(context, request)
+
     if workers <= 1 or len(requests) <= 1:
-        return [o for request in requests for o in run(context, request)]
+        return [o for request in requests for o in one(request)]
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        results = list(pool.map(lambda r: run(context, r), requests))
+        results = list(pool.map(one, requests))
     return [o for outcomes in results for o in outcomes]
 
 
@@ -593,12 +607,14 @@ def update_remote_pickles(context: SyncContext, request: UpdateRemotePickles) ->
             for source, pickler in request.pairs
         ],
         request.workers,
+        request.should_stop,
     )
     picklers = []
     for _source, pickler in request.pairs:
         if not context.is_local(pickler) and pickler not in picklers:
             picklers.append(pickler)
-    return outcomes + run_all(context, [SyncPickles(p) for p in picklers], request.workers)
+    syncs = [SyncPickles(p) for p in picklers]
+    return outcomes + run_all(context, syncs, request.workers, request.should_stop)
 
 
 # -- retreiveDataFromMachine -----------------------------------------------------------------------

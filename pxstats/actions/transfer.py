@@ -78,7 +78,7 @@ class Task:
 @dataclass
 class Outcome:
     task: Task
-    status: str  # "updated", "up-to-date", "skipped", "failed"
+    status: str  # "updated", "up-to-date", "skipped", "failed", "interrupted" (not started)
     message: str = ""
     start: int = 0  # first minute stored (resume point)
     end: int = 0  # new time of update
@@ -357,10 +357,11 @@ def transfer_safely(paths: StatsPaths, task: Task) -> Outcome:
 # -- many database sets -------------------------------------------------------------------------
 
 
-def transfer_all(paths: StatsPaths, tasks, processes: int = 5) -> list[Outcome]:
+def transfer_all(paths: StatsPaths, tasks, processes: int = 5, should_stop=None) -> list[Outcome]:
     """Every task, at most `processes` at a time, each in a worker process of its own
     (util.pool); outcomes in task order. A worker that dies fails only its own task; an
-    interrupted run lets the running tasks finish their database set."""
+    interrupted run lets the running tasks finish their database set. Once `should_stop()`
+    is true no set is started: their outcomes say "interrupted"."""
     return pool.run_each(
         partial(transfer_safely, paths),
         tasks,
@@ -368,7 +369,13 @@ def transfer_all(paths: StatsPaths, tasks, processes: int = 5) -> list[Outcome]:
         _worker_failed,
         name="transfer",
         wait_on_interrupt=True,
+        should_stop=should_stop,
+        interrupted=_interrupted,
     )
+
+
+def _interrupted(task: Task) -> Outcome:
+    return Outcome(task, "interrupted", "not started: the run was asked to stop")
 
 
 def _worker_failed(task: Task, message: str) -> Outcome:
@@ -568,10 +575,12 @@ def tasks_for(paths: StatsPaths, request: TransferRequest) -> tuple[list, list]:
     return [task], []
 
 
-def run(paths: StatsPaths, request: TransferRequest, now: int | None = None) -> list[Outcome]:
+def run(
+    paths: StatsPaths, request: TransferRequest, now: int | None = None, should_stop=None
+) -> list[Outcome]:
     """transferPickleToRRD: every task of the request, under the run's shared lock. An end
     after the current hour is brought back to it: minutes not collected yet would be stored
-    as zeros and never stored again."""
+    as zeros and never stored again. `should_stop`: see transfer_all."""
     latest = timeutil.hour_start(timeutil.now() if now is None else now)
     if request.end > latest:
         log.warning(
@@ -582,4 +591,4 @@ def run(paths: StatsPaths, request: TransferRequest, now: int | None = None) -> 
         request = replace(request, end=latest)
     with run_lock(paths):
         tasks, refused = tasks_for(paths, request)
-        return refused + transfer_all(paths, tasks, request.processes)
+        return refused + transfer_all(paths, tasks, request.processes, should_stop)

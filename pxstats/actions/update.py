@@ -130,8 +130,10 @@ def check_known(paths: StatsPaths, request: UpdateRequest) -> list[str]:
     return list(request.clients)
 
 
-def run(paths: StatsPaths, request: UpdateRequest) -> list[ClientOutcome]:
-    """pickleUpdater: update every client asked for (all of the machine when none is named)."""
+def run(paths: StatsPaths, request: UpdateRequest, should_stop=None) -> list[ClientOutcome]:
+    """pickleUpdater: update every client asked for (all of the machine when none is named).
+    Once `should_stop()` is true, each client in progress stops after its current hour (its
+    state stored for the hours done) and no client starts: their outcomes say "interrupted"."""
     clients = check_known(paths, request)
     outcomes = update_clients(
         paths,
@@ -141,6 +143,7 @@ def run(paths: StatsPaths, request: UpdateRequest) -> list[ClientOutcome]:
         request.until,
         request.types,
         request.interval,
+        should_stop=should_stop,
     )
     for outcome in outcomes:
         if outcome.status == "updated" and outcome.pickles:
@@ -176,7 +179,7 @@ def _out_of_order(count: int) -> str:
 @dataclass
 class ClientOutcome:
     client: str
-    status: str  # "updated", "up-to-date", "failed"
+    status: str  # "updated", "up-to-date", "failed", "interrupted" (should_stop)
     pickles: list = field(default_factory=list)
     message: str = ""
     out_of_order: int = 0  # log lines skipped as out of order (issue 11 item 16)
@@ -233,14 +236,16 @@ def update_client(
     stats_types,
     interval: int,
     batch: _Batch | None = None,
+    should_stop=None,
 ) -> ClientOutcome:
     """Collect every hour from the client's last update up to `until` (exclusive). With a
-    `batch`, the client's lock is held and its state stored when the batch is flushed."""
+    `batch`, the client's lock is held and its state stored when the batch is flushed. Once
+    `should_stop()` is true, it stops after the current hour: "interrupted", state stored."""
     if batch is None:
         batch = _Batch(file_type, machine)
         try:
             return update_client(
-                paths, file_type, client, machine, until, stats_types, interval, batch
+                paths, file_type, client, machine, until, stats_types, interval, batch, should_stop
             )
         finally:
             batch.close()
@@ -291,8 +296,9 @@ def update_client(
             hour += timeutil.HOUR
             # State is stored once a day of catch-up and at the end, after the pickles
             # it covers are stored: pickles are rebuilt from the logs, so a run killed
-            # in between redoes the same hours exactly.
-            if hour >= until or len(outcome.pickles) % STATE_EVERY_HOURS == 0:
+            # in between redoes the same hours exactly. Asked to stop: stored now.
+            stopping = hour < until and should_stop is not None and should_stop()
+            if stopping or hour >= until or len(outcome.pickles) % STATE_EVERY_HOURS == 0:
                 pointer, time_of_update = cursors.last, end
                 if unfinished is not None:
                     time_of_update, pointer = unfinished
@@ -304,6 +310,9 @@ def update_client(
                         batch.flush()
                     except (OSError, updates.UpdateFileError):
                         return outcome  # failed by the flush
+            if stopping:
+                outcome.status = "interrupted"
+                return outcome
         return outcome
 
 
@@ -313,44 +322,72 @@ CHUNKS_PER_WORKER = 3  # chunks of clients per worker process, for balance
 
 
 def update_clients(
-    paths: StatsPaths, file_type: str, clients, machine: str, until: int, stats_types, interval: int
+    paths: StatsPaths,
+    file_type: str,
+    clients,
+    machine: str,
+    until: int,
+    stats_types,
+    interval: int,
+    should_stop=None,
 ) -> list[ClientOutcome]:
     """update_client for each client; one client's failure does not stop the others. Clients
     are collected in batches whose pickles and states are made durable together; a batch of
-    many clients is spread over the cores (forked workers, util.pool)."""
+    many clients is spread over the cores (forked workers, util.pool). `should_stop`: see run."""
     clients = list(dict.fromkeys(clients))  # a lock is held once per batch
     args = (paths, file_type, machine, until, stats_types, interval)
     processes = _processes()
     outcomes = []
     for first in range(0, len(clients), BATCH_CLIENTS):
         chunk = clients[first : first + BATCH_CLIENTS]
-        if processes > 1 and len(chunk) >= WORKERS_FROM:
-            outcomes += _update_batch_in_workers(chunk, processes, *args)
+        if should_stop is not None and should_stop():
+            outcomes += [ClientOutcome(c, "interrupted") for c in chunk]
+        elif processes > 1 and len(chunk) >= WORKERS_FROM:
+            outcomes += _update_batch_in_workers(chunk, processes, *args, should_stop=should_stop)
         else:
-            outcomes += _update_batch(chunk, *args)
+            outcomes += _update_batch(chunk, *args, should_stop=should_stop)
     return outcomes
 
 
-def _update_batch(clients, paths, file_type, machine, until, stats_types, interval):
+def _update_batch(
+    clients, paths, file_type, machine, until, stats_types, interval, should_stop=None
+):
     outcomes = []
     batch = _Batch(file_type, machine)
     try:
         for client in clients:
+            if should_stop is not None and should_stop():
+                outcomes.append(ClientOutcome(client, "interrupted"))
+                continue
             if batch.failed:
                 batch.close()
                 batch = _Batch(file_type, machine)
             outcomes.append(
-                _update_one(paths, file_type, client, machine, until, stats_types, interval, batch)
+                _update_one(
+                    paths,
+                    file_type,
+                    client,
+                    machine,
+                    until,
+                    stats_types,
+                    interval,
+                    batch,
+                    should_stop,
+                )
             )
     finally:
         batch.close()
     return outcomes
 
 
-def _update_one(paths, file_type, client, machine, until, stats_types, interval, batch):
+def _update_one(
+    paths, file_type, client, machine, until, stats_types, interval, batch, should_stop=None
+):
     """update_client, its failure an outcome."""
     try:
-        return update_client(paths, file_type, client, machine, until, stats_types, interval, batch)
+        return update_client(
+            paths, file_type, client, machine, until, stats_types, interval, batch, should_stop
+        )
     except LockBusy:
         return _failed(
             f"another pickleUpdater is updating {file_type} {client} of {machine}", client
@@ -377,7 +414,7 @@ def _processes() -> int:
 
 
 def _update_batch_in_workers(
-    clients, processes, paths, file_type, machine, until, stats_types, interval
+    clients, processes, paths, file_type, machine, until, stats_types, interval, should_stop=None
 ) -> list[ClientOutcome]:
     """One batch collected by forked workers, each writing the temps of its clients'
     pickles; this process holds the locks, then stores the pickles and states (one commit).
@@ -406,8 +443,13 @@ def _update_batch_in_workers(
 
         def work(chunk):
             worker = _Batch(file_type, machine, in_worker=True)
+            stop = pool.stop_requested if should_stop is not None else None
             done = [
-                _update_one(paths, file_type, c, machine, until, stats_types, interval, worker)
+                ClientOutcome(c, "interrupted")
+                if stop is not None and stop()
+                else _update_one(
+                    paths, file_type, c, machine, until, stats_types, interval, worker, stop
+                )
                 for c in chunk
             ]
             return done, worker.writer.detach(), worker.pending
@@ -419,7 +461,12 @@ def _update_batch_in_workers(
                 {},
             )
 
-        for done, written, pending in pool.run_each(work, chunks, processes, failed, "collector"):
+        def interrupted(chunk):
+            return [ClientOutcome(c, "interrupted") for c in chunk], [], {}
+
+        for done, written, pending in pool.run_each(
+            work, chunks, processes, failed, "collector", False, should_stop, interrupted
+        ):
             for outcome in done:
                 outcomes[outcome.client] = outcome
             batch.writer.adopt(written)

@@ -1,4 +1,11 @@
-"""pxStatsStartup (launchGraphCreation): the hourly cycle, the one crontab line."""
+"""pxStatsStartup (launchGraphCreation): the hourly cycle, the one crontab line.
+
+SIGINT and SIGTERM (to the process or to its whole group: Ctrl-C, cron, kill) are blocked
+for the whole run and taken by a watcher thread (util.stopsignals), so neither this process
+nor its workers and gnuplot/rrdtool children are cut in the middle of a unit of work: the
+run finishes the units in progress, records the rest "interrupted" and exits 128 + signal
+number (130 for SIGINT, 143 for SIGTERM). SIGKILL stops at once (safe too: every write is
+atomic and redone by the next run)."""
 
 from __future__ import annotations
 
@@ -20,6 +27,7 @@ from pxstats.cli.common import (
     whole_number,
 )
 from pxstats.util import timeutil
+from pxstats.util.stopsignals import StopOnSignals
 
 PROGRAM = "pxStatsStartup"
 
@@ -72,6 +80,14 @@ def build_parser(prog: str = PROGRAM) -> argparse.ArgumentParser:
 
 def main(argv=None, prog: str = PROGRAM) -> int:
     args = build_parser(prog).parse_args(argv)
+    with StopOnSignals() as signals:
+        code = _main(args, prog, signals)
+    if code == 0 and signals.first is not None:  # came once the run was over: nothing cut
+        startup.log.warning("signal %d received after the run ended", signals.first)
+    return code
+
+
+def _main(args, prog: str, signals: StopOnSignals) -> int:
     try:
         date = date_option(args.date)
         context = make_context(args.root)
@@ -88,32 +104,28 @@ def main(argv=None, prog: str = PROGRAM) -> int:
     except UserError as exc:
         return fail(prog, str(exc), EXIT_USAGE)
 
-    received = []
-
-    def hook(cycle):
-        def stop(signum, _frame):
-            received.append(signum)
-            cycle.stop = True
-
-        signal.signal(signal.SIGTERM, stop)
-        signal.signal(signal.SIGINT, stop)
-
     def show(step):
         print(step.line(), flush=True)
         if step.status == "failed":  # also with -q: cron mails it
             print(f"{prog}: error: {step.line()}", file=sys.stderr, flush=True)
 
     try:
-        result = startup.run(paths, context.config, request, show, hook)
+        result = startup.run(paths, context.config, request, show, stop=signals.event)
     except startup.AlreadyRunning as exc:
         print(str(exc), flush=True)
         startup.log.warning("another instance (PID %s) is running: nothing done", exc.pid)
         return 0
     except UserError as exc:
         return fail(prog, str(exc), EXIT_USAGE)
-    if received:
-        print(f"{prog}: interrupted: the step in progress was finished", file=sys.stderr)
-        return 128 + received[0]
+    if result.status == "interrupted":
+        number = signals.first or signal.SIGTERM
+        print(
+            f"{prog}: interrupted by {signal.Signals(number).name}: the units of work in "
+            "progress were finished, the others are left to the next run",
+            file=sys.stderr,
+            flush=True,
+        )
+        return 128 + number
     print(f"{prog}: finished ({result.status}, {len(result.failed)} failed step(s))", flush=True)
     return 1 if result.failed else 0
 
