@@ -370,8 +370,8 @@ def test_stop_on_signals_takes_them_and_children_survive_them():
         os.kill(child.pid, signal.SIGTERM)  # blocked in the child too
         # to the watcher thread: a signal to the process could reach another thread of pytest
         signal.pthread_kill(signals.thread.ident, signal.SIGTERM)
-        signal.pthread_kill(signals.thread.ident, signal.SIGINT)
         assert signals.event.wait(5)
+        signal.pthread_kill(signals.thread.ident, signal.SIGINT)
         assert child.wait(5) == 0
     assert signals.first == signal.SIGTERM
     assert sorted(signals.received) == sorted([signal.SIGTERM, signal.SIGINT])

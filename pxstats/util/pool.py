@@ -28,7 +28,7 @@ T = TypeVar("T")
 R = TypeVar("R")
 
 _PR_SET_PDEATHSIG = 1
-STOP_POLL = 0.2  # seconds between two looks at `should_stop` while units are in progress
+STOP_POLL = 0.05  # seconds between two looks at `should_stop` while units are in progress
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 _stop_flag = None  # in a worker of run_each with should_stop: the parent's shared flag
