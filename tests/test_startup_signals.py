@@ -376,3 +376,40 @@ def test_stop_on_signals_takes_them_and_children_survive_them():
     assert signals.first == signal.SIGTERM
     assert sorted(signals.received) == sorted([signal.SIGTERM, signal.SIGINT])
     assert not signal.pthread_sigmask(signal.SIG_BLOCK, []) & {signal.SIGINT, signal.SIGTERM}
+
+
+def test_rrd_graphics_plan_no_graphic_once_asked_to_stop(tmp_path):
+    from helpers import make_client
+
+    from pxstats.actions import rrd_graphics
+    from pxstats.cli import generateRRDGraphics
+
+    paths = StatsPaths(tmp_path)
+    first = T("2006-10-08 00:00:00")
+    make_client(paths, "satnet", ["pds5"], first, 1440, time_of_update=first + 86400)
+    argv = ["--root", str(tmp_path), "-w", "--date", "2006-10-11 12:00:00", "-c", "satnet"]
+    args = generateRRDGraphics.build_parser().parse_args([*argv, "-f", "tx", "--machines", "pds5"])
+    request = generateRRDGraphics.build_request(args, paths)
+    drawn = []
+
+    def asked():  # after the second graphic
+        drawn.append(1)
+        return len(drawn) > 2
+
+    outcomes = rrd_graphics.produce(paths, request, now=first + 86400, should_stop=asked)
+    assert len(request.data_types) == 5 and len(outcomes) == 2
+    assert all(o.ok for o in outcomes) and len(pngs(paths)) == 2
+
+
+def test_sync_starts_no_machine_step_once_asked_to_stop(tmp_path):
+    from pxstats.actions import sync
+    from pxstats.remote.commands import Host
+
+    pairs = ((Host("px-src9", "u"), Host("px-pick9", "u")),)
+    with sync.SyncContext.open(StatsPaths(tmp_path)) as context:
+        request = sync.UpdateRemotePickles(pairs, DATE, should_stop=lambda: True)
+        outcomes = sync.run(context, request)
+    assert [(o.machine, o.message, o.skipped) for o in outcomes] == [
+        ("px-src9", sync.INTERRUPTED, True),
+        ("px-pick9", sync.INTERRUPTED, True),
+    ]
