@@ -29,6 +29,7 @@ from pxstats import i18n
 from pxstats.actions import graphics
 from pxstats.actions.errors import RequestError
 from pxstats.collect.names import client_names
+from pxstats.gnuplot import render
 from pxstats.paths import StatsPaths, check_name
 from pxstats.util import pool
 
@@ -253,12 +254,16 @@ def draw(
     language: str = "en",
     span: int = DAILY_SPAN,
     copy: bool = True,
+    session: render.Session | None = None,
 ) -> Outcome:
-    """The graphic of one job with its copies; every failure becomes a failed outcome."""
+    """The graphic of one job with its copies; every failure becomes a failed outcome.
+    `session`: the long-lived gnuplot to draw with (else one gnuplot for this graphic)."""
     began = time.monotonic()
     outcome = Outcome(job, "failed", started=began, pid=os.getpid())
     try:
-        produced = graphics.produce(paths, request_for(job, date, language, span, copy))
+        produced = graphics.produce(
+            paths, request_for(job, date, language, span, copy), session=session
+        )
     except graphics.GraphicError as exc:
         outcome.message = str(exc)
     except ValueError as exc:  # a configured name the graphics refuse
@@ -288,20 +293,25 @@ def draw_all(
     should_stop=None,
 ) -> list[Outcome]:
     """Every job, at most `processes` at a time (default: `default_processes()`); outcomes in
-    job order. With more than one process, each graphic is drawn in a forked child of its own
-    (util.pool), so a child that crashes or is killed fails only its own graphic; an
+    job order. With more than one process, the graphics are drawn in forked children
+    (util.pool), each drawing one graphic after the other with one long-lived gnuplot
+    (gnuplot.render.Session: a gnuplot start-up saved per graphic); a child that crashes or
+    is killed fails only the graphic it was drawing, a gnuplot error only its graphic; an
     interrupted run terminates its children (PNGs are always replaced atomically). Once
     `should_stop()` is true no graphic is started: their outcomes say "interrupted"."""
     processes = default_processes() if processes is None else processes
-    return pool.run_each(
-        partial(_draw_job, paths, date, language, span, copy),
-        jobs,
-        processes,
-        _failed,
-        name="dailygraphics",
-        should_stop=should_stop,
-        interrupted=_interrupted,
-    )
+    try:
+        return pool.run_each(
+            partial(_draw_job, paths, date, language, span, copy),
+            jobs,
+            processes,
+            _failed,
+            name="dailygraphics",
+            should_stop=should_stop,
+            interrupted=_interrupted,
+        )
+    finally:
+        render.close_process_session()  # this process's gnuplot, when it drew jobs itself
 
 
 def _interrupted(job: Job) -> Outcome:
@@ -311,7 +321,8 @@ def _interrupted(job: Job) -> Outcome:
 def _draw_job(
     paths: StatsPaths, date: int, language: str, span: int, copy: bool, job: Job
 ) -> Outcome:
-    return draw(paths, job, date, language, span, copy)
+    # one gnuplot per process draws its jobs one after the other (gnuplot.render.Session)
+    return draw(paths, job, date, language, span, copy, render.process_session())
 
 
 def _failed(job: Job, message: str) -> Outcome:

@@ -326,7 +326,7 @@ def make_job(
             request.language,
             machine_totals,
         )
-    return GraphJob(png, args, copy_to)
+    return GraphJob(png, args, copy_to, inputs=(db,))  # redrawn only when they change
 
 
 def totals_names(request: GraphRequest) -> tuple[str, str]:
