@@ -7,6 +7,8 @@ Workloads (logs written by generateSampleLogs, machine m1, tx):
   * hourly: 150 clients x 8 lines a minute, one run of every client for the hour 11:00-12:00
     (what cron does every hour), after a first run that collected the hour before; the live
     logs hold the day so far (since midnight);
+  * outage: the same 150 clients catching up 72 hours after a three-day outage (the logs
+    rotated at each midnight meanwhile), after a first run that collected the hour before;
   * recollect: 30 days of 20 clients rebuilt (pxStats: recollectData; the original: its
     recollectData's way, times of update set back to the start and one pickleUpdater run).
 
@@ -49,6 +51,14 @@ WORKLOADS = {
         START + 12 * HOUR + 300,
         START + 11 * HOUR,
         START + 12 * HOUR,
+    ),
+    "outage": (
+        [f"c{n:03d}" for n in range(150)],
+        8 * 60,
+        3 * 24 + 13,  # the day of the last run before the outage, three days, the hour now
+        START + 3 * DAY + 12 * HOUR + 300,
+        START + 12 * HOUR,
+        START + 3 * DAY + 12 * HOUR,
     ),
     "recollect": (
         [f"r{n:02d}" for n in range(20)],

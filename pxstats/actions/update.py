@@ -190,12 +190,12 @@ class _Batch:
     PickleWriter, and their pointers and times of update stored by one commit once every
     pickle of the batch is durable (see store.writer)."""
 
-    def __init__(self, file_type: str, machine: str, in_worker: bool = False):
+    def __init__(self, paths: StatsPaths, file_type: str, machine: str, in_worker: bool = False):
         self.file_type, self.machine = file_type, machine
         # In a worker process: the parent holds the locks and stores everything once.
         self.in_worker = in_worker
         self.locks = contextlib.ExitStack()
-        self.writer = PickleWriter()
+        self.writer = PickleWriter(spares=paths.lock_files.parent / "stateSpares")
         self.pending: dict[str, tuple[ClientOutcome, list]] = {}  # client -> outcome, states
         self.failed = False
 
@@ -242,7 +242,7 @@ def update_client(
     `batch`, the client's lock is held and its state stored when the batch is flushed. Once
     `should_stop()` is true, it stops after the current hour: "interrupted", state stored."""
     if batch is None:
-        batch = _Batch(file_type, machine)
+        batch = _Batch(paths, file_type, machine)
         try:
             return update_client(
                 paths, file_type, client, machine, until, stats_types, interval, batch, should_stop
@@ -316,7 +316,7 @@ def update_client(
         return outcome
 
 
-BATCH_CLIENTS = 100  # clients whose locks are held and state stored together
+BATCH_CLIENTS = 500  # clients whose locks (one open file each) are held and state stored together
 WORKERS_FROM = 24  # clients from which a batch is spread over the cores
 CHUNKS_PER_WORKER = 3  # chunks of clients per worker process, for balance
 
@@ -353,7 +353,7 @@ def _update_batch(
     clients, paths, file_type, machine, until, stats_types, interval, should_stop=None
 ):
     outcomes = []
-    batch = _Batch(file_type, machine)
+    batch = _Batch(paths, file_type, machine)
     try:
         for client in clients:
             if should_stop is not None and should_stop():
@@ -361,7 +361,7 @@ def _update_batch(
                 continue
             if batch.failed:
                 batch.close()
-                batch = _Batch(file_type, machine)
+                batch = _Batch(paths, file_type, machine)
             outcomes.append(
                 _update_one(
                     paths,
@@ -423,7 +423,7 @@ def _update_batch_in_workers(
 
     outcomes: dict[str, ClientOutcome] = {}
     locked = []
-    batch = _Batch(file_type, machine)
+    batch = _Batch(paths, file_type, machine)
     try:
         for client in clients:
             try:
@@ -442,7 +442,7 @@ def _update_batch_in_workers(
         chunks = [tuple(locked[i : i + size]) for i in range(0, len(locked), size)]
 
         def work(chunk):
-            worker = _Batch(file_type, machine, in_worker=True)
+            worker = _Batch(paths, file_type, machine, in_worker=True)
             stop = pool.stop_requested if should_stop is not None else None
             done = [
                 ClientOutcome(c, "interrupted")
@@ -452,7 +452,13 @@ def _update_batch_in_workers(
                 )
                 for c in chunk
             ]
-            return done, worker.writer.detach(), worker.pending
+            written = worker.writer.detach()
+            # The state files are written here too, the parent only renames them.
+            pending = {
+                client: (outcome, worker.writer.stage(states))
+                for client, (outcome, states) in worker.pending.items()
+            }
+            return done, written, pending
 
         def failed(chunk, message):
             return (
