@@ -348,3 +348,28 @@ def test_collect_period_pickles_identical_on_both_paths(tmp_path, monkeypatch, f
         outputs[name] = hours
     assert outputs["compiled"] == outputs["numpy"]
     assert all(len(data) > 10_000 for data in outputs["compiled"])
+
+
+@pytest.mark.parametrize("shape", ["random", "sorted", "reversed", "equal", "few", "organ"])
+@pytest.mark.parametrize("size", [25, 26, 101, 4000])
+def test_medians_of_large_buckets(shape, size):
+    """Buckets past the insertion sort: the selection gives the reference's medians."""
+    rng = random.Random(size)
+    values = {
+        "random": [rng.randrange(-(10**6), 10**6) for _ in range(size)],
+        "sorted": list(range(size)),
+        "reversed": list(range(size, 0, -1)),
+        "equal": [7] * size,
+        "few": [rng.choice([1, 2, 3]) for _ in range(size)],
+        "organ": list(range(size // 2)) + list(range(size - size // 2, 0, -1)),
+    }[shape]
+    c = FileStatsCollector("tx", START, interval=3600)
+    b = c.buckets[0]
+    b.times += [START + k % 3600 for k in range(size)]
+    b.products += [f"p{k}" for k in range(size)]
+    b.values["errors"] += [int(k % 11 == 0) for k in range(size)]
+    b.values["latency"] += values
+    b.values["bytecount"] += values[::-1]
+    compiled, numpy_path, plain = all_paths(c)
+    assert compiled == plain
+    assert numpy_path == plain

@@ -48,19 +48,48 @@ static int compare(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-static void sort_values(int64_t *v, Py_ssize_t n)
+/* The k-th smallest of v[0..n) (0 <= k < n), v reordered so that v[0..k) <= v[k] <= v(k..n):
+ * Wirth's selection, with a sort of what remains if it takes too many rounds. */
+static int64_t select_kth(int64_t *v, Py_ssize_t n, Py_ssize_t k)
 {
-    if (n > 24) {
-        qsort(v, (size_t)n, sizeof(int64_t), compare);
-        return;
+    if (n <= 24) {
+        for (Py_ssize_t i = 1; i < n; i++) {
+            int64_t x = v[i];
+            Py_ssize_t j = i;
+            for (; j > 0 && v[j - 1] > x; j--)
+                v[j] = v[j - 1];
+            v[j] = x;
+        }
+        return v[k];
     }
-    for (Py_ssize_t i = 1; i < n; i++) {
-        int64_t x = v[i];
-        Py_ssize_t j = i;
-        for (; j > 0 && v[j - 1] > x; j--)
-            v[j] = v[j - 1];
-        v[j] = x;
+    Py_ssize_t l = 0, m = n - 1;
+    int rounds = 0;
+    while (l < m) {
+        if (++rounds > 64) {
+            qsort(v + l, (size_t)(m - l + 1), sizeof(int64_t), compare);
+            break;
+        }
+        int64_t x = v[k];
+        Py_ssize_t i = l, j = m;
+        do {
+            while (v[i] < x)
+                i++;
+            while (x < v[j])
+                j--;
+            if (i <= j) {
+                int64_t t = v[i];
+                v[i] = v[j];
+                v[j] = t;
+                i++;
+                j--;
+            }
+        } while (i <= j);
+        if (j < k)
+            l = i;
+        if (k < i)
+            m = j;
     }
+    return v[k];
 }
 
 /* The int64 values of a list of plain ints, appended at out; -1 error, 0 declined, 1 ok. */
@@ -100,13 +129,19 @@ static PyObject *number_or_zero(int64_t total, Py_ssize_t n) /* total / n, or in
     return n ? PyFloat_FromDouble((double)total / (double)n) : PyLong_FromLong(0);
 }
 
-static PyObject *median(int64_t *sorted, Py_ssize_t n)
+/* _median: the middle value, or the mean of the two middle ones (v is reordered). */
+static PyObject *median(int64_t *v, Py_ssize_t n)
 {
     if (!n)
         return PyLong_FromLong(0);
+    int64_t high = select_kth(v, n, n / 2);
     if (n % 2)
-        return PyLong_FromLongLong(sorted[n / 2]);
-    return PyFloat_FromDouble((double)(sorted[n / 2 - 1] + sorted[n / 2]) / 2.0);
+        return PyLong_FromLongLong(high);
+    int64_t low = v[0];
+    for (Py_ssize_t i = 1; i < n / 2; i++)
+        if (v[i] > low)
+            low = v[i];
+    return PyFloat_FromDouble((double)(low + high) / 2.0);
 }
 
 static PyObject *compute(PyObject *self, PyObject *args)
@@ -327,7 +362,6 @@ static PyObject *compute(PyObject *self, PyObject *args)
                 if (hi < 0 || v > column[hi])
                     hi = r;
             }
-            sort_values(scratch, chosen);
             failed = set_item(dicts[D_TOTALS], key, PyFloat_FromDouble((double)total), 1) < 0 ||
                      set_item(dicts[D_MEANS], key, number_or_zero(total, chosen), 1) < 0 ||
                      set_item(dicts[D_MEDIANS], key, median(scratch, chosen), 1) < 0;
