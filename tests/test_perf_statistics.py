@@ -34,8 +34,19 @@ def reference_compute(collector):
 
 
 def assert_same_statistics(collector, precompute=None):
-    """compute_statistics (columnar) == Bucket.compute, compared as pickles and dicts.
-    `precompute`: patterns computed first on both, so dicts already hold keys."""
+    """compute_statistics (compiled, then numpy) == Bucket.compute, compared as pickles and
+    dicts. `precompute`: patterns computed first on both, so dicts already hold keys."""
+    numpy_copy = copy.deepcopy(collector)
+    _assert_same_statistics(collector, precompute)
+    saved = collector_module._stats
+    collector_module._stats = None  # the numpy path
+    try:
+        _assert_same_statistics(numpy_copy, precompute)
+    finally:
+        collector_module._stats = saved
+
+
+def _assert_same_statistics(collector, precompute):
     mine, theirs = collector, copy.deepcopy(collector)
     if precompute is not None:
         mine.compute_statistics(precompute)

@@ -1,4 +1,5 @@
-"""Columnar equivalent of `formats.scan` for a buffer of complete lines.
+"""Columnar equivalent of `formats.scan` for a buffer of complete lines: the numpy scanner,
+used when the compiled one (`_scan.c`, see `scanner`) is not built.
 
 `scan_buffer(data, collector, result)` has exactly the effect of
 `scan(data[:-1].split(b"\\n"), collector, result)`: same rows, in the same buckets and
