@@ -6,10 +6,8 @@ English ones and are never translated (a language switch must not move the data)
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
-import socket
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,6 +18,8 @@ NAME_MAX = 255
 
 def this_host() -> str:
     """Short host name, as the original's os.uname()[1] compared it to -m."""
+    import socket  # here: a small run should not pay for the module at start-up
+
     return socket.gethostname().split(".")[0]
 
 
@@ -29,6 +29,8 @@ def safe_component(name: str, suffix_room: int = 0) -> str:
     limit = NAME_MAX - suffix_room
     if len(name.encode()) <= limit:
         return name
+    import hashlib  # here: names that long are rare
+
     digest = hashlib.sha1(name.encode()).hexdigest()[:16]
     return name.encode()[: limit - 17].decode(errors="ignore") + "~" + digest
 

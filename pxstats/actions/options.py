@@ -12,7 +12,6 @@ from __future__ import annotations
 from pxstats import i18n
 from pxstats.actions.errors import RequestError
 from pxstats.paths import check_name
-from pxstats.rrd import schema
 from pxstats.rrd.windows import PERIODS
 from pxstats.util import timeutil
 
@@ -50,6 +49,8 @@ def date_value(text: str | None) -> int:
 
 
 def file_type_value(text: str) -> str:
+    from pxstats.rrd import schema  # here: it loads rrdtool, which collection does not need
+
     file_type = text.strip()
     if file_type not in schema.DATA_TYPES:
         raise RequestError(

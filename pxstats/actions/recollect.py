@@ -11,7 +11,7 @@ from pxstats import i18n
 from pxstats.actions import known
 from pxstats.actions.errors import RequestError
 from pxstats.actions.options import check_names
-from pxstats.actions.update import check_interval
+from pxstats.actions.update import _processes, check_interval
 from pxstats.collect.names import client_names
 from pxstats.collect.period import Cursors, LogFolderMissing, collect_period
 from pxstats.paths import StatsPaths
@@ -150,28 +150,42 @@ def names_to_rebuild(paths: StatsPaths, request: RecollectRequest, machine: str)
 
 def run(paths: StatsPaths, request: RecollectRequest):
     """recollectData: yield one outcome per (machine, file type, client), as each is done;
-    one client's failure does not stop the others."""
+    one client's failure does not stop the others. Several clients are spread over the
+    cores (forked workers, util.pool), each worker rebuilding whole clients."""
     for machine in request.machines:
         for file_type, names in names_to_rebuild(paths, request, machine):
-            for client in names:
-                try:
-                    written = recollect_client(
-                        paths,
-                        file_type,
-                        client,
-                        machine,
-                        request.start,
-                        request.end,
-                        STATS_BY_FILE_TYPE[file_type],
-                        request.interval,
-                    )
-                except (LockBusy, LogFolderMissing, OSError) as exc:
-                    reason = (
-                        "another pickleUpdater holds its lock"
-                        if isinstance(exc, LockBusy)
-                        else str(exc)
-                    )
-                    log.error("%s %s of %s not recollected: %s", file_type, client, machine, reason)
-                    yield RecollectOutcome(file_type, client, machine, "failed", message=reason)
-                    continue
-                yield RecollectOutcome(file_type, client, machine, "rebuilt", written)
+            processes = min(_processes(), len(names))
+            if processes < 2:
+                for client in names:
+                    yield _recollect_one(paths, request, machine, file_type, client)
+                continue
+            from pxstats.util import pool  # here: multiprocessing is for many clients only
+
+            def work(client, machine=machine, file_type=file_type):
+                return _recollect_one(paths, request, machine, file_type, client)
+
+            def failed(client, message, machine=machine, file_type=file_type):
+                log.error("%s %s of %s not recollected: %s", file_type, client, machine, message)
+                return RecollectOutcome(file_type, client, machine, "failed", message=message)
+
+            yield from pool.run_each(work, names, processes, failed, "recollector")
+
+
+def _recollect_one(paths, request, machine, file_type, client) -> RecollectOutcome:
+    """recollect_client, its failure an outcome."""
+    try:
+        written = recollect_client(
+            paths,
+            file_type,
+            client,
+            machine,
+            request.start,
+            request.end,
+            STATS_BY_FILE_TYPE[file_type],
+            request.interval,
+        )
+    except (LockBusy, LogFolderMissing, OSError) as exc:
+        reason = "another pickleUpdater holds its lock" if isinstance(exc, LockBusy) else str(exc)
+        log.error("%s %s of %s not recollected: %s", file_type, client, machine, reason)
+        return RecollectOutcome(file_type, client, machine, "failed", message=reason)
+    return RecollectOutcome(file_type, client, machine, "rebuilt", written)

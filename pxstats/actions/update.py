@@ -30,7 +30,7 @@ from pxstats import i18n
 from pxstats.actions import known
 from pxstats.actions.errors import RequestError
 from pxstats.actions.options import check_names
-from pxstats.collect import cursor
+from pxstats.collect import cursor, selection
 from pxstats.collect.names import client_names
 from pxstats.collect.period import Cursors, LogFolderMissing, collect_period
 from pxstats.paths import StatsPaths
@@ -438,6 +438,7 @@ def _update_batch_in_workers(
                 outcomes[client] = _failed(
                     f"{file_type} {client} of {machine} not updated: {exc}", client
                 )
+        selection.list_folder(paths.log_dir_for(machine))  # once, for every worker
         size = max(1, -(-len(locked) // (processes * CHUNKS_PER_WORKER)))
         chunks = [tuple(locked[i : i + size]) for i in range(0, len(locked), size)]
 

@@ -4,19 +4,30 @@ from __future__ import annotations
 
 import argparse
 import logging
-import logging.handlers
 import os
 import sys
 import time
 from pathlib import Path
 
 from pxstats import __version__
-from pxstats import config as _config
 from pxstats.actions.errors import RequestError
-from pxstats.actions.options import DATE_FORMAT_ERROR, check_names  # noqa: F401 - for the scripts
 from pxstats.i18n import PERIODS
 from pxstats.paths import RootError, StatsPaths, root_from
 from pxstats.util import timeutil
+
+# Imported when first used, not by every script's start (--help must stay fast, a small
+# hourly run should not pay for them): pxstats.config, pxstats.actions.options,
+# logging.handlers.
+
+
+def __getattr__(name: str):
+    """DATE_FORMAT_ERROR and check_names of pxstats.actions.options, for the scripts."""
+    if name in ("DATE_FORMAT_ERROR", "check_names"):
+        from pxstats.actions import options
+
+        return getattr(options, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 EXIT_USAGE = 2
 EXIT_FAILURE = 1
@@ -102,9 +113,10 @@ def positional_or_option_date(args) -> str | None:
     return args.date if args.date is not None else args.date_option
 
 
-def make_context(root_option: str | None) -> _config.Context:
-    """The run's context: the root's folders and etc/config, read once. Without a usable
-    root (see pxstats.paths.root_from): one line on stderr and exit status 2."""
+def make_context(root_option: str | None):
+    """The run's context (a pxstats.config.Context): the root's folders and etc/config,
+    read once. Without a usable root (see pxstats.paths.root_from): one line on stderr and
+    exit status 2."""
     try:
         root = root_from(root_option)
         if not os.path.isdir(root):  # a typo must not create a new installation
@@ -115,6 +127,8 @@ def make_context(root_option: str | None) -> _config.Context:
     except RootError as exc:
         print(f"{Path(sys.argv[0]).name}: error: {exc}", file=sys.stderr)
         raise SystemExit(EXIT_USAGE) from None
+    from pxstats import config as _config
+
     try:
         return _config.Context(root)
     except _config.ConfigError as exc:
@@ -134,29 +148,39 @@ class UtcFormatter(logging.Formatter):
         return f"{stamp}.{int(record.msecs):03d}Z"
 
 
-class ProgramLog(logging.handlers.RotatingFileHandler):
-    """The program's rotating log file. When writing it fails (a full disk), one line says
-    so on stderr and the file is left alone; the run goes on (logging's default prints a
-    traceback for every record)."""
+_program_log = None
 
-    failed = False
-    program = "pxStats"
 
-    def handleError(self, record):  # noqa: N802 - logging's name
-        if self.failed:
-            return
-        self.failed = True
-        error = sys.exc_info()[1]
-        reason = getattr(error, "strerror", None) or error
-        print(
-            f"{self.program}: warning: cannot write the log file "
-            f"{self.baseFilename} ({reason}); the run goes on without it",
-            file=sys.stderr,
-        )
+def program_log_class():
+    """ProgramLog: the program's rotating log file. When writing it fails (a full disk), one
+    line says so on stderr and the file is left alone; the run goes on (logging's default
+    prints a traceback for every record). Made on first use (logging.handlers is large)."""
+    global _program_log
+    if _program_log is None:
+        import logging.handlers
 
-    def emit(self, record):
-        if not self.failed:
-            super().emit(record)
+        class ProgramLog(logging.handlers.RotatingFileHandler):
+            failed = False
+            program = "pxStats"
+
+            def handleError(self, record):  # noqa: N802 - logging's name
+                if self.failed:
+                    return
+                self.failed = True
+                error = sys.exc_info()[1]
+                reason = getattr(error, "strerror", None) or error
+                print(
+                    f"{self.program}: warning: cannot write the log file "
+                    f"{self.baseFilename} ({reason}); the run goes on without it",
+                    file=sys.stderr,
+                )
+
+            def emit(self, record):
+                if not self.failed:
+                    super().emit(record)
+
+        _program_log = ProgramLog
+    return _program_log
 
 
 def setup_logging(paths: StatsPaths, program: str, verbose: bool = False) -> logging.Logger:
@@ -169,7 +193,7 @@ def setup_logging(paths: StatsPaths, program: str, verbose: bool = False) -> log
     formatter = UtcFormatter("%(asctime)s [%(process)d] [%(levelname)s] %(message)s")
     try:
         paths.logs.mkdir(parents=True, exist_ok=True)
-        file_handler = ProgramLog(
+        file_handler = program_log_class()(
             paths.program_log(program), maxBytes=10 * 1024 * 1024, backupCount=3
         )
         file_handler.program = program
@@ -206,13 +230,17 @@ def run(program: str, body, argv=None) -> int:
         return fail(program, "interrupted", 130)
 
 
-def _context(source) -> _config.Context:
+def _context(source):
+    from pxstats import config as _config
+
     return source if isinstance(source, _config.Context) else _config.Context(source.root)
 
 
 def load_config_file(source):
     """The whole configuration of a Context (or of the root of a StatsPaths), None when
     ROOT/etc/config does not exist; UserError when it is invalid."""
+    from pxstats import config as _config
+
     try:
         return _context(source).config
     except (_config.ConfigError, OSError) as exc:
@@ -237,11 +265,14 @@ def comma_words(text: str, remove: str = " ") -> list[str]:
     return [word for word in text.split(",") if word]
 
 
-def date_option(value: str | None, message: str = DATE_FORMAT_ERROR) -> int:
-    """Epoch of a date option, now when it is None; UserError(message) when unreadable."""
+def date_option(value: str | None, message: str | None = None) -> int:
+    """Epoch of a date option, now when it is None; UserError(message) when unreadable
+    (default: the date message of pxstats.actions.options)."""
     try:
         return timeutil.parse_user_date(value) if value is not None else timeutil.now()
     except timeutil.BadDate:
+        if message is None:
+            from pxstats.actions.options import DATE_FORMAT_ERROR as message
         raise UserError(message) from None
 
 

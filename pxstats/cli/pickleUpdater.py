@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import TYPE_CHECKING
 
 from pxstats.cli.common import (
     EXIT_USAGE,
@@ -20,9 +19,6 @@ from pxstats.cli.common import (
 )
 from pxstats.paths import this_host
 from pxstats.util import timeutil
-
-if TYPE_CHECKING:
-    from pxstats.actions import update
 
 PROGRAM = "pickleUpdater"
 
@@ -93,8 +89,9 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def request_from(args) -> "update.UpdateRequest":
-    """The checked request of the options (one UserError line when one is wrong)."""
+def request_from(args):
+    """The checked actions.update.UpdateRequest of the options (one UserError line when one
+    is wrong)."""
     from pxstats.actions import update  # not for --help: numpy and the scanner are heavy
 
     moment = date_option(args.date)

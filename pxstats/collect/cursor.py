@@ -13,7 +13,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from pxstats.util import atomic, timeutil
+from pxstats.util import timeutil
 
 _FIRST_LINE_MAX = 64 * 1024
 
@@ -70,4 +70,6 @@ def encode(pointer: Pointer) -> bytes:
 
 
 def save(path: Path, pointer: Pointer) -> None:
+    from pxstats.util import atomic  # here: collection stores pointers through store.writer
+
     atomic.write_bytes(path, encode(pointer))

@@ -12,9 +12,11 @@ file is also used when its last line, still being written, may be a record of th
 
 from __future__ import annotations
 
+import bisect
 import math
 import os
 import re
+import time
 from pathlib import Path
 
 from pxstats.collect.formats import is_log_line, line_time, unfinished_span
@@ -37,18 +39,51 @@ def _read_sizes():
         size = min(2 * size, _LARGEST_READ)
 
 
+# One listing of a log folder serves every client of a run (a machine has hundreds of log
+# files; listing them once per client cost more than reading a client's hour). It is used
+# again only while the folder's modification time is the one it had when listed, and that
+# time was already LISTING_SETTLED seconds old then: a file renamed or created since (the
+# midnight rotation) changes it, even with coarse file-system timestamps.
+LISTING_SETTLED = 0.05
+_listings: dict[str, tuple[tuple[int, int], list[str]]] = {}
+
+
+def _file_names(folder: Path) -> list[str]:
+    """The sorted names of the regular files of `folder` (FileNotFoundError when missing)."""
+    status = os.stat(folder)
+    version = (status.st_ino, status.st_mtime_ns)
+    known = _listings.get(str(folder))
+    if known is not None and known[0] == version:
+        return known[1]
+    listed_at = time.time_ns()
+    with os.scandir(folder) as entries:
+        names = sorted(entry.name for entry in entries if entry.is_file())
+    if listed_at - status.st_mtime_ns > LISTING_SETTLED * 1e9:
+        _listings[str(folder)] = (version, names)
+    return names
+
+
+def list_folder(folder: Path) -> None:
+    """List `folder` now (see _file_names), e.g. before forking workers that all need it."""
+    try:
+        _file_names(folder)
+    except OSError:
+        pass
+
+
 def candidate_files(folder: Path, file_type: str, name: str) -> list[Path]:
     """Log files of one client/source in reading order (oldest first)."""
     prefix = f"{file_type}_{name}.log"
-    keyed = []
     try:
-        entries = list(os.scandir(folder))
-    except FileNotFoundError:
+        names = _file_names(folder)
+    except (FileNotFoundError, NotADirectoryError):
         return []
-    for entry in entries:
-        if not entry.name.startswith(prefix) or not entry.is_file():
-            continue
-        match = _SUFFIX.match(entry.name, len(prefix))
+    keyed = []
+    for index in range(bisect.bisect_left(names, prefix), len(names)):
+        entry = names[index]
+        if not entry.startswith(prefix):
+            break
+        match = _SUFFIX.match(entry, len(prefix))
         if not match:
             continue
         dated, numbered = match.groups()
@@ -58,7 +93,7 @@ def candidate_files(folder: Path, file_type: str, name: str) -> list[Path]:
             key = (1, "", -int(numbered))
         else:
             key = (2, "", 0)
-        keyed.append((key, Path(entry.path)))
+        keyed.append((key, Path(folder, entry)))
     return [path for _, path in sorted(keyed)]
 
 

@@ -28,7 +28,6 @@ from pxstats.stats.collector import (
 )
 from pxstats.store import legacy
 from pxstats.store.errors import PickleError
-from pxstats.util import atomic
 
 PROTOCOL = 4
 
@@ -288,6 +287,8 @@ def dumps(collector: FileStatsCollector) -> bytes:
 
 def write(path: Path | str, data: bytes) -> None:
     """Store bytes made by `dumps` (atomically)."""
+    from pxstats.util import atomic  # here: collection stores pickles through store.writer
+
     atomic.write_bytes(path, data)
 
 

@@ -11,7 +11,7 @@ import pickletools
 import re
 from pathlib import Path
 
-from pxstats.util import atomic, timeutil
+from pxstats.util import timeutil
 
 _CONTENT = re.compile(rb"^[SV]'?(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d)'?\n")
 
@@ -56,4 +56,6 @@ def read(path: Path) -> int | None:
 
 
 def write(path: Path, epoch: int) -> None:
+    from pxstats.util import atomic  # here: collection stores times through store.writer
+
     atomic.write_bytes(path, encode(epoch))
