@@ -18,9 +18,10 @@ old one, and freeing blocks costs a synchronous TRIM on a file system mounted wi
 a state file's temp is a *spare* (`stage`, with a `spares` folder on the same file system):
 the previous version of that state file, kept by a hard link when it was replaced, and
 overwritten in place (it has no other name: checked). Replacing a state file is then
-link(target, old); rename(spare, target); rename(old, spare): no block is freed or
-allocated. A crash in between leaves at worst an extra link in the spares folder, which
-the next commit of that target replaces.
+link(target, old); rename(spare, target); rename(old, spare): no file is created, no
+block freed (the first version of a state file makes its spare, once). A crash in between
+leaves at worst an extra link in the spares folder, which the next commit of that target
+replaces. Creating files costs too: steady hourly runs create only their pickles.
 """
 
 from __future__ import annotations
@@ -95,14 +96,14 @@ class Staged:
     """A state file written and waiting for its rename: `temp` (a spare when `old` is the
     name under which the replaced version is kept, else a plain temp next to `target`)."""
 
-    __slots__ = ("temp", "target", "old")
+    __slots__ = ("temp", "target", "old", "size")
 
-    def __init__(self, temp: str, target: Path, old: str | None):
-        self.temp, self.target, self.old = temp, target, old
+    def __init__(self, temp: str, target: Path, old: str | None, size: int = 0):
+        self.temp, self.target, self.old, self.size = temp, target, old, size
 
     def install(self) -> None:
         """Rename the temp over the target, keeping the old version as the next spare."""
-        linked = False
+        linked = first = False
         if self.old is not None:
             for _ in range(2):
                 try:
@@ -111,7 +112,10 @@ class Staged:
                     break
                 except FileExistsError:  # left by a killed run: replaced
                     discard(self.old)
-                except OSError:  # no target yet (first run), or no hard links here
+                except FileNotFoundError:  # no target yet: its first version
+                    first = True
+                    break
+                except OSError:  # no hard links here
                     break
         try:
             os.replace(self.temp, self.target)
@@ -123,6 +127,13 @@ class Staged:
         if linked:
             with contextlib.suppress(OSError):
                 os.replace(self.old, self.temp)
+        elif first:  # a spare made with the first version: every later one reuses it
+            with contextlib.suppress(OSError):
+                fd = os.open(self.temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, MODE)
+                try:
+                    _write_all(fd, b"\0" * self.size)
+                finally:
+                    os.close(fd)
 
     def drop(self) -> None:
         """The commit failed: a plain temp is removed; a spare stays a spare."""
@@ -171,7 +182,7 @@ def _stage_spare(target: Path, data: bytes, spares: Path) -> Staged:
             os.ftruncate(fd, len(data))
     finally:
         os.close(fd)
-    return Staged(spare, target, old)
+    return Staged(spare, target, old, len(data))
 
 
 def _open_spare(spare: str, old: str, folder: Path) -> tuple[int, int]:
