@@ -171,6 +171,13 @@ class PxStats:
         self.checkout = checkout
         self.env = dict(os.environ, PYTHONPATH=str(checkout))
         self.env.pop("PXSTATS_ROOT", None)
+        self.env.pop("PYTHONDONTWRITEBYTECODE", None)  # timed with its bytecode cached
+        subprocess.run(
+            [sys.executable, "-m", "compileall", "-q", str(checkout / "pxstats")],
+            check=False,
+            timeout=300,
+            capture_output=True,
+        )
 
     def command(self, program: str, *args: str) -> list[str]:
         return [sys.executable, "-m", f"pxstats.cli.{program}", "--root", str(self.root), *args]

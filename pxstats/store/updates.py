@@ -7,13 +7,14 @@ the original tools. It names the first hour that has not been collected yet.
 
 from __future__ import annotations
 
-import pickletools
 import re
 from pathlib import Path
 
 from pxstats.util import timeutil
 
 _CONTENT = re.compile(rb"^[SV]'?(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d)'?\n")
+# What `encode` writes: a well-formed pickle, read without disassembling it.
+_CANONICAL = re.compile(rb"S'(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d)'\np0\n\.")
 
 
 class UpdateFileError(Exception):
@@ -26,9 +27,14 @@ def encode(epoch: int) -> bytes:
 
 def decode(data: bytes, origin: str = "<bytes>") -> int:
     """Read the ISO date out of a protocol-0 string pickle without unpickling anything."""
+    canonical = _CANONICAL.fullmatch(data)
+    if canonical:
+        return timeutil.parse_iso(canonical.group(1).decode())
     match = _CONTENT.match(data)
     if not match:
         raise UpdateFileError(f"{origin}: not a time-of-update file")
+    import pickletools  # here: only for a file not written by `encode`
+
     try:
         pickletools.dis(data, out=_Null())  # must be one well-formed pickle
     except Exception:

@@ -17,9 +17,13 @@ def file_lock(path: Path, wait: bool = True, shared: bool = False):
     """Hold an flock on `path` (created if needed). `wait` False raises LockBusy at once
     when another process holds it; `shared` takes a reader's lock."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     mode = fcntl.LOCK_SH if shared else fcntl.LOCK_EX
-    with open(path, "a") as handle:
+    try:
+        handle = open(path, "ab")  # noqa: SIM115 - closed below
+    except FileNotFoundError:  # its folder is made once, not checked at every lock
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle = open(path, "ab")  # noqa: SIM115 - closed below
+    with handle:
         try:
             fcntl.flock(handle, mode if wait else mode | fcntl.LOCK_NB)
         except BlockingIOError:
