@@ -195,7 +195,7 @@ class _Batch:
         # In a worker process: the parent holds the locks and stores everything once.
         self.in_worker = in_worker
         self.locks = contextlib.ExitStack()
-        self.writer = PickleWriter(spares=paths.lock_files.parent / "stateSpares")
+        self.writer = PickleWriter(spares=paths.lock_files / "stateSpares")
         self.pending: dict[str, tuple[ClientOutcome, list]] = {}  # client -> outcome, states
         self.failed = False
 
