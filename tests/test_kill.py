@@ -57,14 +57,28 @@ def initial_state(tmp_path_factory):
     return root
 
 
-def run_updater(root: Path, kill_after: float | None = None) -> None:
+def run_updater(
+    root: Path, kill_after: float | None = None, kill_at_pickles: int | None = None
+) -> None:
+    """Run pickleUpdater to its end, or SIGKILL it `kill_after` seconds after its start, or
+    as soon as `kill_at_pickles` pickles are stored (the collection is fast: most instants of
+    a run are its start-up, so kills at random instants alone seldom land mid-work)."""
     cmd = [sys.executable, "-m", "pxstats.cli.pickleUpdater", "--root", str(root), *ARGS]
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    if kill_after is None:
+    if kill_after is None and kill_at_pickles is None:
         _, err = proc.communicate(timeout=300)
         assert proc.returncode == 0, err
         return
-    time.sleep(kill_after)
+    if kill_at_pickles is None:
+        time.sleep(kill_after)
+    else:
+        pickles = root / "data" / "pickles"
+        deadline = time.monotonic() + 120
+        while proc.poll() is None and time.monotonic() < deadline:
+            stored = [p for p in pickles.rglob("*") if p.is_file() and not p.name.startswith(".")]
+            if len(stored) >= kill_at_pickles:
+                break
+            time.sleep(0.001)
     proc.send_signal(signal.SIGKILL)
     proc.communicate()
 
@@ -98,7 +112,10 @@ def test_killed_runs_are_redone_exactly(initial_state, tmp_path):
     killed_mid_work = 0
     for trial in range(TRIALS):
         root = fresh_copy(initial_state, tmp_path / "work")
-        run_updater(root, kill_after=rng.uniform(0.0, duration))
+        if trial % 2:
+            run_updater(root, kill_at_pickles=rng.randint(1, 2 * 54 - 1))
+        else:
+            run_updater(root, kill_after=rng.uniform(0.0, duration))
         partial = snapshot(root)
         if 0 < sum(k.startswith("data/pickles/") for k in partial) < 2 * 54:
             killed_mid_work += 1
@@ -134,6 +151,9 @@ def test_killed_runs_with_a_line_still_being_written(unfinished_state, tmp_path)
     rng = random.Random(11)
     for trial in range(TRIALS // 2):
         root = fresh_copy(unfinished_state, tmp_path / "work")
-        run_updater(root, kill_after=rng.uniform(0.0, duration))
+        if trial % 2:
+            run_updater(root, kill_at_pickles=rng.randint(1, 2 * 54 - 1))
+        else:
+            run_updater(root, kill_after=rng.uniform(0.0, duration))
         run_updater(root)
         assert snapshot(root) == expected, f"trial {trial} differs"
