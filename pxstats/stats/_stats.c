@@ -7,6 +7,9 @@
  * an error column whose total has no 1): the caller then takes the other paths, which decide.
  * The results are the objects Bucket.compute stores: the same types, and for minimums,
  * maximums, files and times the very objects of the bucket's lists.
+ *
+ * Why one file of ~470 lines: what is checked before anything changes (pass 1) and what is
+ * stored (pass 2) must match Bucket.compute line by line; they are kept in one function.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
