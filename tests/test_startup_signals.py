@@ -390,15 +390,23 @@ def test_rrd_graphics_plan_no_graphic_once_asked_to_stop(tmp_path):
     argv = ["--root", str(tmp_path), "-w", "--date", "2006-10-11 12:00:00", "-c", "satnet"]
     args = generateRRDGraphics.build_parser().parse_args([*argv, "-f", "tx", "--machines", "pds5"])
     request = generateRRDGraphics.build_request(args, paths)
-    drawn = []
 
     def asked():  # after the second graphic
-        drawn.append(1)
-        return len(drawn) > 2
+        return len(pngs(paths)) >= 2
 
-    outcomes = rrd_graphics.produce(paths, request, now=first + 86400, should_stop=asked)
+    outcomes = rrd_graphics.produce(paths, request, now=first + 86400, workers=1, should_stop=asked)
     assert len(request.data_types) == 5 and len(outcomes) == 2
     assert all(o.ok for o in outcomes) and len(pngs(paths)) == 2
+
+    # Jobs already handed to the drawing threads (planned at once) start no more either.
+    from pxstats.rrd import runner
+
+    for png in pngs(paths):
+        png.unlink()
+    jobs = list(rrd_graphics.iter_plan(paths, request, first + 86400))
+    outcomes = runner.run_jobs(jobs, workers=2, should_stop=lambda: len(pngs(paths)) >= 1)
+    assert len(jobs) == 5 and 1 <= len(outcomes) <= 2
+    assert all(o.ok for o in outcomes) and len(pngs(paths)) == len(outcomes)
 
 
 def test_sync_starts_no_machine_step_once_asked_to_stop(tmp_path):

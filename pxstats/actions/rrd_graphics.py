@@ -368,14 +368,15 @@ def produce(
 ) -> list[Outcome]:
     """Every graphic of the request; one Outcome per attempted PNG, in the original's order.
     `pipe_mode=False` draws each graphic in a new `rrdtool graph` child (benchmarks). Once
-    `should_stop()` is true no graphic is planned: those are not attempted (no Outcome)."""
+    `should_stop()` is true no graphic is planned or started: those are not attempted (no
+    Outcome); the ones being drawn finish."""
     now = timeutil.now() if now is None else now
     with GraphServers() as servers:
         if not request.totals:
             jobs = iter_plan(paths, request, now)
             if should_stop is not None:
                 jobs = _until(should_stop, jobs)
-            return run_jobs(jobs, workers, timeout, servers, pipe_mode)
+            return run_jobs(jobs, workers, timeout, servers, pipe_mode, should_stop)
         name, db_name = totals_names(request)
         outcomes = []
         for machine in request.machines:
@@ -411,7 +412,7 @@ def produce(
                     )
                     for t in request.data_types
                 ]
-                outcomes += run_jobs(jobs, workers, timeout, servers, pipe_mode)
+                outcomes += run_jobs(jobs, workers, timeout, servers, pipe_mode, should_stop)
         return outcomes
 
 

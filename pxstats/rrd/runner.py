@@ -471,11 +471,13 @@ def run_jobs(
     timeout: float = GRAPH_TIMEOUT,
     servers: GraphServers | None = None,
     pipe_mode: bool = True,
+    should_stop=None,
 ) -> list[Outcome]:
     """Render the jobs (a list or an iterable), `workers` at a time (default_workers()), each
     in a child process: the `rrdtool -` children of `servers` (made for the call when not
     given), or a new `rrdtool graph` child per graphic when `pipe_mode` is off (benchmarks
-    compare the two)."""
+    compare the two). Once `should_stop()` is true no further graphic starts (the executor
+    queues every job at once, so each checks before it draws); those have no Outcome."""
     workers = max(1, workers or default_workers())
     with contextlib.ExitStack() as stack:
         draw = None
@@ -483,11 +485,18 @@ def run_jobs(
             if servers is None:
                 servers = stack.enter_context(GraphServers())
             draw = servers.graph
+
+        def one(job):
+            if should_stop is not None and should_stop():
+                return None
+            return render(job, timeout, draw)
+
         if workers == 1:
-            outcomes = [render(job, timeout, draw) for job in jobs]
+            drawn = [one(job) for job in jobs]
         else:
             with ThreadPoolExecutor(max_workers=workers) as pool:
-                outcomes = list(pool.map(lambda job: render(job, timeout, draw), jobs))
+                drawn = list(pool.map(one, jobs))
+    outcomes = [outcome for outcome in drawn if outcome is not None]
     for outcome in outcomes:
         if outcome.ok:
             log.info("Plotted : %s", outcome.png)
