@@ -24,9 +24,13 @@ debs:
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
-venv: $(BIN)/python
+venv: $(VENV)/.installed
+
+# Reinstalled (and the compiled scanner rebuilt) only when what the install depends on changed.
+$(VENV)/.installed: $(BIN)/python pyproject.toml setup.py pxstats/collect/_scan.c pxstats/stats/_stats.c
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -e '.[test]'
+	touch $@
 
 demo: setup
 	PATH=$(CURDIR)/$(BIN):$$PATH DEMO_HOURS=$(DEMO_HOURS) bash scripts/demo.sh "$(DEMO_ROOT)"
@@ -75,4 +79,4 @@ shims:
 	$(PYTHON) scripts/make-shims
 
 clean:
-	rm -rf $(VENV) demo-root .pytest_cache .hypothesis
+	rm -rf $(VENV) demo-root .pytest_cache .hypothesis build pxstats/*/*.so
