@@ -17,6 +17,9 @@ each input's (inode, mtime, size), with the marked file's own mtime and size. A 
 written by anyone else, or changed in place, no longer matches; an input changed less than
 RECENT seconds before is not trusted (no mark); where extended attributes are not
 supported, every graphic is drawn.
+
+About 500 lines: the children, the drawing threads and the redraw marks share one failure
+model (a dead child, a timeout, a mark that no longer matches), kept in one place.
 """
 
 from __future__ import annotations

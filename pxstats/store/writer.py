@@ -22,6 +22,9 @@ link(target, old); rename(spare, target); rename(old, spare): no file is created
 block freed (the first version of a state file makes its spare, once). A crash in between
 leaves at worst an extra link in the spares folder, which the next commit of that target
 replaces. Creating files costs too: steady hourly runs create only their pickles.
+
+About 420 lines: the commit order, the spares and the background thread obey the same crash
+rules, which must be read together.
 """
 
 from __future__ import annotations
