@@ -18,9 +18,7 @@ NAME_MAX = 255
 
 def this_host() -> str:
     """Short host name, as the original's os.uname()[1] compared it to -m."""
-    import socket  # here: a small run should not pay for the module at start-up
-
-    return socket.gethostname().split(".")[0]
+    return os.uname().nodename.split(".")[0]
 
 
 def safe_component(name: str, suffix_room: int = 0) -> str:

@@ -8,7 +8,6 @@ databases of its own)."""
 
 from __future__ import annotations
 
-import difflib
 import os
 from pathlib import Path
 
@@ -164,6 +163,8 @@ def unknown(kind: str, name: str, candidates, where: str = "") -> UnknownName:
     """The error for an unknown name (`where` follows it: " on m1", ": its log folder ..."),
     with the closest known names (difflib)."""
     candidates = sorted(set(candidates))
+    import difflib  # here: only a refused name needs it
+
     close = difflib.get_close_matches(name, candidates, n=3, cutoff=0.6)
     if close:
         hint = f"; closest known: {', '.join(close)}"

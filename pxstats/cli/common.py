@@ -16,8 +16,7 @@ from pxstats.paths import RootError, StatsPaths, root_from
 from pxstats.util import timeutil
 
 # Imported when first used, not by every script's start (--help must stay fast, a small
-# hourly run should not pay for them): pxstats.config, pxstats.actions.options,
-# logging.handlers.
+# hourly run should not pay for them): pxstats.config, pxstats.actions.options.
 
 
 def __getattr__(name: str):
@@ -38,6 +37,25 @@ class OneLineParser(argparse.ArgumentParser):
 
     def error(self, message):
         self.exit(EXIT_USAGE, f"{self.prog}: error: {one_line(message)}\n")
+
+    def _get_formatter(self):
+        # argparse asks shutil for the width, and importing shutil costs every start more
+        # than parsing the options does: the same width, found the way shutil finds it.
+        return self.formatter_class(prog=self.prog, width=_terminal_columns() - 2)
+
+
+def _terminal_columns() -> int:
+    """shutil.get_terminal_size().columns: $COLUMNS, else standard output's terminal, else 80."""
+    try:
+        columns = int(os.environ.get("COLUMNS", "0"))
+    except ValueError:
+        columns = 0
+    if columns <= 0:
+        try:
+            columns = os.get_terminal_size(sys.__stdout__.fileno()).columns
+        except (AttributeError, ValueError, OSError):
+            columns = 0
+    return columns or 80
 
 
 # An error the user can fix: printed as one line, no traceback, non-zero exit. The actions
@@ -148,39 +166,61 @@ class UtcFormatter(logging.Formatter):
         return f"{stamp}.{int(record.msecs):03d}Z"
 
 
-_program_log = None
+class ProgramLog(logging.FileHandler):
+    """The program's log file, renamed to .1 (.1 to .2 ...) when it would pass `max_bytes`,
+    `backups` old files kept (what logging.handlers.RotatingFileHandler does, without
+    importing that large module at every start). When writing fails (a full disk), one line
+    says so on stderr and the file is left alone; the run goes on (logging's default prints
+    a traceback for every record)."""
 
+    program = "pxStats"
+    failed = False
 
-def program_log_class():
-    """ProgramLog: the program's rotating log file. When writing it fails (a full disk), one
-    line says so on stderr and the file is left alone; the run goes on (logging's default
-    prints a traceback for every record). Made on first use (logging.handlers is large)."""
-    global _program_log
-    if _program_log is None:
-        import logging.handlers
+    def __init__(self, path, max_bytes: int, backups: int):
+        super().__init__(path, "a")
+        self.max_bytes, self.backups = max_bytes, backups
 
-        class ProgramLog(logging.handlers.RotatingFileHandler):
-            failed = False
-            program = "pxStats"
+    def emit(self, record):
+        if self.failed:
+            return
+        try:
+            if self._full(self.format(record)):
+                self._rotate()
+        except Exception:  # noqa: BLE001 - any failure is reported once by handleError
+            self.handleError(record)
+            return
+        super().emit(record)
 
-            def handleError(self, record):  # noqa: N802 - logging's name
-                if self.failed:
-                    return
-                self.failed = True
-                error = sys.exc_info()[1]
-                reason = getattr(error, "strerror", None) or error
-                print(
-                    f"{self.program}: warning: cannot write the log file "
-                    f"{self.baseFilename} ({reason}); the run goes on without it",
-                    file=sys.stderr,
-                )
+    def _full(self, message: str) -> bool:
+        stream = self.stream
+        if stream is None or self.max_bytes <= 0:
+            return False
+        stream.seek(0, os.SEEK_END)
+        if stream.tell() + len(message) + 1 <= self.max_bytes:
+            return False
+        return os.path.isfile(self.baseFilename)  # e.g. /dev/null as the log: never renamed
 
-            def emit(self, record):
-                if not self.failed:
-                    super().emit(record)
+    def _rotate(self) -> None:
+        self.close()
+        base = self.baseFilename
+        for number in range(self.backups - 1, 0, -1):
+            if os.path.exists(f"{base}.{number}"):
+                os.replace(f"{base}.{number}", f"{base}.{number + 1}")
+        if self.backups > 0:
+            os.replace(base, f"{base}.1")
+        self.stream = self._open()
 
-        _program_log = ProgramLog
-    return _program_log
+    def handleError(self, record):  # noqa: N802 - logging's name
+        if self.failed:
+            return
+        self.failed = True
+        error = sys.exc_info()[1]
+        reason = getattr(error, "strerror", None) or error
+        print(
+            f"{self.program}: warning: cannot write the log file "
+            f"{self.baseFilename} ({reason}); the run goes on without it",
+            file=sys.stderr,
+        )
 
 
 def setup_logging(paths: StatsPaths, program: str, verbose: bool = False) -> logging.Logger:
@@ -193,9 +233,7 @@ def setup_logging(paths: StatsPaths, program: str, verbose: bool = False) -> log
     formatter = UtcFormatter("%(asctime)s [%(process)d] [%(levelname)s] %(message)s")
     try:
         paths.logs.mkdir(parents=True, exist_ok=True)
-        file_handler = program_log_class()(
-            paths.program_log(program), maxBytes=10 * 1024 * 1024, backupCount=3
-        )
+        file_handler = ProgramLog(paths.program_log(program), 10 * 1024 * 1024, 3)
         file_handler.program = program
         file_handler.setFormatter(formatter)
         logger.addHandler(file_handler)
