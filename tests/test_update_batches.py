@@ -150,3 +150,27 @@ def test_killed_runs_of_many_clients_are_redone_exactly(tmp_path):
         assert stored(root) == expected, f"trial {trial} differs"
         assert not list(root.rglob("*.tmp")), f"trial {trial} left temps"
     assert landed >= 2
+
+
+def test_the_summary_counts_the_clients_a_stop_left(tmp_path, monkeypatch, caplog):
+    """A stop asked after the first client: that client is collected, the others are
+    "interrupted", and the run's INFO summary says how many."""
+    root = make_root(tmp_path)
+    monkeypatch.setattr(update, "_processes", lambda: 1)
+    paths = pickleUpdater.make_paths(str(root))
+    request = update.update_request(T("2008-04-30 13:00:00"), "tx", "m1", CLIENTS[:4])
+    asked = []
+
+    def should_stop():
+        asked.append(True)
+        return len(asked) > 2
+
+    with caplog.at_level("INFO", logger="pxstats"):
+        outcomes = update.run(paths, request, should_stop)
+    # asked before the batch, before client 0 (collected: one hour, a first run), client 1
+    assert [o.status for o in outcomes] == ["updated"] + ["interrupted"] * 3
+    summary = [r.getMessage() for r in caplog.records if "client(s)" in r.getMessage()]
+    assert summary == [
+        "pickleUpdater tx of m1 up to 2008-04-30 13:00:00: 4 client(s), 1 updated, "
+        "0 up to date, 0 failed, 3 interrupted"
+    ]

@@ -156,9 +156,10 @@ def run(paths: StatsPaths, request: UpdateRequest, should_stop=None) -> list[Cli
                 timeutil.iso(request.until),
                 _out_of_order(outcome.out_of_order),
             )
-    counts = {s: sum(o.status == s for o in outcomes) for s in ("updated", "up-to-date", "failed")}
+    statuses = ("updated", "up-to-date", "failed", "interrupted")
+    counts = {s: sum(o.status == s for o in outcomes) for s in statuses}
     log.info(
-        "pickleUpdater %s of %s up to %s: %d client(s), %d updated, %d up to date, %d failed%s",
+        "pickleUpdater %s of %s up to %s: %d client(s), %d updated, %d up to date, %d failed%s%s",
         request.file_type,
         request.machine,
         timeutil.iso(request.until),
@@ -166,6 +167,7 @@ def run(paths: StatsPaths, request: UpdateRequest, should_stop=None) -> list[Cli
         counts["updated"],
         counts["up-to-date"],
         counts["failed"],
+        f", {counts['interrupted']} interrupted" if counts["interrupted"] else "",
         _out_of_order(sum(o.out_of_order for o in outcomes)),
     )
     return outcomes
