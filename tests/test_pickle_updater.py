@@ -212,6 +212,42 @@ def test_console_script_and_help(remote1, run_env):
     assert helped.returncode == 0 and "--fileType" in helped.stdout
 
 
+def test_console_script_ends_with_everything_written(remote1, run_env):
+    """The console script ends without Python's teardown (common.exit_now): its log lines,
+    its standard error (-v) and its exit status must still all be there, for a run that
+    works and for one that fails; `python -m` does the same."""
+    root, _ = remote1
+    log = root / "data" / "logs" / "pickleUpdater.log"
+    done = subprocess.run(
+        ["pickleUpdater", "-v", "-m", "remote1", "-c", "clientA", "-d", "2008-04-30 14:00:00"],
+        env=run_env,
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "1 client(s), 1 updated, 0 up to date, 0 failed" in log.read_text().splitlines()[-1]
+    assert "INFO pickleUpdater tx of remote1 up to 2008-04-30 14:00:00" in done.stderr
+    again = subprocess.run(
+        [sys.executable, "-m", "pxstats.cli.pickleUpdater", "-v", "-m", "remote1"]
+        + ["-c", "clientA", "-d", "2008-04-30 14:00:00"],
+        env=run_env,
+        capture_output=True,
+        text=True,
+    )
+    assert again.returncode == 0, again.stderr
+    assert again.stderr.rstrip().endswith("is collected up to 2008-04-30 14:00:00")
+    (root / "data" / "picklesTimeOfUpdates" / "tx_clientA_remote1").write_text("garbage\n")
+    failed = subprocess.run(
+        ["pickleUpdater", "-m", "remote1", "-c", "clientA", "-d", "2008-04-30 15:00:00"],
+        env=run_env,
+        capture_output=True,
+        text=True,
+    )
+    assert failed.returncode == 1
+    assert failed.stderr.startswith("pickleUpdater: error: tx clientA of remote1 not updated")
+    assert "[ERROR]" in log.read_text().splitlines()[-2]
+
+
 def test_broken_config_is_one_line_error(tmp_path, capsys):
     (tmp_path / "etc").mkdir()
     (tmp_path / "etc" / "config").write_text("[generalConfig]\npxRoot = relative/path\n")

@@ -258,6 +258,20 @@ def fail(program: str, message: str, status: int = EXIT_FAILURE) -> int:
     return status
 
 
+def exit_now(status: int):
+    """End the process with `status` without Python's teardown of its modules and objects
+    (10-15 ms, most of a small hourly run's own work): the log files are closed and the
+    standard streams flushed first; every file the program wrote is closed by then. For a
+    console script's last step only, never inside a process that goes on (tests, workers)."""
+    logging.shutdown()
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except (OSError, ValueError):  # e.g. a closed pipe: what Python's own exit would say
+        status = status or 120
+    os._exit(status)
+
+
 def run(program: str, body, argv=None) -> int:
     """Run `body(argv)`; turn UserError into one line on stderr and a non-zero status."""
     try:
