@@ -231,6 +231,19 @@ def test_version_cache_is_per_hour_and_follows_group_membership(paths):
     assert second.buckets[1].products == ["a1", "b1"]
 
 
+def test_version_file_forgets_the_hours_whose_merged_pickle_is_gone(paths):
+    """pickleCleaner deletes old merged pickles; their entries leave the version file at its
+    next write instead of piling up an hour at a time for years."""
+    t17_inputs(paths)
+    merging.merge_sources(paths, H12, H14, ["clientA"], "tx", ["remote1", "remote2"])
+    version = paths.version_file("clientA", "remote1,remote2")
+    key = {h: str(merged_path(paths, h).relative_to(paths.root)) for h in (H12, H13, H14)}
+    assert sorted(json.loads(version.read_text())) == [key[H12], key[H13]]
+    merged_path(paths, H12).unlink()  # what pickleCleaner does to an old day
+    merging.merge_sources(paths, H14, H14 + 3600, ["clientA"], "tx", ["remote1", "remote2"])
+    assert sorted(json.loads(version.read_text())) == [key[H13], key[H14]]
+
+
 def test_unreadable_version_file_means_remerge(paths, caplog):
     t17_inputs(paths)
     version = paths.version_file("clientA", "remote1,remote2")

@@ -260,6 +260,9 @@ def merge_sources(
         versions[key] = current
         changed = True
     if changed:  # after the merged pickles: a crash in between only costs a re-merge
+        # The hours whose merged pickle is gone (pickleCleaner) leave the file: it would
+        # otherwise grow by one entry an hour for as long as the group is drawn.
+        versions = {k: v for k, v in versions.items() if (paths.root / k).is_file()}
         atomic.write_text(version_path, json.dumps(versions, sort_keys=True, indent=1) + "\n")
     return merge_hours(paths, start, end, name, machines_name, file_type, merged=True, group=group)
 
