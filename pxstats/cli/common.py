@@ -201,7 +201,8 @@ class ProgramLog(logging.FileHandler):
         return os.path.isfile(self.baseFilename)  # e.g. /dev/null as the log: never renamed
 
     def _rotate(self) -> None:
-        self.close()
+        self.stream.close()  # the stream only: the handler stays registered for the exit
+        self.stream = None
         base = self.baseFilename
         for number in range(self.backups - 1, 0, -1):
             if os.path.exists(f"{base}.{number}"):
