@@ -108,6 +108,16 @@ def request_from(args):
 
 
 def main(argv=None) -> int:
+    """pickleUpdater. Without `argv` (the console script, `python -m`) the process ends here
+    once done, without Python's teardown (common.exit_now): it runs every hour, and the
+    teardown is a tenth of a small run. With `argv` (tests, callers) it returns the status."""
+    status = collect(argv)
+    if argv is None:
+        exit_now(status)
+    return status
+
+
+def collect(argv) -> int:
     args = build_parser().parse_args(argv)
     from pxstats.actions import known, update  # after --help and usage errors (see request_from)
 
@@ -141,11 +151,5 @@ def main(argv=None) -> int:
     return 1 if failed else 0
 
 
-def console() -> None:
-    """The console script: main(), then the process ends without Python's teardown (see
-    common.exit_now): this runs every hour, and the teardown is a tenth of a small run."""
-    exit_now(main())
-
-
 if __name__ == "__main__":
-    console()
+    sys.exit(main())
