@@ -36,13 +36,9 @@ def parse_iso(text: str) -> int:
     seconds); the usual form, two digits a field, is read without it: strptime costs more
     than the rest of reading a time file, and its module more than that at start-up."""
     match = _CANONICAL_ISO.fullmatch(text) if isinstance(text, str) else None
-    if match is not None:
-        try:
-            moment = datetime(*map(int, match.groups()), tzinfo=timezone.utc)
-        except ValueError as exc:  # no such day or hour: strptime refuses it too
-            raise BadDate(f"the date format must be YYYY-MM-DD HH:MM:SS (got {text!r})") from exc
-        return int(moment.timestamp())
     try:
+        if match is not None:  # datetime refuses the days and hours strptime refuses
+            return int(datetime(*map(int, match.groups()), tzinfo=timezone.utc).timestamp())
         return calendar.timegm(time.strptime(text, ISO_FORMAT))
     except (ValueError, TypeError) as exc:
         raise BadDate(f"the date format must be YYYY-MM-DD HH:MM:SS (got {text!r})") from exc
